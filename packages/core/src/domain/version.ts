@@ -1,0 +1,46 @@
+import { compare as semverCompare, Range, satisfies } from 'semver';
+
+/** The SemVer 2.0.0 grammar (semver.org), strictly: no `v` prefix, no loose forms, no spaces. */
+const STRICT_SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+export const MAX_VERSION_LENGTH = 256;
+
+export function isStrictSemver(s: string): boolean;
+export function isStrictSemver(s: unknown): s is string;
+export function isStrictSemver(s: unknown): boolean {
+  return typeof s === 'string' && s.length <= MAX_VERSION_LENGTH && STRICT_SEMVER.test(s);
+}
+
+/** SemVer precedence: negative, zero (build metadata ignored) or positive. */
+export function compareVersions(a: string, b: string): number {
+  return semverCompare(a, b);
+}
+
+export function sameVersion(a: string, b: string): boolean {
+  return semverCompare(a, b) === 0;
+}
+
+/** One parsed entry of `upgradableFrom`: an exact version or (ours) a SemVer range. */
+export type VersionMatcher =
+  | { readonly kind: 'exact'; readonly source: string }
+  | { readonly kind: 'range'; readonly source: string; readonly range: Range };
+
+/** Parses an `upgradableFrom` entry, or returns undefined when it is neither a version nor a range. */
+export function parseMatcher(entry: unknown): VersionMatcher | undefined {
+  if (typeof entry !== 'string' || entry.length === 0 || entry.length > MAX_VERSION_LENGTH) return undefined;
+  if (isStrictSemver(entry)) return { kind: 'exact', source: entry };
+  if (entry.trim() !== entry) return undefined;
+  try {
+    const range = new Range(entry);
+    return { kind: 'range', source: entry, range };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a concrete version matches an entry (exact: by precedence; range: prereleases excluded unless named). */
+export function matches(m: VersionMatcher, version: string): boolean {
+  if (m.kind === 'exact') return semverCompare(m.source, version) === 0;
+  return satisfies(version, m.range);
+}

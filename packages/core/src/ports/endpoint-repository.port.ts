@@ -1,0 +1,104 @@
+/** A report of a CDTP `ConfigApplied` (spec §4.4). `at` in epoch ms. */
+export interface EndpointReport {
+  readonly configId: string;
+  readonly statusCode: number;
+  readonly reasonPhrase?: string;
+  readonly at: number;
+}
+
+/** What OTAO keeps of one endpoint of one (tenant, app). */
+export interface EndpointState {
+  readonly tenantId: string;
+  readonly appName: string;
+  readonly endpointId: string;
+  readonly appVersionName?: string;
+  /** The version last reported as installed; absent until the endpoint reports. */
+  readonly currentVersion?: string;
+  readonly lastReport?: EndpointReport;
+  /** Filter ids the endpoint matches. */
+  readonly filters: readonly string[];
+  /** True once memberships were loaded for this endpoint (EFMP) or any EFE event was seen. */
+  readonly membershipsKnown: boolean;
+  /** Consent grants: SemVer versions or `*`. */
+  readonly consents: readonly string[];
+  /** Versions already pushed to this endpoint with ConfigUpdated. */
+  readonly pushed: readonly string[];
+  /** Versions already counted as offered to this endpoint (rollout statistics). */
+  readonly offered: readonly string[];
+  readonly updatedAt: number;
+}
+
+export interface EndpointKey {
+  readonly tenantId: string;
+  readonly appName: string;
+  readonly endpointId: string;
+}
+
+export interface EndpointPage {
+  readonly content: EndpointState[];
+  readonly totalElements: number;
+}
+
+export interface FilterMember {
+  readonly endpointId: string;
+  readonly appVersionName: string;
+}
+
+/**
+ * Endpoint state: current version, reports, filter memberships, consent grants, push and offer
+ * bookkeeping. Every query is scoped by tenant. Writes are upserts: an endpoint record is created
+ * by the first write that concerns it. Objects returned are snapshots the caller must not mutate.
+ * Every method throws `OtaoError('store.unavailable')` when the store cannot be reached.
+ */
+export interface EndpointRepository {
+  /** The endpoint's state, or undefined when OTAO knows nothing of it. */
+  get(key: EndpointKey): Promise<EndpointState | undefined>;
+  /** Upserts the current version (and app version name). Idempotent. */
+  setCurrentVersion(key: EndpointKey, appVersionName: string, version: string, at: number): Promise<void>;
+  /** Upserts the application version name only. Idempotent. */
+  setAppVersionName(key: EndpointKey, appVersionName: string, at: number): Promise<void>;
+  /** Stores the report as `lastReport`; when `applied`, also sets the current version to `report.configId`. */
+  recordReport(key: EndpointKey, appVersionName: string, report: EndpointReport, applied: boolean): Promise<void>;
+  /** Adds a membership (upsert; marks memberships known). Idempotent. */
+  addMembership(key: EndpointKey, appVersionName: string | undefined, filterId: string, at: number): Promise<void>;
+  /** Removes a membership (marks memberships known when the endpoint exists). Idempotent. */
+  removeMembership(key: EndpointKey, filterId: string, at: number): Promise<void>;
+  /** Replaces the endpoint's whole membership list (EFMP `ep-filters-request` answer). */
+  setMemberships(key: EndpointKey, appVersionName: string | undefined, filterIds: readonly string[], at: number): Promise<void>;
+  /**
+   * Makes exactly `members` the members of the filter within (tenant, app): adds the membership to
+   * each (upserting endpoints), removes it from every other endpoint of the app. Idempotent.
+   */
+  replaceFilterMembers(tenantId: string, appName: string, filterId: string, members: readonly FilterMember[], at: number): Promise<void>;
+  /** Removes the filter from every endpoint of the app and forgets it was loaded. Idempotent. */
+  removeFilter(tenantId: string, appName: string, filterId: string): Promise<void>;
+  /** Filter ids whose members were loaded for the app (EFMP bootstrap done). */
+  loadedFilters(tenantId: string, appName: string): Promise<Set<string>>;
+  /** Records that the filter's members were loaded. Idempotent. */
+  markFilterLoaded(tenantId: string, appName: string, filterId: string): Promise<void>;
+  /** Adds a consent grant (upsert). Idempotent. */
+  grantConsent(key: EndpointKey, version: string, at: number): Promise<void>;
+  /** Removes a consent grant. Idempotent; absent endpoint is not an error. */
+  revokeConsent(key: EndpointKey, version: string, at: number): Promise<void>;
+  /**
+   * Atomically records that `version` was pushed to the endpoint. Returns true when it was not
+   * recorded before (the caller may publish), false otherwise: across replicas, exactly one caller
+   * gets true for an (endpoint, version).
+   */
+  markPushed(key: EndpointKey, version: string): Promise<boolean>;
+  /** Undoes markPushed after a publish failed, so a later run pushes again. Idempotent. */
+  unmarkPushed(key: EndpointKey, version: string): Promise<void>;
+  /** Same compare-and-set for the offered bookkeeping of rollout statistics. */
+  markOffered(key: EndpointKey, version: string): Promise<boolean>;
+  /** Deletes everything about the endpoint in the tenant (all apps). Idempotent. */
+  delete(tenantId: string, endpointId: string): Promise<void>;
+  /** Deletes every endpoint record and loaded-filter record of the tenant. Idempotent. */
+  deleteTenant(tenantId: string): Promise<void>;
+  /** A page of the app's endpoints ordered by endpointId, optionally only those on `version` (by precedence). */
+  list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage>;
+  /**
+   * Streams the app's endpoints in batches of at most `batchSize`, ordered by endpointId, optionally
+   * only the members of `filterId`. Memory use does not grow with the fleet size.
+   */
+  stream(tenantId: string, appName: string, options: { filterId?: string; batchSize: number }): AsyncIterable<readonly EndpointState[]>;
+}

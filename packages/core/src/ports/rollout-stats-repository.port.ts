@@ -1,0 +1,22 @@
+export interface RolloutCounts {
+  readonly offered: number;
+  readonly applied: number;
+  readonly failed: number;
+}
+
+export type RolloutCounter = keyof RolloutCounts;
+
+/**
+ * Per-software counters of spec §4.8. Increments are atomic: concurrent increments from several
+ * replicas are never lost. Throws `OtaoError('store.unavailable')` when the store cannot be reached.
+ */
+export interface RolloutStatsRepository {
+  /** Adds 1 to the counter and returns all counts after the increment (upsert). */
+  increment(tenantId: string, appName: string, version: string, counter: RolloutCounter): Promise<RolloutCounts>;
+  /** The counts, zeros when nothing was counted. */
+  get(tenantId: string, appName: string, version: string): Promise<RolloutCounts>;
+  /** Forgets the counts of one software. Idempotent. */
+  delete(tenantId: string, appName: string, version: string): Promise<void>;
+  /** Forgets every count of the tenant. Idempotent. */
+  deleteTenant(tenantId: string): Promise<void>;
+}

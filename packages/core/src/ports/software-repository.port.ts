@@ -1,0 +1,33 @@
+import type { Software } from '../domain/software';
+
+export type CreateOutcome = 'created' | 'conflict';
+export type ReplaceOutcome = 'replaced' | 'not_found' | 'revision_mismatch';
+export type DeleteOutcome = 'deleted' | 'not_found' | 'revision_mismatch';
+
+/**
+ * Software definitions, scoped by (tenantId, appName). Versions are compared by SemVer precedence
+ * (build metadata ignored): `1.0.0+a` and `1.0.0+b` are the same software.
+ * Free JSON (`specification`, `metadata`) is returned equal to what was stored after a JSON round
+ * trip, whatever its keys (`$`-prefixed, dotted), nesting or unicode.
+ * Every method throws `OtaoError('store.unavailable')` when the store cannot be reached; expected
+ * outcomes are returned, never thrown.
+ */
+export interface SoftwareRepository {
+  /** All software of the application, ascending by SemVer precedence; `[]` when none. */
+  list(tenantId: string, appName: string): Promise<Software[]>;
+  /** The software with this version (by precedence), or undefined. */
+  get(tenantId: string, appName: string, version: string): Promise<Software | undefined>;
+  /** Inserts; `conflict` when a software with the same precedence exists. Not idempotent. */
+  create(software: Software): Promise<CreateOutcome>;
+  /**
+   * Replaces the stored software when its revision equals `expectedRevision` (optimistic
+   * concurrency); `software.revision` must be the new revision. Atomic compare-and-set.
+   */
+  replace(software: Software, expectedRevision: number): Promise<ReplaceOutcome>;
+  /** Deletes; when `expectedRevision` is given, only if it matches. */
+  delete(tenantId: string, appName: string, version: string, expectedRevision?: number): Promise<DeleteOutcome>;
+  /** Deletes every software of the tenant. Idempotent. */
+  deleteTenant(tenantId: string): Promise<void>;
+  /** Every targeted software of every tenant (start-up filter bootstrap and the rollout-date scheduler). */
+  listTargeted(): Promise<Software[]>;
+}

@@ -1,0 +1,49 @@
+import type { ApplicationRegistry, ApplicationSettings, AppRef } from '../ports';
+
+export interface AppDefinition {
+  readonly tenantId: string;
+  readonly appName: string;
+  readonly versions: readonly string[];
+  readonly consentRequired?: boolean;
+}
+
+/** ApplicationRegistry in memory, editable by tests. */
+export class InMemoryApplicationRegistry implements ApplicationRegistry {
+  private readonly byVersion = new Map<string, AppRef>();
+  private readonly settingsMap = new Map<string, ApplicationSettings>();
+
+  constructor(apps: readonly AppDefinition[] = []) {
+    for (const a of apps) this.define(a);
+  }
+
+  define(a: AppDefinition): void {
+    this.settingsMap.set(`${a.tenantId}\u0000${a.appName}`, { consentRequired: a.consentRequired ?? false });
+    for (const v of a.versions) this.byVersion.set(v, { tenantId: a.tenantId, appName: a.appName });
+  }
+
+  setConsentRequired(tenantId: string, appName: string, consentRequired: boolean): void {
+    this.settingsMap.set(`${tenantId}\u0000${appName}`, { consentRequired });
+  }
+
+  remove(tenantId: string, appName: string): void {
+    this.settingsMap.delete(`${tenantId}\u0000${appName}`);
+    for (const [v, r] of [...this.byVersion]) if (r.tenantId === tenantId && r.appName === appName) this.byVersion.delete(v);
+  }
+
+  resolve(appVersionName: string): AppRef | undefined {
+    return this.byVersion.get(appVersionName);
+  }
+
+  settings(tenantId: string, appName: string): ApplicationSettings | undefined {
+    return this.settingsMap.get(`${tenantId}\u0000${appName}`);
+  }
+
+  tenantsWithApp(appName: string): readonly string[] {
+    const out: string[] = [];
+    for (const k of this.settingsMap.keys()) {
+      const [t, a] = k.split('\u0000');
+      if (a === appName && t !== undefined) out.push(t);
+    }
+    return out;
+  }
+}

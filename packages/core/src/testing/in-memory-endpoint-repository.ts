@@ -1,0 +1,234 @@
+import { versionKey } from '../domain/upgrade-graph';
+import type { EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember } from '../ports';
+import { FaultSwitch } from './faults';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * EndpointRepository in memory. States are frozen and replaced on every write (copy-on-write), so
+ * reads hand out snapshots without copying: the fake is fast enough for the core benchmarks.
+ */
+export class InMemoryEndpointRepository implements EndpointRepository {
+  readonly faults = new FaultSwitch();
+  /** tenant\0app -> endpointId -> state */
+  private readonly apps = new Map<string, Map<string, EndpointState>>();
+  private readonly loaded = new Map<string, Set<string>>();
+
+  private app(tenantId: string, appName: string): Map<string, EndpointState> {
+    const k = `${tenantId}\u0000${appName}`;
+    let m = this.apps.get(k);
+    if (!m) this.apps.set(k, (m = new Map()));
+    return m;
+  }
+
+  private update(key: EndpointKey, at: number | undefined, f: (s: Mutable<EndpointState>) => void, create = true): boolean {
+    const m = this.app(key.tenantId, key.appName);
+    const cur = m.get(key.endpointId);
+    if (!cur && !create) return false;
+    const next: Mutable<EndpointState> = cur
+      ? { ...cur }
+      : { tenantId: key.tenantId, appName: key.appName, endpointId: key.endpointId, filters: [], membershipsKnown: false, consents: [], pushed: [], offered: [], updatedAt: at ?? 0 };
+    f(next);
+    if (at !== undefined) next.updatedAt = at;
+    m.set(key.endpointId, Object.freeze(next));
+    return true;
+  }
+
+  /** Test and benchmark helper: stores a state as is. */
+  put(state: EndpointState): void {
+    this.app(state.tenantId, state.appName).set(state.endpointId, Object.freeze({ ...state }));
+  }
+
+  /** Test helper: number of endpoint records of the tenant (all apps). */
+  count(tenantId: string): number {
+    let n = 0;
+    for (const [k, m] of this.apps) if (k.startsWith(`${tenantId}\u0000`)) n += m.size;
+    return n;
+  }
+
+  async get(key: EndpointKey): Promise<EndpointState | undefined> {
+    this.faults.check('endpoints.get');
+    return this.apps.get(`${key.tenantId}\u0000${key.appName}`)?.get(key.endpointId);
+  }
+
+  async setCurrentVersion(key: EndpointKey, appVersionName: string, version: string, at: number): Promise<void> {
+    this.faults.check('endpoints.setCurrentVersion');
+    this.update(key, at, (s) => {
+      s.appVersionName = appVersionName;
+      s.currentVersion = version;
+    });
+  }
+
+  async setAppVersionName(key: EndpointKey, appVersionName: string, at: number): Promise<void> {
+    this.faults.check('endpoints.setAppVersionName');
+    this.update(key, at, (s) => {
+      s.appVersionName = appVersionName;
+    });
+  }
+
+  async recordReport(key: EndpointKey, appVersionName: string, report: EndpointReport, applied: boolean): Promise<void> {
+    this.faults.check('endpoints.recordReport');
+    this.update(key, report.at, (s) => {
+      s.appVersionName = appVersionName;
+      s.lastReport = Object.freeze({ ...report });
+      if (applied) s.currentVersion = report.configId;
+    });
+  }
+
+  async addMembership(key: EndpointKey, appVersionName: string | undefined, filterId: string, at: number): Promise<void> {
+    this.faults.check('endpoints.addMembership');
+    this.update(key, at, (s) => {
+      if (appVersionName !== undefined) s.appVersionName = appVersionName;
+      if (!s.filters.includes(filterId)) s.filters = Object.freeze([...s.filters, filterId]);
+      s.membershipsKnown = true;
+    });
+  }
+
+  async removeMembership(key: EndpointKey, filterId: string, at: number): Promise<void> {
+    this.faults.check('endpoints.removeMembership');
+    this.update(
+      key,
+      at,
+      (s) => {
+        s.filters = Object.freeze(s.filters.filter((f) => f !== filterId));
+        s.membershipsKnown = true;
+      },
+      false,
+    );
+  }
+
+  async setMemberships(key: EndpointKey, appVersionName: string | undefined, filterIds: readonly string[], at: number): Promise<void> {
+    this.faults.check('endpoints.setMemberships');
+    this.update(key, at, (s) => {
+      if (appVersionName !== undefined) s.appVersionName = appVersionName;
+      s.filters = Object.freeze([...new Set(filterIds)]);
+      s.membershipsKnown = true;
+    });
+  }
+
+  async replaceFilterMembers(tenantId: string, appName: string, filterId: string, members: readonly FilterMember[], at: number): Promise<void> {
+    this.faults.check('endpoints.replaceFilterMembers');
+    const wanted = new Map(members.map((m) => [m.endpointId, m.appVersionName]));
+    const m = this.app(tenantId, appName);
+    for (const [id, s] of m) {
+      if (s.filters.includes(filterId) && !wanted.has(id)) {
+        this.update({ tenantId, appName, endpointId: id }, at, (x) => {
+          x.filters = Object.freeze(x.filters.filter((f) => f !== filterId));
+        });
+      }
+    }
+    for (const [endpointId, appVersionName] of wanted) {
+      this.update({ tenantId, appName, endpointId }, at, (x) => {
+        if (x.appVersionName === undefined) x.appVersionName = appVersionName;
+        if (!x.filters.includes(filterId)) x.filters = Object.freeze([...x.filters, filterId]);
+      });
+    }
+  }
+
+  async removeFilter(tenantId: string, appName: string, filterId: string): Promise<void> {
+    this.faults.check('endpoints.removeFilter');
+    const m = this.app(tenantId, appName);
+    for (const [id, s] of m) {
+      if (s.filters.includes(filterId)) {
+        this.update({ tenantId, appName, endpointId: id }, undefined, (x) => {
+          x.filters = Object.freeze(x.filters.filter((f) => f !== filterId));
+        });
+      }
+    }
+    this.loaded.get(`${tenantId}\u0000${appName}`)?.delete(filterId);
+  }
+
+  async loadedFilters(tenantId: string, appName: string): Promise<Set<string>> {
+    this.faults.check('endpoints.loadedFilters');
+    return new Set(this.loaded.get(`${tenantId}\u0000${appName}`) ?? []);
+  }
+
+  async markFilterLoaded(tenantId: string, appName: string, filterId: string): Promise<void> {
+    this.faults.check('endpoints.markFilterLoaded');
+    const k = `${tenantId}\u0000${appName}`;
+    (this.loaded.get(k) ?? this.loaded.set(k, new Set()).get(k)!).add(filterId);
+  }
+
+  async grantConsent(key: EndpointKey, version: string, at: number): Promise<void> {
+    this.faults.check('endpoints.grantConsent');
+    this.update(key, at, (s) => {
+      if (!s.consents.includes(version)) s.consents = Object.freeze([...s.consents, version]);
+    });
+  }
+
+  async revokeConsent(key: EndpointKey, version: string, at: number): Promise<void> {
+    this.faults.check('endpoints.revokeConsent');
+    this.update(
+      key,
+      at,
+      (s) => {
+        s.consents = Object.freeze(s.consents.filter((c) => c !== version));
+      },
+      false,
+    );
+  }
+
+  async markPushed(key: EndpointKey, version: string): Promise<boolean> {
+    this.faults.check('endpoints.markPushed');
+    const cur = await this.get(key);
+    if (cur?.pushed.includes(version)) return false;
+    this.update(key, undefined, (s) => {
+      s.pushed = Object.freeze([...s.pushed, version]);
+    });
+    return true;
+  }
+
+  async unmarkPushed(key: EndpointKey, version: string): Promise<void> {
+    this.faults.check('endpoints.unmarkPushed');
+    this.update(key, undefined, (s) => {
+      s.pushed = Object.freeze(s.pushed.filter((v) => v !== version));
+    }, false);
+  }
+
+  async markOffered(key: EndpointKey, version: string): Promise<boolean> {
+    this.faults.check('endpoints.markOffered');
+    const cur = await this.get(key);
+    if (cur?.offered.includes(version)) return false;
+    this.update(key, undefined, (s) => {
+      s.offered = Object.freeze([...s.offered, version]);
+    });
+    return true;
+  }
+
+  async delete(tenantId: string, endpointId: string): Promise<void> {
+    this.faults.check('endpoints.delete');
+    for (const [k, m] of this.apps) if (k.startsWith(`${tenantId}\u0000`)) m.delete(endpointId);
+  }
+
+  async deleteTenant(tenantId: string): Promise<void> {
+    this.faults.check('endpoints.deleteTenant');
+    for (const k of [...this.apps.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.apps.delete(k);
+    for (const k of [...this.loaded.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.loaded.delete(k);
+  }
+
+  async list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage> {
+    this.faults.check('endpoints.list');
+    const want = query.version === undefined ? undefined : versionKey(query.version);
+    const all = [...this.app(tenantId, appName).values()]
+      .filter((s) => want === undefined || (s.currentVersion !== undefined && versionKey(s.currentVersion) === want))
+      .sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
+    return { content: all.slice(query.offset, query.offset + query.limit), totalElements: all.length };
+  }
+
+  async *stream(tenantId: string, appName: string, options: { filterId?: string; batchSize: number }): AsyncIterable<readonly EndpointState[]> {
+    this.faults.check('endpoints.stream');
+    const m = this.app(tenantId, appName);
+    const ids = [...m.keys()].sort();
+    let batch: EndpointState[] = [];
+    for (const id of ids) {
+      const s = m.get(id);
+      if (!s || (options.filterId !== undefined && !s.filters.includes(options.filterId))) continue;
+      batch.push(s);
+      if (batch.length >= options.batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+}

@@ -1,0 +1,51 @@
+import { isJsonObject, type JsonValue, setAtPath } from '../domain/json';
+import type { Software } from '../domain/software';
+import { versionKey } from '../domain/upgrade-graph';
+import { type Clock, type FileStore, fileObjectKey } from '../ports';
+
+interface Cached {
+  readonly revision: number;
+  readonly content: string;
+  /** When a link is embedded: the time after which it must not be handed out any more. */
+  readonly reuseUntil?: number;
+}
+
+/**
+ * Builds the content delivered to an endpoint (CDTP pull and push): the UTF-8 JSON of the
+ * specification, with a presigned download link injected when a file is attached (spec §5).
+ * Serialized content is cached per software revision; a link is reused for other endpoints while
+ * at least half of its lifetime remains, so presigning is not paid per request.
+ */
+export class ContentBuilder {
+  private readonly cache = new Map<string, Cached>();
+  private readonly path: readonly string[];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly files: FileStore | undefined,
+    private readonly links: { readonly urlPath: string; readonly ttlSeconds: number } | undefined,
+  ) {
+    this.path = (links?.urlPath ?? 'link').split('.').filter((p) => p.length > 0);
+  }
+
+  /** Throws `dependency.unavailable` when a link is needed and cannot be made: never a spec without its link. */
+  async contentFor(sw: Software): Promise<string> {
+    const key = `${sw.tenantId}\u0000${sw.appName}\u0000${versionKey(sw.version)}`;
+    const now = this.clock.now();
+    const hit = this.cache.get(key);
+    if (hit && hit.revision === sw.revision && (hit.reuseUntil === undefined || now < hit.reuseUntil)) return hit.content;
+
+    let content: string;
+    let reuseUntil: number | undefined;
+    if (sw.file && this.files && this.links && isJsonObject(sw.specification)) {
+      const url = await this.files.presignGet(fileObjectKey(sw.tenantId, sw.appName, sw.version, sw.file.name), this.links.ttlSeconds);
+      content = JSON.stringify(setAtPath(sw.specification, this.path, url as JsonValue));
+      reuseUntil = now + (this.links.ttlSeconds * 1000) / 2;
+    } else {
+      content = JSON.stringify(sw.specification);
+    }
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(key, reuseUntil === undefined ? { revision: sw.revision, content } : { revision: sw.revision, content, reuseUntil });
+    return content;
+  }
+}

@@ -1,0 +1,53 @@
+import type {
+  ApplicationRegistry,
+  Clock,
+  ConfigPublisher,
+  EndpointRepository,
+  FileStore,
+  FilterDirectory,
+  IdGenerator,
+  Lease,
+  RolloutStatsRepository,
+  SoftwareEventPublisher,
+  SoftwareRepository,
+  WorkScheduler,
+} from '../ports';
+
+/** Every port the use cases need. `files` is absent when S3 is disabled. */
+export interface CoreDeps {
+  readonly software: SoftwareRepository;
+  readonly endpoints: EndpointRepository;
+  readonly stats: RolloutStatsRepository;
+  readonly lease: Lease;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly registry: ApplicationRegistry;
+  readonly configPublisher: ConfigPublisher;
+  readonly softwareEvents: SoftwareEventPublisher;
+  readonly filterDirectory: FilterDirectory;
+  readonly work: WorkScheduler;
+  readonly files?: FileStore;
+}
+
+export interface CoreOptions {
+  /** Maximum serialized size of a specification or metadata (OTAO_SPEC_MAX_BYTES). */
+  readonly specMaxBytes: number;
+  /** Download links (S3 enabled): where to inject them and how long they live. */
+  readonly fileLinks?: { readonly urlPath: string; readonly ttlSeconds: number };
+  /** How long a cached application catalogue is trusted without an invalidation. */
+  readonly catalogueMaxAgeMs: number;
+  /** Endpoints per batch when streaming a push computation. */
+  readonly pushBatchSize: number;
+  /** Whether a pull may ask EPR for the filters of an endpoint with no membership record. */
+  readonly askFiltersOnPull: boolean;
+  /** The lease of the rollout-date scheduler. */
+  readonly schedulerLeaseMs: number;
+}
+
+export const DEFAULT_CORE_OPTIONS: CoreOptions = {
+  specMaxBytes: 262_144,
+  catalogueMaxAgeMs: 30_000,
+  pushBatchSize: 1000,
+  askFiltersOnPull: true,
+  schedulerLeaseMs: 30_000,
+};

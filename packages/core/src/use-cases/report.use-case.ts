@@ -1,0 +1,54 @@
+import { isStrictSemver } from '../domain/version';
+import type { EndpointKey } from '../ports';
+import type { CoreDeps } from './core-deps';
+import type { PushService } from './push.use-case';
+import type { RolloutSafety } from './rollout-safety';
+
+/** A decoded 6/CDTP ConfigApplied. Older producers send no status: 200 is assumed. */
+export interface AppliedReport {
+  readonly appVersionName: string;
+  readonly endpointId: string;
+  readonly configId: string;
+  readonly statusCode: number;
+  readonly reasonPhrase?: string | null;
+  readonly correlationId: string;
+}
+
+export type ReportOutcome =
+  | 'applied'
+  | 'failed'
+  | 'duplicate'
+  | 'unknown_app_version'
+  | 'invalid_config_id';
+
+/** Spec §4.4: records what an endpoint reports, counts it, applies the failure policy and pushes a further hop. */
+export class ReportService {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly safety: RolloutSafety,
+    private readonly pushes: PushService,
+  ) {}
+
+  async applied(r: AppliedReport): Promise<ReportOutcome> {
+    const app = this.deps.registry.resolve(r.appVersionName);
+    if (!app) return 'unknown_app_version';
+    if (!isStrictSemver(r.configId)) return 'invalid_config_id';
+    const key: EndpointKey = { tenantId: app.tenantId, appName: app.appName, endpointId: r.endpointId };
+    const ok = r.statusCode >= 200 && r.statusCode < 300;
+    const before = await this.deps.endpoints.get(key);
+    const last = before?.lastReport;
+    const duplicate =
+      last !== undefined && last.configId === r.configId && (last.statusCode >= 200 && last.statusCode < 300) === ok && (!ok || before?.currentVersion === r.configId);
+    await this.deps.endpoints.recordReport(
+      key,
+      r.appVersionName,
+      { configId: r.configId, statusCode: r.statusCode, at: this.deps.clock.now(), ...(r.reasonPhrase != null ? { reasonPhrase: r.reasonPhrase } : {}) },
+      ok,
+    );
+    if (duplicate) return 'duplicate';
+    const known = (await this.deps.software.get(app.tenantId, app.appName, r.configId)) !== undefined;
+    if (known) await this.safety.reported(app.tenantId, app.appName, r.configId, ok, r.correlationId);
+    if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId);
+    return ok ? 'applied' : 'failed';
+  }
+}
