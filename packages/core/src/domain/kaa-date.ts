@@ -10,8 +10,11 @@ export function parseKaaDate(s: string): number | undefined {
   if (!m) return undefined;
   const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59) return undefined;
-  const ms = Date.UTC(y, mo - 1, d, h, mi, se);
-  const check = new Date(ms);
+  // Not Date.UTC: it maps years 0–99 to 1900–1999.
+  const check = new Date(0);
+  check.setUTCFullYear(y, mo - 1, d);
+  check.setUTCHours(h, mi, se, 0);
+  const ms = check.getTime();
   if (check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1) return undefined; // e.g. Feb 30
   const frac = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
   return ms + frac;

@@ -12,7 +12,7 @@ export interface Plan {
   readonly next?: string;
 }
 
-export const EMPTY_PLAN: Plan = Object.freeze({ path: Object.freeze([]) as readonly string[] });
+export const EMPTY_PLAN: Plan = Object.freeze({ path: Object.freeze([]) });
 
 /**
  * Computes goal, path and next for an endpoint at time `now` from scratch (no memo).

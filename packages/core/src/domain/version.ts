@@ -1,4 +1,4 @@
-import { compare as semverCompare, Range, satisfies } from 'semver';
+import { compare as semverCompare, Range, satisfies, valid as semverValid } from 'semver';
 
 /** The SemVer 2.0.0 grammar (semver.org), strictly: no `v` prefix, no loose forms, no spaces. */
 const STRICT_SEMVER =
@@ -9,7 +9,9 @@ export const MAX_VERSION_LENGTH = 256;
 export function isStrictSemver(s: string): boolean;
 export function isStrictSemver(s: unknown): s is string;
 export function isStrictSemver(s: unknown): boolean {
-  return typeof s === 'string' && s.length <= MAX_VERSION_LENGTH && STRICT_SEMVER.test(s);
+  // semverValid also rejects major/minor/patch above Number.MAX_SAFE_INTEGER, which the grammar
+  // allows but the semver library cannot compare (it would throw later).
+  return typeof s === 'string' && s.length <= MAX_VERSION_LENGTH && STRICT_SEMVER.test(s) && semverValid(s) !== null;
 }
 
 /** SemVer precedence: negative, zero (build metadata ignored) or positive. */

@@ -17,7 +17,7 @@ export class InMemoryEndpointRepository implements EndpointRepository {
   private app(tenantId: string, appName: string): Map<string, EndpointState> {
     const k = `${tenantId}\u0000${appName}`;
     let m = this.apps.get(k);
-    if (!m) this.apps.set(k, (m = new Map()));
+    if (!m) this.apps.set(k, (m = new Map<string, EndpointState>()));
     return m;
   }
 
@@ -46,9 +46,13 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     return n;
   }
 
+  private peek(key: EndpointKey): EndpointState | undefined {
+    return this.apps.get(`${key.tenantId}\u0000${key.appName}`)?.get(key.endpointId);
+  }
+
   async get(key: EndpointKey): Promise<EndpointState | undefined> {
     this.faults.check('endpoints.get');
-    return this.apps.get(`${key.tenantId}\u0000${key.appName}`)?.get(key.endpointId);
+    return this.peek(key);
   }
 
   async setCurrentVersion(key: EndpointKey, appVersionName: string, version: string, at: number): Promise<void> {
@@ -170,7 +174,7 @@ export class InMemoryEndpointRepository implements EndpointRepository {
 
   async markPushed(key: EndpointKey, version: string): Promise<boolean> {
     this.faults.check('endpoints.markPushed');
-    const cur = await this.get(key);
+    const cur = this.peek(key); // no await between the check and the write: atomic
     if (cur?.pushed.includes(version)) return false;
     this.update(key, undefined, (s) => {
       s.pushed = Object.freeze([...s.pushed, version]);
@@ -187,7 +191,7 @@ export class InMemoryEndpointRepository implements EndpointRepository {
 
   async markOffered(key: EndpointKey, version: string): Promise<boolean> {
     this.faults.check('endpoints.markOffered');
-    const cur = await this.get(key);
+    const cur = this.peek(key);
     if (cur?.offered.includes(version)) return false;
     this.update(key, undefined, (s) => {
       s.offered = Object.freeze([...s.offered, version]);

@@ -23,7 +23,7 @@ export class InMemorySoftwareRepository implements SoftwareRepository {
   private app(tenantId: string, appName: string): Map<string, Software> {
     const k = `${tenantId}\u0000${appName}`;
     let m = this.apps.get(k);
-    if (!m) this.apps.set(k, (m = new Map()));
+    if (!m) this.apps.set(k, (m = new Map<string, Software>()));
     return m;
   }
 

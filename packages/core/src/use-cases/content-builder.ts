@@ -1,4 +1,4 @@
-import { isJsonObject, type JsonValue, setAtPath } from '../domain/json';
+import { isJsonObject, setAtPath } from '../domain/json';
 import type { Software } from '../domain/software';
 import { versionKey } from '../domain/upgrade-graph';
 import { type Clock, type FileStore, fileObjectKey } from '../ports';
@@ -39,7 +39,7 @@ export class ContentBuilder {
     let reuseUntil: number | undefined;
     if (sw.file && this.files && this.links && isJsonObject(sw.specification)) {
       const url = await this.files.presignGet(fileObjectKey(sw.tenantId, sw.appName, sw.version, sw.file.name), this.links.ttlSeconds);
-      content = JSON.stringify(setAtPath(sw.specification, this.path, url as JsonValue));
+      content = JSON.stringify(setAtPath(sw.specification, this.path, url));
       reuseUntil = now + (this.links.ttlSeconds * 1000) / 2;
     } else {
       content = JSON.stringify(sw.specification);

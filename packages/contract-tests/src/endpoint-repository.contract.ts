@@ -1,0 +1,236 @@
+import type { EndpointKey, EndpointRepository, EndpointState } from '@otao/core';
+import { unique } from './shapes';
+import { maybe, type SubjectFactory, type SuiteOptions } from './subject';
+
+async function collect(it: AsyncIterable<readonly EndpointState[]>): Promise<EndpointState[][]> {
+  const out: EndpointState[][] = [];
+  for await (const b of it) out.push([...b]);
+  return out;
+}
+
+/** The contract of EndpointRepository (see its TSDoc in @otao/core). */
+export function endpointRepositoryContract(name: string, factory: SubjectFactory<EndpointRepository>, options?: SuiteOptions): void {
+  describe(`EndpointRepository contract: ${name}`, () => {
+    let repo: EndpointRepository;
+    let tenant: string;
+    const app = 'app';
+    const avn = 'app-v1';
+    const key = (endpointId: string, appName = app, tenantId = tenant): EndpointKey => ({ tenantId, appName, endpointId });
+    const it = (n: string, fn: () => Promise<void>) => {
+      const m = maybe(options, n);
+      m.run(m.title, fn);
+    };
+
+    beforeEach(async () => {
+      repo = await factory.create();
+      tenant = unique('t');
+    });
+    afterEach(async () => {
+      await factory.dispose?.(repo);
+    });
+
+    it('an unknown endpoint is undefined', async () => {
+      expect(await repo.get(key('nobody'))).toBeUndefined();
+    });
+
+    it('setCurrentVersion upserts a complete state', async () => {
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1000);
+      const s = await repo.get(key('e1'));
+      expect(s).toMatchObject({ tenantId: tenant, appName: app, endpointId: 'e1', appVersionName: avn, currentVersion: '1.0.0', updatedAt: 1000 });
+      expect(s?.filters).toEqual([]);
+      expect(s?.consents).toEqual([]);
+      expect(s?.pushed).toEqual([]);
+      expect(s?.offered).toEqual([]);
+      expect(s?.membershipsKnown).toBe(false);
+      expect(s?.lastReport).toBeUndefined();
+      await repo.setCurrentVersion(key('e1'), 'app-v2', '1.1.0', 2000);
+      expect(await repo.get(key('e1'))).toMatchObject({ appVersionName: 'app-v2', currentVersion: '1.1.0', updatedAt: 2000 });
+    });
+
+    it('setAppVersionName keeps the rest', async () => {
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      await repo.grantConsent(key('e1'), '*', 2);
+      await repo.setAppVersionName(key('e1'), 'app-v9', 3);
+      expect(await repo.get(key('e1'))).toMatchObject({ appVersionName: 'app-v9', currentVersion: '1.0.0', consents: ['*'] });
+      await repo.setAppVersionName(key('fresh'), avn, 4);
+      expect((await repo.get(key('fresh')))?.currentVersion).toBeUndefined();
+    });
+
+    it('recordReport stores the report and moves the version only when applied', async () => {
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      await repo.recordReport(key('e1'), avn, { configId: '1.1.0', statusCode: 500, reasonPhrase: 'flash failed', at: 2 }, false);
+      let s = await repo.get(key('e1'));
+      expect(s?.currentVersion).toBe('1.0.0');
+      expect(s?.lastReport).toEqual({ configId: '1.1.0', statusCode: 500, reasonPhrase: 'flash failed', at: 2 });
+      await repo.recordReport(key('e1'), avn, { configId: '1.1.0', statusCode: 200, at: 3 }, true);
+      s = await repo.get(key('e1'));
+      expect(s?.currentVersion).toBe('1.1.0');
+      expect(s?.lastReport).toEqual({ configId: '1.1.0', statusCode: 200, at: 3 });
+    });
+
+    it('memberships: add, remove, set, idempotent, memberships known', async () => {
+      await repo.addMembership(key('e1'), avn, 'f1', 1);
+      await repo.addMembership(key('e1'), avn, 'f1', 2);
+      await repo.addMembership(key('e1'), undefined, 'f2', 3);
+      let s = await repo.get(key('e1'));
+      expect([...(s?.filters ?? [])].sort()).toEqual(['f1', 'f2']);
+      expect(s?.membershipsKnown).toBe(true);
+      expect(s?.appVersionName).toBe(avn);
+      expect(s?.currentVersion).toBeUndefined();
+      await repo.removeMembership(key('e1'), 'f1', 4);
+      await repo.removeMembership(key('e1'), 'f1', 5);
+      expect((await repo.get(key('e1')))?.filters).toEqual(['f2']);
+      await repo.removeMembership(key('ghost'), 'f1', 6);
+      expect(await repo.get(key('ghost'))).toBeUndefined();
+      await repo.setMemberships(key('e2'), avn, ['a', 'b', 'a'], 7);
+      s = await repo.get(key('e2'));
+      expect([...(s?.filters ?? [])].sort()).toEqual(['a', 'b']);
+      expect(s?.membershipsKnown).toBe(true);
+      await repo.setMemberships(key('e2'), avn, [], 8);
+      expect((await repo.get(key('e2')))?.filters).toEqual([]);
+    });
+
+    it('replaceFilterMembers makes exactly the given endpoints members', async () => {
+      await repo.addMembership(key('old'), avn, 'f', 1);
+      await repo.addMembership(key('old'), avn, 'g', 1);
+      await repo.addMembership(key('stay'), avn, 'f', 1);
+      await repo.setCurrentVersion(key('known'), avn, '1.0.0', 1);
+      await repo.addMembership(key('other-app'), avn, 'f', 1);
+      await repo.addMembership(key('x', 'app2'), avn, 'f', 1);
+      await repo.replaceFilterMembers(tenant, app, 'f', [
+        { endpointId: 'stay', appVersionName: avn },
+        { endpointId: 'known', appVersionName: avn },
+        { endpointId: 'new', appVersionName: 'app-v2' },
+      ], 2);
+      expect((await repo.get(key('old')))?.filters).toEqual(['g']);
+      expect((await repo.get(key('stay')))?.filters).toEqual(['f']);
+      expect((await repo.get(key('known')))?.filters).toEqual(['f']);
+      expect((await repo.get(key('known')))?.currentVersion).toBe('1.0.0');
+      expect(await repo.get(key('new'))).toMatchObject({ filters: ['f'], appVersionName: 'app-v2' });
+      expect((await repo.get(key('other-app')))?.filters).toEqual([]);
+      expect((await repo.get(key('x', 'app2')))?.filters).toEqual(['f']);
+    });
+
+    it('removeFilter clears it from every endpoint of the app and forgets it was loaded', async () => {
+      await repo.addMembership(key('e1'), avn, 'f', 1);
+      await repo.addMembership(key('e2'), avn, 'f', 1);
+      await repo.addMembership(key('e2'), avn, 'g', 1);
+      await repo.addMembership(key('e3', 'app2'), avn, 'f', 1);
+      await repo.markFilterLoaded(tenant, app, 'f');
+      await repo.markFilterLoaded(tenant, app, 'g');
+      await repo.removeFilter(tenant, app, 'f');
+      expect((await repo.get(key('e1')))?.filters).toEqual([]);
+      expect((await repo.get(key('e2')))?.filters).toEqual(['g']);
+      expect((await repo.get(key('e3', 'app2')))?.filters).toEqual(['f']);
+      expect([...(await repo.loadedFilters(tenant, app))]).toEqual(['g']);
+    });
+
+    it('loaded filters are per (tenant, app) and idempotent', async () => {
+      expect((await repo.loadedFilters(tenant, app)).size).toBe(0);
+      await repo.markFilterLoaded(tenant, app, 'f');
+      await repo.markFilterLoaded(tenant, app, 'f');
+      await repo.markFilterLoaded(tenant, 'app2', 'h');
+      expect([...(await repo.loadedFilters(tenant, app))]).toEqual(['f']);
+      expect([...(await repo.loadedFilters(unique('t'), app))]).toEqual([]);
+    });
+
+    it('consents: grant upserts, both idempotent', async () => {
+      await repo.grantConsent(key('e1'), '1.1.0', 1);
+      await repo.grantConsent(key('e1'), '1.1.0', 2);
+      await repo.grantConsent(key('e1'), '*', 3);
+      expect([...((await repo.get(key('e1')))?.consents ?? [])].sort()).toEqual(['*', '1.1.0']);
+      await repo.revokeConsent(key('e1'), '1.1.0', 4);
+      await repo.revokeConsent(key('e1'), '1.1.0', 5);
+      expect((await repo.get(key('e1')))?.consents).toEqual(['*']);
+      await repo.revokeConsent(key('ghost'), '*', 6);
+      expect(await repo.get(key('ghost'))).toBeUndefined();
+    });
+
+    it('markPushed is a compare-and-set; unmarkPushed undoes it', async () => {
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      expect(await repo.markPushed(key('e1'), '1.1.0')).toBe(true);
+      expect(await repo.markPushed(key('e1'), '1.1.0')).toBe(false);
+      expect(await repo.markPushed(key('e1'), '1.2.0')).toBe(true);
+      expect([...((await repo.get(key('e1')))?.pushed ?? [])].sort()).toEqual(['1.1.0', '1.2.0']);
+      await repo.unmarkPushed(key('e1'), '1.1.0');
+      expect(await repo.markPushed(key('e1'), '1.1.0')).toBe(true);
+    });
+
+    it('concurrent markPushed of one (endpoint, version): exactly one true', async () => {
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      const results = await Promise.all(Array.from({ length: 10 }, () => repo.markPushed(key('e1'), '2.0.0')));
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('markOffered is a compare-and-set', async () => {
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      const results = await Promise.all(Array.from({ length: 6 }, () => repo.markOffered(key('e1'), '1.1.0')));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await repo.get(key('e1')))?.offered).toEqual(['1.1.0']);
+    });
+
+    it('delete forgets the endpoint in every app of the tenant, only there, idempotently', async () => {
+      const other = unique('t');
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      await repo.addMembership(key('e1', 'app2'), avn, 'f', 1);
+      await repo.setCurrentVersion(key('e1', app, other), avn, '1.0.0', 1);
+      await repo.setCurrentVersion(key('e2'), avn, '1.0.0', 1);
+      await repo.delete(tenant, 'e1');
+      await repo.delete(tenant, 'e1');
+      expect(await repo.get(key('e1'))).toBeUndefined();
+      expect(await repo.get(key('e1', 'app2'))).toBeUndefined();
+      expect(await repo.get(key('e1', app, other))).toBeDefined();
+      expect(await repo.get(key('e2'))).toBeDefined();
+    });
+
+    it('deleteTenant removes only that tenant', async () => {
+      const other = unique('t');
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      await repo.markFilterLoaded(tenant, app, 'f');
+      await repo.setCurrentVersion(key('e1', app, other), avn, '1.0.0', 1);
+      await repo.deleteTenant(tenant);
+      await repo.deleteTenant(tenant);
+      expect(await repo.get(key('e1'))).toBeUndefined();
+      expect((await repo.loadedFilters(tenant, app)).size).toBe(0);
+      expect(await repo.get(key('e1', app, other))).toBeDefined();
+    });
+
+    it('list pages by endpointId and filters by version precedence', async () => {
+      for (let i = 0; i < 25; i++) await repo.setCurrentVersion(key(`e${String(i).padStart(2, '0')}`), avn, i % 2 === 0 ? '1.0.0' : '2.0.0+b', i);
+      await repo.addMembership(key('zz-no-version'), avn, 'f', 1);
+      const p1 = await repo.list(tenant, app, { offset: 0, limit: 10 });
+      expect(p1.totalElements).toBe(26);
+      expect(p1.content.map((s) => s.endpointId)).toEqual(Array.from({ length: 10 }, (_, i) => `e${String(i).padStart(2, '0')}`));
+      const p3 = await repo.list(tenant, app, { offset: 20, limit: 10 });
+      expect(p3.content.map((s) => s.endpointId)).toEqual(['e20', 'e21', 'e22', 'e23', 'e24', 'zz-no-version']);
+      const v2 = await repo.list(tenant, app, { version: '2.0.0', offset: 0, limit: 100 });
+      expect(v2.totalElements).toBe(12);
+      expect(v2.content.every((s) => s.currentVersion === '2.0.0+b')).toBe(true);
+      expect((await repo.list(unique('t'), app, { offset: 0, limit: 10 })).totalElements).toBe(0);
+    });
+
+    it('stream yields every endpoint once, in batches, ordered by endpointId, optionally by filter', async () => {
+      const ids = Array.from({ length: 53 }, (_, i) => `ep-${String(i).padStart(3, '0')}`);
+      for (const [i, id] of [...ids].reverse().entries()) {
+        await repo.setCurrentVersion(key(id), avn, '1.0.0', i);
+        if (i % 3 === 0) await repo.addMembership(key(id), avn, 'f3', i);
+      }
+      await repo.setCurrentVersion(key('elsewhere', 'app2'), avn, '1.0.0', 1);
+      const batches = await collect(repo.stream(tenant, app, { batchSize: 10 }));
+      expect(batches.every((b) => b.length > 0 && b.length <= 10)).toBe(true);
+      expect(batches.flat().map((s) => s.endpointId)).toEqual(ids);
+      const members = (await collect(repo.stream(tenant, app, { batchSize: 7, filterId: 'f3' }))).flat();
+      expect(members.length).toBe(18);
+      expect(members.every((s) => s.filters.includes('f3'))).toBe(true);
+      expect(members.map((s) => s.endpointId)).toEqual([...members.map((s) => s.endpointId)].sort());
+      expect(await collect(repo.stream(unique('t'), app, { batchSize: 10 }))).toEqual([]);
+    });
+
+    it('endpoint ids with unusual characters are kept as they are', async () => {
+      for (const id of ['a.b', '$x', 'ü-ß', 'with space', 'x'.repeat(300)]) {
+        await repo.setCurrentVersion(key(id), avn, '1.0.0', 1);
+        expect((await repo.get(key(id)))?.endpointId).toBe(id);
+      }
+    });
+  });
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// The dependency rule of docs/architecture.md, checked on package.json declarations (ESLint checks
+// the imports themselves). Fails with a list of every violation.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const problems = [];
+const read = (p) => JSON.parse(fs.readFileSync(p, 'utf8'));
+
+const pkgs = [];
+for (const dir of ['packages', 'apps']) {
+  const base = path.join(root, dir);
+  if (!fs.existsSync(base)) continue;
+  for (const name of fs.readdirSync(base)) {
+    const file = path.join(base, name, 'package.json');
+    if (fs.existsSync(file)) pkgs.push({ kind: dir === 'apps' ? 'app' : name, dir: `${dir}/${name}`, json: read(file) });
+  }
+}
+
+for (const p of pkgs) {
+  const deps = Object.keys(p.json.dependencies ?? {});
+  const otao = deps.filter((d) => d.startsWith('@otao/'));
+  if (p.kind === 'core') {
+    const extra = deps.filter((d) => d !== 'semver');
+    if (extra.length) problems.push(`${p.dir}: @otao/core may depend at runtime on semver only, not ${extra.join(', ')}`);
+  } else if (p.kind === 'contract-tests') {
+    const bad = otao.filter((d) => d !== '@otao/core');
+    if (bad.length) problems.push(`${p.dir}: contract suites may depend on @otao/core only, not ${bad.join(', ')}`);
+  } else if (p.kind === 'app') {
+    if (otao.includes('@otao/contract-tests')) problems.push(`${p.dir}: an app must not depend on @otao/contract-tests`);
+  } else {
+    const bad = otao.filter((d) => d !== '@otao/core');
+    if (bad.length) problems.push(`${p.dir}: an adapter may depend on @otao/core only among OTAO packages, not ${bad.join(', ')}`);
+    const devBad = Object.keys(p.json.devDependencies ?? {}).filter((d) => d.startsWith('@otao/') && d !== '@otao/contract-tests' && d !== '@otao/core');
+    if (devBad.length) problems.push(`${p.dir}: an adapter's tests may use @otao/core and @otao/contract-tests only, not ${devBad.join(', ')}`);
+  }
+}
+
+if (problems.length) {
+  console.error(`Dependency rule violated (${problems.length}):\n- ${problems.join('\n- ')}`);
+  process.exit(1);
+}
+console.log(`dependency rule: ${pkgs.length} packages checked, no violation`);
