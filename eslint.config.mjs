@@ -23,7 +23,7 @@ const adapterImports = (extra = []) => ({
   patterns: [
     NO_DEEP_CORE,
     NO_ESCAPE,
-    { regex: '^@otao/(?!core$|core/testing$|contract-tests$).+', message: 'An adapter must not import another adapter (or the server).' },
+    { regex: '^@otao/(?!core$|core/testing$|contract-tests$|test-services$).+', message: 'An adapter must not import another adapter (or the server).' },
     ...extra,
   ],
 });
@@ -79,7 +79,12 @@ export default tseslint.config(
   {
     files: ['packages/*/src/**/*.ts'],
     ignores: ['packages/core/**', 'packages/contract-tests/**', 'packages/*/src/**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', adapterImports([NO_CORE_TESTING])] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        adapterImports([NO_CORE_TESTING, { regex: '^@otao/(contract-tests|test-services)$', message: 'Test support is for tests only.' }]),
+      ],
+    },
   },
   {
     files: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.ts'],

@@ -25,6 +25,8 @@ for (const p of pkgs) {
   if (p.kind === 'core') {
     const extra = deps.filter((d) => d !== 'semver');
     if (extra.length) problems.push(`${p.dir}: @otao/core may depend at runtime on semver only, not ${extra.join(', ')}`);
+  } else if (p.kind === 'test-services') {
+    if (otao.length) problems.push(`${p.dir}: test-services must not depend on OTAO packages (${otao.join(', ')})`);
   } else if (p.kind === 'contract-tests') {
     const bad = otao.filter((d) => d !== '@otao/core');
     if (bad.length) problems.push(`${p.dir}: contract suites may depend on @otao/core only, not ${bad.join(', ')}`);
@@ -33,8 +35,8 @@ for (const p of pkgs) {
   } else {
     const bad = otao.filter((d) => d !== '@otao/core');
     if (bad.length) problems.push(`${p.dir}: an adapter may depend on @otao/core only among OTAO packages, not ${bad.join(', ')}`);
-    const devBad = Object.keys(p.json.devDependencies ?? {}).filter((d) => d.startsWith('@otao/') && d !== '@otao/contract-tests' && d !== '@otao/core');
-    if (devBad.length) problems.push(`${p.dir}: an adapter's tests may use @otao/core and @otao/contract-tests only, not ${devBad.join(', ')}`);
+    const devBad = Object.keys(p.json.devDependencies ?? {}).filter((d) => d.startsWith('@otao/') && !['@otao/contract-tests', '@otao/core', '@otao/test-services'].includes(d));
+    if (devBad.length) problems.push(`${p.dir}: an adapter's tests may use @otao/core, @otao/contract-tests and @otao/test-services only, not ${devBad.join(', ')}`);
   }
 }
 

@@ -1,13 +1,45 @@
 #!/usr/bin/env bash
-# The full test suite, from nothing: installs dependencies, builds, type-checks, lints (with the
-# dependency rule), runs every package's tests through turbo, and prints one closing line.
-# Services the tests need are installed and started by scripts/services/* (see README).
+# The full test suite, from nothing: installs dependencies and the service binaries, builds,
+# type-checks, lints (with the dependency rule), starts the shared services (FerretDB, nats-server)
+# on free local ports, runs every package's tests through turbo, stops the services, and prints
+# one closing line `N passed, N failed, N skipped`.
+# A MONGODB_URI or NATS_URL already set is used instead of starting that service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1
 bash scripts/install.sh
+bash scripts/services/ensure-binaries.sh >/dev/null
 rm -f packages/*/.jest-results.json apps/*/.jest-results.json
 npx turbo run build typecheck lint --output-logs=errors-only
 node scripts/check-dependency-rule.js
+
+run_dir=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# start_service NAME VAR: runs the test-services CLI in the background, waits for READY, exports VAR.
+start_service() {
+  local name=$1 var=$2 out="$run_dir/$1.out"
+  node packages/test-services/dist/cli.js "$name" >"$out" 2>"$run_dir/$1.err" &
+  pids+=($!)
+  for _ in $(seq 1 300); do
+    grep -q '^READY' "$out" 2>/dev/null && break
+    if ! kill -0 "${pids[-1]}" 2>/dev/null; then cat "$run_dir/$1.err" >&2; echo "could not start $name" >&2; exit 1; fi
+    sleep 0.1
+  done
+  local value
+  value=$(sed -n "s/^$var=//p" "$out")
+  [ -n "$value" ] || { echo "could not start $name" >&2; exit 1; }
+  export "$var=$value"
+  echo "[test] $name: $var=$value"
+}
+[ -n "${MONGODB_URI:-}" ] || start_service ferretdb MONGODB_URI
+[ -n "${NATS_URL:-}" ] || start_service nats NATS_URL
+
 status=0
 npx turbo run test --concurrency=1 --output-logs=full || status=$?
 node scripts/jest-summary.js || status=1
