@@ -14,6 +14,7 @@ module.exports = function preset(dir) {
       '^@otao/core$': path.join(__dirname, 'packages/core/src/index.ts'),
       '^@otao/core/testing$': path.join(__dirname, 'packages/core/src/testing/index.ts'),
       '^@otao/contract-tests$': path.join(__dirname, 'packages/contract-tests/src/index.ts'),
+      '^@otao/test-services$': path.join(__dirname, 'packages/test-services/src/index.ts'),
     },
     testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],
