@@ -25,19 +25,27 @@ export function utf8ByteLength(s: string): number {
 }
 
 /**
- * Checks that a value is plain JSON (what JSON.parse can produce): finite numbers, no undefined,
- * functions, symbols, bigints, class instances or cycles. Returns the path of the first offence.
+ * Maximum nesting of objects and arrays in free JSON. JSON.parse accepts any depth, but recursion
+ * over a value (this check, JSON.stringify) overflows the stack a few thousand levels down, which
+ * would turn bad input into a crash instead of a 400.
  */
-export function findNonJson(v: unknown, path = '', seen: Set<object> = new Set()): string | undefined {
+export const MAX_JSON_DEPTH = 1000;
+
+/**
+ * Checks that a value is plain JSON (what JSON.parse can produce): finite numbers, no undefined,
+ * functions, symbols, bigints, class instances or cycles, and at most {@link MAX_JSON_DEPTH}
+ * nested objects/arrays. Returns the path of the first offence.
+ */
+export function findNonJson(v: unknown, path = '', seen: Set<object> = new Set(), depth = 0): string | undefined {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return undefined;
   if (typeof v === 'number') return Number.isFinite(v) ? undefined : path || '(root)';
   if (typeof v !== 'object') return path || '(root)';
-  if (seen.has(v)) return path || '(root)';
+  if (seen.has(v) || depth >= MAX_JSON_DEPTH) return path || '(root)';
   seen.add(v);
   try {
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
-        const bad = findNonJson(v[i], `${path}[${i}]`, seen);
+        const bad = findNonJson(v[i], `${path}[${i}]`, seen, depth + 1);
         if (bad !== undefined) return bad;
       }
       return undefined;
@@ -45,7 +53,7 @@ export function findNonJson(v: unknown, path = '', seen: Set<object> = new Set()
     const proto = Object.getPrototypeOf(v) as unknown;
     if (proto !== Object.prototype && proto !== null) return path || '(root)';
     for (const [k, x] of Object.entries(v)) {
-      const bad = findNonJson(x, path ? `${path}.${k}` : k, seen);
+      const bad = findNonJson(x, path ? `${path}.${k}` : k, seen, depth + 1);
       if (bad !== undefined) return bad;
     }
     return undefined;
@@ -68,11 +76,10 @@ export function setAtPath(obj: JsonObject, path: readonly string[], value: JsonV
   const [head, ...rest] = path;
   if (head === undefined) return obj;
   const copy: JsonObject = { ...obj };
-  if (rest.length === 0) {
-    copy[head] = value;
-  } else {
-    const child = copy[head];
-    copy[head] = setAtPath(isJsonObject(child) ? child : {}, rest, value);
-  }
+  // Own properties only, defined rather than assigned: a `__proto__` segment must neither read
+  // Object.prototype nor invoke its setter (which would change the copy's prototype, not its data).
+  const child = Object.prototype.hasOwnProperty.call(copy, head) ? copy[head] : undefined;
+  const next = rest.length === 0 ? value : setAtPath(isJsonObject(child) ? child : {}, rest, value);
+  Object.defineProperty(copy, head, { value: next, enumerable: true, writable: true, configurable: true });
   return copy;
 }

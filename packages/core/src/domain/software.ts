@@ -1,5 +1,5 @@
 import { failure, type Failure, type Result, err, ok } from './result';
-import { findNonJson, type JsonValue, utf8ByteLength } from './json';
+import { findNonJson, type JsonValue, MAX_JSON_DEPTH, utf8ByteLength } from './json';
 import { parseKaaDate } from './kaa-date';
 import { isStrictSemver, matches, parseMatcher, sameVersion } from './version';
 
@@ -202,7 +202,7 @@ export function validateSoftwareInput(
       return err(invalid('failurePolicy.maxFailureRate', 'must be a number greater than 0 and at most 1'));
     }
     if (typeof min !== 'number' || !Number.isInteger(min) || min < 1 || min > 1_000_000_000) {
-      return err(invalid('failurePolicy.minReports', 'must be an integer of at least 1'));
+      return err(invalid('failurePolicy.minReports', 'must be an integer from 1 to 1000000000'));
     }
     failurePolicy = { maxFailureRate: rate, minReports: min };
   }
@@ -221,7 +221,7 @@ export function validateSoftwareInput(
 
 function checkFreeJson(field: string, v: unknown, rules: SoftwareRules): SoftwareValidationError | undefined {
   const bad = findNonJson(v);
-  if (bad !== undefined) return invalid(field, `must be plain JSON (offending value at ${bad})`);
+  if (bad !== undefined) return invalid(field, `must be plain JSON nested at most ${MAX_JSON_DEPTH} levels deep (offending value at ${bad.length > 200 ? `${bad.slice(0, 200)}…` : bad})`);
   const size = utf8ByteLength(JSON.stringify(v));
   if (size > rules.specMaxBytes) {
     return failure('software.specification_too_large', `${field}: serialized size ${size} bytes exceeds the maximum of ${rules.specMaxBytes} bytes`, field);
