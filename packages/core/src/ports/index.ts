@@ -8,3 +8,4 @@ export * from './publishers.port';
 export * from './filter-directory.port';
 export * from './file-store.port';
 export * from './work-scheduler.port';
+export * from './security.port';

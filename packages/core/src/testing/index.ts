@@ -9,3 +9,4 @@ export * from './in-memory-application-registry';
 export * from './recording-publishers';
 export * from './builders';
 export * from './test-core';
+export * from './security-fakes';

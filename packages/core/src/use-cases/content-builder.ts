@@ -5,6 +5,9 @@ import { type Clock, type FileStore, fileObjectKey } from '../ports';
 
 interface Cached {
   readonly revision: number;
+  /** With the revision, identifies one incarnation of the software: a deleted and re-created version restarts at revision 1. */
+  readonly createdAt: number;
+  readonly updatedAt: number;
   readonly content: string;
   /** When a link is embedded: the time after which it must not be handed out any more. */
   readonly reuseUntil?: number;
@@ -13,7 +16,7 @@ interface Cached {
 /**
  * Builds the content delivered to an endpoint (CDTP pull and push): the UTF-8 JSON of the
  * specification, with a presigned download link injected when a file is attached (spec §5).
- * Serialized content is cached per software revision; a link is reused for other endpoints while
+ * Serialized content is cached per software incarnation (createdAt) and revision; a link is reused for other endpoints while
  * at least half of its lifetime remains, so presigning is not paid per request.
  */
 export class ContentBuilder {
@@ -33,7 +36,8 @@ export class ContentBuilder {
     const key = `${sw.tenantId}\u0000${sw.appName}\u0000${versionKey(sw.version)}`;
     const now = this.clock.now();
     const hit = this.cache.get(key);
-    if (hit && hit.revision === sw.revision && (hit.reuseUntil === undefined || now < hit.reuseUntil)) return hit.content;
+    const same = hit !== undefined && hit.revision === sw.revision && hit.createdAt === sw.createdAt && hit.updatedAt === sw.updatedAt;
+    if (hit && same && (hit.reuseUntil === undefined || now < hit.reuseUntil)) return hit.content;
 
     let content: string;
     let reuseUntil: number | undefined;
@@ -45,7 +49,8 @@ export class ContentBuilder {
       content = JSON.stringify(sw.specification);
     }
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, reuseUntil === undefined ? { revision: sw.revision, content } : { revision: sw.revision, content, reuseUntil });
+    const id = { revision: sw.revision, createdAt: sw.createdAt, updatedAt: sw.updatedAt };
+    this.cache.set(key, reuseUntil === undefined ? { ...id, content } : { ...id, content, reuseUntil });
     return content;
   }
 }
