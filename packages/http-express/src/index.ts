@@ -1,0 +1,5 @@
+export * from './app';
+export * from './error-mapping';
+export * from './serialize';
+export * from './openapi';
+export { RequestValidator } from './validation';

@@ -1,0 +1,226 @@
+import request from 'supertest';
+import Ajv2020 from 'ajv/dist/2020';
+import { createTestOtao, StaticAuthenticator, TablePermissionChecker, type TestOtao } from '@otao/core/testing';
+import { createHttpApp } from '../src';
+import { OPENAPI_DOCUMENT } from '../src/openapi';
+
+const A = 'tenant-a';
+const APP = 'kettle';
+const admin = { Authorization: `Bearer ${A}:admin` };
+const reader = { Authorization: `Bearer ${A}:reader` };
+const stranger = { Authorization: `Bearer ${A}:stranger` };
+
+function setup(): { t: TestOtao; app: ReturnType<typeof createHttpApp> } {
+  const t = createTestOtao({
+    apps: [
+      { tenantId: A, appName: APP, versions: ['kettle-v1'] },
+      { tenantId: A, appName: 'toaster', versions: ['toaster-v1'] },
+    ],
+    start: '2026-03-04T05:06:07Z',
+  });
+  const permissions = new TablePermissionChecker()
+    .grant(A, 'admin', APP, ['application:software:read', 'application:software:update', 'application:software:delete'])
+    .grant(A, 'reader', APP, ['application:software:read'])
+    .grant(A, 'stranger', 'toaster', ['application:software:read']);
+  const app = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions });
+  return { t, app };
+}
+
+const body = (version: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ version, rolloutStrategy: 'general', specification: { v: version }, ...extra });
+
+// Response bodies are checked against the OpenAPI document's schemas.
+const ajv = new Ajv2020({ strict: false });
+ajv.addSchema(OPENAPI_DOCUMENT as object, 'openapi.json');
+const matchesSchema = (name: string, value: unknown): void => {
+  const v = ajv.compile({ $ref: `openapi.json#/components/schemas/${name}` });
+  if (!v(value)) throw new Error(`${name}: ${JSON.stringify(v.errors)}`);
+};
+
+describe('software routes', () => {
+  let t: TestOtao;
+  let app: ReturnType<typeof createHttpApp>;
+  beforeEach(() => ({ t, app } = setup()));
+
+  test('POST 201 with Location, ETag, Kaa dates; GET 200; list ordered by precedence', async () => {
+    const res = await request(app)
+      .post(`/api/v1/applications/${APP}/software`)
+      .set(admin)
+      .send(body('1.0.0+build.1', { filters: [{ filterId: 'f1', rolloutDate: '2026-05-01T10:00:00.123Z' }], rolloutStrategy: 'targeted' }));
+    expect(res.status).toBe(201);
+    expect(res.headers['location']).toBe('/api/v1/applications/kettle/software/1.0.0%2Bbuild.1');
+    expect(res.headers['etag']).toBe('"r1"');
+    expect(res.body).toMatchObject({ version: '1.0.0+build.1', createdAt: '2026-03-04T05:06:07Z', filters: [{ filterId: 'f1', rolloutDate: '2026-05-01T10:00:00Z' }] });
+    matchesSchema('Software', res.body);
+    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('0.9.0')).expect(201);
+    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0-rc.1')).expect(201);
+    const list = await request(app).get(`/api/v1/applications/${APP}/software`).set(reader).expect(200);
+    expect(list.body.map((s: { version: string }) => s.version)).toEqual(['0.9.0', '1.0.0-rc.1', '1.0.0+build.1']);
+    const one = await request(app).get(`/api/v1/applications/${APP}/software/1.0.0%2Bbuild.1`).set(reader).expect(200);
+    expect(one.headers['etag']).toBe('"r1"');
+    expect(one.body.specification).toEqual({ v: '1.0.0+build.1' });
+  });
+
+  test('PUT replaces; If-Match stale -> 412; body version must equal path -> 400; DELETE 204 then 404', async () => {
+    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201);
+    const put = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"').send({ rolloutStrategy: 'suspended', specification: [1, 2] });
+    expect(put.status).toBe(200);
+    expect(put.headers['etag']).toBe('"r2"');
+    expect(put.body).toMatchObject({ version: '1.0.0', rolloutStrategy: 'suspended', specification: [1, 2] });
+    const stale = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"').send({ rolloutStrategy: 'general' });
+    expect(stale.status).toBe(412);
+    expect(stale.body.code).toBe('software.precondition_failed');
+    const other = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).send({ version: '2.0.0', rolloutStrategy: 'general' });
+    expect(other.status).toBe(400);
+    expect(other.body).toEqual({ code: 'software.invalid', message: expect.stringContaining('version') });
+    expect((await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"')).status).toBe(412);
+    await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r2"').expect(204);
+    const gone = await request(app).get(`/api/v1/applications/${APP}/software/1.0.0`).set(admin);
+    expect(gone.status).toBe(404);
+    expect(gone.body.code).toBe('software.not_found');
+  });
+
+  test('409 duplicate version by precedence and 409 cycle naming it', async () => {
+    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0+a')).expect(201);
+    const dup = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0+b'));
+    expect(dup.status).toBe(409);
+    expect(dup.body.code).toBe('software.version_conflict');
+    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('2.0.0', { upgradableFrom: ['1.0.0'] })).expect(201);
+    const cyc = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0%2Ba`).set(admin).send({ rolloutStrategy: 'general', upgradableFrom: ['2.0.0'] });
+    expect(cyc.status).toBe(409);
+    expect(cyc.body.code).toBe('software.cycle');
+    expect(cyc.body.message).toContain('1.0.0+a -> 2.0.0 -> 1.0.0+a');
+  });
+
+  test.each([
+    ['missing version', { rolloutStrategy: 'general' }, 'version'],
+    ['invalid SemVer', { version: 'v1.0.0', rolloutStrategy: 'general' }, 'version'],
+    ['wrong type', { version: '1.0.0', rolloutStrategy: 'general', upgradableFrom: 'x' }, 'upgradableFrom'],
+    ['bad enum', { version: '1.0.0', rolloutStrategy: 'sometimes' }, 'rolloutStrategy'],
+    ['bad filter id', { version: '1.0.0', rolloutStrategy: 'targeted', filters: [{ filterId: 'a.b' }] }, 'filters[0].filterId'],
+    ['bad date', { version: '1.0.0', rolloutStrategy: 'targeted', filters: [{ filterId: 'f', rolloutDate: '2026-13-01T00:00:00Z' }] }, 'filters[0].rolloutDate'],
+    ['unknown field', { version: '1.0.0', rolloutStrategy: 'general', colour: 'red' }, 'colour'],
+    ['bad range', { version: '1.0.0', rolloutStrategy: 'general', upgradableFrom: ['>>1'] }, 'upgradableFrom[0]'],
+    ['array body', [1, 2], '(body)'],
+  ])('400 %s names the field', async (_n, payload, field) => {
+    const res = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(payload);
+    expect(res.status).toBe(400);
+    expect(['request.invalid', 'software.invalid']).toContain(res.body.code);
+    expect(res.body.message).toContain(field);
+  });
+
+  test('400 invalid JSON, 415 wrong media type, 413 body too large, 413 specification too large', async () => {
+    const bad = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).set('Content-Type', 'application/json').send('{"version": ');
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('request.invalid_json');
+    const text = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).set('Content-Type', 'text/plain').send('hello');
+    expect(text.status).toBe(415);
+    expect(text.body.code).toBe('request.unsupported_media_type');
+    const huge = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0', { specification: { x: 'y'.repeat(700_000) } }));
+    expect(huge.status).toBe(413);
+    expect(huge.body.code).toBe('request.too_large');
+    const big = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0', { specification: { x: 'y'.repeat(300_000) } }));
+    expect(big.status).toBe(413);
+    expect(big.body.code).toBe('software.specification_too_large');
+  });
+
+  test('401 without or with a bad token; 403 lacking the scope; 404 with no permission at all (same as absent)', async () => {
+    const none = await request(app).get(`/api/v1/applications/${APP}/software`);
+    expect(none.status).toBe(401);
+    expect(none.body.code).toBe('auth.unauthenticated');
+    expect((await request(app).get(`/api/v1/applications/${APP}/software`).set('Authorization', 'Bearer ???')).status).toBe(401);
+    const forb = await request(app).post(`/api/v1/applications/${APP}/software`).set(reader).send(body('1.0.0'));
+    expect(forb.status).toBe(403);
+    expect(forb.body.code).toBe('auth.forbidden');
+    expect((await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(reader)).status).toBe(403);
+    const hidden = await request(app).get(`/api/v1/applications/${APP}/software`).set(stranger);
+    const absent = await request(app).get(`/api/v1/applications/nosuchapp/software`).set(stranger);
+    expect(hidden.status).toBe(404);
+    expect(absent.status).toBe(404);
+    expect(hidden.body.code).toBe(absent.body.code);
+  });
+
+  test('503 when the store is down, with a code and no stack', async () => {
+    t.software.faults.unavailable = true;
+    const res = await request(app).get(`/api/v1/applications/${APP}/software`).set(admin);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('store.unavailable');
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts/);
+  });
+
+  test('Correlation-ID echoed when sane, generated otherwise; unknown routes 404; wrong method 405', async () => {
+    const given = await request(app).get('/api/v1/openapi.json').set('Correlation-ID', 'abc-123');
+    expect(given.headers['correlation-id']).toBe('abc-123');
+    const generated = await request(app).get('/api/v1/openapi.json').set('Correlation-ID', 'x'.repeat(500));
+    expect(generated.headers['correlation-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await request(app).get('/api/v1/nothing')).status).toBe(404);
+    const m = await request(app).patch(`/api/v1/applications/${APP}/software`).set(admin);
+    expect(m.status).toBe(405);
+    expect(m.body.code).toBe('method.not_allowed');
+    expect((await request(app).get('/health')).body).toEqual({ status: 'UP' });
+  });
+
+  test('openapi.json is served and describes every route', async () => {
+    const res = await request(app).get('/api/v1/openapi.json').expect(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/applications/{appName}/software',
+        '/applications/{appName}/software/{version}',
+        '/applications/{appName}/software/{version}/preview',
+        '/applications/{appName}/software/{version}/rollout',
+        '/applications/{appName}/endpoints',
+        '/applications/{appName}/endpoints/{endpointId}/software',
+        '/applications/{appName}/endpoints/{endpointId}/consents/{version}',
+      ]),
+    );
+  });
+});
+
+describe('endpoint, consent and insight routes', () => {
+  let t: TestOtao;
+  let app: ReturnType<typeof createHttpApp>;
+  beforeEach(() => ({ t, app } = setup()));
+
+  test('endpoint view, list, consents, preview and rollout', async () => {
+    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.1.0', { upgradableFrom: ['1.0.0'] })).expect(201);
+    await t.core.config.decide({ appVersionName: 'kettle-v1', endpointId: 'ep-1', configId: '1.0.0', correlationId: 'c' });
+    await t.core.reports.applied({ appVersionName: 'kettle-v1', endpointId: 'ep-2', configId: '1.0.0', statusCode: 500, reasonPhrase: 'boom', correlationId: 'c' });
+    const view = await request(app).get(`/api/v1/applications/${APP}/endpoints/ep-1/software`).set(reader).expect(200);
+    expect(view.body).toMatchObject({ endpointId: 'ep-1', currentVersion: '1.0.0', next: '1.1.0', path: ['1.1.0'], goal: '1.1.0', consents: [] });
+    matchesSchema('EndpointView', view.body);
+    expect((await request(app).get(`/api/v1/applications/${APP}/endpoints/nobody/software`).set(reader)).status).toBe(404);
+    const page = await request(app).get(`/api/v1/applications/${APP}/endpoints?limit=1`).set(reader).expect(200);
+    expect(page.body.totalElements).toBe(2);
+    expect(page.body.content).toHaveLength(1);
+    matchesSchema('EndpointPage', page.body);
+    const ep2 = await request(app).get(`/api/v1/applications/${APP}/endpoints?offset=1`).set(reader).expect(200);
+    expect(ep2.body.content[0].lastReport).toEqual({ configId: '1.0.0', statusCode: 500, reasonPhrase: 'boom', reportedAt: '2026-03-04T05:06:07Z' });
+    expect((await request(app).get(`/api/v1/applications/${APP}/endpoints?limit=0`).set(reader)).status).toBe(400);
+    expect((await request(app).get(`/api/v1/applications/${APP}/endpoints?limit=abc`).set(reader)).status).toBe(400);
+    expect((await request(app).get(`/api/v1/applications/${APP}/endpoints?version=nope`).set(reader)).status).toBe(400);
+    await request(app).put(`/api/v1/applications/${APP}/endpoints/ep-1/consents/*`).set(admin).expect(204);
+    await request(app).put(`/api/v1/applications/${APP}/endpoints/ep-1/consents/1.1.0`).set(admin).expect(204);
+    const bad = await request(app).put(`/api/v1/applications/${APP}/endpoints/ep-1/consents/latest`).set(admin);
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('consent.invalid_version');
+    expect((await request(app).put(`/api/v1/applications/${APP}/endpoints/ep-1/consents/*`).set(reader)).status).toBe(403);
+    await request(app).delete(`/api/v1/applications/${APP}/endpoints/ep-1/consents/1.1.0`).set(admin).expect(204);
+    expect((await request(app).get(`/api/v1/applications/${APP}/endpoints/ep-1/software`).set(reader)).body.consents).toEqual(['*']);
+    const preview = await request(app).get(`/api/v1/applications/${APP}/software/1.1.0/preview?limit=10`).set(reader).expect(200);
+    expect(preview.body.counts).toMatchObject({ now: 1, 'version-unknown': 1 }); // ep-2 reported only a failure: its version is unknown
+    matchesSchema('Preview', preview.body);
+    expect((await request(app).get(`/api/v1/applications/${APP}/software/1.1.0/preview?limit=1001`).set(reader)).status).toBe(400);
+    const rollout = await request(app).get(`/api/v1/applications/${APP}/software/1.1.0/rollout`).set(reader).expect(200);
+    expect(rollout.body).toMatchObject({ version: '1.1.0', offered: 1, applied: 0, failed: 0, failureRate: 0, rolloutStrategy: 'general' });
+    matchesSchema('Rollout', rollout.body);
+  });
+});
+
+describe('security ignored', () => {
+  test('OTAO_SECURITY_IGNORED=/** serves the default tenant without a token', async () => {
+    const t = createTestOtao({ apps: [{ tenantId: 'default', appName: APP, versions: ['kettle-v1'] }] });
+    const app = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions: new TablePermissionChecker(), securityIgnored: ['/**'] });
+    await request(app).post(`/api/v1/applications/${APP}/software`).send(body('1.0.0')).expect(201);
+    expect((await t.software.list('default', APP)).map((s) => s.version)).toEqual(['1.0.0']);
+  });
+});
