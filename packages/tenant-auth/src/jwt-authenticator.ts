@@ -16,6 +16,9 @@ export interface JwtAuthenticatorOptions {
   readonly timeoutMs?: number;
   /** Shared OpenID discovery (the UMA checker uses the same). */
   readonly discovery?: IssuerDiscovery;
+  /** How long a verified token is remembered (never past its `exp`); 0 disables the cache. */
+  readonly verifiedCacheMs?: number;
+  readonly now?: () => number;
 }
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -34,12 +37,33 @@ function unauthenticated(message: string): Result<Principal, AuthenticationError
 export class JwtAuthenticator implements Authenticator {
   private readonly keySets = new Map<string, Promise<JWTVerifyGetKey>>();
   private readonly discovery: IssuerDiscovery;
+  /** Verified tokens: the same token arrives on every request of a session; RSA verification is not repeated. */
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+  private readonly now: () => number;
 
   constructor(private readonly options: JwtAuthenticatorOptions) {
     this.discovery = options.discovery ?? new IssuerDiscovery(options.timeoutMs);
+    this.now = options.now ?? Date.now;
   }
 
   async authenticate(header: string | undefined): Promise<Result<Principal, AuthenticationError>> {
+    const hit = header === undefined ? undefined : this.verified.get(header);
+    if (hit !== undefined) {
+      if (this.now() < hit.until) return ok(hit.principal);
+      this.verified.delete(header as string);
+    }
+    const r = await this.verify(header);
+    const cacheMs = this.options.verifiedCacheMs ?? 60_000;
+    if (r.ok && cacheMs > 0) {
+      const exp = r.value.claims['exp'];
+      const until = Math.min(this.now() + cacheMs, typeof exp === 'number' ? exp * 1000 : 0);
+      if (this.verified.size >= 10_000) this.verified.clear();
+      if (until > this.now()) this.verified.set(header as string, { principal: r.value, until });
+    }
+    return r;
+  }
+
+  private async verify(header: string | undefined): Promise<Result<Principal, AuthenticationError>> {
     if (header === undefined) return unauthenticated('missing Authorization header: a bearer token is required');
     const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header.trim());
     if (!m || (m[1] as string).length > MAX_TOKEN_LENGTH) return unauthenticated('Authorization must be "Bearer <JWT>"');

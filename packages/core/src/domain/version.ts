@@ -1,4 +1,4 @@
-import { compare as semverCompare, Range, satisfies, valid as semverValid } from 'semver';
+import { Range, satisfies, SemVer, valid as semverValid } from 'semver';
 
 /** The SemVer 2.0.0 grammar (semver.org), strictly: no `v` prefix, no loose forms, no spaces. */
 const STRICT_SEMVER =
@@ -14,13 +14,26 @@ export function isStrictSemver(s: unknown): boolean {
   return typeof s === 'string' && s.length <= MAX_VERSION_LENGTH && STRICT_SEMVER.test(s) && semverValid(s) !== null;
 }
 
-/** SemVer precedence: negative, zero (build metadata ignored) or positive. */
+/** Parsed versions, so comparisons on hot paths (sorting, planning) do not re-parse. Bounded. */
+const parsed = new Map<string, SemVer>();
+
+function parse(v: string): SemVer {
+  let p = parsed.get(v);
+  if (p === undefined) {
+    p = new SemVer(v);
+    if (parsed.size >= 50_000) parsed.clear();
+    parsed.set(v, p);
+  }
+  return p;
+}
+
+/** SemVer precedence: negative, zero (build metadata ignored) or positive. Throws on an invalid version. */
 export function compareVersions(a: string, b: string): number {
-  return semverCompare(a, b);
+  return a === b ? 0 : parse(a).compare(parse(b));
 }
 
 export function sameVersion(a: string, b: string): boolean {
-  return semverCompare(a, b) === 0;
+  return compareVersions(a, b) === 0;
 }
 
 /** One parsed entry of `upgradableFrom`: an exact version or (ours) a SemVer range. */
@@ -43,6 +56,6 @@ export function parseMatcher(entry: unknown): VersionMatcher | undefined {
 
 /** Whether a concrete version matches an entry (exact: by precedence; range: prereleases excluded unless named). */
 export function matches(m: VersionMatcher, version: string): boolean {
-  if (m.kind === 'exact') return semverCompare(m.source, version) === 0;
+  if (m.kind === 'exact') return compareVersions(m.source, version) === 0;
   return satisfies(version, m.range);
 }
