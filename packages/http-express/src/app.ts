@@ -49,6 +49,8 @@ export interface HttpOptions {
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
   /** Plug-in routes under /api/v1 (the S3 file routes), registered before the 404 handler. */
   readonly extraRoutes?: (api: Router, kit: RouteKit) => void;
+  /** Paths (relative to /api/v1) and allowed methods of the plug-in routes, for 405 answers. */
+  readonly extraPaths?: readonly [RegExp, string][];
   readonly newId?: () => string;
 }
 
@@ -269,16 +271,22 @@ export function createHttpApp(options: HttpOptions): express.Express {
   options.extraRoutes?.(api, { authorize, fail, core });
 
   // Known path, unknown method -> 405; anything else -> 404.
-  const knownPaths = [
-    /^\/applications\/[^/]+\/software$/,
-    /^\/applications\/[^/]+\/software\/[^/]+$/,
-    /^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout)$/,
-    /^\/applications\/[^/]+\/endpoints$/,
-    /^\/applications\/[^/]+\/endpoints\/[^/]+\/software$/,
-    /^\/applications\/[^/]+\/endpoints\/[^/]+\/consents\/[^/]+$/,
+  const knownPaths: readonly [RegExp, string][] = [
+    [/^\/applications\/[^/]+\/software$/, 'GET, HEAD, POST'],
+    [/^\/applications\/[^/]+\/software\/[^/]+$/, 'GET, HEAD, PUT, DELETE'],
+    [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout)$/, 'GET, HEAD'],
+    [/^\/applications\/[^/]+\/endpoints$/, 'GET, HEAD'],
+    [/^\/applications\/[^/]+\/endpoints\/[^/]+\/software$/, 'GET, HEAD'],
+    [/^\/applications\/[^/]+\/endpoints\/[^/]+\/consents\/[^/]+$/, 'PUT, DELETE'],
+    [/^\/openapi\.json$/, 'GET, HEAD'],
+    ...(options.extraPaths ?? []),
   ];
-  api.use((req, _res, next) => {
-    next(knownPaths.some((p) => p.test(req.path)) ? new HttpFailure('method.not_allowed', `${req.method} is not allowed on ${req.path}`) : new HttpFailure('route.not_found', `no route ${req.method} ${req.path}`));
+  api.use((req, res, next) => {
+    const known = knownPaths.find(([p]) => p.test(req.path));
+    if (known) {
+      res.setHeader('Allow', known[1]);
+      next(new HttpFailure('method.not_allowed', `${req.method} is not allowed on ${req.path} (allowed: ${known[1]})`));
+    } else next(new HttpFailure('route.not_found', `no route ${req.method} ${req.path}`));
   });
   app.use('/api/v1', api);
   app.use((req, _res, next) => {

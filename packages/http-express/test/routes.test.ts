@@ -156,6 +156,7 @@ describe('software routes', () => {
     const m = await request(app).patch(`/api/v1/applications/${APP}/software`).set(admin);
     expect(m.status).toBe(405);
     expect(m.body.code).toBe('method.not_allowed');
+    expect(m.headers['allow']).toBe('GET, HEAD, POST');
     expect((await request(app).get('/health')).body).toEqual({ status: 'UP' });
   });
 
