@@ -1,0 +1,265 @@
+// The only reader of process.env. Parses every variable of spec §9 (and the optional YAML file of
+// OTAO_CONFIG_FILE with Kaa-style keys; the environment wins), validates all of them, reports every
+// problem at once, and returns a frozen configuration that is passed down to the adapters.
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface OtaoConfig {
+  readonly httpPort: number;
+  readonly instanceName: string;
+  readonly replicaId: string;
+  readonly nats: { readonly urls: readonly string[]; readonly user?: string; readonly pass?: string };
+  readonly softwareConsumerInstance: string;
+  readonly eprInstance: string;
+  readonly tenantManagerInstance: string;
+  readonly mongo: { readonly uri: string; readonly database: string };
+  readonly s3: {
+    readonly enabled: boolean;
+    readonly bucket?: string;
+    readonly region: string;
+    readonly endpoint?: string;
+    readonly forcePathStyle: boolean;
+    readonly urlPath: string;
+    readonly urlTtlSeconds: number;
+    readonly maxFileBytes: number;
+  };
+  readonly security: {
+    readonly ignored: readonly string[];
+    /** True when every path is ignored (`/**`): authentication off. */
+    readonly off: boolean;
+    readonly defaultTenant: string;
+    readonly tenantManagerUrl?: string;
+    readonly tenants?: readonly { readonly id: string; readonly issuer: string }[];
+    readonly oauth: { readonly clientId?: string; readonly clientSecret?: string; readonly issuer?: string; readonly audience?: string };
+    readonly authzMode: 'rpt' | 'uma';
+  };
+  readonly tekton: { readonly enabled: boolean; readonly url: string; readonly scmpProviderInstance: string };
+  readonly applicationsFile?: string;
+  /** Inline `kaa.applications` from the YAML configuration file, when given there. */
+  readonly inlineApplications?: unknown;
+  readonly pushRatePerSecond: number;
+  readonly specMaxBytes: number;
+  readonly logLevel: LogLevel;
+}
+
+/** A configuration that cannot start the service; `problems` names every wrong variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n- ${problems.join('\n- ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Kaa-style YAML keys and the variables they set. */
+const KAA_KEYS: Readonly<Record<string, string>> = {
+  'server.port': 'OTAO_HTTP_PORT',
+  'kaa.service-instance.name': 'OTAO_SERVICE_INSTANCE_NAME',
+  'nats.urls': 'OTAO_NATS_URLS',
+  'kaa.otao.software-consumer.service-instance.name': 'OTAO_SOFTWARE_CONSUMER_INSTANCE_NAME',
+  'security.ignored': 'OTAO_SECURITY_IGNORED',
+  'kaa.tekton.enabled': 'OTAO_TEKTON_ENABLED',
+  'kaa.tekton.url': 'OTAO_TEKTON_URL',
+  'kaa.scmp.consumer.provider.service-instance.name': 'OTAO_SCMP_PROVIDER_INSTANCE_NAME',
+};
+
+const TOKEN = /^[A-Za-z0-9_-]{1,128}$/; // a NATS subject token (and a safe queue group)
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Flattens nested YAML into dotted keys (`kaa.tekton.enabled`), keeping `kaa.applications` whole. */
+function flatten(obj: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj) && prefix !== 'kaa.applications') {
+    for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) out[prefix] = obj;
+  return out;
+}
+
+function scalar(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) return v.map((x) => String(x)).join(',');
+  return typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+}
+
+/** Reads and validates the configuration. Throws ConfigError listing every problem. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): OtaoConfig {
+  const problems: string[] = [];
+  const fromFile: Record<string, string | undefined> = {};
+  let inlineApplications: unknown;
+  const file = env['OTAO_CONFIG_FILE'];
+  if (file) {
+    try {
+      const flat = flatten(parseYaml(readFileSync(file, 'utf8')));
+      for (const [k, v] of Object.entries(flat)) {
+        if (k === 'kaa.applications') inlineApplications = { kaa: { applications: v } };
+        else if (KAA_KEYS[k]) fromFile[KAA_KEYS[k]] = scalar(v);
+        else if (/^OTAO_[A-Z0-9_]+$/.test(k) || k === 'NATS_USERNAME' || k === 'NATS_PASSWORD') fromFile[k] = scalar(v);
+        else problems.push(`OTAO_CONFIG_FILE: unknown key "${k}"`);
+      }
+    } catch (e) {
+      problems.push(`OTAO_CONFIG_FILE: cannot read ${file}: ${(e as Error).message}`);
+    }
+  }
+  const get = (name: string): string | undefined => {
+    const v = env[name] ?? fromFile[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const str = (name: string, def: string): string => get(name) ?? def;
+  const token = (name: string, def: string): string => {
+    const v = str(name, def);
+    if (!TOKEN.test(v)) problems.push(`${name}: "${v}" must be 1–128 letters, digits, "-" or "_" (it is a NATS subject token)`);
+    return v;
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name}: "${raw}" must be an integer from ${min} to ${max}`);
+      return def;
+    }
+    return Number(raw);
+  };
+  const bool = (name: string, def: boolean): boolean => {
+    const raw = get(name);
+    if (raw === undefined) return def;
+    if (/^(true|1|yes)$/i.test(raw)) return true;
+    if (/^(false|0|no)$/i.test(raw)) return false;
+    problems.push(`${name}: "${raw}" must be true or false`);
+    return def;
+  };
+  const url = (name: string, protocols: readonly string[], def?: string): string | undefined => {
+    const raw = get(name) ?? def;
+    if (raw === undefined) return undefined;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) problems.push(`${name}: "${redact(raw)}" must use ${protocols.join(' or ')}`);
+    } catch {
+      problems.push(`${name}: "${redact(raw)}" is not a URL`);
+    }
+    return raw;
+  };
+
+  const natsUrls = str('OTAO_NATS_URLS', 'nats://127.0.0.1:4222').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const u of natsUrls) {
+    if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u)) problems.push(`OTAO_NATS_URLS: "${redact(u)}" must be nats://host:port (comma-separated list)`);
+  }
+  const natsUser = get('NATS_USERNAME');
+  const natsPass = get('NATS_PASSWORD');
+
+  const s3Enabled = bool('OTAO_S3_ENABLED', false);
+  const s3Bucket = get('OTAO_S3_BUCKET');
+  if (s3Enabled && !s3Bucket) problems.push('OTAO_S3_BUCKET: required when OTAO_S3_ENABLED=true');
+  if (s3Bucket && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3Bucket)) problems.push(`OTAO_S3_BUCKET: "${s3Bucket}" is not a valid bucket name`);
+  const s3Endpoint = url('OTAO_S3_ENDPOINT', ['http:', 'https:']);
+  const urlPath = str('OTAO_S3_URL_PATH', 'link');
+  if (!/^[^.\s]+(\.[^.\s]+)*$/.test(urlPath)) problems.push(`OTAO_S3_URL_PATH: "${urlPath}" must be dot-separated non-empty keys`);
+
+  const ignored = str('OTAO_SECURITY_IGNORED', 'none').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  const off = ignored.includes('/**');
+  const tenantManagerUrl = url('OTAO_TENANT_MANAGER_URL', ['http:', 'https:']);
+  let tenants: { id: string; issuer: string }[] | undefined;
+  const tenantsRaw = get('OTAO_TENANTS');
+  if (tenantsRaw !== undefined) {
+    try {
+      const v: unknown = JSON.parse(tenantsRaw);
+      if (!Array.isArray(v) || v.some((t) => typeof (t as { id?: unknown }).id !== 'string' || !/^https?:\/\//.test(String((t as { issuer?: unknown }).issuer)))) {
+        problems.push('OTAO_TENANTS: must be a JSON array of {"id": string, "issuer": "http(s)://…"}');
+      } else tenants = (v as { id: string; issuer: string }[]).map((t) => ({ id: t.id, issuer: t.issuer }));
+    } catch {
+      problems.push('OTAO_TENANTS: not valid JSON');
+    }
+  }
+  const oauthIssuer = url('OTAO_OAUTH_ISSUER', ['http:', 'https:']);
+  const clientId = get('OTAO_OAUTH_CLIENT_ID');
+  const clientSecret = get('OTAO_OAUTH_CLIENT_SECRET');
+  const audience = get('OTAO_OAUTH_AUDIENCE');
+  const authzRaw = str('OTAO_AUTHZ_MODE', 'rpt');
+  if (authzRaw !== 'rpt' && authzRaw !== 'uma') problems.push(`OTAO_AUTHZ_MODE: "${authzRaw}" must be rpt or uma`);
+  if (!off) {
+    if (!tenants && !tenantManagerUrl) problems.push('OTAO_TENANTS or OTAO_TENANT_MANAGER_URL: one is required unless OTAO_SECURITY_IGNORED=/**');
+    if (tenantManagerUrl && !oauthIssuer) problems.push('OTAO_OAUTH_ISSUER: required with OTAO_TENANT_MANAGER_URL (the system tenant issuer and the Keycloak base)');
+    if (authzRaw === 'uma' && !clientId) problems.push('OTAO_OAUTH_CLIENT_ID: required with OTAO_AUTHZ_MODE=uma (the audience of decisions)');
+  }
+  if ((clientId === undefined) !== (clientSecret === undefined)) problems.push('OTAO_OAUTH_CLIENT_ID and OTAO_OAUTH_CLIENT_SECRET: give both or neither');
+
+  const tektonEnabled = bool('OTAO_TEKTON_ENABLED', false);
+  const tektonUrl = url('OTAO_TEKTON_URL', ['http:', 'https:'], 'http://tekton') ?? 'http://tekton';
+  const applicationsFile = get('OTAO_APPLICATIONS_FILE');
+  if (!tektonEnabled && !applicationsFile && inlineApplications === undefined) {
+    problems.push('OTAO_APPLICATIONS_FILE: required unless OTAO_TEKTON_ENABLED=true (or kaa.applications in OTAO_CONFIG_FILE)');
+  }
+  if (tektonEnabled && !clientId && !off) problems.push('OTAO_OAUTH_CLIENT_ID: required with OTAO_TEKTON_ENABLED=true (Tekton calls use a client-credentials token)');
+
+  const logLevel = str('OTAO_LOG_LEVEL', 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`OTAO_LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  const mongoUri = url('OTAO_MONGODB_URI', ['mongodb:', 'mongodb+srv:'], 'mongodb://127.0.0.1:27017') ?? 'mongodb://127.0.0.1:27017';
+
+  const cfg: OtaoConfig = {
+    httpPort: int('OTAO_HTTP_PORT', 8080, 0, 65535),
+    instanceName: token('OTAO_SERVICE_INSTANCE_NAME', 'otao'),
+    replicaId: token('OTAO_REPLICA_ID', `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100)}-${randomBytes(4).toString('hex')}`),
+    nats: { urls: natsUrls, ...(natsUser ? { user: natsUser } : {}), ...(natsPass ? { pass: natsPass } : {}) },
+    softwareConsumerInstance: token('OTAO_SOFTWARE_CONSUMER_INSTANCE_NAME', 'cmx-ota'),
+    eprInstance: token('OTAO_EPR_INSTANCE_NAME', 'epr'),
+    tenantManagerInstance: token('OTAO_TENANT_MANAGER_INSTANCE_NAME', 'tenant-manager'),
+    mongo: { uri: mongoUri, database: token('OTAO_MONGODB_DATABASE', 'otao') },
+    s3: {
+      enabled: s3Enabled,
+      ...(s3Bucket ? { bucket: s3Bucket } : {}),
+      region: str('OTAO_S3_REGION', 'us-east-1'),
+      ...(s3Endpoint ? { endpoint: s3Endpoint } : {}),
+      forcePathStyle: bool('OTAO_S3_FORCE_PATH_STYLE', false),
+      urlPath,
+      urlTtlSeconds: int('OTAO_S3_URL_TTL_SECONDS', 3600, 1, 604_800),
+      maxFileBytes: int('OTAO_S3_MAX_FILE_BYTES', 2_147_483_648, 1, 5 * 1024 ** 4),
+    },
+    security: {
+      ignored,
+      off,
+      defaultTenant: token('OTAO_DEFAULT_TENANT', 'default'),
+      ...(tenantManagerUrl ? { tenantManagerUrl } : {}),
+      ...(tenants ? { tenants } : {}),
+      oauth: {
+        ...(clientId ? { clientId } : {}),
+        ...(clientSecret ? { clientSecret } : {}),
+        ...(oauthIssuer ? { issuer: oauthIssuer } : {}),
+        ...(audience ? { audience } : {}),
+      },
+      authzMode: authzRaw === 'uma' ? 'uma' : 'rpt',
+    },
+    tekton: { enabled: tektonEnabled, url: tektonUrl, scmpProviderInstance: token('OTAO_SCMP_PROVIDER_INSTANCE_NAME', 'tekton') },
+    ...(applicationsFile ? { applicationsFile } : {}),
+    ...(inlineApplications !== undefined ? { inlineApplications } : {}),
+    pushRatePerSecond: int('OTAO_PUSH_RATE_PER_SECOND', 0, 0, 1_000_000),
+    specMaxBytes: int('OTAO_SPEC_MAX_BYTES', 262_144, 1024, 16 * 1024 * 1024),
+    logLevel,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(cfg);
+}
+
+/** Removes credentials from a URL before it is shown in an error or a log. */
+export function redact(u: string): string {
+  return u.replace(/\/\/[^/@\s]*@/, '//***@');
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** The configuration as it may be logged: secrets removed. */
+export function describeConfig(c: OtaoConfig): Record<string, unknown> {
+  return {
+    ...c,
+    nats: { urls: c.nats.urls.map(redact), user: c.nats.user, pass: c.nats.pass ? '***' : undefined },
+    mongo: { ...c.mongo, uri: redact(c.mongo.uri) },
+    security: { ...c.security, oauth: { ...c.security.oauth, clientSecret: c.security.oauth.clientSecret ? '***' : undefined } },
+    inlineApplications: c.inlineApplications ? '(inline)' : undefined,
+  };
+}

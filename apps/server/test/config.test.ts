@@ -1,0 +1,115 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, describeConfig, loadConfig } from '../src/config';
+
+const base = { OTAO_SECURITY_IGNORED: '/**', OTAO_APPLICATIONS_FILE: '/etc/otao/apps.yaml' };
+
+test('defaults of spec §9', () => {
+  const c = loadConfig(base);
+  expect(c).toMatchObject({
+    httpPort: 8080,
+    instanceName: 'otao',
+    nats: { urls: ['nats://127.0.0.1:4222'] },
+    softwareConsumerInstance: 'cmx-ota',
+    eprInstance: 'epr',
+    tenantManagerInstance: 'tenant-manager',
+    mongo: { database: 'otao' },
+    s3: { enabled: false, region: 'us-east-1', forcePathStyle: false, urlPath: 'link', urlTtlSeconds: 3600, maxFileBytes: 2147483648 },
+    security: { off: true, defaultTenant: 'default', authzMode: 'rpt' },
+    tekton: { enabled: false, url: 'http://tekton', scmpProviderInstance: 'tekton' },
+    pushRatePerSecond: 0,
+    specMaxBytes: 262144,
+    logLevel: 'info',
+  });
+  expect(c.replicaId).toMatch(/^[A-Za-z0-9_-]+-[0-9a-f]{8}$/);
+  expect(Object.isFrozen(c.s3)).toBe(true);
+});
+
+test('every wrong variable is named, all at once', () => {
+  let error: unknown;
+  try {
+    loadConfig({
+      OTAO_HTTP_PORT: '99999',
+      OTAO_SERVICE_INSTANCE_NAME: 'otao.prod',
+      OTAO_NATS_URLS: 'http://x',
+      OTAO_S3_ENABLED: 'maybe',
+      OTAO_S3_URL_TTL_SECONDS: '-1',
+      OTAO_AUTHZ_MODE: 'magic',
+      OTAO_LOG_LEVEL: 'loud',
+      OTAO_MONGODB_URI: 'postgres://x',
+      OTAO_PUSH_RATE_PER_SECOND: 'fast',
+      OTAO_TENANTS: '{',
+      OTAO_OAUTH_CLIENT_ID: 'otao',
+    });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const text = (error as ConfigError).problems.join('\n');
+  for (const v of [
+    'OTAO_HTTP_PORT',
+    'OTAO_SERVICE_INSTANCE_NAME',
+    'OTAO_NATS_URLS',
+    'OTAO_S3_ENABLED',
+    'OTAO_S3_URL_TTL_SECONDS',
+    'OTAO_AUTHZ_MODE',
+    'OTAO_LOG_LEVEL',
+    'OTAO_MONGODB_URI',
+    'OTAO_PUSH_RATE_PER_SECOND',
+    'OTAO_TENANTS',
+    'OTAO_OAUTH_CLIENT_SECRET',
+    'OTAO_APPLICATIONS_FILE',
+  ]) {
+    expect(text).toContain(v);
+  }
+});
+
+test('security needs a tenant source; S3 needs a bucket; uma needs the client id', () => {
+  const problems = (env: Record<string, string>): string => {
+    try {
+      loadConfig(env);
+      return '';
+    } catch (e) {
+      return (e as ConfigError).problems.join('\n');
+    }
+  };
+  expect(problems({ OTAO_APPLICATIONS_FILE: 'a.yaml' })).toContain('OTAO_TENANTS or OTAO_TENANT_MANAGER_URL');
+  expect(problems({ ...base, OTAO_S3_ENABLED: 'true' })).toContain('OTAO_S3_BUCKET');
+  expect(problems({ OTAO_APPLICATIONS_FILE: 'a.yaml', OTAO_TENANTS: '[{"id":"a","issuer":"https://kc/realms/a"}]', OTAO_AUTHZ_MODE: 'uma' })).toContain('OTAO_OAUTH_CLIENT_ID');
+  expect(problems({ OTAO_APPLICATIONS_FILE: 'a.yaml', OTAO_TENANT_MANAGER_URL: 'http://tm' })).toContain('OTAO_OAUTH_ISSUER');
+});
+
+test('a YAML file with Kaa keys sets values; the environment wins; secrets are redacted when described', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'otao-cfg-'));
+  const file = join(dir, 'otao.yaml');
+  writeFileSync(
+    file,
+    [
+      'server:',
+      '  port: 9090',
+      'kaa:',
+      '  service-instance:',
+      '    name: otao-eu',
+      '  applications:',
+      '    kettle:',
+      '      tenantId: acme',
+      '      versions:',
+      '        kettle-v1: {}',
+      'security:',
+      '  ignored: /**',
+      'nats:',
+      '  urls: [nats://a:4222, nats://b:4222]',
+      'OTAO_MONGODB_URI: mongodb://user:secret@db:27017',
+    ].join('\n'),
+  );
+  const c = loadConfig({ OTAO_CONFIG_FILE: file, OTAO_HTTP_PORT: '7070' });
+  expect(c.httpPort).toBe(7070);
+  expect(c.instanceName).toBe('otao-eu');
+  expect(c.nats.urls).toEqual(['nats://a:4222', 'nats://b:4222']);
+  expect(c.security.off).toBe(true);
+  expect(c.inlineApplications).toEqual({ kaa: { applications: { kettle: { tenantId: 'acme', versions: { 'kettle-v1': {} } } } } });
+  expect(JSON.stringify(describeConfig(c))).not.toContain('secret');
+  writeFileSync(file, 'bogus:\n  key: 1\n');
+  expect(() => loadConfig({ ...base, OTAO_CONFIG_FILE: file })).toThrow(/unknown key "bogus.key"/);
+});
