@@ -1,0 +1,58 @@
+import type { ApplicationRegistry, ApplicationSettings, AppRef } from '@otao/core';
+import type { ApplicationEntry } from './applications';
+
+/** What a change of the registry changed: applications whose settings or versions differ. */
+export interface RegistryChange {
+  readonly changed: readonly AppRef[];
+}
+
+/**
+ * The in-memory ApplicationRegistry (synchronous, as the core's hot path needs), replaced as a
+ * whole or per scope by its sources. Lookups are O(1).
+ */
+export class MutableApplicationRegistry implements ApplicationRegistry {
+  private byKey = new Map<string, ApplicationEntry>();
+  private byVersion = new Map<string, AppRef>();
+
+  resolve(appVersionName: string): AppRef | undefined {
+    return this.byVersion.get(appVersionName);
+  }
+
+  settings(tenantId: string, appName: string): ApplicationSettings | undefined {
+    const e = this.byKey.get(`${tenantId}\u0000${appName}`);
+    return e ? { consentRequired: e.consentRequired } : undefined;
+  }
+
+  tenantsWithApp(appName: string): readonly string[] {
+    return [...this.byKey.values()].filter((e) => e.appName === appName).map((e) => e.tenantId);
+  }
+
+  /** All applications (for logs and tests). */
+  entries(): ApplicationEntry[] {
+    return [...this.byKey.values()];
+  }
+
+  /**
+   * Replaces the applications within a scope (all; one tenant; one application) by `entries`.
+   * Returns the applications whose settings or versions changed.
+   */
+  replace(scope: { tenantId?: string; appName?: string }, entries: readonly ApplicationEntry[]): RegistryChange {
+    const inScope = (e: { tenantId: string; appName: string }): boolean =>
+      (scope.tenantId === undefined || e.tenantId === scope.tenantId) && (scope.appName === undefined || e.appName === scope.appName);
+    const next = new Map([...this.byKey].filter(([, e]) => !inScope(e)));
+    for (const e of entries) if (inScope(e)) next.set(`${e.tenantId}\u0000${e.appName}`, e);
+    const changed: AppRef[] = [];
+    for (const [k, e] of next) {
+      const old = this.byKey.get(k);
+      if (!old || old.consentRequired !== e.consentRequired || old.appVersionNames.join('\u0000') !== e.appVersionNames.join('\u0000')) {
+        changed.push({ tenantId: e.tenantId, appName: e.appName });
+      }
+    }
+    for (const [k, e] of this.byKey) if (!next.has(k)) changed.push({ tenantId: e.tenantId, appName: e.appName });
+    const byVersion = new Map<string, AppRef>();
+    for (const e of next.values()) for (const v of e.appVersionNames) byVersion.set(v, { tenantId: e.tenantId, appName: e.appName });
+    this.byKey = next;
+    this.byVersion = byVersion;
+    return { changed };
+  }
+}
