@@ -3,3 +3,4 @@ export * from './error-mapping';
 export * from './serialize';
 export * from './openapi';
 export { RequestValidator } from './validation';
+export * from './file-routes';

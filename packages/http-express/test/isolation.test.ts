@@ -24,7 +24,7 @@ async function setup() {
   return { t, app, bob };
 }
 
-const snapshot = async (app: Parameters<typeof request>[0], bob: object) =>
+const snapshot = async (app: Parameters<typeof request>[0], bob: Record<string, string>) =>
   JSON.stringify([
     (await request(app).get('/api/v1/applications/kettle/software').set(bob)).body,
     (await request(app).get('/api/v1/applications/kettle/endpoints').set(bob)).body,

@@ -1,7 +1,9 @@
-// `node packages/test-services/dist/cli.js <nats|ferretdb>`: starts one service, prints
-// `KEY=value` lines for the environment (NATS_URL or MONGODB_URI) and `PID=…`, and keeps running
+// `node packages/test-services/dist/cli.js <nats|ferretdb|keycloak>`: starts one service, prints
+// `KEY=value` lines for the environment (NATS_URL, MONGODB_URI, or KEYCLOAK_URL with the test
+// realms' issuers and the otao client) and `PID=…`, and keeps running
 // until SIGTERM/SIGINT. Used by scripts/test.sh and the local stack.
 import { startFerretDB } from './ferretdb';
+import { startKeycloak } from './keycloak';
 import { startNats } from './nats';
 
 async function main(): Promise<void> {
@@ -16,8 +18,16 @@ async function main(): Promise<void> {
     const s = await startFerretDB({ ...(port ? { port } : {}), ...(process.argv[4] ? { dataDir: process.argv[4] } : {}) });
     console.log(`MONGODB_URI=${s.uri}`);
     stop = s.stop;
+  } else if (what === 'keycloak') {
+    const s = await startKeycloak(port ? { port } : {});
+    console.log(`KEYCLOAK_URL=${s.url}`);
+    console.log(`OTAO_TENANTS=${JSON.stringify(s.realms.map((id) => ({ id, issuer: s.issuer(id) })))}`);
+    console.log(`OTAO_OAUTH_CLIENT_ID=${s.clientId}`);
+    console.log(`OTAO_OAUTH_CLIENT_SECRET=${s.clientSecret}`);
+    console.log('OTAO_OAUTH_AUDIENCE=otao');
+    stop = s.stop;
   } else {
-    console.error('usage: cli.js <nats|ferretdb> [port] [dataDir]');
+    console.error('usage: cli.js <nats|ferretdb|keycloak> [port] [dataDir]');
     process.exit(2);
   }
   console.log('READY');

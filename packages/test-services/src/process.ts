@@ -80,7 +80,7 @@ export class ServiceProcess {
       await waitForPort(this.port, this.readyTimeoutMs, () => !this.exited);
     } catch (e) {
       child.kill('SIGKILL');
-      throw new Error(`${this.name} did not start (log: ${this.logFile}): ${(e as Error).message}`);
+      throw new Error(`${this.name} did not start (log: ${this.logFile}): ${(e as Error).message}`, { cause: e });
     }
   }
 
