@@ -79,8 +79,10 @@ function flatten(obj: unknown, prefix = '', out: Record<string, unknown> = {}): 
 
 function scalar(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (Array.isArray(v)) return v.map((x) => String(x)).join(',');
-  return typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+  if (Array.isArray(v)) return v.map((x) => scalar(x) ?? '').join(',');
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return JSON.stringify(v);
 }
 
 /** Reads and validates the configuration. Throws ConfigError listing every problem. */

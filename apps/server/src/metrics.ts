@@ -1,0 +1,68 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Prometheus metrics of spec §6.5 (docs/operations.md explains each): CDTP requests by status and
+ * their latency, pushes, applied and failed reports, dropped messages, HTTP requests by route and
+ * status, store latency; plus process metrics.
+ */
+export class OtaoMetrics {
+  readonly registry = new Registry();
+  readonly cdtpRequests = new Counter({ name: 'otao_cdtp_requests_total', help: 'CDTP ConfigRequests answered, by status code and outcome', labelNames: ['status', 'outcome'], registers: [this.registry] });
+  readonly cdtpLatency = new Histogram({
+    name: 'otao_cdtp_request_duration_seconds',
+    help: 'Time from receiving a ConfigRequest to publishing its answer',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly pushes = new Counter({ name: 'otao_pushes_total', help: 'ConfigUpdated events published', registers: [this.registry] });
+  readonly reports = new Counter({ name: 'otao_reports_total', help: 'ConfigApplied reports handled, by outcome (applied, failed, duplicate, ignored)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly dropped = new Counter({ name: 'otao_dropped_messages_total', help: 'NATS messages dropped, by reason (undecodable, expired, no_reply, unknown_app_version, handler_failed, …)', labelNames: ['reason'], registers: [this.registry] });
+  readonly events = new Counter({ name: 'otao_events_total', help: 'Inbound events handled (ELCE, EFE, TLE, software, SCMP), by kind and outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] });
+  readonly httpRequests = new Counter({ name: 'otao_http_requests_total', help: 'REST requests, by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
+  readonly httpLatency = new Histogram({ name: 'otao_http_request_duration_seconds', help: 'REST request latency by route pattern', labelNames: ['route', 'method'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  readonly storeLatency = new Histogram({ name: 'otao_store_operation_duration_seconds', help: 'State store operations, by repository method and result', labelNames: ['operation', 'result'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
+  readonly backgroundJobs = new Counter({ name: 'otao_background_jobs_total', help: 'Background push computations and filter bootstraps, by kind and result', labelNames: ['kind', 'result'], registers: [this.registry] });
+  readonly up = new Gauge({ name: 'otao_dependency_up', help: '1 when the dependency is reachable (nats, store, s3, registry)', labelNames: ['dependency'], registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'otao_process_' });
+  }
+
+  /**
+   * Wraps every async method of a repository to time it (store latency by operation). Errors are
+   * timed and rethrown unchanged.
+   */
+  instrument<T extends object>(name: string, target: T): T {
+    const h = this.storeLatency;
+    return new Proxy(target, {
+      get(obj, prop, receiver) {
+        const v = Reflect.get(obj, prop, receiver) as unknown;
+        if (typeof v !== 'function' || typeof prop !== 'string' || prop === 'stream') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+        return (...args: unknown[]) => {
+          const end = h.startTimer({ operation: `${name}.${prop}` });
+          let r: unknown;
+          try {
+            r = (v as (...a: unknown[]) => unknown).apply(obj, args);
+          } catch (e) {
+            end({ result: 'error' });
+            throw e;
+          }
+          if (r instanceof Promise) {
+            return r.then(
+              (x: unknown) => {
+                end({ result: 'ok' });
+                return x;
+              },
+              (e: unknown) => {
+                end({ result: 'error' });
+                throw e;
+              },
+            );
+          }
+          end({ result: 'ok' });
+          return r;
+        };
+      },
+    });
+  }
+}
