@@ -1,0 +1,46 @@
+/** Configuration of the MongoDB-wire store, parsed and validated by the composition root. */
+export interface MongoStoreConfig {
+  /** `mongodb://…` connection string (MongoDB or FerretDB). */
+  readonly uri: string;
+  /** Database holding OTAO's collections. */
+  readonly database: string;
+  /** How long a call waits for a reachable server before failing (driver `serverSelectionTimeoutMS`). */
+  readonly serverSelectionTimeoutMS?: number;
+  /** TCP connect timeout (driver `connectTimeoutMS`). */
+  readonly connectTimeoutMS?: number;
+  /** How long a call waits for an answer on an open connection (driver `socketTimeoutMS`). */
+  readonly socketTimeoutMS?: number;
+  /** Connection pool size (driver `maxPoolSize`). */
+  readonly maxPoolSize?: number;
+  /** Retry a read once after a network error (driver `retryReads`). */
+  readonly retryReads?: boolean;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** The driver options derived from the configuration. */
+export function driverOptions(config: MongoStoreConfig): {
+  serverSelectionTimeoutMS: number;
+  connectTimeoutMS: number;
+  socketTimeoutMS: number;
+  maxPoolSize: number;
+  retryReads: boolean;
+  retryWrites: false;
+  appName: string;
+} {
+  const ms = (v: number | undefined, name: string): number => {
+    const x = v ?? DEFAULT_TIMEOUT_MS;
+    if (!Number.isInteger(x) || x <= 0) throw new RangeError(`mongo-store: ${name} must be a positive integer of milliseconds, got ${String(v)}`);
+    return x;
+  };
+  return {
+    serverSelectionTimeoutMS: ms(config.serverSelectionTimeoutMS, 'serverSelectionTimeoutMS'),
+    connectTimeoutMS: ms(config.connectTimeoutMS, 'connectTimeoutMS'),
+    socketTimeoutMS: ms(config.socketTimeoutMS, 'socketTimeoutMS'),
+    maxPoolSize: config.maxPoolSize ?? 50,
+    retryReads: config.retryReads ?? true,
+    // A retried write is not idempotent for inserts used as compare-and-set; FerretDB has no retryable writes anyway.
+    retryWrites: false,
+    appName: 'otao',
+  };
+}

@@ -1,0 +1,72 @@
+import { OtaoError } from '@otao/core';
+import {
+  MongoBulkWriteError,
+  MongoClientClosedError,
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoOperationTimeoutError,
+  MongoServerClosedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
+
+// The one place where driver errors are translated. A duplicate key is an expected outcome (the
+// callers turn it into the port's `conflict`/`false`); everything else becomes
+// OtaoError('store.unavailable') with the driver error as `cause`, so no driver type crosses a port.
+
+const DUPLICATE_KEY = 11000;
+
+/** A duplicate-key rejection (single write, or a bulk write whose every error is one). */
+function isDuplicateKey(e: unknown): boolean {
+  if (e instanceof MongoBulkWriteError) {
+    const raw: unknown = e.writeErrors;
+    const errors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown }[];
+    return errors.length > 0 && errors.every((w) => w.code === DUPLICATE_KEY);
+  }
+  return e instanceof MongoServerError && e.code === DUPLICATE_KEY;
+}
+
+/** The store could not be reached, or did not answer in time. */
+function isUnreachable(e: unknown): boolean {
+  return (
+    e instanceof MongoNetworkError || // includes MongoNetworkTimeoutError
+    e instanceof MongoServerSelectionError ||
+    e instanceof MongoTopologyClosedError ||
+    e instanceof MongoNotConnectedError ||
+    e instanceof MongoClientClosedError ||
+    e instanceof MongoServerClosedError ||
+    e instanceof MongoOperationTimeoutError ||
+    (e instanceof Error && e.name === 'MongoPoolClearedError')
+  );
+}
+
+/** Translates any error raised by a store call; `duplicate` when the write hit a unique index. */
+export function translateError(operation: string, e: unknown): 'duplicate' | OtaoError {
+  if (e instanceof OtaoError) return e;
+  if (isDuplicateKey(e)) return 'duplicate';
+  const detail = e instanceof Error ? e.message : String(e);
+  const what = isUnreachable(e) ? 'store unreachable' : 'store refused the operation';
+  return new OtaoError('store.unavailable', `${operation}: ${what}: ${detail}`, { cause: e });
+}
+
+/** Runs a store call; any error (a duplicate key included, which is unexpected here) is thrown translated. */
+export async function run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const t = translateError(operation, e);
+    throw t === 'duplicate' ? new OtaoError('store.unavailable', `${operation}: unexpected duplicate key`, { cause: e }) : t;
+  }
+}
+
+/** Runs a store write whose duplicate-key rejection is an expected outcome: resolves `undefined` then. */
+export async function runUnlessDuplicate<T>(operation: string, call: () => Promise<T>): Promise<{ value: T } | undefined> {
+  try {
+    return { value: await call() };
+  } catch (e) {
+    const t = translateError(operation, e);
+    if (t === 'duplicate') return undefined;
+    throw t;
+  }
+}

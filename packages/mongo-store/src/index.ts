@@ -1,0 +1,9 @@
+// @otao/mongo-store: the core's repositories and lease on the MongoDB wire protocol (MongoDB or
+// FerretDB v1). Plain classes; see docs/mongo-store.md.
+export * from './config';
+export { COLLECTIONS, INDEXES, ensureIndexes } from './collections';
+export * from './mongo-software-repository';
+export * from './mongo-endpoint-repository';
+export * from './mongo-rollout-stats-repository';
+export * from './mongo-lease';
+export * from './mongo-store';

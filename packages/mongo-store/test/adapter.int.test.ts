@@ -1,0 +1,168 @@
+import { HOSTILE_JSON, software, unique } from '@otao/contract-tests';
+import type { Software } from '@otao/core';
+import { INDEXES, type MongoStore } from '../src';
+import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
+
+// What the contract suites cannot see: the indexes, several replicas (separate clients) racing on
+// the compare-and-sets and counters, lease takeover between replicas, free JSON in the raw documents.
+jest.setTimeout(60_000);
+
+let server: TestServer;
+let store: MongoStore;
+const db = databaseName(__filename);
+
+beforeAll(async () => {
+  server = await startTestServer();
+  store = await startStore(server.uri, db);
+}, 120_000);
+
+afterAll(async () => {
+  await store?.stop();
+  if (server) await dropDatabase(server.uri, db);
+  await server?.stop();
+});
+
+/** n stores, each with its own MongoClient (its own connections), as n replicas would have. */
+async function replicas(n: number): Promise<MongoStore[]> {
+  return Promise.all(Array.from({ length: n }, () => startStore(server.uri, db)));
+}
+async function stopAll(stores: readonly MongoStore[]): Promise<void> {
+  await Promise.all(stores.map((s) => s.stop()));
+}
+
+describe('indexes', () => {
+  test('every hot-path index exists after start(), and start() is idempotent', async () => {
+    await store.start(); // a second start: no error, same indexes
+    for (const [collection, wanted] of Object.entries(INDEXES)) {
+      const got = await store.db.collection(collection).listIndexes().toArray();
+      for (const w of wanted) {
+        const idx = got.find((i) => i['name'] === w.name);
+        expect(idx).toBeDefined();
+        expect(idx?.['key']).toEqual(w.key);
+        expect(Boolean(idx?.['unique'])).toBe(Boolean(w.unique));
+      }
+    }
+    const names = (await store.db.collection('endpoints').listIndexes().toArray()).map((i) => i['name'] as string);
+    expect(names).toEqual(expect.arrayContaining(['endpoint_by_id', 'endpoints_by_version', 'endpoints_by_filter']));
+    const sw = (await store.db.collection('software').listIndexes().toArray()).find((i) => i['name'] === 'software_by_version');
+    expect(sw?.['key']).toEqual({ tenantId: 1, appName: 1, versionKey: 1 });
+  });
+});
+
+describe('lease between replicas', () => {
+  test('expiry and takeover: the holder is refused once another took over, the checkpoint survives', async () => {
+    const [a, b] = await replicas(2);
+    try {
+      const name = unique('lease');
+      expect(await a!.lease.tryAcquire(name, 'a', 1000, 1_000_000)).toBe(true);
+      expect(await b!.lease.tryAcquire(name, 'b', 1000, 1_000_999)).toBe(false);
+      expect(await b!.lease.tryAcquire(name, 'b', 1000, 1_001_000)).toBe(true); // expired: taken over
+      expect(await a!.lease.tryAcquire(name, 'a', 1000, 1_001_001)).toBe(false);
+      await a!.lease.release(name, 'a'); // not the holder: no effect
+      expect(await a!.lease.tryAcquire(name, 'a', 1000, 1_001_500)).toBe(false);
+      await b!.lease.release(name, 'b');
+      expect(await a!.lease.tryAcquire(name, 'a', 1000, 1_001_501)).toBe(true);
+      await a!.lease.setCheckpoint(name, 1_800_000_000_000);
+      expect(await b!.lease.getCheckpoint(name)).toBe(1_800_000_000_000);
+    } finally {
+      await stopAll([a!, b!]);
+    }
+  });
+
+  test('8 replicas contending for an expired lease: exactly one wins', async () => {
+    const rs = await replicas(8);
+    try {
+      const name = unique('lease');
+      expect(await rs[0]!.lease.tryAcquire(name, 'old', 10, 0)).toBe(true);
+      const won = await Promise.all(rs.map((r, i) => r.lease.tryAcquire(name, `r${i}`, 60_000, 1000)));
+      expect(won.filter(Boolean)).toHaveLength(1);
+    } finally {
+      await stopAll(rs);
+    }
+  });
+});
+
+describe('8 parallel writers, 8 separate connections', () => {
+  test('concurrent increments all count, each sees a distinct total', async () => {
+    const rs = await replicas(8);
+    try {
+      const tenant = unique('t');
+      const perWriter = 25;
+      const results = await Promise.all(
+        rs.flatMap((r, w) => Array.from({ length: perWriter }, (_, i) => r.stats.increment(tenant, 'app', '1.0.0+build', (w + i) % 2 === 0 ? 'applied' : 'failed'))),
+      );
+      const total = rs.length * perWriter;
+      const counts = await store.stats.get(tenant, 'app', '1.0.0');
+      expect(counts.applied + counts.failed).toBe(total);
+      expect(counts.offered).toBe(0);
+      expect(new Set(results.map((c) => c.applied + c.failed)).size).toBe(total);
+    } finally {
+      await stopAll(rs);
+    }
+  });
+
+  test('markPushed and markOffered: exactly one replica gets true, also for an absent endpoint', async () => {
+    const rs = await replicas(8);
+    try {
+      const tenant = unique('t');
+      const key = { tenantId: tenant, appName: 'app', endpointId: 'ep-1' };
+      const pushed = await Promise.all(rs.flatMap((r) => [r.endpoints.markPushed(key, '2.0.0'), r.endpoints.markPushed(key, '2.0.0')]));
+      expect(pushed.filter(Boolean)).toHaveLength(1);
+      const offered = await Promise.all(rs.map((r) => r.endpoints.markOffered(key, '2.0.0')));
+      expect(offered.filter(Boolean)).toHaveLength(1);
+      const s = await store.endpoints.get(key);
+      expect(s?.pushed).toContain('2.0.0');
+      await store.endpoints.unmarkPushed(key, '2.0.0');
+      expect(await rs[3]!.endpoints.markPushed(key, '2.0.0')).toBe(true);
+    } finally {
+      await stopAll(rs);
+    }
+  });
+
+  test('replace compare-and-set: exactly one replica wins a revision', async () => {
+    const rs = await replicas(8);
+    try {
+      const tenant = unique('t');
+      await store.software.create(software(tenant, 'app', '1.0.0'));
+      const outcomes = await Promise.all(rs.map((r, i) => r.software.replace(software(tenant, 'app', '1.0.0', { revision: 2, specification: { writer: i } }), 1)));
+      expect(outcomes.filter((o) => o === 'replaced')).toHaveLength(1);
+      const winner = outcomes.indexOf('replaced');
+      expect((await store.software.get(tenant, 'app', '1.0.0'))?.specification).toEqual({ writer: winner });
+    } finally {
+      await stopAll(rs);
+    }
+  });
+});
+
+describe('free JSON', () => {
+  test('hostile specifications and metadata round-trip through the raw documents', async () => {
+    const tenant = unique('t');
+    const all = HOSTILE_JSON.map((h) => h.value);
+    const s: Software = software(tenant, 'app', '1.0.0+x', {
+      specification: { all },
+      metadata: all,
+      file: { name: 'f\u0000.bin', size: 1, sha256: '00', contentType: 'a/b', uploadedAt: 1 },
+    });
+    expect(await store.software.create(s)).toBe('created');
+    for (const h of HOSTILE_JSON) {
+      const v = software(tenant, 'app', `2.0.0-${unique('h').replace(/[^a-z0-9-]/gi, '-')}`, { specification: h.value, metadata: h.value });
+      expect(await store.software.create(v)).toBe('created');
+      const got = await store.software.get(tenant, 'app', v.version);
+      expect(JSON.stringify(got?.specification)).toBe(JSON.stringify(h.value));
+      expect(JSON.stringify(got?.metadata)).toBe(JSON.stringify(h.value));
+    }
+    const got = await store.software.get(tenant, 'app', '1.0.0');
+    expect(JSON.stringify(got)).toBe(JSON.stringify(s));
+    // the raw document carries the free JSON as text only
+    const raw = await store.db.collection('software').findOne({ tenantId: tenant, versionKey: '1.0.0' });
+    expect(typeof raw?.['body']).toBe('string');
+    expect(raw?.['specification']).toBeUndefined();
+  });
+
+  test('endpoint reports with device-supplied strings round-trip', async () => {
+    const key = { tenantId: unique('t'), appName: 'app', endpointId: 'a.b$c\u00fc' };
+    const report = { configId: '1.0.0', statusCode: 500, reasonPhrase: 'bad\u0000 {"$set": 1} a.b', at: 5 };
+    await store.endpoints.recordReport(key, 'app-v1', report, false);
+    expect((await store.endpoints.get(key))?.lastReport).toEqual(report);
+  });
+});

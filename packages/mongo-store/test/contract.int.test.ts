@@ -1,0 +1,28 @@
+import { endpointRepositoryContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '@otao/contract-tests';
+import { MongoEndpointRepository, MongoLease, MongoRolloutStatsRepository, MongoSoftwareRepository, type MongoStore } from '../src';
+import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
+
+// The same contract suites as the in-memory fakes (packages/contract-tests/test/in-memory.test.ts),
+// nothing skipped. A fresh repository instance per test over one database per file; the suites use
+// unique tenants and lease names, so tests never see each other's data.
+jest.setTimeout(60_000);
+
+let server: TestServer;
+let store: MongoStore;
+const db = databaseName(__filename);
+
+beforeAll(async () => {
+  server = await startTestServer();
+  store = await startStore(server.uri, db);
+}, 120_000);
+
+afterAll(async () => {
+  await store?.stop();
+  if (server) await dropDatabase(server.uri, db);
+  await server?.stop();
+});
+
+softwareRepositoryContract('mongo-store', { create: async () => new MongoSoftwareRepository(store.db) });
+endpointRepositoryContract('mongo-store', { create: async () => new MongoEndpointRepository(store.db) });
+rolloutStatsRepositoryContract('mongo-store', { create: async () => new MongoRolloutStatsRepository(store.db) });
+leaseContract('mongo-store', { create: async () => new MongoLease(store.db) });
