@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The README's first command. For now (issue #2) it builds the project and runs the core demo in
-# the terminal: the OTAO core deciding a rollout over in-memory fakes.
+# The README's first command: installs and builds OTAO, then brings up the local stack
+# (nats-server, FerretDB, an S3 server, OTAO with S3 on and authentication off) and shows an OTA
+# update end to end. The stack keeps running; stop it with scripts/stop.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export TURBO_TELEMETRY_DISABLED=1
 bash scripts/install.sh
+bash scripts/services/ensure-binaries.sh >/dev/null
 npx turbo run build --output-logs=errors-only >/dev/null
-node apps/demo/dist/main.js
+exec node scripts/local-stack/up.js

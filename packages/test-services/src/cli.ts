@@ -1,10 +1,11 @@
-// `node packages/test-services/dist/cli.js <nats|ferretdb|keycloak>`: starts one service, prints
+// `node packages/test-services/dist/cli.js <nats|ferretdb|s3|keycloak>`: starts one service, prints
 // `KEY=value` lines for the environment (NATS_URL, MONGODB_URI, or KEYCLOAK_URL with the test
 // realms' issuers and the otao client) and `PID=…`, and keeps running
 // until SIGTERM/SIGINT. Used by scripts/test.sh and the local stack.
 import { startFerretDB } from './ferretdb';
 import { startKeycloak } from './keycloak';
 import { startNats } from './nats';
+import { startS3 } from './s3';
 
 async function main(): Promise<void> {
   const what = process.argv[2];
@@ -18,6 +19,16 @@ async function main(): Promise<void> {
     const s = await startFerretDB({ ...(port ? { port } : {}), ...(process.argv[4] ? { dataDir: process.argv[4] } : {}) });
     console.log(`MONGODB_URI=${s.uri}`);
     stop = s.stop;
+  } else if (what === 's3') {
+    // node cli.js s3 [port] [dataDir] [bucket]: versitygw with the bucket created
+    const bucket = process.argv[5] ?? 'otao';
+    const s = await startS3({ ...(port ? { port } : {}), ...(process.argv[4] ? { dataDir: process.argv[4] } : {}), buckets: [bucket] });
+    console.log(`S3_ENDPOINT=${s.endpoint}`);
+    console.log(`AWS_ACCESS_KEY_ID=${s.accessKeyId}`);
+    console.log(`AWS_SECRET_ACCESS_KEY=${s.secretAccessKey}`);
+    console.log(`AWS_REGION=${s.region}`);
+    console.log(`S3_BUCKET=${bucket}`);
+    stop = s.stop;
   } else if (what === 'keycloak') {
     const s = await startKeycloak(port ? { port } : {});
     console.log(`KEYCLOAK_URL=${s.url}`);
@@ -27,7 +38,7 @@ async function main(): Promise<void> {
     console.log('OTAO_OAUTH_AUDIENCE=otao');
     stop = s.stop;
   } else {
-    console.error('usage: cli.js <nats|ferretdb|keycloak> [port] [dataDir]');
+    console.error('usage: cli.js <nats|ferretdb|s3|keycloak> [port] [dataDir] [bucket]');
     process.exit(2);
   }
   console.log('READY');

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// `npm start`: runs OTAO in the foreground from environment variables only (spec §9).
+import { ConfigError, loadConfig } from './config';
+import { OtaoServer } from './server';
+
+async function main(): Promise<void> {
+  let server: OtaoServer;
+  try {
+    server = new OtaoServer(loadConfig());
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    server.log.info({ signal }, 'signal received');
+    server.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        server.log.error({ err: (e as Error).message }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await server.start();
+  } catch (e) {
+    server.log.fatal({ err: (e as Error).message }, 'OTAO could not start');
+    await server.stop(1000).catch(() => undefined);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,390 @@
+// The composition root: builds every adapter from the configuration, wires them into the core with
+// an inversify container (one module per adapter; the adapters themselves know nothing of
+// inversify), and runs the service: start in dependency order, stop in reverse on SIGTERM.
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Container, ContainerModule } from 'inversify';
+import type { Logger } from 'pino';
+import {
+  type ApplicationRegistry,
+  createOtaoCore,
+  type CoreDeps,
+
+  isOtaoError,
+  type OtaoCore,
+} from '@otao/core';
+import { createHttpApp, fileRoutes } from '@otao/http-express';
+import { createMongoStore, type MongoStore } from '@otao/mongo-store';
+import { createNatsCdtp, type NatsCdtp, type NatsCdtpObserver } from '@otao/nats-cdtp';
+import { S3FileStore } from '@otao/s3-files';
+import {
+  fromDocument,
+  loadApplicationsFile,
+  MutableApplicationRegistry,
+  ScmpListener,
+  TektonApplicationRegistry,
+  TektonClient,
+} from '@otao/tekton-config';
+import { describeConfig, type OtaoConfig } from './config';
+import { createLogger } from './logger';
+import { OtaoMetrics } from './metrics';
+import { createSecurity, type Security } from './security';
+import { BackgroundWorkScheduler } from './work-scheduler';
+
+export const TYPES = {
+  Config: Symbol.for('Config'),
+  Logger: Symbol.for('Logger'),
+  Metrics: Symbol.for('Metrics'),
+  Store: Symbol.for('Store'),
+  Nats: Symbol.for('Nats'),
+  Files: Symbol.for('Files'),
+  Registry: Symbol.for('Registry'),
+  Tekton: Symbol.for('Tekton'),
+  Security: Symbol.for('Security'),
+  Work: Symbol.for('Work'),
+  Core: Symbol.for('Core'),
+} as const;
+
+/** The application registry and how it is kept current. */
+interface RegistryHandle {
+  readonly registry: ApplicationRegistry;
+  readonly tekton?: TektonApplicationRegistry;
+}
+
+function natsObserver(m: OtaoMetrics): NatsCdtpObserver {
+  return {
+    requestHandled: (outcome, status, seconds) => {
+      m.cdtpRequests.inc({ status: String(status), outcome });
+      m.cdtpLatency.observe(seconds);
+    },
+    dropped: (kind, reason) => m.dropped.inc({ reason: `${kind}:${reason}` }),
+    pushPublished: () => m.pushes.inc(),
+    pushFailed: () => m.dropped.inc({ reason: 'push:publish_failed' }),
+    eventHandled: (kind, outcome) => {
+      m.events.inc({ kind, outcome });
+      if (kind === 'config.applied') m.reports.inc({ outcome });
+    },
+    eventRetried: (kind) => m.events.inc({ kind, outcome: 'retried' }),
+    efmpRequest: (op, outcome) => m.events.inc({ kind: `efmp.${op}`, outcome }),
+    connectionStatus: (status) => m.up.set({ dependency: 'nats' }, status === 'connected' ? 1 : 0),
+  };
+}
+
+const storeModule = new ContainerModule(({ bind }) => {
+  bind<MongoStore>(TYPES.Store)
+    .toDynamicValue((ctx) => {
+      const c = ctx.get<OtaoConfig>(TYPES.Config);
+      return createMongoStore({ uri: c.mongo.uri, database: c.mongo.database });
+    })
+    .inSingletonScope();
+});
+
+const natsModule = new ContainerModule(({ bind }) => {
+  bind<NatsCdtp>(TYPES.Nats)
+    .toDynamicValue((ctx) => {
+      const c = ctx.get<OtaoConfig>(TYPES.Config);
+      const log = ctx.get<Logger>(TYPES.Logger).child({ component: 'nats' });
+      const security = ctx.get<Security>(TYPES.Security);
+      return createNatsCdtp(
+        {
+          connection: { servers: c.nats.urls, ...(c.nats.user ? { user: c.nats.user } : {}), ...(c.nats.pass ? { pass: c.nats.pass } : {}) },
+          instanceName: c.instanceName,
+          replicaId: c.replicaId,
+          softwareConsumerInstanceName: c.softwareConsumerInstance,
+          eprInstanceName: c.eprInstance,
+          tenantManagerInstanceName: c.tenantManagerInstance,
+          pushRatePerSecond: c.pushRatePerSecond,
+        },
+        {
+          logger: {
+            debug: (msg, f) => log.debug(f ?? {}, msg),
+            info: (msg, f) => log.info(f ?? {}, msg),
+            warn: (msg, f) => log.warn(f ?? {}, msg),
+            error: (msg, f) => log.error(f ?? {}, msg),
+          },
+          observer: natsObserver(ctx.get<OtaoMetrics>(TYPES.Metrics)),
+          onTenantUpdated: async () => security.directory?.refresh(),
+        },
+      );
+    })
+    .inSingletonScope();
+});
+
+const filesModule = new ContainerModule(({ bind }) => {
+  bind<S3FileStore | undefined>(TYPES.Files)
+    .toDynamicValue((ctx) => {
+      const c = ctx.get<OtaoConfig>(TYPES.Config);
+      if (!c.s3.enabled || !c.s3.bucket) return undefined;
+      return new S3FileStore({
+        bucket: c.s3.bucket,
+        region: c.s3.region,
+        forcePathStyle: c.s3.forcePathStyle,
+        ...(c.s3.endpoint ? { endpoint: c.s3.endpoint } : {}),
+      });
+    })
+    .inSingletonScope();
+});
+
+const registryModule = new ContainerModule(({ bind }) => {
+  bind<RegistryHandle>(TYPES.Registry)
+    .toDynamicValue((ctx) => {
+      const c = ctx.get<OtaoConfig>(TYPES.Config);
+      if (c.tekton.enabled) {
+        const security = ctx.get<Security>(TYPES.Security);
+        const log = ctx.get<Logger>(TYPES.Logger).child({ component: 'registry' });
+        const tekton = new TektonApplicationRegistry(
+          new TektonClient({
+            url: c.tekton.url,
+            instanceName: c.instanceName,
+            defaultTenant: c.security.defaultTenant,
+            ...(security.tokens ? { token: () => security.tokens!.token() } : {}),
+          }),
+          { logger: log },
+        );
+        return { registry: tekton.registry, tekton };
+      }
+      const registry = new MutableApplicationRegistry();
+      registry.replace(
+        {},
+        c.applicationsFile ? loadApplicationsFile(c.applicationsFile, c.security.defaultTenant) : fromDocument('OTAO_CONFIG_FILE', c.inlineApplications, c.security.defaultTenant),
+      );
+      return { registry };
+    })
+    .inSingletonScope();
+});
+
+const coreModule = new ContainerModule(({ bind }) => {
+  bind<Security>(TYPES.Security)
+    .toDynamicValue((ctx) => createSecurity(ctx.get<OtaoConfig>(TYPES.Config)))
+    .inSingletonScope();
+  bind<BackgroundWorkScheduler>(TYPES.Work)
+    .toDynamicValue((ctx) => new BackgroundWorkScheduler(ctx.get<Logger>(TYPES.Logger).child({ component: 'work' }), ctx.get<OtaoMetrics>(TYPES.Metrics)))
+    .inSingletonScope();
+  bind<OtaoCore>(TYPES.Core)
+    .toDynamicValue((ctx) => {
+      const c = ctx.get<OtaoConfig>(TYPES.Config);
+      const m = ctx.get<OtaoMetrics>(TYPES.Metrics);
+      const store = ctx.get<MongoStore>(TYPES.Store);
+      const nats = ctx.get<NatsCdtp>(TYPES.Nats);
+      const files = ctx.get<S3FileStore | undefined>(TYPES.Files);
+      const work = ctx.get<BackgroundWorkScheduler>(TYPES.Work);
+      const deps: CoreDeps = {
+        software: m.instrument('software', store.software),
+        endpoints: m.instrument('endpoints', store.endpoints),
+        stats: m.instrument('stats', store.stats),
+        lease: m.instrument('lease', store.lease),
+        clock: { now: () => Date.now() },
+        ids: { newId: () => randomUUID() },
+        registry: ctx.get<RegistryHandle>(TYPES.Registry).registry,
+        configPublisher: nats.configPublisher,
+        softwareEvents: nats.softwareEvents,
+        filterDirectory: nats.filterDirectory,
+        work,
+        ...(files ? { files: files } : {}),
+      };
+      const core = createOtaoCore(deps, {
+        specMaxBytes: c.specMaxBytes,
+        ...(files ? { fileLinks: { urlPath: c.s3.urlPath, ttlSeconds: c.s3.urlTtlSeconds } } : {}),
+      });
+      work.attach(core);
+      return core;
+    })
+    .inSingletonScope();
+});
+
+/** Builds the container of one OTAO process. */
+export function createContainer(config: OtaoConfig): Container {
+  const container = new Container();
+  container.bind<OtaoConfig>(TYPES.Config).toConstantValue(config);
+  container.bind<Logger>(TYPES.Logger).toConstantValue(createLogger(config.logLevel, config.replicaId));
+  container.bind<OtaoMetrics>(TYPES.Metrics).toConstantValue(new OtaoMetrics());
+  container.load(storeModule, natsModule, filesModule, registryModule, coreModule);
+  return container;
+}
+
+async function retry<T>(what: string, log: Logger, stopped: () => boolean, fn: () => Promise<T>): Promise<T | undefined> {
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const delay = Math.min(500 * 2 ** (attempt - 1), 10_000);
+      log.warn({ err: (e as Error).message, attempt, retryInMs: delay }, `${what} failed; retrying`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  return undefined;
+}
+
+/** One running OTAO: HTTP first (health answers at once), then the store, NATS, the registry, background work. */
+export class OtaoServer {
+  readonly container: Container;
+  readonly config: OtaoConfig;
+  readonly log: Logger;
+  readonly metrics: OtaoMetrics;
+  private http: Server | undefined;
+  private stopping = false;
+  private storeUp = false;
+  private registryUp = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(config: OtaoConfig) {
+    this.config = config;
+    this.container = createContainer(config);
+    this.log = this.container.get<Logger>(TYPES.Logger);
+    this.metrics = this.container.get<OtaoMetrics>(TYPES.Metrics);
+  }
+
+  get core(): OtaoCore {
+    return this.container.get<OtaoCore>(TYPES.Core);
+  }
+
+  /** The port the HTTP server listens on (after start). */
+  get port(): number {
+    const a = this.http?.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    const log = this.log;
+    log.info({ config: describeConfig(c) }, 'starting OTAO');
+    if (c.security.off) log.warn({ defaultTenant: c.security.defaultTenant }, 'REST authentication is OFF (OTAO_SECURITY_IGNORED=/**): local use only');
+    const core = this.core;
+    const store = this.container.get<MongoStore>(TYPES.Store);
+    const nats = this.container.get<NatsCdtp>(TYPES.Nats);
+    const files = this.container.get<S3FileStore | undefined>(TYPES.Files);
+    const reg = this.container.get<RegistryHandle>(TYPES.Registry);
+    const security = this.container.get<Security>(TYPES.Security);
+    this.registryUp = reg.tekton === undefined;
+
+    if (files) await files.verifyBucket(); // a missing bucket is a configuration error: fail the start
+    const routes = files ? fileRoutes({ files: files, maxFileBytes: c.s3.maxFileBytes, urlTtlSeconds: c.s3.urlTtlSeconds }) : undefined;
+    const m = this.metrics;
+    const app = createHttpApp({
+      core,
+      authenticator: security.authenticator,
+      permissions: security.permissions,
+      securityIgnored: c.security.ignored,
+      defaultTenant: c.security.defaultTenant,
+      bodyLimitBytes: c.specMaxBytes * 2 + 65_536,
+      logger: log.child({ component: 'http' }),
+      observer: {
+        request: (route, method, status, seconds) => {
+          m.httpRequests.inc({ route, method, status: String(status) });
+          m.httpLatency.observe({ route, method }, seconds);
+        },
+      },
+      readiness: () => this.readiness(),
+      metrics: { contentType: m.registry.contentType, render: () => m.registry.metrics() },
+      ...(routes ? { extraRoutes: routes.extraRoutes, extraPaths: routes.extraPaths } : {}),
+    });
+    this.http = await new Promise<Server>((ok, fail) => {
+      const s = app.listen(c.httpPort, () => ok(s));
+      s.once('error', fail);
+    });
+    this.http.on('connection', (sock) => {
+      this.sockets.add(sock);
+      sock.once('close', () => this.sockets.delete(sock));
+    });
+    log.info({ port: this.port }, 'HTTP listening');
+
+    await retry('store start', log, () => this.stopping, () => store.start());
+    this.storeUp = true;
+    m.up.set({ dependency: 'store' }, 1);
+    await nats.start(core);
+    if (reg.tekton) {
+      const tekton = reg.tekton;
+      new ScmpListener({
+        instanceName: c.instanceName,
+        providerInstanceName: c.tekton.scmpProviderInstance,
+        onNotification: (s) => {
+          m.events.inc({ kind: 'scmp', outcome: s.kind });
+          tekton.notify(s);
+        },
+        onInvalid: () => m.dropped.inc({ reason: 'scmp:undecodable' }),
+      }).start(nats.connection.clientForSubscriptions());
+      await tekton.start();
+      this.registryUp = tekton.loaded;
+      const poll = setInterval(() => {
+        this.registryUp = tekton.loaded;
+        if (tekton.loaded) clearInterval(poll);
+      }, 500);
+      poll.unref();
+    }
+    await retry('filter bootstrap', log, () => this.stopping, () => core.endpointEvents.bootstrapMissingFilters());
+    this.scheduleRolloutTick(0);
+    log.info({ replicaId: c.replicaId, instance: c.instanceName }, 'OTAO started');
+  }
+
+  /** Spec §6.5: 200 when NATS and the store are reachable, else 503 naming what is down. */
+  async readiness(): Promise<{ ready: boolean; problems: string[] }> {
+    const problems: string[] = [];
+    if (this.stopping) problems.push('shutting down');
+    const natsStatus = this.container.get<NatsCdtp>(TYPES.Nats).status();
+    if (natsStatus !== 'connected') problems.push(`nats: ${natsStatus}`);
+    if (!this.storeUp) problems.push('store: not started');
+    else {
+      try {
+        await this.container.get<MongoStore>(TYPES.Store).ping();
+        this.metrics.up.set({ dependency: 'store' }, 1);
+      } catch (e) {
+        this.metrics.up.set({ dependency: 'store' }, 0);
+        problems.push(`store: ${isOtaoError(e) ? e.code : 'unreachable'}`);
+      }
+    }
+    if (!this.registryUp) problems.push('application registry: not loaded');
+    return { ready: problems.length === 0, problems };
+  }
+
+  /** Rollout dates (§4.3) under the store lease: every 5 s, or at the next rollout date if sooner. */
+  private scheduleRolloutTick(ms: number): void {
+    if (this.stopping) return;
+    this.ticker = setTimeout(() => {
+      void this.core.rolloutDates
+        .tick(this.config.replicaId)
+        .then((r) => {
+          if (r.ran && r.filters > 0) this.log.info(r, 'rollout dates processed');
+          const next = r.nextDate === undefined ? 5000 : Math.max(50, Math.min(5000, r.nextDate - Date.now() + 10));
+          this.scheduleRolloutTick(next);
+        })
+        .catch((e: unknown) => {
+          this.log.warn({ err: (e as Error).message }, 'rollout date tick failed; retrying');
+          this.scheduleRolloutTick(5000);
+        });
+    }, ms);
+  }
+
+  /** Graceful stop: stop taking requests, finish in-flight ones, drain NATS, close the store. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const log = this.log;
+    log.info('stopping OTAO');
+    if (this.ticker) clearTimeout(this.ticker);
+    const http = this.http;
+    if (http) {
+      const closed = new Promise<void>((r) => http.close(() => r()));
+      http.closeIdleConnections();
+      const force = setTimeout(() => {
+        for (const s of this.sockets) s.destroy();
+      }, graceMs);
+      await closed;
+      clearTimeout(force);
+    }
+    const work = this.container.get<BackgroundWorkScheduler>(TYPES.Work);
+    await work.idle(Math.min(graceMs, 5000));
+    work.stop();
+    const reg = this.container.get<RegistryHandle>(TYPES.Registry);
+    reg.tekton?.stop();
+    await this.container.get<NatsCdtp>(TYPES.Nats).stop();
+    const store = this.container.get<MongoStore>(TYPES.Store);
+    try {
+      await store.lease.release('rollout-dates', this.config.replicaId);
+    } catch {
+      // the lease expires by itself
+    }
+    await store.stop();
+    log.info('OTAO stopped');
+  }
+}

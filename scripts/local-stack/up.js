@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+// The local stack (README's first command): nats-server, FerretDB, an S3 server (versitygw) and OTAO
+// with S3 on and authentication off, a demo application; then a short story of an OTA update told
+// through the real wire protocols, leaving everything running. A second run stops the previous
+// stack and starts again on the same data (ports in use are replaced by free ones).
+'use strict';
+const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const DIR = process.env.OTAO_LOCAL_DIR || path.join(ROOT, '.otao', 'local');
+const STATE = path.join(DIR, 'state.json');
+const CLI = path.join(ROOT, 'packages/test-services/dist/cli.js');
+const APP = 'smart-kettle';
+const AVN = 'smart-kettle-v1';
+const say = (s) => console.log(s);
+
+function readState() {
+  try {
+    return JSON.parse(fs.readFileSync(STATE, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function stopPrevious() {
+  const s = readState();
+  if (!s) return;
+  const pids = Object.values(s.pids || {}).filter(alive);
+  if (pids.length) say(`Stopping the stack of a previous run (pids ${pids.join(', ')})`);
+  for (const pid of pids) try { process.kill(pid, 'SIGTERM'); } catch {}
+  for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids.filter(alive)) try { process.kill(pid, 'SIGKILL'); } catch {}
+}
+
+const portFree = (port) =>
+  new Promise((ok) => {
+    const s = net.createServer();
+    s.once('error', () => ok(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => ok(true)));
+  });
+const anyPort = () => new Promise((ok) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
+async function pickPort(preferred) {
+  return (await portFree(preferred)) ? preferred : anyPort();
+}
+
+/** Starts a test-services CLI service detached; resolves with its KEY=value lines. */
+async function startService(name, args) {
+  const log = path.join(DIR, `${name}.log`);
+  fs.writeFileSync(log, '');
+  const fd = fs.openSync(log, 'a');
+  const child = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: ['ignore', fd, fd] });
+  child.unref();
+  for (let i = 0; i < 1800; i++) {
+    const text = fs.readFileSync(log, 'utf8');
+    if (/^READY$/m.test(text)) {
+      const env = Object.fromEntries(text.split('\n').filter((l) => /^[A-Z0-9_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      return { pid: child.pid, env };
+    }
+    if (!alive(child.pid)) throw new Error(`${name} did not start; see ${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not start in time; see ${log}`);
+}
+
+async function http(method, url, body, headers = {}) {
+  const res = await fetch(url, { method, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = text; }
+  return { status: res.status, body: json };
+}
+
+async function main() {
+  fs.mkdirSync(DIR, { recursive: true });
+  await stopPrevious();
+  const ports = { nats: await pickPort(4222), mongo: await pickPort(27017), s3: await pickPort(9000), http: await pickPort(8080) };
+  say(`OTAO local stack in ${path.relative(process.cwd(), DIR) || DIR}`);
+  const nats = await startService('nats', ['nats', String(ports.nats)]);
+  say(`  nats-server        ${nats.env.NATS_URL}`);
+  const mongo = await startService('ferretdb', ['ferretdb', String(ports.mongo), path.join(DIR, 'ferretdb-data')]);
+  say(`  FerretDB (SQLite)  ${mongo.env.MONGODB_URI}`);
+  const s3 = await startService('s3', ['s3', String(ports.s3), path.join(DIR, 's3-data'), 'otao-software']);
+  say(`  S3 (versitygw)     ${s3.env.S3_ENDPOINT} bucket otao-software`);
+
+  const appsFile = path.join(DIR, 'applications.yaml');
+  fs.writeFileSync(appsFile, ['kaa:', '  applications:', `    ${APP}:`, '      tenantId: default', '      consentRequired: false', '      versions:', `        ${AVN}: {}`, ''].join('\n'));
+  const serverLog = path.join(DIR, 'otao.log');
+  const fd = fs.openSync(serverLog, 'a');
+  const env = {
+    ...process.env,
+    OTAO_HTTP_PORT: String(ports.http),
+    OTAO_NATS_URLS: nats.env.NATS_URL,
+    OTAO_MONGODB_URI: mongo.env.MONGODB_URI,
+    OTAO_MONGODB_DATABASE: 'otao',
+    OTAO_S3_ENABLED: 'true',
+    OTAO_S3_BUCKET: 'otao-software',
+    OTAO_S3_ENDPOINT: s3.env.S3_ENDPOINT,
+    OTAO_S3_REGION: s3.env.AWS_REGION,
+    OTAO_S3_FORCE_PATH_STYLE: 'true',
+    OTAO_S3_URL_PATH: 'link',
+    AWS_ACCESS_KEY_ID: s3.env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: s3.env.AWS_SECRET_ACCESS_KEY,
+    OTAO_SECURITY_IGNORED: '/**',
+    OTAO_APPLICATIONS_FILE: appsFile,
+    OTAO_REPLICA_ID: 'local-1',
+  };
+  const server = spawn(process.execPath, [path.join(ROOT, 'apps/server/dist/main.js')], { detached: true, stdio: ['ignore', fd, fd], env });
+  server.unref();
+  fs.writeFileSync(STATE, JSON.stringify({ pids: { nats: nats.pid, ferretdb: mongo.pid, s3: s3.pid, otao: server.pid }, ports, startedAt: new Date().toISOString() }, null, 2));
+  const base = `http://127.0.0.1:${ports.http}`;
+  for (let i = 0; ; i++) {
+    const r = await fetch(`${base}/ready`).then((x) => x.status, () => 0);
+    if (r === 200) break;
+    if (!alive(server.pid) || i > 600) throw new Error(`OTAO did not become ready; see ${serverLog}`);
+    await new Promise((r2) => setTimeout(r2, 100));
+  }
+  say(`  OTAO               ${base} (S3 on, authentication off, log ${path.relative(process.cwd(), serverLog)})`);
+  await story(base, nats.env.NATS_URL);
+  say('');
+  say('The stack keeps running. Try:');
+  say(`  curl ${base}/api/v1/applications/${APP}/software`);
+  say(`  curl ${base}/api/v1/openapi.json`);
+  say(`  curl ${base}/ready ; curl ${base}/metrics`);
+  say(`  NATS ${nats.env.NATS_URL}   MongoDB wire ${mongo.env.MONGODB_URI}   S3 ${s3.env.S3_ENDPOINT}`);
+  say('Stop it with: bash scripts/stop.sh');
+}
+
+async function story(base, natsUrl) {
+  const { FakeCmx } = require('@otao/nats-cdtp/testing');
+  const api = `${base}/api/v1/applications/${APP}`;
+  say('');
+  say(`Demo application "${APP}" (application version ${AVN}), tenant "default"`);
+  const versions = [
+    { version: '1.0.0', upgradableFrom: ['0.9.0'], rolloutStrategy: 'general', specification: { notes: 'first release' } },
+    { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: { notes: 'bug fixes' } },
+    { version: '2.0.0', upgradableFrom: ['1.1.0'], rolloutStrategy: 'general', specification: { notes: 'new features' } },
+  ];
+  for (const v of versions) {
+    const r = await http('POST', `${api}/software`, v);
+    if (r.status === 201) say(`  created software ${v.version} (upgradable from ${v.upgradableFrom.join(', ')})`);
+    else if (r.status === 409) say(`  software ${v.version} is already there (from a previous run)`);
+    else throw new Error(`create ${v.version}: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+  const firmware = Buffer.from(`smart-kettle firmware 1.1.0 built ${new Date().toISOString()}\n`.repeat(200));
+  const up = await http('PUT', `${api}/software/1.1.0/file?name=kettle-1.1.0.bin`, firmware, { 'content-type': 'application/octet-stream' });
+  if (up.status !== 200 && up.status !== 201) throw new Error(`upload: ${up.status} ${JSON.stringify(up.body)}`);
+  say(`  uploaded ${up.body.name} to S3 (${up.body.size} bytes, sha256 ${up.body.sha256.slice(0, 16)}…)`);
+
+  const cmx = await new FakeCmx({ servers: natsUrl }).start();
+  try {
+    const ep = `kettle-${Date.now().toString(36)}`;
+    say(`  a simulated CMX pulls for endpoint ${ep}, which runs 1.0.0 (6/CDTP ConfigRequest over NATS)`);
+    const r = await cmx.pull({ endpointId: ep, appVersionName: AVN, configId: '1.0.0' });
+    const spec = JSON.parse(Buffer.from(r.content).toString('utf8'));
+    say(`    <- ConfigResponse ${r.statusCode}: configId ${r.configId}, specification ${JSON.stringify({ ...spec, link: spec.link ? `${spec.link.slice(0, 60)}…` : undefined })}`);
+    const dl = await fetch(spec.link);
+    const bytes = Buffer.from(await dl.arrayBuffer());
+    const same = crypto.createHash('sha256').update(bytes).digest('hex') === up.body.sha256;
+    say(`  the endpoint downloads the file through the presigned link: HTTP ${dl.status}, ${bytes.length} bytes, checksum ${same ? 'matches' : 'DIFFERS'}`);
+    if (!same) throw new Error('downloaded bytes differ from the upload');
+    say('  it installs 1.1.0 and reports it (ConfigApplied 200)');
+    await cmx.applied({ endpointId: ep, appVersionName: AVN, configId: '1.1.0', statusCode: 200 });
+    const pushes = await cmx.waitForPushes(1, 10_000);
+    const p = pushes.find((x) => x.endpointId === ep);
+    say(`    <- ConfigUpdated pushed: endpoint ${p.endpointId}, next hop ${p.configId}`);
+    const view = await http('GET', `${api}/endpoints/${ep}/software`);
+    say(`  OTAO's view of ${ep}: current ${view.body.currentVersion}, next ${view.body.next}, goal ${view.body.goal}`);
+    const stats = await http('GET', `${api}/software/1.1.0/rollout`);
+    say(`  rollout of 1.1.0: offered ${stats.body.offered}, applied ${stats.body.applied}, failed ${stats.body.failed}`);
+  } finally {
+    await cmx.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(`local stack failed: ${e.message}`);
+  process.exit(1);
+});
