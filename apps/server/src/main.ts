@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // `npm start`: runs OTAO in the foreground from environment variables only (spec §9).
-import { ConfigError, loadConfig } from './config';
-import { OtaoServer } from './server';
+import { ConfigError, loadConfig, type OtaoConfig } from './config';
+import type { OtaoServer } from './server';
 
 async function main(): Promise<void> {
-  let server: OtaoServer;
+  let config: OtaoConfig;
   try {
-    server = new OtaoServer(loadConfig());
+    config = loadConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
@@ -14,6 +14,11 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // The server and its adapters (MongoDB, NATS, AWS SDK, Express…) are loaded only once the
+  // configuration is valid: loading them takes about half a second, and a bad configuration must
+  // be reported within one (docs/operations.md).
+  const { OtaoServer: Server } = await import('./server.js');
+  const server: OtaoServer = new Server(config);
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

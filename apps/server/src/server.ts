@@ -29,7 +29,7 @@ import { describeConfig, type OtaoConfig } from './config';
 import { createLogger } from './logger';
 import { OtaoMetrics } from './metrics';
 import { createSecurity, type Security } from './security';
-import { BackgroundWorkScheduler } from './work-scheduler';
+import { DurableWorkScheduler } from './work-scheduler';
 
 export const TYPES = {
   Config: Symbol.for('Config'),
@@ -139,7 +139,16 @@ const registryModule = new ContainerModule(({ bind }) => {
             defaultTenant: c.security.defaultTenant,
             ...(security.tokens ? { token: () => security.tokens!.token() } : {}),
           }),
-          { logger: log },
+          {
+            logger: log,
+            // Spec §4.3/§7: a reload that changed an application's settings (consentRequired switched
+            // off) or versions drops its cached catalogue and makes pushes due. The core depends on the
+            // registry, so it is resolved lazily, at the first change (after start).
+            onChanged: (changed) => {
+              const core = ctx.get<OtaoCore>(TYPES.Core);
+              for (const app of changed) core.endpointEvents.applicationSettingsChanged(app.tenantId, app.appName);
+            },
+          },
         );
         return { registry: tekton.registry, tekton };
       }
@@ -157,8 +166,14 @@ const coreModule = new ContainerModule(({ bind }) => {
   bind<Security>(TYPES.Security)
     .toDynamicValue((ctx) => createSecurity(ctx.get<OtaoConfig>(TYPES.Config)))
     .inSingletonScope();
-  bind<BackgroundWorkScheduler>(TYPES.Work)
-    .toDynamicValue((ctx) => new BackgroundWorkScheduler(ctx.get<Logger>(TYPES.Logger).child({ component: 'work' }), ctx.get<OtaoMetrics>(TYPES.Metrics)))
+  bind<DurableWorkScheduler>(TYPES.Work)
+    .toDynamicValue((ctx) => {
+      const c = ctx.get<OtaoConfig>(TYPES.Config);
+      const m = ctx.get<OtaoMetrics>(TYPES.Metrics);
+      return new DurableWorkScheduler(m.instrument('jobs', ctx.get<MongoStore>(TYPES.Store).jobs), ctx.get<Logger>(TYPES.Logger).child({ component: 'work' }), m, {
+        replicaId: c.replicaId,
+      });
+    })
     .inSingletonScope();
   bind<OtaoCore>(TYPES.Core)
     .toDynamicValue((ctx) => {
@@ -167,7 +182,7 @@ const coreModule = new ContainerModule(({ bind }) => {
       const store = ctx.get<MongoStore>(TYPES.Store);
       const nats = ctx.get<NatsCdtp>(TYPES.Nats);
       const files = ctx.get<S3FileStore | undefined>(TYPES.Files);
-      const work = ctx.get<BackgroundWorkScheduler>(TYPES.Work);
+      const work = ctx.get<DurableWorkScheduler>(TYPES.Work);
       const deps: CoreDeps = {
         software: m.instrument('software', store.software),
         endpoints: m.instrument('endpoints', store.endpoints),
@@ -293,6 +308,7 @@ export class OtaoServer {
     this.storeUp = true;
     m.up.set({ dependency: 'store' }, 1);
     await nats.start(core);
+    this.container.get<DurableWorkScheduler>(TYPES.Work).start();
     if (reg.tekton) {
       const tekton = reg.tekton;
       new ScmpListener({
@@ -372,9 +388,8 @@ export class OtaoServer {
       await closed;
       clearTimeout(force);
     }
-    const work = this.container.get<BackgroundWorkScheduler>(TYPES.Work);
-    await work.idle(Math.min(graceMs, 5000));
-    work.stop();
+    // The running job gets a few seconds; if it is not done, its claim expires and another replica resumes it.
+    await this.container.get<DurableWorkScheduler>(TYPES.Work).stop(Math.min(graceMs, 5000));
     const reg = this.container.get<RegistryHandle>(TYPES.Registry);
     reg.tekton?.stop();
     await this.container.get<NatsCdtp>(TYPES.Nats).stop();

@@ -1,116 +1,182 @@
-import type { OtaoCore, PushScope, WorkScheduler } from '@otao/core';
+import type { JobQueue, OtaoCore, PushScope, WorkScheduler } from '@otao/core';
 import type { Logger } from 'pino';
 import type { OtaoMetrics } from './metrics';
 
 type Job = { kind: 'pushes'; scope: PushScope } | { kind: 'bootstrap'; tenantId: string; appName: string; filterIds: readonly string[] };
 
 const keyOf = (j: Job): string =>
-  j.kind === 'pushes' ? `p\u0000${j.scope.kind}\u0000${j.scope.tenantId}\u0000${j.scope.appName}\u0000${j.scope.kind === 'filter' ? j.scope.filterId : ''}` : `b\u0000${j.tenantId}\u0000${j.appName}\u0000${[...j.filterIds].sort().join(',')}`;
+  j.kind === 'pushes'
+    ? JSON.stringify(['pushes', j.scope.kind, j.scope.tenantId, j.scope.appName, j.scope.kind === 'filter' ? j.scope.filterId : ''])
+    : JSON.stringify(['bootstrap', j.tenantId, j.appName, [...j.filterIds].sort()]);
+
+export interface WorkSchedulerOptions {
+  /** This replica (the claim holder). */
+  readonly replicaId: string;
+  /** Claim lease: a replica that dies loses its job to another replica after this long. */
+  readonly leaseMs?: number;
+  /** How often an idle worker looks for jobs (new local jobs wake it at once). */
+  readonly pollMs?: number;
+  readonly retryBaseMs?: number;
+  readonly retryMaxMs?: number;
+}
 
 /**
- * Runs the background work the core asks for (spec §4.3 pushes, §4.6 filter bootstraps), one job at
- * a time, coalescing duplicates; a failed job (store or broker down) is retried with exponential
- * backoff until it succeeds or the service stops. Never throws to the caller.
+ * Background work the core asks for (spec §4.3 pushes, §4.6 filter bootstraps) through a durable
+ * queue in the store, shared by every replica: a job survives the replica that asked for it. Each
+ * replica runs one job at a time, renews its claim while it runs, completes it on success and
+ * gives it back with exponential backoff on failure. Jobs are idempotent (pushes are marked per
+ * endpoint and version with a compare-and-set), so a job taken over after its replica died only
+ * pushes what is left. `schedule*` never throws: a job that cannot be stored yet (store down) is
+ * kept in memory and stored as soon as possible.
  */
-export class BackgroundWorkScheduler implements WorkScheduler {
-  private readonly queue = new Map<string, Job>();
+export class DurableWorkScheduler implements WorkScheduler {
   private core: OtaoCore | undefined;
-  private running = false;
+  private readonly outbox: Job[] = [];
   private stopped = false;
+  private current: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private failures = 0;
+  private wake: (() => void) | undefined;
+  private flushing = false;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
 
   constructor(
+    private readonly queue: JobQueue,
     private readonly log: Logger,
     private readonly metrics: OtaoMetrics,
-    private readonly retry = { baseMs: 500, maxMs: 30_000 },
-  ) {}
+    private readonly options: WorkSchedulerOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.pollMs = options.pollMs ?? 1000;
+  }
 
   /** The core is created with this scheduler as a port; it is attached afterwards. */
   attach(core: OtaoCore): void {
     this.core = core;
-    this.kick();
+  }
+
+  /** Starts the worker loop (after the store is up). */
+  start(): void {
+    void this.loop();
   }
 
   schedulePushes(scope: PushScope): void {
-    this.enqueue({ kind: 'pushes', scope });
+    this.submit({ kind: 'pushes', scope });
   }
 
   scheduleFilterBootstrap(tenantId: string, appName: string, filterIds: readonly string[]): void {
-    this.enqueue({ kind: 'bootstrap', tenantId, appName, filterIds: [...filterIds] });
+    this.submit({ kind: 'bootstrap', tenantId, appName, filterIds: [...filterIds] });
   }
 
-  /** Jobs waiting or running (for /ready details and tests). */
-  get pending(): number {
-    return this.queue.size + (this.running ? 1 : 0);
+  /** Jobs not yet stored, and whether a job runs here now. */
+  get localState(): { unsaved: number; running: boolean } {
+    return { unsaved: this.outbox.length, running: this.current !== undefined };
   }
 
-  /** Resolves when the queue is empty (tests, graceful shutdown). */
+  /** Resolves when nothing is left to do anywhere (tests): no unsaved job, none running here, an empty queue. */
   async idle(timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
-    while ((this.queue.size > 0 || this.running) && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
-    return this.queue.size === 0 && !this.running;
+    for (;;) {
+      const size = await this.queue.size().catch(() => 1);
+      if (this.outbox.length === 0 && !this.current && size === 0) return true;
+      if (Date.now() > until) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
-  stop(): void {
+  /** Stops taking jobs; waits up to `graceMs` for the running one, else gives it back for another replica. */
+  async stop(graceMs: number): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     if (this.timer) clearTimeout(this.timer);
+    if (this.current) await Promise.race([this.current, new Promise((r) => setTimeout(r, graceMs))]);
+    await this.flushOutbox().catch(() => undefined);
   }
 
-  private enqueue(job: Job): void {
-    if (this.stopped) return;
-    const k = keyOf(job);
-    this.queue.delete(k); // re-queue at the end: the newest request wins its place
-    this.queue.set(k, job);
-    this.kick();
+  private submit(job: Job): void {
+    this.outbox.push(job);
+    void this.flushOutbox().catch(() => undefined);
   }
 
-  private kick(delayMs = 0): void {
-    if (this.running || this.timer || !this.core || this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.run();
-    }, delayMs);
-  }
-
-  private async run(): Promise<void> {
-    const core = this.core;
-    if (!core || this.running) return;
-    this.running = true;
+  private async flushOutbox(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
     try {
-      while (this.queue.size > 0 && !this.stopped) {
-        const [k, job] = this.queue.entries().next().value as [string, Job];
-        this.queue.delete(k);
-        let requeued = false;
+      while (this.outbox.length > 0) {
+        const job = this.outbox[0] as Job;
         try {
-          if (job.kind === 'pushes') {
-            const r = await core.pushes.run(job.scope);
-            this.log.info({ scope: job.scope, ...r }, 'push computation done');
-          } else {
-            const r = await core.endpointEvents.bootstrapFilters(job.tenantId, job.appName, job.filterIds, `bootstrap-${Date.now()}`);
-            if (r.failed.length > 0) {
-              const retry: Job = { ...job, filterIds: r.failed };
-              this.queue.set(keyOf(retry), retry);
-              requeued = true;
-              throw new Error(`EFMP bootstrap failed for filters ${r.failed.join(', ')}`);
-            }
-            this.log.info({ tenantId: job.tenantId, appName: job.appName, loaded: r.loaded }, 'filter members loaded');
-          }
-          this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'ok' });
-          this.failures = 0;
+          await this.queue.enqueue(job.kind, keyOf(job), JSON.stringify(job), Date.now());
+          this.outbox.shift();
         } catch (e) {
-          this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'retry' });
-          if (!requeued && !this.queue.has(k)) this.queue.set(k, job);
-          this.failures++;
-          const delay = Math.min(this.retry.baseMs * 2 ** (this.failures - 1), this.retry.maxMs);
-          this.log.warn({ job: job.kind, err: (e as Error).message, retryInMs: delay }, 'background job failed; will retry');
-          this.running = false;
-          this.kick(delay);
+          this.log.warn({ err: (e as Error).message, unsaved: this.outbox.length }, 'cannot store background job yet; retrying');
+          if (this.stopped) return;
+          setTimeout(() => void this.flushOutbox().catch(() => undefined), 1000).unref();
           return;
         }
       }
     } finally {
-      this.running = false;
+      this.flushing = false;
+    }
+    this.wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let claimed = false;
+      try {
+        const job = this.core ? await this.queue.claim(this.options.replicaId, Date.now(), this.leaseMs) : undefined;
+        if (job) {
+          claimed = true;
+          this.current = this.runJob(job.id, job.payload, job.attempts);
+          await this.current;
+          this.current = undefined;
+        }
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'job queue unavailable; retrying');
+      }
+      if (!claimed && !this.stopped) {
+        await new Promise<void>((r) => {
+          this.wake = r;
+          this.timer = setTimeout(r, this.pollMs);
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private async runJob(id: string, payload: string, attempts: number): Promise<void> {
+    const core = this.core as OtaoCore;
+    const job = JSON.parse(payload) as Job;
+    const holder = this.options.replicaId;
+    let lost = false;
+    const heartbeat = setInterval(() => {
+      this.queue.renew(id, holder, Date.now(), this.leaseMs).then(
+        (ok) => {
+          if (!ok) lost = true;
+        },
+        () => undefined,
+      );
+    }, Math.max(200, Math.floor(this.leaseMs / 3)));
+    try {
+      if (job.kind === 'pushes') {
+        const r = await core.pushes.run(job.scope);
+        this.log.info({ jobId: id, attempt: attempts, scope: job.scope, ...r }, 'push computation done');
+      } else {
+        const r = await core.endpointEvents.bootstrapFilters(job.tenantId, job.appName, job.filterIds, `bootstrap-${id}`);
+        if (r.failed.length > 0 && r.loaded.length === 0) throw new Error(`EFMP bootstrap failed for filters ${r.failed.join(', ')}`);
+        // the loaded ones are done; the failed ones become a job of their own
+        if (r.failed.length > 0) this.submit({ ...job, filterIds: r.failed });
+        this.log.info({ jobId: id, tenantId: job.tenantId, appName: job.appName, loaded: r.loaded }, 'filter members loaded');
+      }
+      await this.queue.complete(id);
+      this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'ok' });
+    } catch (e) {
+      this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'retry' });
+      const delay = Math.min((this.options.retryBaseMs ?? 500) * 2 ** Math.min(attempts - 1, 10), this.options.retryMaxMs ?? 30_000);
+      this.log.warn({ jobId: id, job: job.kind, attempt: attempts, err: (e as Error).message, retryInMs: delay, lostClaim: lost }, 'background job failed; will retry');
+      await this.queue.release(id, holder, Date.now() + delay).catch(() => undefined);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 }

@@ -4,3 +4,4 @@ export * from './software-repository.contract';
 export * from './endpoint-repository.contract';
 export * from './rollout-stats-repository.contract';
 export * from './lease.contract';
+export * from './job-queue.contract';

@@ -10,6 +10,8 @@ export const COLLECTIONS = {
   rolloutStats: 'rollout_stats',
   leases: 'leases',
   checkpoints: 'checkpoints',
+  jobs: 'jobs',
+  jobClaims: 'job_claims',
 } as const;
 
 /**
@@ -40,6 +42,11 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   ],
   [COLLECTIONS.leases]: [{ name: 'lease_terms', key: { name: 1, term: -1 }, unique: true }],
   [COLLECTIONS.checkpoints]: [],
+  [COLLECTIONS.jobs]: [
+    { name: 'jobs_by_availability', key: { availableAt: 1, createdAt: 1 } },
+    { name: 'jobs_waiting_by_key', key: { key: 1, waiting: 1 } },
+  ],
+  [COLLECTIONS.jobClaims]: [{ name: 'claims_by_job', key: { jobId: 1 } }],
 };
 
 /**

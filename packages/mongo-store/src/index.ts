@@ -6,4 +6,5 @@ export * from './mongo-software-repository';
 export * from './mongo-endpoint-repository';
 export * from './mongo-rollout-stats-repository';
 export * from './mongo-lease';
+export * from './mongo-job-queue';
 export * from './mongo-store';

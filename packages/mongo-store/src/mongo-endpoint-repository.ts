@@ -70,11 +70,47 @@ function toState(d: EndpointDocument): EndpointState {
   };
 }
 
+function toDocument(s: EndpointState): EndpointDocument {
+  return {
+    _id: docId(s),
+    tenantId: s.tenantId,
+    appName: s.appName,
+    endpointId: s.endpointId,
+    ...(s.appVersionName !== undefined ? { appVersionName: s.appVersionName } : {}),
+    ...(s.currentVersion !== undefined ? { currentVersion: s.currentVersion, currentVersionKey: versionKey(s.currentVersion) } : {}),
+    ...(s.lastReport !== undefined ? { lastReport: JSON.stringify(s.lastReport) } : {}),
+    filters: [...s.filters],
+    membershipsKnown: s.membershipsKnown,
+    consents: [...s.consents],
+    pushed: [...s.pushed],
+    offered: [...s.offered],
+    updatedAt: s.updatedAt,
+  };
+}
+
 /** EndpointRepository on a MongoDB-wire store (MongoDB, FerretDB v1). */
 export class MongoEndpointRepository implements EndpointRepository {
   private readonly docs: Collection<EndpointDocument>;
   private readonly marks: Collection<EndpointMarkDocument>;
   private readonly loaded: Collection<LoadedFilterDocument>;
+
+  /**
+   * Bulk import of endpoint states (seeding, migrations, benchmarks), outside the port: inserts in
+   * batches; endpoints that already exist are left as they are (duplicates are skipped). Push and
+   * offer marks of the states are inserted too.
+   */
+  async importStates(states: readonly EndpointState[]): Promise<void> {
+    for (let i = 0; i < states.length; i += 5000) {
+      const chunk = states.slice(i, i + 5000);
+      await runUnlessDuplicate('endpoints.importStates', () => this.docs.insertMany(chunk.map(toDocument), { ordered: false }));
+      const marks: EndpointMarkDocument[] = chunk.flatMap((s) =>
+        (['pushed', 'offered'] as const).flatMap((kind) =>
+          s[kind].map((version) => ({ _id: idOf(kind, s.tenantId, s.appName, s.endpointId, version), kind, tenantId: s.tenantId, appName: s.appName, endpointId: s.endpointId, version })),
+        ),
+      );
+      if (marks.length > 0) await runUnlessDuplicate('endpoints.importStates', () => this.marks.insertMany(marks, { ordered: false }));
+    }
+  }
 
   constructor(db: Db) {
     this.docs = db.collection<EndpointDocument>(COLLECTIONS.endpoints);

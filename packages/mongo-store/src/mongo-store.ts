@@ -3,6 +3,7 @@ import { ensureIndexes } from './collections';
 import { driverOptions, type MongoStoreConfig } from './config';
 import { run } from './errors';
 import { MongoEndpointRepository } from './mongo-endpoint-repository';
+import { MongoJobQueue } from './mongo-job-queue';
 import { MongoLease } from './mongo-lease';
 import { MongoRolloutStatsRepository } from './mongo-rollout-stats-repository';
 import { MongoSoftwareRepository } from './mongo-software-repository';
@@ -21,6 +22,7 @@ export class MongoStore {
   readonly endpoints: MongoEndpointRepository;
   readonly stats: MongoRolloutStatsRepository;
   readonly lease: MongoLease;
+  readonly jobs: MongoJobQueue;
 
   constructor(readonly config: MongoStoreConfig) {
     if (!config.database) throw new RangeError('mongo-store: database must be a non-empty name');
@@ -30,6 +32,7 @@ export class MongoStore {
     this.endpoints = new MongoEndpointRepository(this.db);
     this.stats = new MongoRolloutStatsRepository(this.db);
     this.lease = new MongoLease(this.db);
+    this.jobs = new MongoJobQueue(this.db);
   }
 
   /** Connects and creates the indexes. Throws OtaoError('store.unavailable') when the store cannot be reached. */

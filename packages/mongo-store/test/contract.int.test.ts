@@ -1,5 +1,5 @@
-import { endpointRepositoryContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '@otao/contract-tests';
-import { MongoEndpointRepository, MongoLease, MongoRolloutStatsRepository, MongoSoftwareRepository, type MongoStore } from '../src';
+import { endpointRepositoryContract, jobQueueContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '@otao/contract-tests';
+import { MongoEndpointRepository, MongoJobQueue, MongoLease, MongoRolloutStatsRepository, MongoSoftwareRepository, type MongoStore } from '../src';
 import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
 
 // The same contract suites as the in-memory fakes (packages/contract-tests/test/in-memory.test.ts),
@@ -26,3 +26,4 @@ softwareRepositoryContract('mongo-store', { create: async () => new MongoSoftwar
 endpointRepositoryContract('mongo-store', { create: async () => new MongoEndpointRepository(store.db) });
 rolloutStatsRepositoryContract('mongo-store', { create: async () => new MongoRolloutStatsRepository(store.db) });
 leaseContract('mongo-store', { create: async () => new MongoLease(store.db) });
+jobQueueContract('mongo-store', { create: async () => new MongoJobQueue(store.db) });

@@ -9,3 +9,4 @@ export * from './filter-directory.port';
 export * from './file-store.port';
 export * from './work-scheduler.port';
 export * from './security.port';
+export * from './job-queue.port';

@@ -10,3 +10,4 @@ export * from './recording-publishers';
 export * from './builders';
 export * from './test-core';
 export * from './security-fakes';
+export * from './in-memory-job-queue';
