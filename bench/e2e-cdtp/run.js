@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// bench/e2e-cdtp: the assembled server (apps/server/dist/main.js, a separate process) on FerretDB
+// with N stored endpoints, answering 6/CDTP ConfigRequests, versus bare NATS request/reply (a
+// trivial responder process answering a prepared payload of the same size) in the same run, same
+// concurrency. Prints throughput, p50/p99 and the server's memory. Needs a build first.
+// Options: --endpoints N (1000000) --seconds S (20) --concurrency C (32) --json
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const { connect } = require('nats');
+const { endpointState } = require('@otao/core/testing');
+const { createMongoStore } = require('@otao/mongo-store');
+const { codecs } = require('@otao/nats-cdtp');
+const { startFerretDB, startNats, freePort } = require('@otao/test-services');
+
+const args = process.argv.slice(2);
+const arg = (n, d) => { const i = args.indexOf(`--${n}`); return i >= 0 ? Number(args[i + 1]) : d; };
+const N = arg('endpoints', 1_000_000);
+const SECONDS = arg('seconds', 20);
+const C = arg('concurrency', 32);
+const JSON_OUT = args.includes('--json');
+const log = (s) => { if (!JSON_OUT) console.log(s); else process.stderr.write(`${s}\n`); };
+const ep = (i) => `ep-${String(i).padStart(7, '0')}`;
+
+async function load(nc, subject, seconds, makePayload) {
+  const lat = [];
+  let n = 0;
+  let errors = 0;
+  const until = performance.now() + seconds * 1000;
+  const worker = async (w) => {
+    let k = w;
+    while (performance.now() < until) {
+      const t = performance.now();
+      try {
+        await nc.request(subject, makePayload(k), { timeout: 30_000 });
+        lat.push(performance.now() - t);
+        n++;
+      } catch {
+        errors++;
+      }
+      k += C;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: C }, (_, w) => worker(w)));
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : NaN);
+  return { requests: n, errors, throughput: n / secs, p50: q(0.5), p99: q(0.99) };
+}
+
+function rssMB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function main() {
+  const nats = await startNats();
+  const fdb = await startFerretDB();
+  const database = `otao_e2e_bench_${Date.now().toString(36)}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otao-e2e-bench-'));
+  const apps = path.join(dir, 'apps.yaml');
+  fs.writeFileSync(apps, 'kaa:\n  applications:\n    fleet:\n      tenantId: default\n      versions:\n        fleet-v1: {}\n');
+  const port = await freePort();
+  const env = { ...process.env, OTAO_HTTP_PORT: String(port), OTAO_NATS_URLS: nats.url, OTAO_MONGODB_URI: fdb.uri, OTAO_MONGODB_DATABASE: database, OTAO_SECURITY_IGNORED: '/**', OTAO_APPLICATIONS_FILE: apps, OTAO_LOG_LEVEL: 'warn', OTAO_REPLICA_ID: 'bench-1' };
+  const server = spawn(process.execPath, [path.join(__dirname, '../../apps/server/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const bare = spawn(process.execPath, ['-e', `
+    const { connect } = require('nats');
+    (async () => { const nc = await connect({ servers: process.argv[1] }); const payload = Buffer.alloc(Number(process.argv[2]), 7);
+      nc.subscribe('bench.bare', { queue: 'bare', callback: (_e, m) => m.respond(payload) }); await nc.flush(); process.send && process.send('ready'); })();
+  `, nats.url, '60'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: __dirname });
+  let store;
+  try {
+    for (let i = 0; ; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status === 200, () => false);
+      if (ok) break;
+      if (i > 600) throw new Error('server not ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const base = `http://127.0.0.1:${port}/api/v1/applications/fleet/software`;
+    for (const body of [{ version: '1.0.0', upgradableFrom: ['0.9.0'], rolloutStrategy: 'general', specification: { v: '1.0.0', url: 'https://example.com/fw-1.0.0.bin' } }]) {
+      const r = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (r.status !== 201) throw new Error(`create: ${r.status}`);
+    }
+    await new Promise((r) => setTimeout(r, 2000)); // the (empty) push job of the creation runs now, before the fleet exists
+    store = createMongoStore({ uri: fdb.uri, database, socketTimeoutMS: 600_000 });
+    await store.start();
+    const t0 = performance.now();
+    for (let i = 0; i < N; i += 50_000) {
+      const states = [];
+      for (let k = i; k < Math.min(N, i + 50_000); k++) states.push(endpointState('default', 'fleet', ep(k), { appVersionName: 'fleet-v1', currentVersion: '1.0.0', updatedAt: 1 }));
+      await store.endpoints.importStates(states);
+    }
+    const importS = (performance.now() - t0) / 1000;
+    log(`e2e-cdtp: ${N.toLocaleString('en')} endpoints stored in FerretDB in ${importS.toFixed(1)} s`);
+    const nc = await connect({ servers: nats.url });
+    const reqPayload = (k) => codecs.configRequest.encode({ correlationId: `c${k}`, timestamp: Date.now(), timeout: 0, appVersionName: 'fleet-v1', endpointId: ep((k * 7919) % N), configId: '1.0.0', configName: null });
+    // warm-up of both, then the measured runs
+    await load(nc, 'bench.bare', 1, reqPayload);
+    await load(nc, 'kaa.v1.service.otao.cdtp.request', 2, reqPayload);
+    const bareR = await load(nc, 'bench.bare', SECONDS, reqPayload);
+    let rssMax = 0;
+    const sampler = setInterval(() => { rssMax = Math.max(rssMax, rssMB(server.pid)); }, 250);
+    const otaoR = await load(nc, 'kaa.v1.service.otao.cdtp.request', SECONDS, reqPayload);
+    clearInterval(sampler);
+    rssMax = Math.max(rssMax, rssMB(server.pid));
+    await nc.close();
+    const out = { endpoints: N, seconds: SECONDS, concurrency: C, importSeconds: importS, bare: bareR, otao: otaoR, throughputRatio: otaoR.throughput / bareR.throughput, p99Ratio: otaoR.p99 / bareR.p99, serverRssMaxMB: Math.round(rssMax) };
+    if (JSON_OUT) console.log(JSON.stringify(out));
+    else {
+      log(`  bare NATS request/reply  ${bareR.throughput.toFixed(0)} req/s  p50 ${bareR.p50.toFixed(2)} ms  p99 ${bareR.p99.toFixed(2)} ms`);
+      log(`  OTAO server on FerretDB  ${otaoR.throughput.toFixed(1)} req/s  p50 ${otaoR.p50.toFixed(1)} ms  p99 ${otaoR.p99.toFixed(1)} ms  (${otaoR.requests} answered, ${otaoR.errors} timeouts)`);
+      log(`  ratio ${out.throughputRatio.toFixed(4)}, p99 x${out.p99Ratio.toFixed(1)}; server rss max ${out.serverRssMaxMB} MB`);
+    }
+  } finally {
+    server.kill('SIGTERM');
+    bare.kill();
+    await new Promise((r) => setTimeout(r, 1000));
+    if (store) { await store.db.dropDatabase().catch(() => undefined); await store.stop(); }
+    await fdb.stop();
+    await nats.stop();
+  }
+}
+main().catch((e) => { console.error(e); process.exit(1); });
