@@ -1,6 +1,6 @@
 import type { EndpointKey, EndpointRepository, EndpointState } from '@otao/core';
 import { unique } from './shapes';
-import { maybe, type SubjectFactory, type SuiteOptions } from './subject';
+import { type SubjectFactory, suiteTest, type SuiteOptions } from './subject';
 
 async function collect(it: AsyncIterable<readonly EndpointState[]>): Promise<EndpointState[][]> {
   const out: EndpointState[][] = [];
@@ -16,10 +16,7 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
     const app = 'app';
     const avn = 'app-v1';
     const key = (endpointId: string, appName = app, tenantId = tenant): EndpointKey => ({ tenantId, appName, endpointId });
-    const it = (n: string, fn: () => Promise<void>) => {
-      const m = maybe(options, n);
-      m.run(m.title, fn);
-    };
+    const it = suiteTest(options);
 
     beforeEach(async () => {
       repo = await factory.create();

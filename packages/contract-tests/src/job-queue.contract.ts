@@ -1,16 +1,13 @@
 import type { JobQueue } from '@otao/core';
 import { unique } from './shapes';
-import { maybe, type SubjectFactory, type SuiteOptions } from './subject';
+import { type SubjectFactory, suiteTest, type SuiteOptions } from './subject';
 
 /** The contract of JobQueue (durable background work shared by replicas). */
 export function jobQueueContract(name: string, factory: SubjectFactory<JobQueue>, options?: SuiteOptions): void {
   describe(`JobQueue contract: ${name}`, () => {
     let q: JobQueue;
     let k: string;
-    const it = (t: string, fn: () => Promise<void>) => {
-      const m = maybe(options, t);
-      m.run(m.title, fn);
-    };
+    const it = suiteTest(options);
     // Each test uses far-future times of its own so suites sharing one store do not see each other's jobs claimable.
     let t0: number;
     beforeEach(async () => {

@@ -1,16 +1,13 @@
 import type { Lease } from '@otao/core';
 import { unique } from './shapes';
-import { maybe, type SubjectFactory, type SuiteOptions } from './subject';
+import { type SubjectFactory, suiteTest, type SuiteOptions } from './subject';
 
 /** The contract of Lease (leader election for rollout dates, and its checkpoint). */
 export function leaseContract(name: string, factory: SubjectFactory<Lease>, options?: SuiteOptions): void {
   describe(`Lease contract: ${name}`, () => {
     let lease: Lease;
     let n: string;
-    const it = (t: string, fn: () => Promise<void>) => {
-      const m = maybe(options, t);
-      m.run(m.title, fn);
-    };
+    const it = suiteTest(options);
     beforeEach(async () => {
       lease = await factory.create();
       n = unique('lease');

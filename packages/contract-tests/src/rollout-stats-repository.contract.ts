@@ -1,16 +1,13 @@
 import type { RolloutStatsRepository } from '@otao/core';
 import { unique } from './shapes';
-import { maybe, type SubjectFactory, type SuiteOptions } from './subject';
+import { type SubjectFactory, suiteTest, type SuiteOptions } from './subject';
 
 /** The contract of RolloutStatsRepository. */
 export function rolloutStatsRepositoryContract(name: string, factory: SubjectFactory<RolloutStatsRepository>, options?: SuiteOptions): void {
   describe(`RolloutStatsRepository contract: ${name}`, () => {
     let repo: RolloutStatsRepository;
     let tenant: string;
-    const it = (n: string, fn: () => Promise<void>) => {
-      const m = maybe(options, n);
-      m.run(m.title, fn);
-    };
+    const it = suiteTest(options);
     beforeEach(async () => {
       repo = await factory.create();
       tenant = unique('t');

@@ -1,6 +1,6 @@
 import type { SoftwareRepository } from '@otao/core';
 import { HOSTILE_JSON, software, unique, viaJson } from './shapes';
-import { maybe, type SubjectFactory, type SuiteOptions } from './subject';
+import { type SubjectFactory, suiteTest, type SuiteOptions } from './subject';
 
 /** The contract of SoftwareRepository (see its TSDoc in @otao/core). */
 export function softwareRepositoryContract(name: string, factory: SubjectFactory<SoftwareRepository>, options?: SuiteOptions): void {
@@ -17,10 +17,7 @@ export function softwareRepositoryContract(name: string, factory: SubjectFactory
       await factory.dispose?.(repo);
     });
 
-    const it = (n: string, fn: () => Promise<void>) => {
-      const m = maybe(options, n);
-      m.run(m.title, fn);
-    };
+    const it = suiteTest(options);
 
     it('create then get returns an equal software', async () => {
       const s = software(tenant, app, '1.0.0', { upgradableFrom: ['0.9.0', '>=0.1.0 <0.9.0'], metadata: { owner: 'ops' } });

@@ -13,3 +13,11 @@ export function maybe(options: SuiteOptions | undefined, name: string): { run: j
   const reason = options?.skip?.[name];
   return reason === undefined ? { run: test, title: name } : { run: test.skip, title: `${name} [SKIPPED: ${reason}]` };
 }
+
+/** `it(name, fn)` for a suite: a test, or a visible skip with its reason when `options.skip` names it. */
+export function suiteTest(options: SuiteOptions | undefined): (name: string, fn: () => Promise<void>) => void {
+  return (name, fn) => {
+    const m = maybe(options, name);
+    m.run(m.title, fn);
+  };
+}
