@@ -35,7 +35,7 @@ async function load(nc, subject, seconds, makePayload) {
     while (performance.now() < until) {
       const t = performance.now();
       try {
-        await nc.request(subject, makePayload(k), { timeout: 30_000 });
+        await nc.request(subject, makePayload(k), { timeout: 120_000 });
         lat.push(performance.now() - t);
         n++;
       } catch {
