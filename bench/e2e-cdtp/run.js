@@ -27,6 +27,7 @@ const ep = (i) => `ep-${String(i).padStart(7, '0')}`;
 
 async function load(nc, subject, seconds, makePayload) {
   const lat = [];
+  const statuses = {};
   let n = 0;
   let errors = 0;
   const until = performance.now() + seconds * 1000;
@@ -35,9 +36,16 @@ async function load(nc, subject, seconds, makePayload) {
     while (performance.now() < until) {
       const t = performance.now();
       try {
-        await nc.request(subject, makePayload(k), { timeout: 120_000 });
+        const m = await nc.request(subject, makePayload(k), { timeout: 120_000 });
         lat.push(performance.now() - t);
         n++;
+        let status = 'raw';
+        try {
+          status = String(codecs.configResponse.decode(m.data).statusCode);
+        } catch {
+          // the bare responder answers a prepared payload
+        }
+        statuses[status] = (statuses[status] ?? 0) + 1;
       } catch {
         errors++;
       }
@@ -49,7 +57,7 @@ async function load(nc, subject, seconds, makePayload) {
   const secs = (performance.now() - t0) / 1000;
   lat.sort((a, b) => a - b);
   const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] : NaN);
-  return { requests: n, errors, throughput: n / secs, p50: q(0.5), p99: q(0.99) };
+  return { requests: n, errors, statuses, throughput: n / secs, p50: q(0.5), p99: q(0.99) };
 }
 
 function rssMB(pid) {
@@ -116,7 +124,7 @@ async function main() {
     if (JSON_OUT) console.log(JSON.stringify(out));
     else {
       log(`  bare NATS request/reply  ${bareR.throughput.toFixed(0)} req/s  p50 ${bareR.p50.toFixed(2)} ms  p99 ${bareR.p99.toFixed(2)} ms`);
-      log(`  OTAO server on FerretDB  ${otaoR.throughput.toFixed(1)} req/s  p50 ${otaoR.p50.toFixed(1)} ms  p99 ${otaoR.p99.toFixed(1)} ms  (${otaoR.requests} answered, ${otaoR.errors} timeouts)`);
+      log(`  OTAO server on FerretDB  ${otaoR.throughput.toFixed(1)} req/s  p50 ${otaoR.p50.toFixed(1)} ms  p99 ${otaoR.p99.toFixed(1)} ms  (${otaoR.requests} answered: ${JSON.stringify(otaoR.statuses)}, ${otaoR.errors} timeouts)`);
       log(`  ratio ${out.throughputRatio.toFixed(4)}, p99 x${out.p99Ratio.toFixed(1)}; server rss max ${out.serverRssMaxMB} MB`);
     }
   } finally {
