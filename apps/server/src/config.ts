@@ -1,7 +1,7 @@
 // The only reader of process.env. Parses every variable of spec §9 (and the optional YAML file of
 // OTAO_CONFIG_FILE with Kaa-style keys; the environment wins), validates all of them, reports every
 // problem at once, and returns a frozen configuration that is passed down to the adapters.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
@@ -189,6 +189,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const tektonEnabled = bool('OTAO_TEKTON_ENABLED', false);
   const tektonUrl = url('OTAO_TEKTON_URL', ['http:', 'https:'], 'http://tekton') ?? 'http://tekton';
   const applicationsFile = get('OTAO_APPLICATIONS_FILE');
+  if (applicationsFile && !existsSync(applicationsFile)) problems.push(`OTAO_APPLICATIONS_FILE: ${applicationsFile} does not exist`);
   if (!tektonEnabled && !applicationsFile && inlineApplications === undefined) {
     problems.push('OTAO_APPLICATIONS_FILE: required unless OTAO_TEKTON_ENABLED=true (or kaa.applications in OTAO_CONFIG_FILE)');
   }

@@ -330,7 +330,7 @@ export class OtaoServer {
     }
     await retry('filter bootstrap', log, () => this.stopping, () => core.endpointEvents.bootstrapMissingFilters());
     this.scheduleRolloutTick(0);
-    log.info({ replicaId: c.replicaId, instance: c.instanceName }, 'OTAO started');
+    log.info({ instance: c.instanceName, port: this.port }, 'OTAO started');
   }
 
   /** Spec §6.5: 200 when NATS and the store are reachable, else 503 naming what is down. */

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, describeConfig, loadConfig } from '../src/config';
 
-const base = { OTAO_SECURITY_IGNORED: '/**', OTAO_APPLICATIONS_FILE: '/etc/otao/apps.yaml' };
+const appsFile = join(mkdtempSync(join(tmpdir(), 'otao-cfg-apps-')), 'apps.yaml');
+writeFileSync(appsFile, 'kaa:\n  applications: {}\n');
+const base = { OTAO_SECURITY_IGNORED: '/**', OTAO_APPLICATIONS_FILE: appsFile };
 
 test('defaults of spec §9', () => {
   const c = loadConfig(base);
@@ -65,6 +67,10 @@ test('every wrong variable is named, all at once', () => {
   }
 });
 
+test('a missing applications file is a configuration problem', () => {
+  expect(() => loadConfig({ ...base, OTAO_APPLICATIONS_FILE: '/nonexistent/apps.yaml' })).toThrow(/OTAO_APPLICATIONS_FILE: \/nonexistent\/apps.yaml does not exist/);
+});
+
 test('security needs a tenant source; S3 needs a bucket; uma needs the client id', () => {
   const problems = (env: Record<string, string>): string => {
     try {
@@ -74,10 +80,10 @@ test('security needs a tenant source; S3 needs a bucket; uma needs the client id
       return (e as ConfigError).problems.join('\n');
     }
   };
-  expect(problems({ OTAO_APPLICATIONS_FILE: 'a.yaml' })).toContain('OTAO_TENANTS or OTAO_TENANT_MANAGER_URL');
+  expect(problems({ OTAO_APPLICATIONS_FILE: appsFile })).toContain('OTAO_TENANTS or OTAO_TENANT_MANAGER_URL');
   expect(problems({ ...base, OTAO_S3_ENABLED: 'true' })).toContain('OTAO_S3_BUCKET');
-  expect(problems({ OTAO_APPLICATIONS_FILE: 'a.yaml', OTAO_TENANTS: '[{"id":"a","issuer":"https://kc/realms/a"}]', OTAO_AUTHZ_MODE: 'uma' })).toContain('OTAO_OAUTH_CLIENT_ID');
-  expect(problems({ OTAO_APPLICATIONS_FILE: 'a.yaml', OTAO_TENANT_MANAGER_URL: 'http://tm' })).toContain('OTAO_OAUTH_ISSUER');
+  expect(problems({ OTAO_APPLICATIONS_FILE: appsFile, OTAO_TENANTS: '[{"id":"a","issuer":"https://kc/realms/a"}]', OTAO_AUTHZ_MODE: 'uma' })).toContain('OTAO_OAUTH_CLIENT_ID');
+  expect(problems({ OTAO_APPLICATIONS_FILE: appsFile, OTAO_TENANT_MANAGER_URL: 'http://tm' })).toContain('OTAO_OAUTH_ISSUER');
 });
 
 test('a YAML file with Kaa keys sets values; the environment wins; secrets are redacted when described', () => {

@@ -32,7 +32,7 @@ afterAll(async () => {
 
 function stack(mode: 'rpt' | 'uma', audience = 'otao'): { t: TestOtao; app: ReturnType<typeof createHttpApp> } {
   const cfg = loadConfig({
-    OTAO_APPLICATIONS_FILE: 'unused.yaml',
+    OTAO_APPLICATIONS_FILE: __filename, // exists; the registry here is the test's own
     OTAO_TENANT_MANAGER_URL: tmUrl,
     OTAO_OAUTH_ISSUER: kc.issuer('tenant-a'),
     OTAO_OAUTH_CLIENT_ID: kc.clientId,

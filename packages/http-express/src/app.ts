@@ -135,7 +135,8 @@ export function createHttpApp(options: HttpOptions): express.Express {
       const routeName = route ? `${req.baseUrl}${route}` : 'unmatched';
       options.observer?.request(routeName, req.method, res.statusCode, seconds);
       const entry = { correlationId: id, method: req.method, route: routeName, status: res.statusCode, ms: Math.round(seconds * 1000) };
-      if (res.statusCode >= 500) log.error(entry, 'http request failed');
+      // A 503 of /ready is an answer, not a failure: probes see it while a dependency is down.
+      if (res.statusCode >= 500 && routeName !== '/ready') log.error(entry, 'http request failed');
       else log.info(entry, 'http request');
     });
     next();
