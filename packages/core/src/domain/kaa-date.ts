@@ -22,5 +22,17 @@ export function parseKaaDate(s: string): number | undefined {
 
 /** Formats epoch milliseconds as Kaa's `yyyy-MM-dd'T'HH:mm:ss'Z'` (fraction truncated). */
 export function formatKaaDate(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const seconds = Math.floor(ms / 1000);
+  let s = formatted.get(seconds);
+  if (s === undefined) {
+    const iso = new Date(seconds * 1000).toISOString();
+    // yyyy-MM-ddTHH:mm:ss.sssZ (24 characters) for years 0–9999; expanded years keep the regex path
+    s = iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
+    if (formatted.size >= 4096) formatted.clear();
+    formatted.set(seconds, s);
+  }
+  return s;
 }
+
+/** Formatted dates by second: responses repeat the same createdAt/updatedAt values over and over. */
+const formatted = new Map<number, string>();
