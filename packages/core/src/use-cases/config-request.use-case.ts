@@ -92,7 +92,7 @@ export class ConfigRequestService {
     if (!target) return answer('none', 200, 'no software available');
     if (configId !== undefined && versionKey(target.version) === versionKey(configId)) return answer('unchanged', 200, null);
     const content = await this.content.contentFor(target);
-    if (!(state?.offered ?? []).includes(target.version) && !(state?.pushed ?? []).includes(target.version)) await this.safety.offered(key, target.version);
+    if (!(state?.offered ?? []).includes(target.version)) await this.safety.offered(key, target.version);
     return answer('new', 200, 'OK', target.version, content);
   }
 

@@ -13,8 +13,6 @@ export interface PushCandidate {
   readonly key: EndpointKey;
   readonly appVersionName: string;
   readonly software: Software;
-  /** Whether the endpoint was already counted as offered this version (by a pull). */
-  readonly offered: boolean;
 }
 
 export interface PushRunSummary {
@@ -80,7 +78,7 @@ export class PushService {
         if (target === undefined) continue;
         const software = planner.catalogue.find(target);
         if (!software) continue;
-        out.push({ key: { tenantId, appName, endpointId: state.endpointId }, appVersionName: state.appVersionName as string, software, offered: state.offered.includes(software.version) });
+        out.push({ key: { tenantId, appName, endpointId: state.endpointId }, appVersionName: state.appVersionName as string, software });
       }
       yield out;
     }
@@ -112,7 +110,7 @@ export class PushService {
     const target = pushTarget(state, planner.plan(contextOf(state, settings.consentRequired), this.deps.clock.now()));
     const software = target === undefined ? undefined : planner.catalogue.find(target);
     if (!software) return false;
-    return this.push({ key, appVersionName: state.appVersionName as string, software, offered: state.offered.includes(software.version) }, correlationId);
+    return this.push({ key, appVersionName: state.appVersionName as string, software }, correlationId);
   }
 
   /** Publishes one candidate unless it was pushed already; a failed publish is un-marked so nothing is lost. */
@@ -134,9 +132,7 @@ export class PushService {
       await this.deps.endpoints.unmarkPushed(c.key, c.software.version);
       throw e;
     }
-    // The push mark is itself the per-(endpoint, version) record: a push counts as offered once,
-    // without a second mark; pulls skip versions already pushed (ConfigRequestService).
-    if (!c.offered) await this.safety.countOffered(c.key, c.software.version);
+    await this.safety.offered(c.key, c.software.version);
     return true;
   }
 }

@@ -26,12 +26,9 @@ export class RolloutSafety {
 
   /** Counts an endpoint as offered a version, once per (endpoint, version). */
   async offered(key: EndpointKey, version: string): Promise<void> {
-    if (await this.deps.endpoints.markOffered(key, version)) await this.countOffered(key, version);
-  }
-
-  /** Counts an offer whose uniqueness the caller already ensured (a push, after its compare-and-set mark). */
-  async countOffered(key: EndpointKey, version: string): Promise<void> {
-    await this.deps.stats.increment(key.tenantId, key.appName, version, 'offered');
+    if (await this.deps.endpoints.markOffered(key, version)) {
+      await this.deps.stats.increment(key.tenantId, key.appName, version, 'offered');
+    }
   }
 
   /** Counts a report; on failure applies the failure policy. Returns true when the software got suspended. */
