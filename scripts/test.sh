@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
 bash scripts/install.sh
 bash scripts/services/ensure-binaries.sh >/dev/null
+bash scripts/services/ensure-store.sh >/dev/null
 bash scripts/services/ensure-keycloak.sh >/dev/null
 rm -f packages/*/.jest-results.json apps/*/.jest-results.json
 npx turbo run build typecheck lint --output-logs=errors-only

@@ -411,7 +411,7 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
   // process.env is a per-test-file copy that child processes never see.
   const jvm = [...javaArgs(home, javaHome, options.maxHeap ?? '512m', dataDir, kcArgs)];
   jvm.splice(jvm.indexOf('-cp'), 0, `-Dkc.bootstrap-admin-username=${adminUsername}`, `-Dkc.bootstrap-admin-password=${adminPassword}`);
-  const proc = new ServiceProcess('keycloak', join(javaHome, 'bin', 'java'), jvm, port, logFile, readyTimeoutMs);
+  const proc = new ServiceProcess('keycloak', join(javaHome, 'bin', 'java'), jvm, port, logFile, { readyTimeoutMs });
   log(verbose, `starting Keycloak ${version} on 127.0.0.1:${port} (management ${managementPort}, data ${dataDir})`);
   const onExit = (): void => void proc.kill();
   process.once('exit', onExit);

@@ -36,13 +36,13 @@ export async function waitForPort(port: number, timeoutMs: number, isAlive: () =
   }
 }
 
-const REPO_ROOT = resolve(__dirname, '../../..');
+export const REPO_ROOT = resolve(__dirname, '../../..');
 
-/** The directory holding nats-server and ferretdb; installs them (scripts/services/ensure-binaries.sh) when missing. */
+/** The directory holding nats-server and versitygw; installs them (scripts/services/ensure-binaries.sh) when missing. */
 export function serviceBinDir(): string {
   const cache = process.env['OTAO_CACHE_DIR'] ?? join(process.env['HOME'] ?? tmpdir(), '.cache', 'otao');
   const bin = join(cache, 'bin');
-  if (!existsSync(join(bin, 'nats-server')) || !existsSync(join(bin, 'ferretdb'))) {
+  if (!existsSync(join(bin, 'nats-server'))) {
     execFileSync('bash', [join(REPO_ROOT, 'scripts/services/ensure-binaries.sh')], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   return bin;
@@ -52,10 +52,21 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `otao-${prefix}-`));
 }
 
+export interface ServiceProcessOptions {
+  /** How long `start()` waits for the port (default 20 s). */
+  readonly readyTimeoutMs?: number;
+  /** The signal of a graceful `stop()` (default SIGTERM). */
+  readonly stopSignal?: NodeJS.Signals;
+  /** Run as this user (when the tests run as root and the service refuses to, like PostgreSQL). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
 /** A service running as a child process on a fixed port; can be killed and restarted on the same port. */
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private exited = true;
+  private readonly readyTimeoutMs: number;
 
   constructor(
     readonly name: string,
@@ -63,17 +74,29 @@ export class ServiceProcess {
     private readonly args: readonly string[],
     readonly port: number,
     private readonly logFile: string,
-    private readonly readyTimeoutMs = 20_000,
-  ) {}
+    private readonly options: ServiceProcessOptions = {},
+  ) {
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  }
+
+  /** The process id while running. */
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.child?.pid;
+  }
 
   async start(): Promise<void> {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ids = this.options.uid !== undefined ? { uid: this.options.uid, ...(this.options.gid !== undefined ? { gid: this.options.gid } : {}) } : {};
+    const child = spawn(this.command, this.args, { stdio: ['ignore', 'pipe', 'pipe'], ...ids });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     this.exited = false;
     child.once('exit', () => {
       this.exited = true;
+    });
+    child.once('error', (e) => {
+      this.exited = true;
+      log.write(`[test-services] ${this.name} could not be started: ${e.message}\n`);
     });
     this.child = child;
     try {
@@ -88,9 +111,9 @@ export class ServiceProcess {
     return !this.exited;
   }
 
-  /** Stops gracefully (SIGTERM, then SIGKILL after 5 s). */
+  /** Stops gracefully (SIGTERM or the configured signal, then SIGKILL after 5 s). */
   async stop(): Promise<void> {
-    await this.signal('SIGTERM', 5000);
+    await this.signal(this.options.stopSignal ?? 'SIGTERM', 5000);
   }
 
   /** Kills at once (SIGKILL), as a crash would. */
