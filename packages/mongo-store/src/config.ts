@@ -14,6 +14,19 @@ export interface MongoStoreConfig {
   readonly maxPoolSize?: number;
   /** Retry a read once after a network error (driver `retryReads`). */
   readonly retryReads?: boolean;
+  /**
+   * Called once per command the driver sends to the server (from the driver's command monitoring),
+   * for metrics: how many round trips OTAO makes, by command, and how long they take.
+   */
+  readonly onCommand?: (event: StoreCommandEvent) => void;
+}
+
+/** One command sent to the store (a round trip), as seen by the driver's command monitoring. */
+export interface StoreCommandEvent {
+  /** `find`, `update`, `insert`, `findAndModify`, `getMore`, … */
+  readonly commandName: string;
+  readonly durationMs: number;
+  readonly ok: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -27,6 +40,7 @@ export function driverOptions(config: MongoStoreConfig): {
   retryReads: boolean;
   retryWrites: false;
   appName: string;
+  monitorCommands: boolean;
 } {
   const ms = (v: number | undefined, name: string): number => {
     const x = v ?? DEFAULT_TIMEOUT_MS;
@@ -42,5 +56,6 @@ export function driverOptions(config: MongoStoreConfig): {
     // A retried write is not idempotent for inserts used as compare-and-set; FerretDB has no retryable writes anyway.
     retryWrites: false,
     appName: 'otao',
+    monitorCommands: config.onCommand !== undefined,
   };
 }

@@ -27,6 +27,13 @@ export class MongoStore {
   constructor(readonly config: MongoStoreConfig) {
     if (!config.database) throw new RangeError('mongo-store: database must be a non-empty name');
     this.client = new MongoClient(config.uri, driverOptions(config));
+    const onCommand = config.onCommand;
+    if (onCommand) {
+      // Handshakes and heartbeats are not commands of OTAO's: only what the repositories send is counted.
+      const ignored = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'saslStart', 'saslContinue', 'endSessions']);
+      this.client.on('commandSucceeded', (e) => void (ignored.has(e.commandName) || onCommand({ commandName: e.commandName, durationMs: e.duration, ok: true })));
+      this.client.on('commandFailed', (e) => void (ignored.has(e.commandName) || onCommand({ commandName: e.commandName, durationMs: e.duration, ok: false })));
+    }
     this.db = this.client.db(config.database);
     this.software = new MongoSoftwareRepository(this.db);
     this.endpoints = new MongoEndpointRepository(this.db);
