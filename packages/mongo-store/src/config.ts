@@ -1,3 +1,5 @@
+import { type BatchOptions, DEFAULT_BATCH } from './batching';
+
 /** Configuration of the MongoDB-wire store, parsed and validated by the composition root. */
 export interface MongoStoreConfig {
   /** `mongodb://…` connection string (MongoDB or FerretDB). */
@@ -14,6 +16,8 @@ export interface MongoStoreConfig {
   readonly maxPoolSize?: number;
   /** Retry a read once after a network error (driver `retryReads`). */
   readonly retryReads?: boolean;
+  /** How concurrent endpoint look-ups and writes are gathered into commands (defaults: 1000 per command, 2 commands out). */
+  readonly batch?: Partial<BatchOptions>;
   /**
    * Called once per command the driver sends to the server (from the driver's command monitoring),
    * for metrics: how many round trips OTAO makes, by command, and how long they take.
@@ -58,4 +62,12 @@ export function driverOptions(config: MongoStoreConfig): {
     appName: 'otao',
     monitorCommands: config.onCommand !== undefined,
   };
+}
+
+/** The batching options of the configuration, defaults filled in. */
+export function batchOptions(config: MongoStoreConfig): BatchOptions {
+  const b = { ...DEFAULT_BATCH, ...config.batch };
+  if (!Number.isInteger(b.maxBatch) || b.maxBatch < 1 || b.maxBatch > 25_000) throw new RangeError(`mongo-store: batch.maxBatch must be an integer in 1..25000, got ${String(b.maxBatch)}`);
+  if (!Number.isInteger(b.maxInFlight) || b.maxInFlight < 1) throw new RangeError(`mongo-store: batch.maxInFlight must be a positive integer, got ${String(b.maxInFlight)}`);
+  return b;
 }

@@ -15,16 +15,21 @@ import {
 // callers turn it into the port's `conflict`/`false`); everything else becomes
 // OtaoError('store.unavailable') with the driver error as `cause`, so no driver type crosses a port.
 
-const DUPLICATE_KEY = 11000;
+export const DUPLICATE_KEY = 11000;
 
-/** A duplicate-key rejection (single write, or a bulk write whose every error is one). */
-function isDuplicateKey(e: unknown): boolean {
+/**
+ * A duplicate-key rejection (single write, or a bulk write whose every error is one). FerretDB 2.5
+ * answers an upserting `findAndModify` that hits an existing `_id` with code 1 (InternalError) and
+ * PostgreSQL's unique-violation text instead of 11000; that is recognised too.
+ */
+export function isDuplicateKey(e: unknown): boolean {
   if (e instanceof MongoBulkWriteError) {
     const raw: unknown = e.writeErrors;
     const errors = (Array.isArray(raw) ? raw : [raw]) as { code?: unknown }[];
     return errors.length > 0 && errors.every((w) => w.code === DUPLICATE_KEY);
   }
-  return e instanceof MongoServerError && e.code === DUPLICATE_KEY;
+  if (!(e instanceof MongoServerError)) return false;
+  return e.code === DUPLICATE_KEY || (e.code === 1 && /duplicate key value violates unique constraint/.test(e.message));
 }
 
 /** The store could not be reached, or did not answer in time. */

@@ -1,6 +1,7 @@
 // @otao/mongo-store: the core's repositories and lease on the MongoDB wire protocol (MongoDB or
-// FerretDB v1). Plain classes; see docs/mongo-store.md.
+// FerretDB v2). Plain classes; see docs/mongo-store.md.
 export * from './config';
+export { type BatchOptions, DEFAULT_BATCH } from './batching';
 export { COLLECTIONS, INDEXES, ensureIndexes } from './collections';
 export * from './mongo-software-repository';
 export * from './mongo-endpoint-repository';

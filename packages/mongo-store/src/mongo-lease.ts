@@ -2,23 +2,13 @@ import type { Lease } from '@otao/core';
 import type { Collection, Db } from 'mongodb';
 import { COLLECTIONS } from './collections';
 import { run, runUnlessDuplicate } from './errors';
-import { idOf, wallClock } from './keys';
 
-/**
- * One term of a lease: the latest term is the current holder. Acquiring, renewing and releasing all
- * insert the next term, so the unique `_id` decides between contenders (no update is relied on for
- * atomicity: FerretDB v1 has none).
- */
-export interface LeaseTermDocument {
-  /** idOf(name, term) */
+/** A lease: who holds it, until when (`holder` null once released). */
+export interface LeaseDocument {
+  /** The lease name. */
   _id: string;
-  name: string;
-  term: number;
-  /** null once released. */
   holder: string | null;
   until: number;
-  /** Wall-clock time of the insert, for garbage collection only. */
-  at: number;
 }
 
 export interface CheckpointDocument {
@@ -26,43 +16,29 @@ export interface CheckpointDocument {
   value: number;
 }
 
-export interface MongoLeaseOptions {
-  readonly keepTerms?: number;
-  readonly gcAgeMs?: number;
-}
-
-const MAX_ATTEMPTS = 100;
-
-/** Lease and checkpoint on a MongoDB-wire store. */
+/**
+ * Lease and checkpoint on a MongoDB-wire store. Acquiring is one conditional upsert: the filter
+ * matches a lease that is free, expired or already ours; a lease held by someone else makes the
+ * upsert's insert collide with its `_id` (duplicate key), so exactly one contender wins.
+ */
 export class MongoLease implements Lease {
-  private readonly terms: Collection<LeaseTermDocument>;
+  private readonly leases: Collection<LeaseDocument>;
   private readonly checkpoints: Collection<CheckpointDocument>;
-  private readonly keepTerms: number;
-  private readonly gcAgeMs: number;
 
-  constructor(db: Db, options: MongoLeaseOptions = {}) {
-    this.terms = db.collection<LeaseTermDocument>(COLLECTIONS.leases);
+  constructor(db: Db) {
+    this.leases = db.collection<LeaseDocument>(COLLECTIONS.leases);
     this.checkpoints = db.collection<CheckpointDocument>(COLLECTIONS.checkpoints);
-    this.keepTerms = options.keepTerms ?? 16;
-    this.gcAgeMs = options.gcAgeMs ?? 300_000;
   }
 
   async tryAcquire(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const cur = await this.latest('lease.tryAcquire', name);
-      if (cur && cur.holder !== null && cur.holder !== holder && cur.until > now) return false;
-      if (await this.append('lease.tryAcquire', name, cur, holder, now + ttlMs)) return true;
-      // Another contender appended first: decide again on its term.
-    }
-    return false;
+    const won = await runUnlessDuplicate('lease.tryAcquire', () =>
+      this.leases.updateOne({ _id: name, $or: [{ holder }, { holder: null }, { until: { $lte: now } }] }, { $set: { holder, until: now + ttlMs } }, { upsert: true }),
+    );
+    return won !== undefined;
   }
 
   async release(name: string, holder: string): Promise<void> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const cur = await this.latest('lease.release', name);
-      if (!cur || cur.holder !== holder) return;
-      if (await this.append('lease.release', name, cur, null, 0)) return;
-    }
+    await run('lease.release', () => this.leases.updateOne({ _id: name, holder }, { $set: { holder: null, until: 0 } }));
   }
 
   async getCheckpoint(name: string): Promise<number | undefined> {
@@ -73,18 +49,5 @@ export class MongoLease implements Lease {
   async setCheckpoint(name: string, value: number): Promise<void> {
     const write = () => this.checkpoints.updateOne({ _id: name }, { $set: { value } }, { upsert: true });
     if (!(await runUnlessDuplicate('lease.setCheckpoint', write))) await run('lease.setCheckpoint', write);
-  }
-
-  private async latest(op: string, name: string): Promise<LeaseTermDocument | null> {
-    return run(op, () => this.terms.find({ name }).sort({ term: -1 }).limit(1).next());
-  }
-
-  private async append(op: string, name: string, cur: LeaseTermDocument | null, holder: string | null, until: number): Promise<boolean> {
-    const term = (cur?.term ?? 0) + 1;
-    const ok = await runUnlessDuplicate(op, () => this.terms.insertOne({ _id: idOf(name, term), name, term, holder, until, at: wallClock() }));
-    if (ok && term % 8 === 0) {
-      await this.terms.deleteMany({ name, term: { $lte: term - this.keepTerms }, at: { $lt: wallClock() - this.gcAgeMs } }).catch(() => undefined);
-    }
-    return ok !== undefined;
   }
 }

@@ -1,14 +1,14 @@
 import { compareVersions, versionKey } from '@otao/core';
 import type { CreateOutcome, DeleteOutcome, ReplaceOutcome, Software, SoftwareRepository } from '@otao/core';
-import { type Collection, type Db, ObjectId } from 'mongodb';
-import { COLLECTIONS, deleteAll } from './collections';
+import type { Collection, Db } from 'mongodb';
+import { COLLECTIONS } from './collections';
 import { run, runUnlessDuplicate } from './errors';
-import { idOf, wallClock } from './keys';
+import { idOf } from './keys';
 
 /**
- * A stored software. The whole definition is kept as JSON text in `body` (specifications and
- * metadata may hold `.`/`$` keys, nested arrays, NUL characters: FerretDB v1 refuses those in
- * documents); the other fields are copies for queries and the compare-and-set.
+ * A stored software. The whole definition is kept as JSON text in `body`, so free JSON
+ * (specifications and metadata with `.`/`$` keys, nested arrays, NUL characters, key order) round-trips
+ * exactly; the other fields are copies for queries and the compare-and-set.
  */
 export interface SoftwareDocument {
   /** idOf(tenantId, appName, versionKey) */
@@ -20,36 +20,12 @@ export interface SoftwareDocument {
   version: string;
   rolloutStrategy: string;
   revision: number;
-  /** Random per create: revision claims of a deleted and re-created software never collide. */
-  incarnation: string;
+  /** `createdAt` of the software: a deleted and re-created version is another incarnation, whatever its revision. */
+  createdAt: number;
   body: string;
 }
 
-/**
- * The commit record of a revision change: inserting it (its `_id` is unique) is the atomic
- * compare-and-set that FerretDB v1's non-atomic updates cannot give. The software document is then
- * rolled forward to `next` (or deleted).
- */
-export interface RevisionClaimDocument {
-  /** idOf(incarnation, fromRevision) */
-  _id: string;
-  tenantId: string;
-  incarnation: string;
-  softwareId: string;
-  fromRevision: number;
-  next: SoftwareDocument | null;
-  at: number;
-}
-
-export interface MongoSoftwareRepositoryOptions {
-  /**
-   * A claim older than this whose software document still shows the claimed-from revision belongs to
-   * a writer that died between its claim and its write: the next writer rolls it forward.
-   */
-  readonly staleClaimMs?: number;
-}
-
-function toDocument(s: Software, incarnation: string): SoftwareDocument {
+function toDocument(s: Software): SoftwareDocument {
   const key = versionKey(s.version);
   return {
     _id: idOf(s.tenantId, s.appName, key),
@@ -59,7 +35,7 @@ function toDocument(s: Software, incarnation: string): SoftwareDocument {
     version: s.version,
     rolloutStrategy: s.rolloutStrategy,
     revision: s.revision,
-    incarnation,
+    createdAt: s.createdAt,
     body: JSON.stringify(s),
   };
 }
@@ -68,16 +44,15 @@ function toSoftware(d: SoftwareDocument): Software {
   return JSON.parse(d.body) as Software;
 }
 
-/** SoftwareRepository on a MongoDB-wire store (MongoDB, FerretDB v1). */
+/**
+ * SoftwareRepository on a MongoDB-wire store (MongoDB, FerretDB v2). Replace and delete are one
+ * conditional write each (`{_id, revision, createdAt}`): atomic compare-and-set on the server.
+ */
 export class MongoSoftwareRepository implements SoftwareRepository {
   private readonly docs: Collection<SoftwareDocument>;
-  private readonly claims: Collection<RevisionClaimDocument>;
-  private readonly staleClaimMs: number;
 
-  constructor(db: Db, options: MongoSoftwareRepositoryOptions = {}) {
+  constructor(db: Db) {
     this.docs = db.collection<SoftwareDocument>(COLLECTIONS.software);
-    this.claims = db.collection<RevisionClaimDocument>(COLLECTIONS.softwareRevisions);
-    this.staleClaimMs = options.staleClaimMs ?? 30_000;
   }
 
   async list(tenantId: string, appName: string): Promise<Software[]> {
@@ -91,37 +66,27 @@ export class MongoSoftwareRepository implements SoftwareRepository {
   }
 
   async create(software: Software): Promise<CreateOutcome> {
-    const doc = toDocument(software, new ObjectId().toHexString());
-    const done = await runUnlessDuplicate('software.create', () => this.docs.insertOne(doc));
+    const done = await runUnlessDuplicate('software.create', () => this.docs.insertOne(toDocument(software)));
     return done ? 'created' : 'conflict';
   }
 
   async replace(software: Software, expectedRevision: number): Promise<ReplaceOutcome> {
-    const cur = await this.find(software.tenantId, software.appName, software.version);
-    if (!cur) return 'not_found';
-    if (cur.revision !== expectedRevision) return 'revision_mismatch';
-    const next = toDocument(software, cur.incarnation);
-    if (!(await this.claim(cur, next))) return 'revision_mismatch';
-    const r = await run('software.replace', () => this.docs.replaceOne({ _id: cur._id, incarnation: cur.incarnation }, next));
-    return r.matchedCount === 1 ? 'replaced' : 'not_found';
+    const next = toDocument(software);
+    const r = await run('software.replace', () => this.docs.replaceOne({ _id: next._id, revision: expectedRevision, createdAt: software.createdAt }, next));
+    if (r.matchedCount === 1) return 'replaced';
+    return (await this.find(software.tenantId, software.appName, software.version)) ? 'revision_mismatch' : 'not_found';
   }
 
   async delete(tenantId: string, appName: string, version: string, expectedRevision?: number): Promise<DeleteOutcome> {
-    const cur = await this.find(tenantId, appName, version);
-    if (!cur) return 'not_found';
-    if (expectedRevision !== undefined) {
-      if (cur.revision !== expectedRevision) return 'revision_mismatch';
-      if (!(await this.claim(cur, null))) return 'revision_mismatch';
-    }
-    const r = await run('software.delete', () => this.docs.deleteOne({ _id: cur._id, incarnation: cur.incarnation }));
-    if (r.deletedCount !== 1) return 'not_found';
-    await run('software.delete', () => this.claims.deleteMany({ incarnation: cur.incarnation }));
-    return 'deleted';
+    const _id = idOf(tenantId, appName, versionKey(version));
+    const r = await run('software.delete', () => this.docs.deleteOne(expectedRevision === undefined ? { _id } : { _id, revision: expectedRevision }));
+    if (r.deletedCount === 1) return 'deleted';
+    if (expectedRevision === undefined) return 'not_found';
+    return (await this.find(tenantId, appName, version)) ? 'revision_mismatch' : 'not_found';
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
-    await run('software.deleteTenant', () => deleteAll(this.docs, { tenantId }));
-    await run('software.deleteTenant', () => deleteAll(this.claims, { tenantId }));
+    await run('software.deleteTenant', () => this.docs.deleteMany({ tenantId }));
   }
 
   async listTargeted(): Promise<Software[]> {
@@ -131,32 +96,5 @@ export class MongoSoftwareRepository implements SoftwareRepository {
 
   private async find(tenantId: string, appName: string, version: string): Promise<SoftwareDocument | null> {
     return run('software.get', () => this.docs.findOne({ _id: idOf(tenantId, appName, versionKey(version)) }));
-  }
-
-  /**
-   * Claims the transition out of `cur.revision`: true for exactly one caller. A claim that already
-   * exists, is old and was never applied (its writer died) is applied here before answering false.
-   */
-  private async claim(cur: SoftwareDocument, next: SoftwareDocument | null): Promise<boolean> {
-    const claim: RevisionClaimDocument = {
-      _id: idOf(cur.incarnation, cur.revision),
-      tenantId: cur.tenantId,
-      incarnation: cur.incarnation,
-      softwareId: cur._id,
-      fromRevision: cur.revision,
-      next,
-      at: wallClock(),
-    };
-    if (await runUnlessDuplicate('software.claim', () => this.claims.insertOne(claim))) return true;
-    const existing = await run('software.claim', () => this.claims.findOne({ _id: claim._id }));
-    if (existing && existing.at < wallClock() - this.staleClaimMs) {
-      const now = await run('software.claim', () => this.docs.findOne({ _id: cur._id, incarnation: cur.incarnation }));
-      if (now?.revision === cur.revision) {
-        const filter = { _id: cur._id, incarnation: cur.incarnation };
-        if (existing.next) await run('software.recover', () => this.docs.replaceOne(filter, existing.next!));
-        else await run('software.recover', () => this.docs.deleteOne(filter));
-      }
-    }
-    return false;
   }
 }

@@ -1,6 +1,6 @@
 import { type Db, MongoClient } from 'mongodb';
 import { ensureIndexes } from './collections';
-import { driverOptions, type MongoStoreConfig } from './config';
+import { batchOptions, driverOptions, type MongoStoreConfig } from './config';
 import { run } from './errors';
 import { MongoEndpointRepository } from './mongo-endpoint-repository';
 import { MongoJobQueue } from './mongo-job-queue';
@@ -36,7 +36,7 @@ export class MongoStore {
     }
     this.db = this.client.db(config.database);
     this.software = new MongoSoftwareRepository(this.db);
-    this.endpoints = new MongoEndpointRepository(this.db);
+    this.endpoints = new MongoEndpointRepository(this.db, batchOptions(config));
     this.stats = new MongoRolloutStatsRepository(this.db);
     this.lease = new MongoLease(this.db);
     this.jobs = new MongoJobQueue(this.db);

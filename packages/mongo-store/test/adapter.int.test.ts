@@ -43,7 +43,7 @@ describe('indexes', () => {
       }
     }
     const names = (await store.db.collection('endpoints').listIndexes().toArray()).map((i) => i['name'] as string);
-    expect(names).toEqual(expect.arrayContaining(['endpoint_by_id', 'endpoints_by_version', 'endpoints_by_filter']));
+    expect(names).toEqual(expect.arrayContaining(['_id_', 'endpoints_by_version', 'endpoints_by_filter']));
     const sw = (await store.db.collection('software').listIndexes().toArray()).find((i) => i['name'] === 'software_by_version');
     expect(sw?.['key']).toEqual({ tenantId: 1, appName: 1, versionKey: 1 });
   });

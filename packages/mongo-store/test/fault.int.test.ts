@@ -74,7 +74,7 @@ test.each([
     ['lease.tryAcquire', () => store.lease.tryAcquire(unique('l'), 'a', 1000, 0)],
   ];
   for (const [name, call] of calls) {
-    const { error, ms } = await failure(call);
+    const { error, ms } = await failure(call).catch((e: Error) => { throw new Error(`${name}: ${e.message}`); });
     expect([name, isOtaoError(error) ? error.code : String(error)]).toEqual([name, 'store.unavailable']);
     expect(error).toBeInstanceOf(OtaoError);
     // a bound against hanging, not a performance claim

@@ -1,0 +1,116 @@
+import { endpointState } from '@otao/core/testing';
+import { software } from '@otao/contract-tests';
+import type { Document } from 'mongodb';
+import { COLLECTIONS, type MongoStore } from '../src';
+import { idOf, idRange } from '../src/keys';
+import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
+
+// Every query the adapter sends that reads more than one `_id` is served by an index: `explain` of
+// each against the real store, over collections large enough that the planner's choice is the one
+// production gets, must show no collection scan (MongoDB: COLLSCAN; FerretDB v2/PostgreSQL: Seq Scan).
+jest.setTimeout(180_000);
+
+let server: TestServer;
+let store: MongoStore;
+const db = databaseName(__filename);
+const T = 'tenant-a';
+const APP = 'app';
+const ENDPOINTS = 30_000;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  store = await startStore(server.uri, db);
+  const states = [];
+  for (let i = 0; i < ENDPOINTS; i++) {
+    const app = i % 3 === 0 ? 'other' : APP;
+    states.push(endpointState(i % 7 === 0 ? 'tenant-b' : T, app, `ep-${String(i).padStart(6, '0')}`, { appVersionName: `${app}-v1`, currentVersion: `1.${i % 20}.0`, filters: i % 50 === 0 ? ['f-rare'] : i % 2 === 0 ? ['f-half'] : [], membershipsKnown: true, updatedAt: 1 }));
+  }
+  await store.endpoints.importStates(states);
+  for (let i = 0; i < 300; i++) {
+    const s = software(`tenant-${i % 30}`, `app-${i % 10}`, `1.${i}.0`, { rolloutStrategy: i % 3 === 0 ? 'targeted' : i % 3 === 1 ? 'general' : 'suspended' });
+    await store.software.create(s);
+    await store.stats.increment(s.tenantId, s.appName, s.version, 'offered');
+  }
+  for (let i = 0; i < 300; i++) await store.endpoints.markFilterLoaded(`tenant-${i % 30}`, `app-${i % 10}`, `f-${i}`);
+  for (let i = 0; i < 2000; i++) await store.jobs.enqueue('pushes', `key-${i}`, '{}', 1_000_000 + i);
+  for (let i = 0; i < 500; i++) await store.jobs.claim('r', 2_000_000, 1000);
+  // Let PostgreSQL's planner see the new tables' statistics (autovacuum would do it a little later).
+  await new Promise((r) => setTimeout(r, 1500));
+}, 600_000);
+
+afterAll(async () => {
+  await store?.stop();
+  if (server) await dropDatabase(server.uri, db);
+  await server?.stop();
+});
+
+/** Every node of a plan tree (MongoDB's `inputStage`s, PostgreSQL's `Plans`). */
+function nodes(plan: unknown): Record<string, unknown>[] {
+  if (plan === null || typeof plan !== 'object') return [];
+  if (Array.isArray(plan)) return plan.flatMap(nodes);
+  return [plan as Record<string, unknown>, ...Object.values(plan).flatMap(nodes)];
+}
+
+/**
+ * Whether a plan reads a whole collection. MongoDB: a COLLSCAN stage. FerretDB v2 (PostgreSQL with
+ * DocumentDB): a `Seq Scan`, or an index scan whose only condition is the collection's shard key
+ * (`shard_key_value = N`: that is how DocumentDB walks a whole collection through its primary key).
+ */
+function scans(plan: Document): { text: string; fullScan: boolean } {
+  const text = JSON.stringify(plan);
+  const fullScan = nodes(plan).some((n) => {
+    if (n['stage'] === 'COLLSCAN' || n['Node Type'] === 'Seq Scan') return true;
+    if (typeof n['Node Type'] !== 'string' || !String(n['Node Type']).includes('Index')) return false;
+    const cond = typeof n['Index Cond'] === 'string' ? n['Index Cond'] : '';
+    return cond.replace(/\(?shard_key_value = '-?\d+'::bigint\)?/g, '').replace(/[()\s]|AND/g, '') === '';
+  });
+  return { text, fullScan };
+}
+
+async function explainFind(collection: string, filter: Document, options: { sort?: Document; skip?: number; limit?: number } = {}): Promise<Document> {
+  let cursor = store.db.collection(collection).find(filter);
+  if (options.sort) cursor = cursor.sort(options.sort);
+  if (options.skip) cursor = cursor.skip(options.skip);
+  if (options.limit) cursor = cursor.limit(options.limit);
+  return cursor.explain('queryPlanner');
+}
+
+async function explainCount(collection: string, filter: Document): Promise<Document> {
+  // countDocuments is this aggregation
+  return store.db.collection(collection).aggregate([{ $match: filter }, { $group: { _id: 1, n: { $sum: 1 } } }]).explain('queryPlanner');
+}
+
+const app = idRange(T, APP);
+const ep = (i: number): string => idOf(T, APP, `ep-${String(i).padStart(6, '0')}`);
+
+const queries: [string, () => Promise<Document>][] = [
+  ['endpoints.get (batched $in)', () => explainFind(COLLECTIONS.endpoints, { _id: { $in: [ep(1), ep(2), ep(4), ep(5)] } })],
+  ['endpoints.stream page', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: ep(1000), $lt: app.hi } }, { sort: { _id: 1 }, limit: 1000 })],
+  ['endpoints.stream page of a filter', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, filters: 'f-rare' }, { sort: { _id: 1 }, limit: 1000 })],
+  ['endpoints.list page', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi } }, { sort: { _id: 1 }, skip: 5000, limit: 100 })],
+  ['endpoints.list page by version', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, currentVersionKey: '1.4.0' }, { sort: { _id: 1 }, skip: 100, limit: 100 })],
+  ['endpoints.list count', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP })],
+  ['endpoints.list count by version', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP, currentVersionKey: '1.4.0' })],
+  ['endpoints.replaceFilterMembers / removeFilter', () => explainFind(COLLECTIONS.endpoints, { tenantId: T, appName: APP, filters: 'f-rare' }, {})],
+  ['endpoints.delete', () => explainFind(COLLECTIONS.endpoints, { tenantId: T, endpointId: 'ep-000001' })],
+  ['endpoints.deleteTenant', () => explainFind(COLLECTIONS.endpoints, { tenantId: 'tenant-b' })],
+  ['endpoints.loadedFilters', () => explainFind(COLLECTIONS.loadedFilters, { tenantId: 'tenant-3', appName: 'app-3' })],
+  ['software.list', () => explainFind(COLLECTIONS.software, { tenantId: 'tenant-3', appName: 'app-3' })],
+  ['software.listTargeted', () => explainFind(COLLECTIONS.software, { rolloutStrategy: 'targeted' })],
+  ['stats.deleteTenant', () => explainFind(COLLECTIONS.rolloutStats, { tenantId: 'tenant-3' })],
+  ['jobs.claim', () => explainFind(COLLECTIONS.jobs, { availableAt: { $lte: 1_000_100 }, until: { $lte: 1_000_100 } }, { sort: { availableAt: 1, createdAt: 1 }, limit: 1 })],
+  ['jobs.enqueue (the waiting job of a key)', () => explainFind(COLLECTIONS.jobs, { slot: 'key-1999' })],
+];
+
+test.each(queries)('%s uses an index', async (_name, explain) => {
+  const { text, fullScan } = scans(await explain());
+  if (process.env['OTAO_SHOW_PLANS']) console.log(_name, JSON.stringify(nodes(JSON.parse(text)).filter((n) => n['Node Type'] || n['stage']).map((n) => [n['Node Type'] ?? n['stage'], n['Index Name'] ?? n['indexName'], n['Index Cond']])));
+  if (fullScan) throw new Error(`collection scan in the plan: ${text.slice(0, 2000)}`);
+  expect(fullScan).toBe(false);
+});
+
+test('the check sees a collection scan when there is one (a query on a field without an index)', async () => {
+  const s = scans(await explainFind(COLLECTIONS.endpoints, { updatedAt: 1 }));
+  if (!s.fullScan) console.log(s.text);
+  expect(s.fullScan).toBe(true);
+});
