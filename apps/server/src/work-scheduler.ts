@@ -159,7 +159,7 @@ export class DurableWorkScheduler implements WorkScheduler {
     }, Math.max(200, Math.floor(this.leaseMs / 3)));
     try {
       if (job.kind === 'pushes') {
-        const r = await core.pushes.run(job.scope);
+        const r = await core.pushes.run(job.scope, `job:${id}`);
         this.log.info({ jobId: id, attempt: attempts, scope: job.scope, ...r }, 'push computation done');
       } else {
         const r = await core.endpointEvents.bootstrapFilters(job.tenantId, job.appName, job.filterIds, `bootstrap-${id}`);

@@ -10,8 +10,8 @@ import { OtaoProcess } from './support/otao-process';
 
 // Three replicas of one OTAO instance against one nats-server and one store behave as one
 // service: every CDTP request is answered exactly once; a `general` rollout pushes each endpoint
-// exactly once; killing the replica that runs the rollout loses nothing (its job is resumed by
-// another replica once its claim expires).
+// once; killing the replica that runs the rollout loses nothing (its job is resumed by another
+// replica once its claim expires, and re-sends what the dead one had not seen confirmed).
 // Sizes: OTAO_TEST_REPLICA_REQUESTS (default 10 000 requests) and OTAO_TEST_REPLICA_ROLLOUT (default
 // 10 000 endpoints pushed).
 const REQUESTS = Number(process.env['OTAO_TEST_REPLICA_REQUESTS'] ?? 10_000);
@@ -138,17 +138,19 @@ test(`a general rollout to ${ROLLOUT} endpoints pushes each exactly once, even w
   expect(victim).toBeDefined();
   const atKill = pushes.size;
   await victim!.kill();
-  // At most the one ConfigUpdated still in the killed process's own buffer can be missing (it was
-  // marked, not yet written to the socket: docs/adr/0002 §18); everything else must arrive.
-  await until(`${ROLLOUT - 1} distinct endpoints pushed`, () => pushes.size >= ROLLOUT - 1, 1_200_000);
+  // Nothing may be lost (spec §4.3): a push counts as sent only once NATS confirmed it, so what the
+  // killed replica had claimed but not confirmed is sent again by the replica that resumes its job.
+  await until(`${ROLLOUT} distinct endpoints pushed`, () => pushes.size >= ROLLOUT, 1_200_000);
   await until('the job queue to empty', async () => (await store.jobs.size()) === 0, 120_000);
   await new Promise((r) => setTimeout(r, 2000));
   sub.unsubscribe();
   const duplicates = [...pushes.values()].reduce((a, n) => a + n - 1, 0);
   console.log(
-    `replicas: rollout of ${ROLLOUT} endpoints in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${victim!.replicaId} killed after ${atKill} pushes; ${pushes.size} distinct endpoints pushed (${ROLLOUT - pushes.size} lost in the killed process's buffer), ${duplicates} duplicates`,
+    `replicas: rollout of ${ROLLOUT} endpoints in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${victim!.replicaId} killed after ${atKill} pushes; ${pushes.size} distinct endpoints pushed, ${duplicates} sent twice (claimed by the killed replica, maybe delivered, never confirmed)`,
   );
-  expect(ROLLOUT - pushes.size).toBeLessThanOrEqual(1);
+  expect(pushes.size).toBe(ROLLOUT);
   expect([...pushes.keys()].every((id) => id < ep(ROLLOUT))).toBe(true);
-  expect(duplicates).toBe(0);
+  // At least once across a crash, once otherwise: only the killed replica's window in flight
+  // (pushConcurrency, 256) may arrive twice.
+  expect(duplicates).toBeLessThanOrEqual(256);
 });

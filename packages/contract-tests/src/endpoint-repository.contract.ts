@@ -143,19 +143,37 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect(await repo.get(key('ghost'))).toBeUndefined();
     });
 
-    it('markPushed is a compare-and-set; unmarkPushed undoes it', async () => {
+    it('claimPush: one owner at a time, the owner may claim again; release frees it; confirm records the push', async () => {
       await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
-      expect(await repo.markPushed(key('e1'), '1.1.0')).toBe(true);
-      expect(await repo.markPushed(key('e1'), '1.1.0')).toBe(false);
-      expect(await repo.markPushed(key('e1'), '1.2.0')).toBe(true);
-      expect([...((await repo.get(key('e1')))?.pushed ?? [])].sort()).toEqual(['1.1.0', '1.2.0']);
-      await repo.unmarkPushed(key('e1'), '1.1.0');
-      expect(await repo.markPushed(key('e1'), '1.1.0')).toBe(true);
+      expect(await repo.claimPush(key('e1'), '1.1.0', 'A', 1000, 1000)).toBe(true);
+      expect(await repo.claimPush(key('e1'), '1.1.0', 'B', 1500, 1000)).toBe(false);
+      expect(await repo.claimPush(key('e1'), '1.1.0', 'A', 1500, 1000)).toBe(true); // a re-run of the same owner
+      expect(await repo.claimPush(key('e1'), '1.2.0', 'B', 1500, 1000)).toBe(true); // another version
+      expect((await repo.get(key('e1')))?.pushed).toEqual([]); // claimed is not pushed
+      await repo.releasePush(key('e1'), '1.1.0', 'B'); // not B's claim: nothing changes
+      expect(await repo.claimPush(key('e1'), '1.1.0', 'B', 1600, 1000)).toBe(false);
+      await repo.releasePush(key('e1'), '1.1.0', 'A');
+      await repo.releasePush(key('e1'), '1.1.0', 'A');
+      expect(await repo.claimPush(key('e1'), '1.1.0', 'B', 1600, 1000)).toBe(true);
+      await repo.confirmPush(key('e1'), '1.1.0');
+      await repo.confirmPush(key('e1'), '1.1.0');
+      expect((await repo.get(key('e1')))?.pushed).toEqual(['1.1.0']);
+      expect(await repo.claimPush(key('e1'), '1.1.0', 'B', 1700, 1000)).toBe(false); // pushed: nobody claims it again
+      expect(await repo.claimPush(key('e1'), '1.1.0', 'C', 9_999_999, 1000)).toBe(false);
+      expect((await repo.get(key('e1')))?.currentVersion).toBe('1.0.0');
     });
 
-    it('concurrent markPushed of one (endpoint, version): exactly one true', async () => {
+    it('an expired claim goes to another owner', async () => {
       await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
-      const results = await Promise.all(Array.from({ length: 10 }, () => repo.markPushed(key('e1'), '2.0.0')));
+      expect(await repo.claimPush(key('e1'), '2.0.0', 'dead', 0, 100)).toBe(true);
+      expect(await repo.claimPush(key('e1'), '2.0.0', 'B', 99, 100)).toBe(false);
+      expect(await repo.claimPush(key('e1'), '2.0.0', 'B', 100, 100)).toBe(true);
+      expect(await repo.claimPush(key('e1'), '2.0.0', 'dead', 150, 100)).toBe(false);
+    });
+
+    it('concurrent claimPush of one (endpoint, version) by different owners: exactly one true', async () => {
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => repo.claimPush(key('e1'), '2.0.0', `owner-${i}`, 1000, 60_000)));
       expect(results.filter(Boolean)).toHaveLength(1);
     });
 

@@ -22,9 +22,11 @@ export interface EndpointDocument {
   filters?: string[];
   membershipsKnown?: boolean;
   consents?: string[];
-  /** Versions pushed (ConfigUpdated) and offered (statistics); each added by one conditional update, a compare-and-set. */
+  /** Versions pushed (ConfigUpdated accepted by the broker) and offered (statistics). */
   pushed?: string[];
   offered?: string[];
+  /** Unconfirmed push claims by version ({@link claimField}): who is sending it, until when. */
+  claims?: Record<string, { owner: string; until: number }>;
   updatedAt: number;
 }
 
@@ -41,6 +43,14 @@ export interface LoadedFilterDocument {
 type Fields = Partial<Omit<EndpointDocument, '_id'>>;
 
 const docId = (k: EndpointKey): string => idOf(k.tenantId, k.appName, k.endpointId);
+
+/**
+ * A version as a field name: SemVer text uses only `[0-9A-Za-z.+-]`, so replacing `.` (a path
+ * separator in updates) with `_` is injective.
+ */
+export function claimField(version: string): string {
+  return version.replace(/\./g, '_');
+}
 
 function toState(d: EndpointDocument): EndpointState {
   return {
@@ -210,12 +220,29 @@ export class MongoEndpointRepository implements EndpointRepository {
     await this.writer.write({ updateOne: { filter: { _id: docId(key) }, update: { $pull: { consents: version }, $set: { updatedAt: at } } } });
   }
 
-  async markPushed(key: EndpointKey, version: string): Promise<boolean> {
-    return this.mark('pushed', key, version);
+  async claimPush(key: EndpointKey, version: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    const claim = `claims.${claimField(version)}`;
+    // Matches while the version is not pushed and its claim is absent, expired or the owner's own;
+    // otherwise the upsert's insert collides with the existing _id: someone else has it.
+    const filter = {
+      _id: docId(key),
+      pushed: { $ne: version },
+      $or: [{ [claim]: { $exists: false } }, { [`${claim}.until`]: { $lte: now } }, { [`${claim}.owner`]: owner }],
+    } as Filter<EndpointDocument>;
+    const update = this.update(key, undefined, { set: { [claim]: { owner, until: now + ttlMs } } });
+    return (await this.writer.write({ updateOne: { filter, update, upsert: true } })) === 'ok';
   }
 
-  async unmarkPushed(key: EndpointKey, version: string): Promise<void> {
-    await this.writer.write({ updateOne: { filter: { _id: docId(key) }, update: { $pull: { pushed: version } } } });
+  async confirmPush(key: EndpointKey, version: string): Promise<void> {
+    const update = this.update(key, undefined, { addToSet: { pushed: version } });
+    update.$unset = { [`claims.${claimField(version)}`]: '' };
+    const op: AnyBulkWriteOperation<EndpointDocument> = { updateOne: { filter: { _id: docId(key) }, update, upsert: true } };
+    if ((await this.writer.write(op)) === 'duplicate') await this.writer.write(op);
+  }
+
+  async releasePush(key: EndpointKey, version: string, owner: string): Promise<void> {
+    const claim = `claims.${claimField(version)}`;
+    await this.writer.write({ updateOne: { filter: { _id: docId(key), [`${claim}.owner`]: owner }, update: { $unset: { [claim]: '' } } } });
   }
 
   async markOffered(key: EndpointKey, version: string): Promise<boolean> {

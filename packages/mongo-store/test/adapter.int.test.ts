@@ -101,19 +101,21 @@ describe('8 parallel writers, 8 separate connections', () => {
     }
   });
 
-  test('markPushed and markOffered: exactly one replica gets true, also for an absent endpoint', async () => {
+  test('claimPush and markOffered: exactly one replica gets true, also for an absent endpoint', async () => {
     const rs = await replicas(8);
     try {
       const tenant = unique('t');
       const key = { tenantId: tenant, appName: 'app', endpointId: 'ep-1' };
-      const pushed = await Promise.all(rs.flatMap((r) => [r.endpoints.markPushed(key, '2.0.0'), r.endpoints.markPushed(key, '2.0.0')]));
-      expect(pushed.filter(Boolean)).toHaveLength(1);
+      const claimed = await Promise.all(rs.flatMap((r, i) => [r.endpoints.claimPush(key, '2.0.0', `r${i}`, 1000, 60_000), r.endpoints.claimPush(key, '2.0.0', `r${i}b`, 1000, 60_000)]));
+      expect(claimed.filter(Boolean)).toHaveLength(1);
       const offered = await Promise.all(rs.map((r) => r.endpoints.markOffered(key, '2.0.0')));
       expect(offered.filter(Boolean)).toHaveLength(1);
-      const s = await store.endpoints.get(key);
-      expect(s?.pushed).toContain('2.0.0');
-      await store.endpoints.unmarkPushed(key, '2.0.0');
-      expect(await rs[3]!.endpoints.markPushed(key, '2.0.0')).toBe(true);
+      const winner = `r${Math.floor(claimed.indexOf(true) / 2)}${claimed.indexOf(true) % 2 === 1 ? 'b' : ''}`;
+      await store.endpoints.releasePush(key, '2.0.0', winner);
+      expect(await rs[3]!.endpoints.claimPush(key, '2.0.0', 'r3', 1001, 60_000)).toBe(true);
+      await rs[3]!.endpoints.confirmPush(key, '2.0.0');
+      expect((await store.endpoints.get(key))?.pushed).toEqual(['2.0.0']);
+      expect(await Promise.all(rs.map((r, i) => r.endpoints.claimPush(key, '2.0.0', `r${i}`, 10_000_000, 60_000)))).toEqual(rs.map(() => false));
     } finally {
       await stopAll(rs);
     }

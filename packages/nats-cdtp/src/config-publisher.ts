@@ -4,7 +4,15 @@ import type { NatsConnection } from './connection';
 import { completeObserver, type Logger, type NatsCdtpObserver, noopLogger } from './observer';
 import { subjects } from './subjects';
 import { type PacerClock, TokenBucket } from './token-bucket';
-import { WriteBatcher } from './write-batcher';
+
+/** Events per batch handed to the client and confirmed by one flush. */
+const BATCH = 1000;
+
+interface Queued {
+  readonly bytes: Buffer;
+  resolve(): void;
+  reject(e: unknown): void;
+}
 
 export interface ConfigPublisherConfig {
   readonly instanceName: string;
@@ -13,6 +21,8 @@ export interface ConfigPublisherConfig {
   readonly pushRatePerSecond: number;
   /** Pushes allowed back to back; default 50 ms worth of the rate. */
   readonly pushBurst?: number;
+  /** How long the server may take to confirm a batch (PING/PONG after it) before its pushes fail. Default 10 s. */
+  readonly confirmTimeoutMs?: number;
 }
 
 export interface ConfigPublisherClients {
@@ -26,15 +36,18 @@ export interface ConfigPublisherClients {
  * ConfigPublisher over NATS (spec §4.3): one 6/CDTP `ConfigUpdated` per endpoint on
  * `kaa.v1.events.{instance}.endpoint.config.updated`, paced by a token bucket.
  *
- * `publish` resolves once the event is encoded, checked and queued for the NATS client; the queue
- * is handed to the client at the end of the event-loop turn (or every 1000 events), so a rollout
- * is written in large batches instead of one socket write per endpoint. This is the same
- * guarantee the client's own outbound buffer gives: accepted, not yet acknowledged by the server.
+ * Events are handed to the client in batches (at the end of the event-loop turn, or every 1000), so
+ * a rollout is written in large socket writes; after each batch the client flushes (PING/PONG) and
+ * `publish` resolves only when the server answered: NATS processes a connection's messages in order,
+ * so the PONG means the server accepted every event before it. Only then does the core record the
+ * push as sent; an event still in this process's buffers when it dies was never confirmed and is
+ * sent again by another replica.
  *
  * While NATS is not connected (reconnecting or closed) `publish` throws
  * `OtaoError('dependency.unavailable')` instead of letting the client buffer without bound: the
- * core un-marks the push and its scheduler retries later, so nothing is lost and a long outage
- * does not pile up memory. An event larger than the server's max_payload is refused the same way.
+ * core releases the push claim and its scheduler retries later, so nothing is lost and a long outage
+ * does not pile up memory. An event larger than the server's max_payload is refused the same way,
+ * and so is a batch the server did not confirm within `confirmTimeoutMs`.
  */
 export class NatsConfigPublisher implements ConfigPublisher {
   private readonly bucket: TokenBucket;
@@ -42,7 +55,9 @@ export class NatsConfigPublisher implements ConfigPublisher {
   private readonly logger: Logger;
   private readonly observer: NatsCdtpObserver;
   private readonly now: () => number;
-  private readonly batcher = new WriteBatcher(1000);
+  private readonly confirmTimeoutMs: number;
+  private queue: Queued[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly connection: NatsConnection,
@@ -54,6 +69,7 @@ export class NatsConfigPublisher implements ConfigPublisher {
     this.logger = clients.logger ?? noopLogger;
     this.observer = completeObserver(clients.observer);
     this.now = clients.now ?? Date.now;
+    this.confirmTimeoutMs = config.confirmTimeoutMs ?? 10_000;
   }
 
   async publish(push: ConfigPush): Promise<void> {
@@ -82,26 +98,66 @@ export class NatsConfigPublisher implements ConfigPublisher {
       this.logger.warn('ConfigUpdated could not be published', { endpointId: push.endpointId, version: push.version, error: (e as Error).message });
       throw new OtaoError('dependency.unavailable', `ConfigUpdated could not be published: ${(e as Error).message}`, { cause: e });
     }
-    this.batcher.add(() => this.write(bytes, push));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ bytes, resolve, reject });
+      if (this.queue.length >= BATCH) this.flush();
+      else this.scheduled ??= setImmediate(() => this.flush());
+    });
   }
 
-  /** Hands every queued event to the NATS client now (called before the connection drains). */
+  /** Hands every queued event to the NATS client now and asks the server to confirm them (called before the connection drains). */
   flush(): void {
-    this.batcher.flush();
+    if (this.scheduled) {
+      clearImmediate(this.scheduled);
+      this.scheduled = undefined;
+    }
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const written = batch.filter((q) => this.write(q));
+    if (written.length === 0) return;
+    let nc: ReturnType<NatsConnection['clientForSubscriptions']>;
+    try {
+      nc = this.connection.clientForSubscriptions();
+    } catch (e) {
+      this.fail(written, e);
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the server did not confirm within ${this.confirmTimeoutMs} ms`)), this.confirmTimeoutMs);
+    });
+    Promise.race([nc.flush(), timeout])
+      .then(
+        () => {
+          for (const q of written) {
+            this.observer.pushPublished();
+            q.resolve();
+          }
+        },
+        (e: unknown) => this.fail(written, e),
+      )
+      .finally(() => clearTimeout(timer));
   }
 
-  private write(bytes: Buffer, push: ConfigPush): void {
-    try {
-      this.connection.clientForSubscriptions().publish(this.subject, bytes);
-      this.observer.pushPublished();
-    } catch (e) {
-      // Only when the connection closed within this event-loop turn (stop() flushes first).
+  private fail(batch: readonly Queued[], e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.logger.warn('ConfigUpdated batch not confirmed by NATS; the pushes will be retried', { count: batch.length, error: message });
+    for (const q of batch) {
       this.observer.pushFailed();
-      this.logger.error('ConfigUpdated lost: NATS connection closed before it was written', {
-        endpointId: push.endpointId,
-        version: push.version,
-        error: (e as Error).message,
-      });
+      q.reject(new OtaoError('dependency.unavailable', `ConfigUpdated not confirmed by NATS: ${message}`, { cause: e }));
+    }
+  }
+
+  /** Hands one event to the client; false (and the caller's promise rejected) when the connection is gone. */
+  private write(q: Queued): boolean {
+    try {
+      this.connection.clientForSubscriptions().publish(this.subject, q.bytes);
+      return true;
+    } catch (e) {
+      this.observer.pushFailed();
+      q.reject(new OtaoError('dependency.unavailable', `ConfigUpdated could not be written: ${(e as Error).message}`, { cause: e }));
+      return false;
     }
   }
 }

@@ -21,7 +21,7 @@ export interface EndpointState {
   readonly membershipsKnown: boolean;
   /** Consent grants: SemVer versions or `*`. */
   readonly consents: readonly string[];
-  /** Versions already pushed to this endpoint with ConfigUpdated. */
+  /** Versions pushed to this endpoint with ConfigUpdated (accepted by the broker). */
   readonly pushed: readonly string[];
   /** Versions already counted as offered to this endpoint (rollout statistics). */
   readonly offered: readonly string[];
@@ -81,24 +81,32 @@ export interface EndpointRepository {
   /** Removes a consent grant. Idempotent; absent endpoint is not an error. */
   revokeConsent(key: EndpointKey, version: string, at: number): Promise<void>;
   /**
-   * Atomically records that `version` was pushed to the endpoint. Returns true when it was not
-   * recorded before (the caller may publish), false otherwise: across replicas, exactly one caller
-   * gets true for an (endpoint, version).
+   * Claims the push of `version` to the endpoint for `owner` (spec §4.3: a push counts as sent only
+   * once the broker accepted it, and is sent once in normal operation). True when `version` is not
+   * among the endpoint's pushed versions and no other owner holds an unexpired claim on it; the
+   * claim then lasts until `now + ttlMs` or until confirmed or released. An owner may claim again
+   * what it holds (a durable job re-run after its replica died re-sends its unconfirmed pushes at
+   * once); another owner gets an expired claim. Atomic across replicas: of concurrent claimers
+   * exactly one gets true.
    */
-  markPushed(key: EndpointKey, version: string): Promise<boolean>;
-  /** Undoes markPushed after a publish failed, so a later run pushes again. Idempotent. */
-  unmarkPushed(key: EndpointKey, version: string): Promise<void>;
+  claimPush(key: EndpointKey, version: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Records `version` as pushed (after the broker accepted it) and ends any claim on it. Idempotent. */
+  confirmPush(key: EndpointKey, version: string): Promise<void>;
+  /** Ends `owner`'s claim without recording a push (the publish failed), so a later run pushes again. Idempotent. */
+  releasePush(key: EndpointKey, version: string, owner: string): Promise<void>;
   /** Same compare-and-set for the offered bookkeeping of rollout statistics. */
   markOffered(key: EndpointKey, version: string): Promise<boolean>;
   /** Deletes everything about the endpoint in the tenant (all apps). Idempotent. */
   delete(tenantId: string, endpointId: string): Promise<void>;
   /** Deletes every endpoint record and loaded-filter record of the tenant. Idempotent. */
   deleteTenant(tenantId: string): Promise<void>;
-  /** A page of the app's endpoints ordered by endpointId, optionally only those on `version` (by precedence). */
+  /** A page of the app's endpoints in the order of `stream`, optionally only those on `version` (by precedence). */
   list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage>;
   /**
-   * Streams the app's endpoints in batches of at most `batchSize`, ordered by endpointId, optionally
-   * only the members of `filterId`. Memory use does not grow with the fleet size.
+   * Streams the app's endpoints in batches of at most `batchSize`, optionally only the members of
+   * `filterId`, in a stable order (by endpointId for ordinary identifiers; an adapter may place
+   * identifiers with control characters, spaces or quotes elsewhere, always the same way). Memory use
+   * does not grow with the fleet size.
    */
   stream(tenantId: string, appName: string, options: { filterId?: string; batchSize: number }): AsyncIterable<readonly EndpointState[]>;
 }

@@ -14,8 +14,9 @@ export interface ConfigPush {
 
 /**
  * Publishes ConfigUpdated events. Adapters pace publishing (OTAO_PUSH_RATE_PER_SECOND): the
- * returned promise resolves when the event was handed to the broker. Throws
- * `OtaoError('dependency.unavailable')` when it cannot be published.
+ * returned promise resolves once the broker accepted the event (spec §4.3: only then does a push
+ * count as sent). Throws `OtaoError('dependency.unavailable')` when it cannot be published or the
+ * broker did not confirm it in time (it may still have been delivered: a later re-send is harmless).
  */
 export interface ConfigPublisher {
   publish(push: ConfigPush): Promise<void>;

@@ -172,21 +172,33 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     );
   }
 
-  async markPushed(key: EndpointKey, version: string): Promise<boolean> {
-    this.faults.check('endpoints.markPushed');
-    const cur = this.peek(key); // no await between the check and the write: atomic
-    if (cur?.pushed.includes(version)) return false;
-    this.update(key, undefined, (s) => {
-      s.pushed = Object.freeze([...s.pushed, version]);
-    });
+  /** Unconfirmed push claims: tenant\0app\0endpoint\0version -> claim. */
+  private readonly claims = new Map<string, { owner: string; until: number }>();
+
+  async claimPush(key: EndpointKey, version: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+    this.faults.check('endpoints.claimPush');
+    // no await between the checks and the write: atomic
+    if (this.peek(key)?.pushed.includes(version)) return false;
+    const id = `${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}\u0000${version}`;
+    const held = this.claims.get(id);
+    if (held && held.owner !== owner && held.until > now) return false;
+    this.claims.set(id, { owner, until: now + ttlMs });
+    this.update(key, undefined, () => undefined); // like every write, creates the record of an unknown endpoint
     return true;
   }
 
-  async unmarkPushed(key: EndpointKey, version: string): Promise<void> {
-    this.faults.check('endpoints.unmarkPushed');
+  async confirmPush(key: EndpointKey, version: string): Promise<void> {
+    this.faults.check('endpoints.confirmPush');
+    this.claims.delete(`${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}\u0000${version}`);
     this.update(key, undefined, (s) => {
-      s.pushed = Object.freeze(s.pushed.filter((v) => v !== version));
-    }, false);
+      if (!s.pushed.includes(version)) s.pushed = Object.freeze([...s.pushed, version]);
+    });
+  }
+
+  async releasePush(key: EndpointKey, version: string, owner: string): Promise<void> {
+    this.faults.check('endpoints.releasePush');
+    const id = `${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}\u0000${version}`;
+    if (this.claims.get(id)?.owner === owner) this.claims.delete(id);
   }
 
   async markOffered(key: EndpointKey, version: string): Promise<boolean> {
@@ -202,12 +214,14 @@ export class InMemoryEndpointRepository implements EndpointRepository {
   async delete(tenantId: string, endpointId: string): Promise<void> {
     this.faults.check('endpoints.delete');
     for (const [k, m] of this.apps) if (k.startsWith(`${tenantId}\u0000`)) m.delete(endpointId);
+    for (const k of [...this.claims.keys()]) if (k.startsWith(`${tenantId}\u0000`) && k.split('\u0000')[2] === endpointId) this.claims.delete(k);
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
     this.faults.check('endpoints.deleteTenant');
     for (const k of [...this.apps.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.apps.delete(k);
     for (const k of [...this.loaded.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.loaded.delete(k);
+    for (const k of [...this.claims.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.claims.delete(k);
   }
 
   async list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage> {

@@ -38,6 +38,10 @@ export interface CoreOptions {
   readonly catalogueMaxAgeMs: number;
   /** Endpoints per batch when streaming a push computation. */
   readonly pushBatchSize: number;
+  /** Pushes of one run in flight at once (claimed, being published); bounds how long a claim waits for a paced publisher. */
+  readonly pushConcurrency: number;
+  /** How long a push claim of a one-off owner (an event, not a durable job) blocks other owners before it expires. */
+  readonly pushClaimMs: number;
   /** Whether a pull may ask EPR for the filters of an endpoint with no membership record. */
   readonly askFiltersOnPull: boolean;
   /** The lease of the rollout-date scheduler. */
@@ -48,6 +52,8 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   specMaxBytes: 262_144,
   catalogueMaxAgeMs: 30_000,
   pushBatchSize: 1000,
+  pushConcurrency: 256,
+  pushClaimMs: 60_000,
   askFiltersOnPull: true,
   schedulerLeaseMs: 30_000,
 };

@@ -46,8 +46,11 @@ export function pushTarget(state: EndpointState, plan: Plan): string | undefined
 /**
  * Spec §4.3: computes the pushes a change causes, streaming the affected endpoints in batches so a
  * million endpoints never sit in memory at once, and publishes one ConfigUpdated per endpoint
- * whose next(E) is a version it was not pushed. Each (endpoint, version) is published at most once
- * across replicas (EndpointRepository.markPushed is a compare-and-set).
+ * whose next(E) is a version it was not pushed. Each push is claimed (a compare-and-set across
+ * replicas: sent once in normal operation), published, and recorded as pushed only once the broker
+ * accepted it; a failed publish releases the claim. A run that dies between the two leaves a claim
+ * that its owner takes again when it re-runs (a durable job: `owner` = the job) or that expires
+ * (`pushClaimMs`), so a push is never lost: at least once across a crash.
  */
 export class PushService {
   constructor(
@@ -84,17 +87,29 @@ export class PushService {
     }
   }
 
-  /** Computes and publishes the pushes of a scope. Throws on store or broker failure (the caller retries). */
-  async run(scope: PushScope): Promise<PushRunSummary> {
+  /**
+   * Computes and publishes the pushes of a scope. `owner` names the run for push claims: give a
+   * durable job's id so that its re-run after a crash re-sends what it had claimed. Throws on store
+   * or broker failure (the caller retries).
+   */
+  async run(scope: PushScope, owner: string = this.deps.ids.newId()): Promise<PushRunSummary> {
     let examined = 0;
     let pushed = 0;
     let alreadyPushed = 0;
     const correlationId = this.deps.ids.newId();
+    const window = Math.max(1, this.options.pushConcurrency);
     for await (const batch of this.candidates(scope)) {
       examined += batch.length;
-      for (const c of batch) {
-        if (await this.push(c, correlationId)) pushed++;
-        else alreadyPushed++;
+      // A window of the batch at once: the store adapter gathers the concurrent claims, records and
+      // counts into a few bulk writes, the publisher paces and flushes the sends. A failure fails the
+      // run after its window settled.
+      for (let i = 0; i < batch.length; i += window) {
+        const results = await Promise.allSettled(batch.slice(i, i + window).map((c) => this.push(c, correlationId, owner)));
+        for (const r of results) {
+          if (r.status === 'rejected') throw r.reason;
+          if (r.value) pushed++;
+          else alreadyPushed++;
+        }
       }
     }
     return { examined, pushed, alreadyPushed };
@@ -110,12 +125,13 @@ export class PushService {
     const target = pushTarget(state, planner.plan(contextOf(state, settings.consentRequired), this.deps.clock.now()));
     const software = target === undefined ? undefined : planner.catalogue.find(target);
     if (!software) return false;
-    return this.push({ key, appVersionName: state.appVersionName as string, software }, correlationId);
+    return this.push({ key, appVersionName: state.appVersionName as string, software }, correlationId, `event:${correlationId}`);
   }
 
-  /** Publishes one candidate unless it was pushed already; a failed publish is un-marked so nothing is lost. */
-  private async push(c: PushCandidate, correlationId: string): Promise<boolean> {
-    if (!(await this.deps.endpoints.markPushed(c.key, c.software.version))) return false;
+  /** Claims, publishes and records one candidate; false when another run has it or had it. */
+  private async push(c: PushCandidate, correlationId: string, owner: string): Promise<boolean> {
+    const version = c.software.version;
+    if (!(await this.deps.endpoints.claimPush(c.key, version, owner, this.deps.clock.now(), this.options.pushClaimMs))) return false;
     try {
       const content = await this.content.contentFor(c.software);
       await this.deps.configPublisher.publish({
@@ -123,16 +139,17 @@ export class PushService {
         appName: c.key.appName,
         appVersionName: c.appVersionName,
         endpointId: c.key.endpointId,
-        version: c.software.version,
+        version,
         content,
         contentType: 'application/json',
         correlationId,
       });
     } catch (e) {
-      await this.deps.endpoints.unmarkPushed(c.key, c.software.version);
+      await this.deps.endpoints.releasePush(c.key, version, owner).catch(() => undefined); // else it expires
       throw e;
     }
-    await this.safety.offered(c.key, c.software.version);
+    await this.deps.endpoints.confirmPush(c.key, version);
+    await this.safety.offered(c.key, version);
     return true;
   }
 }

@@ -44,7 +44,8 @@ export class RolloutDatesService {
         }
         if (d <= since) continue;
         filters++;
-        const r = await this.pushes.run({ kind: 'filter', tenantId: sw.tenantId, appName: sw.appName, filterId: f.filterId, reason: `rollout date of ${sw.version} passed` });
+        // One owner for every lease holder: a holder that takes over after a crash re-sends what the dead one claimed.
+        const r = await this.pushes.run({ kind: 'filter', tenantId: sw.tenantId, appName: sw.appName, filterId: f.filterId, reason: `rollout date of ${sw.version} passed` }, `lease:${ROLLOUT_DATES_LEASE}`);
         pushed += r.pushed;
       }
     }
