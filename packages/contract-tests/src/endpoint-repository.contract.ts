@@ -241,6 +241,54 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect(await collect(repo.stream(unique('t'), app, { batchSize: 10 }))).toEqual([]);
     });
 
+    it('two clients hammering one endpoint lose no update: the end state is the serial one, 100 runs in a row', async () => {
+      // Spec §10: a revoked consent stays revoked, both of two filter matches are kept, the last
+      // applied report wins. Each client runs its own sequence (each call awaited), both at once,
+      // on different fields of the same record; a store that rewrites whole records loses some.
+      const other = (await factory.twin?.(repo)) ?? repo;
+      const runs = 100;
+      const failures: string[] = [];
+      for (let run = 0; run < runs; run++) {
+        const k = key(`hammer-${run}`);
+        await repo.setCurrentVersion(k, avn, '1.0.0', 0);
+        const consents = async (): Promise<void> => {
+          for (let i = 0; i < 4; i++) {
+            await repo.grantConsent(k, `2.${i}.0`, 1);
+            await repo.grantConsent(k, '*', 1);
+            await repo.revokeConsent(k, '*', 1);
+          }
+          await repo.revokeConsent(k, '2.1.0', 1);
+        };
+        const memberships = async (): Promise<void> => {
+          for (let i = 0; i < 4; i++) {
+            await other.addMembership(k, avn, `f${i}`, 1);
+            await other.addMembership(k, avn, 'flip', 1);
+            await other.removeMembership(k, 'flip', 1);
+          }
+          await other.removeMembership(k, 'f2', 1);
+        };
+        const reports = async (): Promise<void> => {
+          for (let i = 1; i <= 6; i++) await other.recordReport(k, avn, { configId: `1.${i}.0`, statusCode: 200, at: i }, true);
+          await repo.recordReport(k, avn, { configId: '1.7.0', statusCode: 500, at: 7 }, false);
+        };
+        const offers = async (): Promise<void> => {
+          for (let i = 0; i < 4; i++) await repo.markOffered(k, `3.${i}.0`);
+        };
+        await Promise.all([consents(), memberships(), reports(), offers()]);
+        const s = await repo.get(k);
+        const got = {
+          consents: [...(s?.consents ?? [])].sort(),
+          filters: [...(s?.filters ?? [])].sort(),
+          currentVersion: s?.currentVersion,
+          lastReport: s?.lastReport?.configId,
+          offered: [...(s?.offered ?? [])].sort(),
+        };
+        const want = { consents: ['2.0.0', '2.2.0', '2.3.0'], filters: ['f0', 'f1', 'f3'], currentVersion: '1.6.0', lastReport: '1.7.0', offered: ['3.0.0', '3.1.0', '3.2.0', '3.3.0'] };
+        if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`run ${run}: ${JSON.stringify(got)}`);
+      }
+      expect(failures).toEqual([]);
+    });
+
     it('endpoint ids with unusual characters are kept as they are', async () => {
       for (const id of ['a.b', '$x', 'ü-ß', 'with space', 'x'.repeat(300)]) {
         await repo.setCurrentVersion(key(id), avn, '1.0.0', 1);

@@ -2,6 +2,11 @@
 export interface SubjectFactory<T> {
   create(): Promise<T>;
   dispose?(subject: T): Promise<void>;
+  /**
+   * A second client of the same storage as `subject` (another connection, as another replica has),
+   * for the tests of concurrent writers. Without it those tests use `subject` twice.
+   */
+  twin?(subject: T): Promise<T>;
 }
 
 /** Capabilities an adapter may lack; each skip is visible (test.skip with the reason in its title). */

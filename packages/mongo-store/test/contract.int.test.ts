@@ -17,13 +17,19 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await twin?.stop();
   await store?.stop();
   if (server) await dropDatabase(server.uri, db);
   await server?.stop();
 });
 
 softwareRepositoryContract('mongo-store', { create: async () => new MongoSoftwareRepository(store.db) });
-endpointRepositoryContract('mongo-store', { create: async () => new MongoEndpointRepository(store.db) });
+let twin: MongoStore | undefined;
+endpointRepositoryContract('mongo-store', {
+  create: async () => new MongoEndpointRepository(store.db),
+  // another MongoClient on the same database: another replica's connections
+  twin: async () => (twin ??= await startStore(server.uri, db)).endpoints,
+});
 rolloutStatsRepositoryContract('mongo-store', { create: async () => new MongoRolloutStatsRepository(store.db) });
 leaseContract('mongo-store', { create: async () => new MongoLease(store.db) });
 jobQueueContract('mongo-store', { create: async () => new MongoJobQueue(store.db) });
