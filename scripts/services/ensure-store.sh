@@ -104,7 +104,9 @@ install_extensions() {
     return
   fi
   log "installing the extensions into PostgreSQL $PG_MAJOR's directories"
-  as_root cp -a "$STAGE/." /
+  # Plain -R, not -a: -a would give /, /usr, … the owner and mode of the staging directories (the
+  # user's, when run with sudo). With -R existing directories keep theirs and new files are root's.
+  as_root cp -R "$STAGE/." /
   echo "$DOCUMENTDB_VERSION" | as_root tee "/$control.otao" >/dev/null
 }
 
