@@ -105,8 +105,9 @@ install_extensions() {
   fi
   log "installing the extensions into PostgreSQL $PG_MAJOR's directories"
   # Plain -R, not -a: -a would give /, /usr, … the owner and mode of the staging directories (the
-  # user's, when run with sudo). With -R existing directories keep theirs and new files are root's.
-  as_root cp -R "$STAGE/." /
+  # user's, when run with sudo). With -R existing directories keep theirs and new files are root's;
+  # --remove-destination gives a replaced library a new inode, so running servers keep the old one.
+  as_root cp -R --remove-destination "$STAGE/." /
   echo "$DOCUMENTDB_VERSION" | as_root tee "/$control.otao" >/dev/null
 }
 
