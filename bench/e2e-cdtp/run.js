@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// bench/e2e-cdtp: the assembled server (apps/server/dist/main.js, a separate process) on FerretDB
-// with N stored endpoints, answering 6/CDTP ConfigRequests, versus bare NATS request/reply (a
-// trivial responder process answering a prepared payload of the same size) in the same run, same
-// concurrency. Prints throughput, p50/p99 and the server's memory. Needs a build first.
-// Options: --endpoints N (1000000) --seconds S (20) --concurrency C (32) --json
+// bench/e2e-cdtp: the assembled server (apps/server/dist/main.js, a separate process) on the store
+// (FerretDB v2 on PostgreSQL + DocumentDB, durable, shared_buffers 1GB, started here) with N stored
+// endpoints, answering 6/CDTP ConfigRequests, versus bare NATS request/reply (a trivial responder
+// process answering a prepared payload of the same size) in the same run, same concurrency. Prints
+// throughput, p50/p99, the answers by status (503 = store unavailable), the store commands per
+// answered pull (otao_store_commands_total from the server's /metrics, before and after the
+// measured run) and the server's memory. Needs a build first.
+// Options: --endpoints N (1000000) --seconds S (20) --concurrency C (64) --json
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -20,7 +23,9 @@ const args = process.argv.slice(2);
 const arg = (n, d) => { const i = args.indexOf(`--${n}`); return i >= 0 ? Number(args[i + 1]) : d; };
 const N = arg('endpoints', 1_000_000);
 const SECONDS = arg('seconds', 20);
-const C = arg('concurrency', 32);
+const C = arg('concurrency', 64);
+/** FerretDB v2 rejects write batches above 25 000 documents: never hand more to one importStates. */
+const IMPORT_CHUNK = 25_000;
 const JSON_OUT = args.includes('--json');
 const log = (s) => { if (!JSON_OUT) console.log(s); else process.stderr.write(`${s}\n`); };
 const ep = (i) => `ep-${String(i).padStart(7, '0')}`;
@@ -60,6 +65,20 @@ async function load(nc, subject, seconds, makePayload) {
   return { requests: n, errors, statuses, throughput: n / secs, p50: q(0.5), p99: q(0.99) };
 }
 
+/** otao_store_commands_total of the server, by command. */
+async function storeCommands(port) {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = {};
+  for (const m of text.matchAll(/^otao_store_commands_total\{command="([^"]+)"\} (\S+)$/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+function diffCommands(before, after) {
+  const d = {};
+  for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) d[k] = v - (before[k] ?? 0);
+  return d;
+}
+
 function rssMB(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -71,7 +90,7 @@ function rssMB(pid) {
 
 async function main() {
   const nats = await startNats();
-  const fdb = await startFerretDB();
+  const fdb = await startFerretDB({ durability: 'durable', sharedBuffers: '1GB' });
   const database = `otao_e2e_bench_${Date.now().toString(36)}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otao-e2e-bench-'));
   const apps = path.join(dir, 'apps.yaml');
@@ -101,13 +120,13 @@ async function main() {
     store = createMongoStore({ uri: fdb.uri, database, socketTimeoutMS: 600_000 });
     await store.start();
     const t0 = performance.now();
-    for (let i = 0; i < N; i += 50_000) {
+    for (let i = 0; i < N; i += IMPORT_CHUNK) {
       const states = [];
-      for (let k = i; k < Math.min(N, i + 50_000); k++) states.push(endpointState('default', 'fleet', ep(k), { appVersionName: 'fleet-v1', currentVersion: '1.0.0', updatedAt: 1 }));
+      for (let k = i; k < Math.min(N, i + IMPORT_CHUNK); k++) states.push(endpointState('default', 'fleet', ep(k), { appVersionName: 'fleet-v1', currentVersion: '1.0.0', updatedAt: 1 }));
       await store.endpoints.importStates(states);
     }
     const importS = (performance.now() - t0) / 1000;
-    log(`e2e-cdtp: ${N.toLocaleString('en')} endpoints stored in FerretDB in ${importS.toFixed(1)} s`);
+    log(`e2e-cdtp: ${N.toLocaleString('en')} endpoints stored in FerretDB v2 / PostgreSQL in ${importS.toFixed(1)} s (${IMPORT_CHUNK.toLocaleString('en')} per insert)`);
     const nc = await connect({ servers: nats.url });
     const reqPayload = (k) => codecs.configRequest.encode({ correlationId: `c${k}`, timestamp: Date.now(), timeout: 0, appVersionName: 'fleet-v1', endpointId: ep((k * 7919) % N), configId: '1.0.0', configName: null });
     // warm-up of both, then the measured runs
@@ -116,16 +135,36 @@ async function main() {
     const bareR = await load(nc, 'bench.bare', SECONDS, reqPayload);
     let rssMax = 0;
     const sampler = setInterval(() => { rssMax = Math.max(rssMax, rssMB(server.pid)); }, 250);
+    const commandsBefore = await storeCommands(port);
     const otaoR = await load(nc, 'kaa.v1.service.otao.cdtp.request', SECONDS, reqPayload);
+    // Background work (rollout-date ticks, lease renewals) lands in the same counter: a few commands
+    // over the run, negligible next to the pulls.
+    const storeCommandsRun = diffCommands(commandsBefore, await storeCommands(port));
     clearInterval(sampler);
     rssMax = Math.max(rssMax, rssMB(server.pid));
     await nc.close();
-    const out = { endpoints: N, seconds: SECONDS, concurrency: C, importSeconds: importS, bare: bareR, otao: otaoR, throughputRatio: otaoR.throughput / bareR.throughput, p99Ratio: otaoR.p99 / bareR.p99, serverRssMaxMB: Math.round(rssMax) };
+    const commandsTotal = Object.values(storeCommandsRun).reduce((a, b) => a + b, 0);
+    const out = {
+      endpoints: N,
+      seconds: SECONDS,
+      concurrency: C,
+      importSeconds: importS,
+      importChunk: IMPORT_CHUNK,
+      bare: bareR,
+      otao: otaoR,
+      throughputRatio: otaoR.throughput / bareR.throughput,
+      p99Ratio: otaoR.p99 / bareR.p99,
+      storeCommands: storeCommandsRun,
+      storeCommandsPerPull: otaoR.requests > 0 ? commandsTotal / otaoR.requests : NaN,
+      answers503: otaoR.statuses['503'] ?? 0,
+      serverRssMaxMB: Math.round(rssMax),
+    };
     if (JSON_OUT) console.log(JSON.stringify(out));
     else {
-      log(`  bare NATS request/reply  ${bareR.throughput.toFixed(0)} req/s  p50 ${bareR.p50.toFixed(2)} ms  p99 ${bareR.p99.toFixed(2)} ms`);
-      log(`  OTAO server on FerretDB  ${otaoR.throughput.toFixed(1)} req/s  p50 ${otaoR.p50.toFixed(1)} ms  p99 ${otaoR.p99.toFixed(1)} ms  (${otaoR.requests} answered: ${JSON.stringify(otaoR.statuses)}, ${otaoR.errors} timeouts)`);
+      log(`  bare NATS request/reply     ${bareR.throughput.toFixed(0)} req/s  p50 ${bareR.p50.toFixed(2)} ms  p99 ${bareR.p99.toFixed(2)} ms`);
+      log(`  OTAO server on FerretDB v2  ${otaoR.throughput.toFixed(1)} req/s  p50 ${otaoR.p50.toFixed(1)} ms  p99 ${otaoR.p99.toFixed(1)} ms  (${otaoR.requests} answered: ${JSON.stringify(otaoR.statuses)}, ${otaoR.errors} timeouts)`);
       log(`  ratio ${out.throughputRatio.toFixed(4)}, p99 x${out.p99Ratio.toFixed(1)}; server rss max ${out.serverRssMaxMB} MB`);
+      log(`  store commands per pull ${out.storeCommandsPerPull.toFixed(3)} (${commandsTotal} commands: ${JSON.stringify(storeCommandsRun)}); 503 answers ${out.answers503}`);
     }
   } finally {
     server.kill('SIGTERM');

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// bench/mongo-store: the MongoDB-wire adapter on FerretDB (started here via @otao/test-services
-// unless MONGODB_URI is set). For each fleet size (default 100 000 and 1 000 000 endpoints, inserted
-// with insertMany in batches):
+// bench/mongo-store: the MongoDB-wire adapter on FerretDB v2 on PostgreSQL + DocumentDB (started
+// here via @otao/test-services, durable, unless MONGODB_URI is set). For each fleet size (default
+// 100 000 and 1 000 000 endpoints, inserted with insertMany in batches of 10 000; FerretDB v2 rejects
+// more than 25 000 per batch):
 //  - endpoint-state reads (EndpointRepository.get) and writes (setCurrentVersion) per second, against
 //    a baseline of the raw driver doing the same (findOne / updateOne by _id) in the same run;
 //  - the time to stream the push computation (core.pushes.candidates over every endpoint of the app,
@@ -97,13 +98,13 @@ async function main() {
   let fdb;
   let uri = process.env.MONGODB_URI;
   if (!uri) {
-    fdb = await startFerretDB();
+    fdb = await startFerretDB({ durability: 'durable' });
     uri = fdb.uri;
   }
   const database = `otao_bench_${Date.now().toString(36)}`;
   const store = new MongoStore({ uri, database, serverSelectionTimeoutMS: 10_000, socketTimeoutMS: 600_000 });
   await store.start();
-  console.log(`mongo-store bench on ${fdb ? 'FerretDB v1.24.2 (SQLite, started by test-services)' : uri}, database ${database}`);
+  console.log(`mongo-store bench on ${fdb ? 'FerretDB v2.5.0 on PostgreSQL + DocumentDB 0.106.0 (durable, started by test-services)' : uri}, database ${database}`);
   console.log(`node ${process.version}; fleets ${FLEETS.join(', ')}; ${SECONDS} s per rate; push batch ${BATCH}`);
   const results = [];
   try {
@@ -167,7 +168,7 @@ async function main() {
       console.log(`memory during push stream: rss max ${MB(pushMem.rssMax)} MB (start ${MB(pushMem.rssFirst)}), heapUsed max ${MB(pushMem.heapMax)} MB (start ${MB(pushMem.heapFirst)}), ${pushMem.samples} samples`);
       console.log(`memory during raw stream:  rss max ${MB(rawMem.rssMax)} MB, heapUsed max ${MB(rawMem.heapMax)} MB`);
       results.push({ fleet, reads: reads.perSecond, rawReads: rawReads.perSecond, writes: writes.perSecond, rawWrites: rawWrites.perSecond, pushMs, rawMs, pushMem, rawMem, candidates });
-      // FerretDB v1 refuses a deleteMany of this many documents (SQLite variable limit): drop and re-create.
+      // Dropping is cheaper than a deleteMany of the whole fleet; start() re-creates the indexes.
       await raw.drop();
       await store.start();
     }

@@ -1,23 +1,20 @@
 #!/usr/bin/env node
-// Stops the local stack started by scripts/start.sh (its data stays in .otao/local).
+// Stops the local stack started by scripts/start.sh: OTAO, the S3 server, the store (FerretDB, then
+// PostgreSQL with a fast shutdown) and nats-server. Its data stays in .otao/local.
 'use strict';
 const fs = require('node:fs');
-const path = require('node:path');
-const DIR = process.env.OTAO_LOCAL_DIR || path.join(path.resolve(__dirname, '../..'), '.otao', 'local');
-let state;
-try {
-  state = JSON.parse(fs.readFileSync(path.join(DIR, 'state.json'), 'utf8'));
-} catch {
-  console.log('no local stack to stop');
-  process.exit(0);
-}
-const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-const pids = Object.entries(state.pids).filter(([, pid]) => alive(pid));
+const { STATE, readState, stopStack } = require('./stack');
+
 (async () => {
-  for (const [name, pid] of pids.reverse()) {
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-    console.log(`stopped ${name} (${pid})`);
+  const hadState = readState() !== undefined;
+  const { stopped, failed } = await stopStack((s) => console.log(s));
+  if (failed.length > 0) {
+    console.error(`still running: ${failed.join(', ')} (see .otao/local/state.json)`);
+    process.exit(1);
   }
-})();
+  if (stopped.length === 0) console.log(hadState ? 'the local stack was not running' : 'no local stack to stop');
+  fs.rmSync(STATE, { force: true });
+})().catch((e) => {
+  console.error(`stopping the local stack failed: ${e.message}`);
+  process.exit(1);
+});

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The local stack (README's first command): nats-server, FerretDB, an S3 server (versitygw) and OTAO
-// with S3 on and authentication off, a demo application; then a short story of an OTA update told
+// The local stack (README's first command): nats-server, the store (FerretDB v2 on PostgreSQL with the
+// DocumentDB extension, durable, data in .otao/local/store), an S3 server (versitygw) and OTAO with
+// S3 on and authentication off, a demo application; then a short story of an OTA update told
 // through the real wire protocols, leaving everything running. A second run stops the previous
 // stack and starts again on the same data (ports in use are replaced by free ones).
 'use strict';
@@ -10,39 +11,29 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '../..');
-const DIR = process.env.OTAO_LOCAL_DIR || path.join(ROOT, '.otao', 'local');
-const STATE = path.join(DIR, 'state.json');
+const { ROOT, DIR, STATE, STORE_DIR, alive, stopStack } = require('./stack');
 const CLI = path.join(ROOT, 'packages/test-services/dist/cli.js');
 const APP = 'smart-kettle';
 const AVN = 'smart-kettle-v1';
 const say = (s) => console.log(s);
 
-function readState() {
-  try {
-    return JSON.parse(fs.readFileSync(STATE, 'utf8'));
-  } catch {
-    return undefined;
-  }
+async function stopPrevious() {
+  let first = true;
+  await stopStack((line) => {
+    if (first) say('Stopping the stack of a previous run');
+    first = false;
+    say(`  ${line}`);
+  });
 }
 
-const alive = (pid) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function stopPrevious() {
-  const s = readState();
-  if (!s) return;
-  const pids = Object.values(s.pids || {}).filter(alive);
-  if (pids.length) say(`Stopping the stack of a previous run (pids ${pids.join(', ')})`);
-  for (const pid of pids) try { process.kill(pid, 'SIGTERM'); } catch {}
-  for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-  for (const pid of pids.filter(alive)) try { process.kill(pid, 'SIGKILL'); } catch {}
+/** FerretDB v1 kept its data in SQLite files under ferretdb-data/; FerretDB v2 cannot read them. */
+function moveAsideV1Data() {
+  const old = path.join(DIR, 'ferretdb-data');
+  if (!fs.existsSync(old)) return;
+  const aside = path.join(DIR, `ferretdb-v1-sqlite.old-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  fs.renameSync(old, aside);
+  say(`Note: ${path.relative(process.cwd(), old) || old} holds data of FerretDB v1 (SQLite), which the store no longer uses;`);
+  say(`      moved to ${path.relative(process.cwd(), aside) || aside} (not migrated; delete it when you like).`);
 }
 
 const portFree = (port) =>
@@ -57,11 +48,11 @@ async function pickPort(preferred) {
 }
 
 /** Starts a test-services CLI service detached; resolves with its KEY=value lines. */
-async function startService(name, args) {
+async function startService(name, args, env = process.env) {
   const log = path.join(DIR, `${name}.log`);
   fs.writeFileSync(log, '');
   const fd = fs.openSync(log, 'a');
-  const child = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [CLI, ...args], { detached: true, stdio: ['ignore', fd, fd], env });
   child.unref();
   for (let i = 0; i < 1800; i++) {
     const text = fs.readFileSync(log, 'utf8');
@@ -86,13 +77,24 @@ async function http(method, url, body, headers = {}) {
 async function main() {
   fs.mkdirSync(DIR, { recursive: true });
   await stopPrevious();
+  moveAsideV1Data();
   const ports = { nats: await pickPort(4222), mongo: await pickPort(27017), s3: await pickPort(9000), http: await pickPort(8080) };
   say(`OTAO local stack in ${path.relative(process.cwd(), DIR) || DIR}`);
+  const pids = {};
+  const saveState = (store) => fs.writeFileSync(STATE, JSON.stringify({ pids, ...(store ? { store } : {}), ports, startedAt: new Date().toISOString() }, null, 2));
   const nats = await startService('nats', ['nats', String(ports.nats)]);
+  pids.nats = nats.pid;
+  saveState();
   say(`  nats-server        ${nats.env.NATS_URL}`);
-  const mongo = await startService('ferretdb', ['ferretdb', String(ports.mongo), path.join(DIR, 'ferretdb-data')]);
-  say(`  FerretDB (SQLite)  ${mongo.env.MONGODB_URI}`);
+  const fresh = !fs.existsSync(path.join(STORE_DIR, 'pg', 'PG_VERSION'));
+  const mongo = await startService('ferretdb', ['ferretdb', String(ports.mongo), STORE_DIR], { ...process.env, OTAO_STORE_DURABILITY: 'durable' });
+  pids.ferretdb = mongo.pid;
+  const store = { ferretdbPid: Number(mongo.env.FERRETDB_PID), postgresPid: Number(mongo.env.POSTGRES_PID), pgData: mongo.env.PGDATA, pgPort: Number(mongo.env.PGPORT) };
+  saveState(store);
+  say(`  FerretDB v2        ${mongo.env.MONGODB_URI} on PostgreSQL 127.0.0.1:${mongo.env.PGPORT} (durable; data in ${path.relative(process.cwd(), STORE_DIR) || STORE_DIR}${fresh ? ', new' : ', reused'})`);
   const s3 = await startService('s3', ['s3', String(ports.s3), path.join(DIR, 's3-data'), 'otao-software']);
+  pids.s3 = s3.pid;
+  saveState(store);
   say(`  S3 (versitygw)     ${s3.env.S3_ENDPOINT} bucket otao-software`);
 
   const appsFile = path.join(DIR, 'applications.yaml');
@@ -119,7 +121,8 @@ async function main() {
   };
   const server = spawn(process.execPath, [path.join(ROOT, 'apps/server/dist/main.js')], { detached: true, stdio: ['ignore', fd, fd], env });
   server.unref();
-  fs.writeFileSync(STATE, JSON.stringify({ pids: { nats: nats.pid, ferretdb: mongo.pid, s3: s3.pid, otao: server.pid }, ports, startedAt: new Date().toISOString() }, null, 2));
+  pids.otao = server.pid;
+  saveState(store);
   const base = `http://127.0.0.1:${ports.http}`;
   for (let i = 0; ; i++) {
     const r = await fetch(`${base}/ready`).then((x) => x.status, () => 0);
@@ -135,6 +138,7 @@ async function main() {
   say(`  curl ${base}/api/v1/openapi.json`);
   say(`  curl ${base}/ready ; curl ${base}/metrics`);
   say(`  NATS ${nats.env.NATS_URL}   MongoDB wire ${mongo.env.MONGODB_URI}   S3 ${s3.env.S3_ENDPOINT}`);
+  say(`  PostgreSQL: psql -h 127.0.0.1 -p ${mongo.env.PGPORT} -U postgres postgres   (DocumentDB's documentdb_api schema)`);
   say('Stop it with: bash scripts/stop.sh');
 }
 

@@ -6,7 +6,10 @@
 # the offline fallback).
 #
 #   - Debian packages: PostgreSQL ${OTAO_PG_MAJOR:-15} server, its headers, rum, PostGIS and the
-#     libraries DocumentDB links (installed with apt-get when missing; root or sudo).
+#     libraries DocumentDB links (installed with apt-get when missing; root or sudo). DocumentDB
+#     supports PostgreSQL 15-17; the project verifies 15 on Debian 12 (CI sets OTAO_PG_MAJOR=16 on
+#     Ubuntu 24.04, whose archive has no 15). The cluster a Debian/Ubuntu server package creates
+#     and starts on 5432 is not used: OTAO runs its own clusters on their own ports.
 #     Debian's postgresql-NN-cron must NOT be installed (CREATE EXTENSION documentdb then fails).
 #   - The extensions are built once into ~/.cache/otao/store/<version>-pgNN (a DESTDIR staging
 #     tree, kept between runs and by CI's cache) and copied into PostgreSQL's directories.
@@ -19,6 +22,7 @@ TP="$root/third_party"
 CACHE="${OTAO_CACHE_DIR:-$HOME/.cache/otao}"
 BIN="$CACHE/bin"
 PG_MAJOR="${OTAO_PG_MAJOR:-15}"
+case "$PG_MAJOR" in 15 | 16 | 17) ;; *) echo "[ensure-store] OTAO_PG_MAJOR=$PG_MAJOR: DocumentDB supports PostgreSQL 15, 16 and 17" >&2; exit 1 ;; esac
 PGBIN="/usr/lib/postgresql/$PG_MAJOR/bin"
 DOCUMENTDB_VERSION=v0.106.0-ferretdb-2.5.0
 PG_CRON_VERSION=v1.6.3
@@ -50,7 +54,6 @@ ensure_packages() {
     as_root apt-get update -q >&2
     as_root apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
   fi
-  # Debian starts a default cluster on 5432 when it installs the server; OTAO runs its own clusters.
 }
 
 build_extensions() {
@@ -59,15 +62,17 @@ build_extensions() {
   w=$(mktemp -d)
   mkdir -p "$w/pc" "$w/pg_cron" "$w/pgvector" "$w/documentdb" "$w/stage"
   # Debian's libintelrdfpmath-dev ships no pkg-config file; DocumentDB's Makefile asks for one.
-  cat > "$w/pc/intelmathlib.pc" <<'PC'
+  local multiarch
+  multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+  cat > "$w/pc/intelmathlib.pc" <<PC
 prefix=/usr
-libdir=${prefix}/lib/x86_64-linux-gnu
-includedir=${prefix}/include
+libdir=\${prefix}/lib/$multiarch
+includedir=\${prefix}/include
 Name: intelmathlib
 Description: Intel RDFP math library (Debian libintelrdfpmath-dev)
 Version: 2.0u2
-Cflags: -I${includedir}
-Libs: -L${libdir} -lbidgcc000
+Cflags: -I\${includedir}
+Libs: -L\${libdir} -lbidgcc000
 PC
   tar -xzf "$TP/pg_cron/pg_cron-$PG_CRON_VERSION.tar.gz" -C "$w/pg_cron"
   tar -xzf "$TP/pgvector/pgvector-$PGVECTOR_VERSION.tar.gz" -C "$w/pgvector"
@@ -76,8 +81,12 @@ PC
   export PKG_CONFIG_PATH="$w/pc"
   ( "${MK[@]}" -C "$w/pg_cron" && "${MK[@]}" -C "$w/pg_cron" install DESTDIR="$w/stage" ) >&2
   ( "${MK[@]}" -C "$w/pgvector" OPTFLAGS= && "${MK[@]}" -C "$w/pgvector" OPTFLAGS= install DESTDIR="$w/stage" ) >&2
-  # Debian's libbson 1.23 lacks BSON_SUBTYPE_SENSITIVE (1.24+).
-  local COPT='-DBSON_SUBTYPE_SENSITIVE=0x08 -Wno-error=switch'
+  # Debian 12's libbson 1.23 lacks BSON_SUBTYPE_SENSITIVE (an enum member since 1.24, as in Ubuntu
+  # 24.04's 1.26): define it only when the header does not, or the enum would not compile.
+  local COPT='-Wno-error=switch' bson_inc
+  bson_inc=$(pkg-config --variable=includedir libbson-1.0 2>/dev/null || echo /usr/include)
+  grep -rqs BSON_SUBTYPE_SENSITIVE "$bson_inc/libbson-1.0" || COPT="-DBSON_SUBTYPE_SENSITIVE=0x08 $COPT"
+  log "libbson $(pkg-config --modversion libbson-1.0 2>/dev/null || echo '?'); COPT=$COPT"
   for d in pg_documentdb_core pg_documentdb internal/pg_documentdb_extended_rum; do
     ( "${MK[@]}" -C "$w/documentdb/$d" COPT="$COPT" && "${MK[@]}" -C "$w/documentdb/$d" COPT="$COPT" install DESTDIR="$w/stage" ) >/dev/null
   done
@@ -95,7 +104,10 @@ install_extensions() {
     return
   fi
   log "installing the extensions into PostgreSQL $PG_MAJOR's directories"
-  as_root cp -a "$STAGE/." /
+  # Plain -R, not -a: -a would give /, /usr, … the owner and mode of the staging directories (the
+  # user's, when run with sudo). With -R existing directories keep theirs and new files are root's;
+  # --remove-destination gives a replaced library a new inode, so running servers keep the old one.
+  as_root cp -R --remove-destination "$STAGE/." /
   echo "$DOCUMENTDB_VERSION" | as_root tee "/$control.otao" >/dev/null
 }
 
@@ -109,7 +121,10 @@ ensure_ferretdb() {
     log "go install failed; building from the vendored source in third_party/ferretdb"
     mkdir -p "$tmp/src"
     tar -xzf "$TP/ferretdb/ferretdb-$FERRETDB_VERSION-src+vendor.tgz" -C "$tmp/src"
-    (cd "$tmp/src" && GOTOOLCHAIN=$FERRETDB_GO GOFLAGS=-mod=vendor go build -o "$tmp/ferretdb" ./cmd/ferretdb) >&2
+    # Offline, go1.24.6 can only come from Go's module cache; a local Go 1.24 does as well.
+    local toolchain=$FERRETDB_GO
+    case "$(GOTOOLCHAIN=local go env GOVERSION 2>/dev/null)" in go1.24.*) toolchain=local ;; esac
+    (cd "$tmp/src" && GOTOOLCHAIN=$toolchain GOFLAGS=-mod=vendor go build -o "$tmp/ferretdb" ./cmd/ferretdb) >&2
   fi
   "$tmp/ferretdb" --version >/dev/null
   mv "$tmp/ferretdb" "$BIN/ferretdb-$FERRETDB_VERSION"

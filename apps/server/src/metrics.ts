@@ -3,7 +3,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 /**
  * Prometheus metrics of spec §6.5 (docs/operations.md explains each): CDTP requests by status and
  * their latency, pushes, applied and failed reports, dropped messages, HTTP requests by route and
- * status, store latency; plus process metrics.
+ * status, store latency and store commands (round trips); plus process metrics.
  */
 export class OtaoMetrics {
   readonly registry = new Registry();
@@ -20,12 +20,30 @@ export class OtaoMetrics {
   readonly events = new Counter({ name: 'otao_events_total', help: 'Inbound events handled (ELCE, EFE, TLE, software, SCMP), by kind and outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] });
   readonly httpRequests = new Counter({ name: 'otao_http_requests_total', help: 'REST requests, by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
   readonly httpLatency = new Histogram({ name: 'otao_http_request_duration_seconds', help: 'REST request latency by route pattern', labelNames: ['route', 'method'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  readonly storeCommands = new Counter({
+    name: 'otao_store_commands_total',
+    help: 'Commands (round trips) sent to the store, by command name (find, insert, update, findAndModify, getMore, …), from the driver\'s command monitoring',
+    labelNames: ['command'],
+    registers: [this.registry],
+  });
   readonly storeLatency = new Histogram({ name: 'otao_store_operation_duration_seconds', help: 'State store operations, by repository method and result', labelNames: ['operation', 'result'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
   readonly backgroundJobs = new Counter({ name: 'otao_background_jobs_total', help: 'Background push computations and filter bootstraps, by kind and result', labelNames: ['kind', 'result'], registers: [this.registry] });
   readonly up = new Gauge({ name: 'otao_dependency_up', help: '1 when the dependency is reachable (nats, store, s3, registry)', labelNames: ['dependency'], registers: [this.registry] });
 
+  private readonly storeCommandChildren = new Map<string, { inc(): void }>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'otao_process_' });
+  }
+
+  /** Counts one store command (the store's `onCommand` hook): called on every round trip, so the labelled child is cached. */
+  storeCommand(commandName: string): void {
+    let child = this.storeCommandChildren.get(commandName);
+    if (!child) {
+      child = this.storeCommands.labels({ command: commandName });
+      this.storeCommandChildren.set(commandName, child);
+    }
+    child.inc();
   }
 
   /**

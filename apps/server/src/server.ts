@@ -74,7 +74,9 @@ const storeModule = new ContainerModule(({ bind }) => {
   bind<MongoStore>(TYPES.Store)
     .toDynamicValue((ctx) => {
       const c = ctx.get<OtaoConfig>(TYPES.Config);
-      return createMongoStore({ uri: c.mongo.uri, database: c.mongo.database });
+      const m = ctx.get<OtaoMetrics>(TYPES.Metrics);
+      // Every round trip to the store, by command (otao_store_commands_total).
+      return createMongoStore({ uri: c.mongo.uri, database: c.mongo.database, onCommand: (e) => m.storeCommand(e.commandName) });
     })
     .inSingletonScope();
 });

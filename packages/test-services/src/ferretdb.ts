@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, ServiceProcess, tempDir } from './process';
 
@@ -11,13 +11,16 @@ export interface FerretDB {
   readonly port: number;
   /** PostgreSQL's port (127.0.0.1). */
   readonly pgPort: number;
-  /** Holds `pg/` (the cluster), `ferretdb-state/` and the logs. */
+  /** Holds `pg/` (the cluster), `ferretdb-state/` and the logs. A temporary one is removed by `stop()`. */
   readonly dataDir: string;
   /** The FerretDB process: stop or kill it to make the store unreachable, start it again to recover. */
   readonly process: ServiceProcess;
   /** The PostgreSQL server process. */
   readonly postgres: ServiceProcess;
-  /** Stops FerretDB, then PostgreSQL (fast shutdown). */
+  /**
+   * Stops FerretDB, then PostgreSQL (fast shutdown); then removes the data directory if it is a
+   * temporary one (`dataDir` not given, `keepData` not set).
+   */
   stop(): Promise<void>;
 }
 
@@ -28,6 +31,8 @@ export interface FerretDBOptions {
   readonly pgPort?: number;
   /** An existing data directory (restart on the same data), or a new temporary one. */
   readonly dataDir?: string;
+  /** Keep the temporary data directory after `stop()` (by default it is removed; a given `dataDir` always stays). */
+  readonly keepData?: boolean;
   /**
    * `fast` (default for tests): fsync and synchronous commit off — a crash of the machine may lose
    * the last writes, a crash of FerretDB or PostgreSQL loses nothing. `durable`: PostgreSQL's
@@ -148,6 +153,25 @@ export async function startFerretDB(options: FerretDBOptions = {}): Promise<Ferr
     await postgres.stop();
     throw e;
   }
+  // If this process ends without stop() (a crash, process.exit), the servers must not outlive it:
+  // PostgreSQL then shuts down by itself (SIGINT: fast shutdown), FerretDB too.
+  const onExit = (): void => {
+    for (const [p, sig] of [
+      [proc, 'SIGTERM'],
+      [postgres, 'SIGINT'],
+    ] as const) {
+      const pid = p.pid;
+      if (pid !== undefined) {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          // already gone
+        }
+      }
+    }
+  };
+  process.on('exit', onExit);
+  const temporary = options.dataDir === undefined && options.keepData !== true;
   return {
     uri: `mongodb://127.0.0.1:${port}/`,
     port,
@@ -156,8 +180,10 @@ export async function startFerretDB(options: FerretDBOptions = {}): Promise<Ferr
     process: proc,
     postgres,
     stop: async () => {
+      process.off('exit', onExit);
       await proc.stop();
       await postgres.stop();
+      if (temporary) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
