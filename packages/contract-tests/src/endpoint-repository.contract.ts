@@ -143,38 +143,43 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect(await repo.get(key('ghost'))).toBeUndefined();
     });
 
-    it('claimPush: one owner at a time, the owner may claim again; release frees it; confirm records the push', async () => {
-      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
-      expect(await repo.claimPush(key('e1'), '1.1.0', 'A', 1000, 1000)).toBe(true);
-      expect(await repo.claimPush(key('e1'), '1.1.0', 'B', 1500, 1000)).toBe(false);
-      expect(await repo.claimPush(key('e1'), '1.1.0', 'A', 1500, 1000)).toBe(true); // a re-run of the same owner
-      expect(await repo.claimPush(key('e1'), '1.2.0', 'B', 1500, 1000)).toBe(true); // another version
+    it('claimPushes: one owner at a time, the owner may claim again; release frees it; confirm records the push and the offer', async () => {
+      for (const id of ['e1', 'e2', 'e3']) await repo.setCurrentVersion(key(id), avn, '1.0.0', 1);
+      const claim = (ids: string[], version: string, owner: string, now: number): Promise<string[]> => repo.claimPushes(tenant, app, ids, version, owner, now, 1000).then((r) => [...r].sort());
+      expect(await claim(['e1', 'e2', 'ghost'], '1.1.0', 'A', 1000)).toEqual(['e1', 'e2']); // an unknown endpoint is not claimed
+      expect(await repo.get(key('ghost'))).toBeUndefined();
+      expect(await claim(['e1', 'e2', 'e3'], '1.1.0', 'B', 1500)).toEqual(['e3']);
+      expect(await claim(['e1'], '1.1.0', 'A', 1500)).toEqual(['e1']); // a re-run of the same owner
+      expect(await claim(['e1'], '1.2.0', 'B', 1500)).toEqual(['e1']); // another version
       expect((await repo.get(key('e1')))?.pushed).toEqual([]); // claimed is not pushed
-      await repo.releasePush(key('e1'), '1.1.0', 'B'); // not B's claim: nothing changes
-      expect(await repo.claimPush(key('e1'), '1.1.0', 'B', 1600, 1000)).toBe(false);
-      await repo.releasePush(key('e1'), '1.1.0', 'A');
-      await repo.releasePush(key('e1'), '1.1.0', 'A');
-      expect(await repo.claimPush(key('e1'), '1.1.0', 'B', 1600, 1000)).toBe(true);
-      await repo.confirmPush(key('e1'), '1.1.0');
-      await repo.confirmPush(key('e1'), '1.1.0');
-      expect((await repo.get(key('e1')))?.pushed).toEqual(['1.1.0']);
-      expect(await repo.claimPush(key('e1'), '1.1.0', 'B', 1700, 1000)).toBe(false); // pushed: nobody claims it again
-      expect(await repo.claimPush(key('e1'), '1.1.0', 'C', 9_999_999, 1000)).toBe(false);
-      expect((await repo.get(key('e1')))?.currentVersion).toBe('1.0.0');
+      await repo.releasePushes(tenant, app, ['e1'], '1.1.0', 'B'); // not B's claim: nothing changes
+      expect(await claim(['e1'], '1.1.0', 'B', 1600)).toEqual([]);
+      await repo.releasePushes(tenant, app, ['e1', 'e2'], '1.1.0', 'A');
+      await repo.releasePushes(tenant, app, ['e1', 'e2'], '1.1.0', 'A');
+      expect(await claim(['e1', 'e2'], '1.1.0', 'B', 1600)).toEqual(['e1', 'e2']);
+      await repo.markOffered(key('e2'), '1.1.0'); // e2 pulled the version meanwhile
+      expect(await repo.confirmPushes(tenant, app, ['e1', 'e2', 'e3'], '1.1.0')).toBe(2); // e1 and e3 newly offered
+      expect(await repo.confirmPushes(tenant, app, ['e1', 'e2', 'e3'], '1.1.0')).toBe(0);
+      for (const id of ['e1', 'e2', 'e3']) expect(await repo.get(key(id))).toMatchObject({ pushed: ['1.1.0'], offered: ['1.1.0'], currentVersion: '1.0.0' });
+      expect(await claim(['e1', 'e2', 'e3'], '1.1.0', 'B', 1700)).toEqual([]); // pushed: nobody claims it again
+      expect(await claim(['e1'], '1.1.0', 'C', 9_999_999)).toEqual([]);
+      expect(await repo.markOffered(key('e3'), '1.1.0')).toBe(false);
     });
 
     it('an expired claim goes to another owner', async () => {
       await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
-      expect(await repo.claimPush(key('e1'), '2.0.0', 'dead', 0, 100)).toBe(true);
-      expect(await repo.claimPush(key('e1'), '2.0.0', 'B', 99, 100)).toBe(false);
-      expect(await repo.claimPush(key('e1'), '2.0.0', 'B', 100, 100)).toBe(true);
-      expect(await repo.claimPush(key('e1'), '2.0.0', 'dead', 150, 100)).toBe(false);
+      const claim = (owner: string, now: number): Promise<string[]> => repo.claimPushes(tenant, app, ['e1'], '2.0.0', owner, now, 100);
+      expect(await claim('dead', 0)).toEqual(['e1']);
+      expect(await claim('B', 99)).toEqual([]);
+      expect(await claim('B', 100)).toEqual(['e1']);
+      expect(await claim('dead', 150)).toEqual([]);
     });
 
-    it('concurrent claimPush of one (endpoint, version) by different owners: exactly one true', async () => {
-      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => repo.claimPush(key('e1'), '2.0.0', `owner-${i}`, 1000, 60_000)));
-      expect(results.filter(Boolean)).toHaveLength(1);
+    it('concurrent claims of the same endpoints by different owners: each endpoint goes to exactly one', async () => {
+      const ids = Array.from({ length: 20 }, (_, i) => `c${i}`);
+      for (const id of ids) await repo.setCurrentVersion(key(id), avn, '1.0.0', 1);
+      const won = await Promise.all(Array.from({ length: 8 }, (_, o) => repo.claimPushes(tenant, app, o % 2 === 0 ? ids : [...ids].reverse(), '2.0.0', `owner-${o}`, 1000, 60_000)));
+      expect(won.flat().sort()).toEqual([...ids].sort());
     });
 
     it('markOffered is a compare-and-set', async () => {

@@ -26,8 +26,6 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.endpoints]: [
     // count(tenant, app[, version]) for list(); find by version
     { name: 'endpoints_by_version', key: { tenantId: 1, appName: 1, currentVersionKey: 1 } },
-    // members of a filter: replaceFilterMembers, removeFilter
-    { name: 'endpoints_by_filter', key: { tenantId: 1, appName: 1, filters: 1 } },
     // delete(tenant, endpoint) across apps; deleteTenant
     { name: 'endpoints_by_tenant', key: { tenantId: 1, endpointId: 1 } },
   ],
@@ -42,13 +40,25 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
 };
 
 /**
- * Creates the collections and their indexes; idempotent (`createIndexes` with the same names and
- * keys is a no-op), one command per collection.
+ * Indexes earlier versions of the adapter created and this one no longer uses: every index costs
+ * each write of its collection, so `start()` drops them.
+ */
+export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = {
+  [COLLECTIONS.endpoints]: ['endpoint_by_id', 'endpoints_by_filter'],
+};
+
+/**
+ * Creates the collections and their indexes (idempotent: `createIndexes` with the same names and
+ * keys is a no-op; one command per collection) and drops the obsolete ones.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
   for (const [name, indexes] of Object.entries(INDEXES)) {
     if (!existing.has(name)) await db.createCollection(name).catch(() => undefined); // a concurrent start may create it
     if (indexes.length > 0) await db.collection(name).createIndexes([...indexes]);
+    const obsolete = OBSOLETE_INDEXES[name] ?? [];
+    if (obsolete.length === 0 || !existing.has(name)) continue;
+    const have = new Set((await db.collection(name).listIndexes().toArray()).map((i: { name?: unknown }) => String(i.name)));
+    for (const index of obsolete) if (have.has(index)) await db.collection(name).dropIndex(index).catch(() => undefined); // a concurrent start may drop it
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { versionKey } from '@otao/core';
 import type { EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember } from '@otao/core';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
@@ -89,6 +90,12 @@ function toDocument(s: EndpointState): EndpointDocument {
 
 /** Documents written per command by bulk operations (FerretDB v2 refuses more than 25 000). */
 export const BULK_CHUNK = 1000;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 /** Documents per insert of {@link MongoEndpointRepository.importStates}. */
 export const IMPORT_CHUNK = 10_000;
 
@@ -172,7 +179,9 @@ export class MongoEndpointRepository implements EndpointRepository {
       leaving = [];
       await run(op, () => this.docs.updateMany({ _id: { $in: ids } }, { $pull: { filters: filterId }, $set: { updatedAt: at } }));
     };
-    const cursor = this.docs.find({ tenantId, appName, filters: filterId }, { projection: { _id: 1, endpointId: 1 } }).batchSize(BULK_CHUNK);
+    // The app's range of the primary key (a filter changes rarely; no index on memberships to keep up on every write).
+    const { lo, hi } = idRange(tenantId, appName);
+    const cursor = this.docs.find({ _id: { $gt: lo, $lt: hi }, filters: filterId }, { projection: { _id: 1, endpointId: 1 } }).batchSize(BULK_CHUNK);
     try {
       for (;;) {
         const d = await run(op, () => cursor.next());
@@ -199,7 +208,8 @@ export class MongoEndpointRepository implements EndpointRepository {
   }
 
   async removeFilter(tenantId: string, appName: string, filterId: string): Promise<void> {
-    await run('endpoints.removeFilter', () => this.docs.updateMany({ tenantId, appName, filters: filterId }, { $pull: { filters: filterId } }));
+    const { lo, hi } = idRange(tenantId, appName);
+    await run('endpoints.removeFilter', () => this.docs.updateMany({ _id: { $gt: lo, $lt: hi }, filters: filterId }, { $pull: { filters: filterId } }));
     await run('endpoints.removeFilter', () => this.loaded.deleteOne({ _id: idOf(tenantId, appName, filterId) }));
   }
 
@@ -220,29 +230,51 @@ export class MongoEndpointRepository implements EndpointRepository {
     await this.writer.write({ updateOne: { filter: { _id: docId(key) }, update: { $pull: { consents: version }, $set: { updatedAt: at } } } });
   }
 
-  async claimPush(key: EndpointKey, version: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
+  /**
+   * One `updateMany` sets a claim with a fresh token on every endpoint whose claim is free, expired
+   * or the owner's own (atomic per document), then one `find` reads back which carry the token.
+   */
+  async claimPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string, now: number, ttlMs: number): Promise<string[]> {
+    const op = 'endpoints.claimPushes';
     const claim = `claims.${claimField(version)}`;
-    // Matches while the version is not pushed and its claim is absent, expired or the owner's own;
-    // otherwise the upsert's insert collides with the existing _id: someone else has it.
-    const filter = {
-      _id: docId(key),
-      pushed: { $ne: version },
-      $or: [{ [claim]: { $exists: false } }, { [`${claim}.until`]: { $lte: now } }, { [`${claim}.owner`]: owner }],
-    } as Filter<EndpointDocument>;
-    const update = this.update(key, undefined, { set: { [claim]: { owner, until: now + ttlMs } } });
-    return (await this.writer.write({ updateOne: { filter, update, upsert: true } })) === 'ok';
+    const token = randomUUID();
+    const claimed: string[] = [];
+    for (const ids of chunks([...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)), BULK_CHUNK)) {
+      const filter = {
+        _id: { $in: ids },
+        pushed: { $ne: version },
+        $or: [{ [claim]: { $exists: false } }, { [`${claim}.until`]: { $lte: now } }, { [`${claim}.owner`]: owner }],
+      } as Filter<EndpointDocument>;
+      const r = await run(op, () => this.docs.updateMany(filter, { $set: { [claim]: { owner, until: now + ttlMs, token } } as Fields }));
+      if (r.modifiedCount === 0) continue;
+      const won = await run(op, () => this.docs.find({ _id: { $in: ids }, [`${claim}.token`]: token } as Filter<EndpointDocument>, { projection: { endpointId: 1 } }).toArray());
+      for (const d of won) claimed.push(d.endpointId);
+    }
+    return claimed;
   }
 
-  async confirmPush(key: EndpointKey, version: string): Promise<void> {
-    const update = this.update(key, undefined, { addToSet: { pushed: version } });
-    update.$unset = { [`claims.${claimField(version)}`]: '' };
-    const op: AnyBulkWriteOperation<EndpointDocument> = { updateOne: { filter: { _id: docId(key) }, update, upsert: true } };
-    if ((await this.writer.write(op)) === 'duplicate') await this.writer.write(op);
+  /**
+   * Two `updateMany`s: the endpoints not yet offered the version get it as pushed and offered (their
+   * number is the count of new offers: each document is modified once, atomically), then the others
+   * get it as pushed.
+   */
+  async confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string): Promise<number> {
+    const op = 'endpoints.confirmPushes';
+    const unset = { [`claims.${claimField(version)}`]: '' as const };
+    let newlyOffered = 0;
+    for (const ids of chunks([...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)), BULK_CHUNK)) {
+      const first = await run(op, () => this.docs.updateMany({ _id: { $in: ids }, offered: { $ne: version } }, { $addToSet: { pushed: version, offered: version }, $unset: unset }));
+      newlyOffered += first.modifiedCount;
+      if (first.matchedCount < ids.length) await run(op, () => this.docs.updateMany({ _id: { $in: ids } }, { $addToSet: { pushed: version }, $unset: unset }));
+    }
+    return newlyOffered;
   }
 
-  async releasePush(key: EndpointKey, version: string, owner: string): Promise<void> {
+  async releasePushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string): Promise<void> {
     const claim = `claims.${claimField(version)}`;
-    await this.writer.write({ updateOne: { filter: { _id: docId(key), [`${claim}.owner`]: owner }, update: { $unset: { [claim]: '' } } } });
+    for (const ids of chunks(endpointIds.map((endpointId) => idOf(tenantId, appName, endpointId)), BULK_CHUNK)) {
+      await run('endpoints.releasePushes', () => this.docs.updateMany({ _id: { $in: ids }, [`${claim}.owner`]: owner }, { $unset: { [claim]: '' as const } }));
+    }
   }
 
   async markOffered(key: EndpointKey, version: string): Promise<boolean> {

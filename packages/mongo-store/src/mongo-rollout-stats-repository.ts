@@ -19,6 +19,7 @@ export interface RolloutStatsDocument {
 
 interface Waiter {
   readonly counter: RolloutCounter;
+  readonly by: number;
   resolve(c: RolloutCounts): void;
   reject(e: unknown): void;
 }
@@ -39,16 +40,16 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
     this.docs = db.collection<RolloutStatsDocument>(COLLECTIONS.rolloutStats);
   }
 
-  increment(tenantId: string, appName: string, version: string, counter: RolloutCounter): Promise<RolloutCounts> {
+  increment(tenantId: string, appName: string, version: string, counter: RolloutCounter, by = 1): Promise<RolloutCounts> {
     const vk = versionKey(version);
     const id = idOf(tenantId, appName, vk);
     return new Promise<RolloutCounts>((resolve, reject) => {
       const queue = this.queues.get(id);
       if (queue) {
-        queue.push({ counter, resolve, reject });
+        queue.push({ counter, by, resolve, reject });
         return;
       }
-      this.queues.set(id, [{ counter, resolve, reject }]);
+      this.queues.set(id, [{ counter, by, resolve, reject }]);
       setImmediate(() => void this.drain(id, tenantId, appName, vk));
     });
   }
@@ -76,7 +77,7 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
       }
       this.queues.set(id, []);
       try {
-        const after = await this.add(id, tenantId, appName, vk, batch.map((w) => w.counter));
+        const after = await this.add(id, tenantId, appName, vk, batch);
         batch.forEach((w, i) => w.resolve(after[i]!));
       } catch (e) {
         for (const w of batch) w.reject(e);
@@ -84,11 +85,11 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
     }
   }
 
-  /** One `$inc` holding all `counters`; returns the counts after each of them, in order. */
-  private async add(id: string, tenantId: string, appName: string, vk: string, counters: readonly RolloutCounter[]): Promise<RolloutCounts[]> {
+  /** One `$inc` holding all `increments`; returns the counts after each of them, in order. */
+  private async add(id: string, tenantId: string, appName: string, vk: string, increments: readonly Pick<Waiter, 'counter' | 'by'>[]): Promise<RolloutCounts[]> {
     // Every counter is named (zeros too), so the document created by the first increment has all of them.
     const inc: Record<RolloutCounter, number> = { offered: 0, applied: 0, failed: 0 };
-    for (const c of counters) inc[c]++;
+    for (const w of increments) inc[w.counter] += w.by;
     const write = () =>
       this.docs.findOneAndUpdate(
         { _id: id },
@@ -101,11 +102,11 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
     if (!d) throw new Error('stats.increment: upsert returned no document');
     // Walk back from the final counts so that the i-th caller sees the counts right after its own increment.
     let c: RolloutCounts = { offered: d.offered, applied: d.applied, failed: d.failed };
-    const after: RolloutCounts[] = new Array<RolloutCounts>(counters.length);
-    for (let i = counters.length - 1; i >= 0; i--) {
+    const after: RolloutCounts[] = new Array<RolloutCounts>(increments.length);
+    for (let i = increments.length - 1; i >= 0; i--) {
       after[i] = c;
-      const k = counters[i]!;
-      c = { ...c, [k]: c[k] - 1 };
+      const w = increments[i]!;
+      c = { ...c, [w.counter]: c[w.counter] - w.by };
     }
     return after;
   }

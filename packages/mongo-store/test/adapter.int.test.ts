@@ -1,5 +1,6 @@
 import { HOSTILE_JSON, software, unique } from '@otao/contract-tests';
 import type { Software } from '@otao/core';
+import { endpointState } from '@otao/core/testing';
 import { INDEXES, type MongoStore } from '../src';
 import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
 
@@ -43,9 +44,25 @@ describe('indexes', () => {
       }
     }
     const names = (await store.db.collection('endpoints').listIndexes().toArray()).map((i) => i['name'] as string);
-    expect(names).toEqual(expect.arrayContaining(['_id_', 'endpoints_by_version', 'endpoints_by_filter']));
+    expect([...names].sort()).toEqual(['_id_', 'endpoints_by_tenant', 'endpoints_by_version']);
     const sw = (await store.db.collection('software').listIndexes().toArray()).find((i) => i['name'] === 'software_by_version');
     expect(sw?.['key']).toEqual({ tenantId: 1, appName: 1, versionKey: 1 });
+  });
+});
+
+describe('obsolete indexes', () => {
+  test('start() drops the indexes an earlier version created (each costs every write)', async () => {
+    const other = `${db}_old`;
+    const old = await startStore(server.uri, other);
+    try {
+      await old.db.collection('endpoints').createIndex({ tenantId: 1, appName: 1, filters: 1 }, { name: 'endpoints_by_filter' });
+      await old.start();
+      const names = (await old.db.collection('endpoints').listIndexes().toArray()).map((i) => i['name'] as string);
+      expect(names).not.toContain('endpoints_by_filter');
+    } finally {
+      await old.db.dropDatabase().catch(() => undefined);
+      await old.stop();
+    }
   });
 });
 
@@ -101,21 +118,22 @@ describe('8 parallel writers, 8 separate connections', () => {
     }
   });
 
-  test('claimPush and markOffered: exactly one replica gets true, also for an absent endpoint', async () => {
+  test('claimPushes and markOffered: each endpoint goes to exactly one replica; confirm counts each offer once', async () => {
     const rs = await replicas(8);
     try {
       const tenant = unique('t');
-      const key = { tenantId: tenant, appName: 'app', endpointId: 'ep-1' };
-      const claimed = await Promise.all(rs.flatMap((r, i) => [r.endpoints.claimPush(key, '2.0.0', `r${i}`, 1000, 60_000), r.endpoints.claimPush(key, '2.0.0', `r${i}b`, 1000, 60_000)]));
-      expect(claimed.filter(Boolean)).toHaveLength(1);
-      const offered = await Promise.all(rs.map((r) => r.endpoints.markOffered(key, '2.0.0')));
-      expect(offered.filter(Boolean)).toHaveLength(1);
-      const winner = `r${Math.floor(claimed.indexOf(true) / 2)}${claimed.indexOf(true) % 2 === 1 ? 'b' : ''}`;
-      await store.endpoints.releasePush(key, '2.0.0', winner);
-      expect(await rs[3]!.endpoints.claimPush(key, '2.0.0', 'r3', 1001, 60_000)).toBe(true);
-      await rs[3]!.endpoints.confirmPush(key, '2.0.0');
-      expect((await store.endpoints.get(key))?.pushed).toEqual(['2.0.0']);
-      expect(await Promise.all(rs.map((r, i) => r.endpoints.claimPush(key, '2.0.0', `r${i}`, 10_000_000, 60_000)))).toEqual(rs.map(() => false));
+      const ids = Array.from({ length: 300 }, (_, i) => `ep-${i}`);
+      await store.endpoints.importStates(ids.map((id) => endpointState(tenant, 'app', id, { appVersionName: 'app-v1', currentVersion: '1.0.0' })));
+      const claimed = await Promise.all(rs.flatMap((r, i) => [r.endpoints.claimPushes(tenant, 'app', ids, '2.0.0', `r${i}`, 1000, 60_000), r.endpoints.claimPushes(tenant, 'app', [...ids].reverse(), '2.0.0', `r${i}b`, 1000, 60_000)]));
+      expect(claimed.flat().sort()).toEqual([...ids].sort());
+      // pulls of a third of the fleet race the confirmations: every endpoint is offered once in all
+      const pulls = Promise.all(ids.filter((_, i) => i % 3 === 0).map((id, i) => rs[i % 8]!.endpoints.markOffered({ tenantId: tenant, appName: 'app', endpointId: id }, '2.0.0')));
+      const confirmed = Promise.all(claimed.map((won, i) => rs[Math.floor(i / 2)]!.endpoints.confirmPushes(tenant, 'app', won, '2.0.0')));
+      const newByPull = (await pulls).filter(Boolean).length;
+      const newByPush = (await confirmed).reduce((a, n) => a + n, 0);
+      expect(newByPull + newByPush).toBe(ids.length);
+      expect(await rs[3]!.endpoints.claimPushes(tenant, 'app', ids, '2.0.0', 'late', 10_000_000, 60_000)).toEqual([]);
+      expect((await store.endpoints.get({ tenantId: tenant, appName: 'app', endpointId: 'ep-7' }))?.pushed).toEqual(['2.0.0']);
     } finally {
       await stopAll(rs);
     }

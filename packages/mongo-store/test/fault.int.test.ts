@@ -66,7 +66,8 @@ test.each([
     ['software.list', () => store.software.list(tenant, 'app')],
     ['endpoints.get', () => store.endpoints.get(key)],
     ['endpoints.setCurrentVersion', () => store.endpoints.setCurrentVersion(key, 'app-v1', '1.1.0', 2)],
-    ['endpoints.claimPush', () => store.endpoints.claimPush(key, '1.1.0', 'owner', 1, 60_000)],
+    ['endpoints.claimPushes', () => store.endpoints.claimPushes(tenant, 'app', ['ep-1'], '1.1.0', 'owner', 1, 60_000)],
+    ['endpoints.confirmPushes', () => store.endpoints.confirmPushes(tenant, 'app', ['ep-1'], '1.1.0')],
     ['endpoints.stream', async () => {
       for await (const _b of store.endpoints.stream(tenant, 'app', { batchSize: 10 })) void _b;
     }],
@@ -85,6 +86,6 @@ test.each([
   await eventually(() => store.ping(), 20_000);
   expect((await store.software.get(tenant, 'app', '1.0.0'))?.version).toBe('1.0.0');
   expect((await store.endpoints.get(key))?.currentVersion).toBe('1.0.0');
-  expect(await store.endpoints.claimPush(key, '1.1.0', 'owner', 1, 60_000)).toBe(true);
+  expect(await store.endpoints.claimPushes(tenant, 'app', ['ep-1'], '1.1.0', 'owner', 1, 60_000)).toEqual(['ep-1']);
   expect(await store.stats.increment(tenant, 'app', '1.0.0', 'applied')).toEqual({ offered: 0, applied: 2, failed: 0 });
 });

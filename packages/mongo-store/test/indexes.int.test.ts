@@ -91,7 +91,7 @@ const queries: [string, () => Promise<Document>][] = [
   ['endpoints.list page by version', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, currentVersionKey: '1.4.0' }, { sort: { _id: 1 }, skip: 100, limit: 100 })],
   ['endpoints.list count', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP })],
   ['endpoints.list count by version', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP, currentVersionKey: '1.4.0' })],
-  ['endpoints.replaceFilterMembers / removeFilter', () => explainFind(COLLECTIONS.endpoints, { tenantId: T, appName: APP, filters: 'f-rare' }, {})],
+  ['endpoints.replaceFilterMembers / removeFilter (the app range)', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, filters: 'f-rare' }, {})],
   ['endpoints.delete', () => explainFind(COLLECTIONS.endpoints, { tenantId: T, endpointId: 'ep-000001' })],
   ['endpoints.deleteTenant', () => explainFind(COLLECTIONS.endpoints, { tenantId: 'tenant-b' })],
   ['endpoints.loadedFilters', () => explainFind(COLLECTIONS.loadedFilters, { tenantId: 'tenant-3', appName: 'app-3' })],

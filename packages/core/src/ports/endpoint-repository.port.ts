@@ -81,19 +81,24 @@ export interface EndpointRepository {
   /** Removes a consent grant. Idempotent; absent endpoint is not an error. */
   revokeConsent(key: EndpointKey, version: string, at: number): Promise<void>;
   /**
-   * Claims the push of `version` to the endpoint for `owner` (spec §4.3: a push counts as sent only
-   * once the broker accepted it, and is sent once in normal operation). True when `version` is not
-   * among the endpoint's pushed versions and no other owner holds an unexpired claim on it; the
-   * claim then lasts until `now + ttlMs` or until confirmed or released. An owner may claim again
-   * what it holds (a durable job re-run after its replica died re-sends its unconfirmed pushes at
-   * once); another owner gets an expired claim. Atomic across replicas: of concurrent claimers
-   * exactly one gets true.
+   * Claims the pushes of `version` to endpoints of one (tenant, app) for `owner` (spec §4.3: a push
+   * counts as sent only once the broker accepted it, and is sent once in normal operation). An
+   * endpoint is claimed when it is known, `version` is not among its pushed versions, and no other
+   * owner holds an unexpired claim on it; the claim lasts until `now + ttlMs` or until confirmed or
+   * released. An owner may claim again what it holds (a durable job re-run after its replica died
+   * re-sends its unconfirmed pushes at once); another owner gets an expired claim. Atomic per
+   * endpoint across replicas: of concurrent claimers exactly one gets an endpoint. Returns the ids
+   * claimed (any order).
    */
-  claimPush(key: EndpointKey, version: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
-  /** Records `version` as pushed (after the broker accepted it) and ends any claim on it. Idempotent. */
-  confirmPush(key: EndpointKey, version: string): Promise<void>;
-  /** Ends `owner`'s claim without recording a push (the publish failed), so a later run pushes again. Idempotent. */
-  releasePush(key: EndpointKey, version: string, owner: string): Promise<void>;
+  claimPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string, now: number, ttlMs: number): Promise<string[]>;
+  /**
+   * Records `version` as pushed to the endpoints (after the broker accepted it) and as offered, and
+   * ends any claim on it. Returns how many of them had not been offered `version` before (each
+   * endpoint counts once, across replicas, with `markOffered`). Idempotent; unknown ids are skipped.
+   */
+  confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string): Promise<number>;
+  /** Ends `owner`'s claims without recording a push (the publish failed), so a later run pushes again. Idempotent. */
+  releasePushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string): Promise<void>;
   /** Same compare-and-set for the offered bookkeeping of rollout statistics. */
   markOffered(key: EndpointKey, version: string): Promise<boolean>;
   /** Deletes everything about the endpoint in the tenant (all apps). Idempotent. */

@@ -11,8 +11,8 @@ export type RolloutCounter = keyof RolloutCounts;
  * replicas are never lost. Throws `OtaoError('store.unavailable')` when the store cannot be reached.
  */
 export interface RolloutStatsRepository {
-  /** Adds 1 to the counter and returns all counts after the increment (upsert). */
-  increment(tenantId: string, appName: string, version: string, counter: RolloutCounter): Promise<RolloutCounts>;
+  /** Adds `by` (default 1, a positive integer) to the counter and returns all counts after the increment (upsert). */
+  increment(tenantId: string, appName: string, version: string, counter: RolloutCounter, by?: number): Promise<RolloutCounts>;
   /** The counts, zeros when nothing was counted. */
   get(tenantId: string, appName: string, version: string): Promise<RolloutCounts>;
   /** Forgets the counts of one software. Idempotent. */

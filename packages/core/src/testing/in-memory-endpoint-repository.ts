@@ -175,30 +175,49 @@ export class InMemoryEndpointRepository implements EndpointRepository {
   /** Unconfirmed push claims: tenant\0app\0endpoint\0version -> claim. */
   private readonly claims = new Map<string, { owner: string; until: number }>();
 
-  async claimPush(key: EndpointKey, version: string, owner: string, now: number, ttlMs: number): Promise<boolean> {
-    this.faults.check('endpoints.claimPush');
-    // no await between the checks and the write: atomic
-    if (this.peek(key)?.pushed.includes(version)) return false;
-    const id = `${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}\u0000${version}`;
-    const held = this.claims.get(id);
-    if (held && held.owner !== owner && held.until > now) return false;
-    this.claims.set(id, { owner, until: now + ttlMs });
-    this.update(key, undefined, () => undefined); // like every write, creates the record of an unknown endpoint
-    return true;
+  async claimPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string, now: number, ttlMs: number): Promise<string[]> {
+    this.faults.check('endpoints.claimPushes');
+    // no await between the checks and the writes: atomic
+    const claimed: string[] = [];
+    for (const endpointId of new Set(endpointIds)) {
+      const cur = this.peek({ tenantId, appName, endpointId });
+      if (!cur || cur.pushed.includes(version)) continue;
+      const id = `${tenantId}\u0000${appName}\u0000${endpointId}\u0000${version}`;
+      const held = this.claims.get(id);
+      if (held && held.owner !== owner && held.until > now) continue;
+      this.claims.set(id, { owner, until: now + ttlMs });
+      claimed.push(endpointId);
+    }
+    return claimed;
   }
 
-  async confirmPush(key: EndpointKey, version: string): Promise<void> {
-    this.faults.check('endpoints.confirmPush');
-    this.claims.delete(`${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}\u0000${version}`);
-    this.update(key, undefined, (s) => {
-      if (!s.pushed.includes(version)) s.pushed = Object.freeze([...s.pushed, version]);
-    });
+  async confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string): Promise<number> {
+    this.faults.check('endpoints.confirmPushes');
+    let newlyOffered = 0;
+    for (const endpointId of new Set(endpointIds)) {
+      this.claims.delete(`${tenantId}\u0000${appName}\u0000${endpointId}\u0000${version}`);
+      this.update(
+        { tenantId, appName, endpointId },
+        undefined,
+        (s) => {
+          if (!s.pushed.includes(version)) s.pushed = Object.freeze([...s.pushed, version]);
+          if (!s.offered.includes(version)) {
+            s.offered = Object.freeze([...s.offered, version]);
+            newlyOffered++;
+          }
+        },
+        false,
+      );
+    }
+    return newlyOffered;
   }
 
-  async releasePush(key: EndpointKey, version: string, owner: string): Promise<void> {
-    this.faults.check('endpoints.releasePush');
-    const id = `${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}\u0000${version}`;
-    if (this.claims.get(id)?.owner === owner) this.claims.delete(id);
+  async releasePushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string): Promise<void> {
+    this.faults.check('endpoints.releasePushes');
+    for (const endpointId of endpointIds) {
+      const id = `${tenantId}\u0000${appName}\u0000${endpointId}\u0000${version}`;
+      if (this.claims.get(id)?.owner === owner) this.claims.delete(id);
+    }
   }
 
   async markOffered(key: EndpointKey, version: string): Promise<boolean> {

@@ -8,11 +8,11 @@ export class InMemoryRolloutStatsRepository implements RolloutStatsRepository {
   readonly faults = new FaultSwitch();
   private readonly counts = new Map<string, RolloutCounts>();
 
-  async increment(tenantId: string, appName: string, version: string, counter: RolloutCounter): Promise<RolloutCounts> {
+  async increment(tenantId: string, appName: string, version: string, counter: RolloutCounter, by = 1): Promise<RolloutCounts> {
     this.faults.check('stats.increment');
     const k = `${tenantId}\u0000${appName}\u0000${versionKey(version)}`;
     const c = this.counts.get(k) ?? ZERO;
-    const next = Object.freeze({ ...c, [counter]: c[counter] + 1 });
+    const next = Object.freeze({ ...c, [counter]: c[counter] + by });
     this.counts.set(k, next);
     return next;
   }

@@ -52,7 +52,7 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   specMaxBytes: 262_144,
   catalogueMaxAgeMs: 30_000,
   pushBatchSize: 1000,
-  pushConcurrency: 256,
+  pushConcurrency: 1000,
   pushClaimMs: 60_000,
   askFiltersOnPull: true,
   schedulerLeaseMs: 30_000,

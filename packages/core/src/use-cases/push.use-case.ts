@@ -100,15 +100,13 @@ export class PushService {
     const window = Math.max(1, this.options.pushConcurrency);
     for await (const batch of this.candidates(scope)) {
       examined += batch.length;
-      // A window of the batch at once: the store adapter gathers the concurrent claims, records and
-      // counts into a few bulk writes, the publisher paces and flushes the sends. A failure fails the
-      // run after its window settled.
-      for (let i = 0; i < batch.length; i += window) {
-        const results = await Promise.allSettled(batch.slice(i, i + window).map((c) => this.push(c, correlationId, owner)));
-        for (const r of results) {
-          if (r.status === 'rejected') throw r.reason;
-          if (r.value) pushed++;
-          else alreadyPushed++;
+      // By target version, a window at a time: one claim, one publish burst (paced, confirmed by
+      // the broker), one confirmation and one count per window.
+      for (const group of groupByVersion(batch)) {
+        for (let i = 0; i < group.length; i += window) {
+          const sent = await this.pushAll(group.slice(i, i + window), correlationId, owner);
+          pushed += sent;
+          alreadyPushed += Math.min(window, group.length - i) - sent;
         }
       }
     }
@@ -125,31 +123,54 @@ export class PushService {
     const target = pushTarget(state, planner.plan(contextOf(state, settings.consentRequired), this.deps.clock.now()));
     const software = target === undefined ? undefined : planner.catalogue.find(target);
     if (!software) return false;
-    return this.push({ key, appVersionName: state.appVersionName as string, software }, correlationId, `event:${correlationId}`);
+    return (await this.pushAll([{ key, appVersionName: state.appVersionName as string, software }], correlationId, `event:${correlationId}`)) === 1;
   }
 
-  /** Claims, publishes and records one candidate; false when another run has it or had it. */
-  private async push(c: PushCandidate, correlationId: string, owner: string): Promise<boolean> {
-    const version = c.software.version;
-    if (!(await this.deps.endpoints.claimPush(c.key, version, owner, this.deps.clock.now(), this.options.pushClaimMs))) return false;
+  /**
+   * Claims, publishes and records candidates of one (tenant, app) and one version; returns how many
+   * it pushed (the others another run has or had). A publish that fails releases its claim, the rest
+   * of the window is still recorded, and the failure is thrown.
+   */
+  private async pushAll(candidates: readonly PushCandidate[], correlationId: string, owner: string): Promise<number> {
+    const first = candidates[0];
+    if (!first) return 0;
+    const { tenantId, appName } = first.key;
+    const software = first.software;
+    const version = software.version;
+    const ids = candidates.map((c) => c.key.endpointId);
+    const claimed = new Set(await this.deps.endpoints.claimPushes(tenantId, appName, ids, version, owner, this.deps.clock.now(), this.options.pushClaimMs));
+    if (claimed.size === 0) return 0;
+    let content: string;
     try {
-      const content = await this.content.contentFor(c.software);
-      await this.deps.configPublisher.publish({
-        tenantId: c.key.tenantId,
-        appName: c.key.appName,
-        appVersionName: c.appVersionName,
-        endpointId: c.key.endpointId,
-        version,
-        content,
-        contentType: 'application/json',
-        correlationId,
-      });
+      content = await this.content.contentFor(software);
     } catch (e) {
-      await this.deps.endpoints.releasePush(c.key, version, owner).catch(() => undefined); // else it expires
+      await this.deps.endpoints.releasePushes(tenantId, appName, [...claimed], version, owner).catch(() => undefined); // else they expire
       throw e;
     }
-    await this.deps.endpoints.confirmPush(c.key, version);
-    await this.safety.offered(c.key, version);
-    return true;
+    const mine = candidates.filter((c) => claimed.has(c.key.endpointId));
+    const results = await Promise.allSettled(
+      mine.map((c) =>
+        this.deps.configPublisher.publish({ tenantId, appName, appVersionName: c.appVersionName, endpointId: c.key.endpointId, version, content, contentType: 'application/json', correlationId }),
+      ),
+    );
+    const sent = mine.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.key.endpointId);
+    const failed = mine.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.key.endpointId);
+    if (sent.length > 0) await this.safety.offeredMany(tenantId, appName, version, await this.deps.endpoints.confirmPushes(tenantId, appName, sent, version));
+    if (failed.length > 0) {
+      await this.deps.endpoints.releasePushes(tenantId, appName, failed, version, owner).catch(() => undefined);
+      throw (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+    }
+    return sent.length;
   }
+}
+
+/** Candidates grouped by target version, in order of first appearance. */
+function groupByVersion(batch: readonly PushCandidate[]): PushCandidate[][] {
+  const groups = new Map<string, PushCandidate[]>();
+  for (const c of batch) {
+    const g = groups.get(c.software.version);
+    if (g) g.push(c);
+    else groups.set(c.software.version, [c]);
+  }
+  return [...groups.values()];
 }

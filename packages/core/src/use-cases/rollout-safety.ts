@@ -31,6 +31,11 @@ export class RolloutSafety {
     }
   }
 
+  /** Counts endpoints newly offered a version by a push batch (they were marked offered by the batch's confirmation). */
+  async offeredMany(tenantId: string, appName: string, version: string, count: number): Promise<void> {
+    if (count > 0) await this.deps.stats.increment(tenantId, appName, version, 'offered', count);
+  }
+
   /** Counts a report; on failure applies the failure policy. Returns true when the software got suspended. */
   async reported(tenantId: string, appName: string, version: string, applied: boolean, correlationId: string): Promise<boolean> {
     const counts = await this.deps.stats.increment(tenantId, appName, version, applied ? 'applied' : 'failed');
