@@ -6,7 +6,7 @@
 // throughput, p50/p99, the answers by status (503 = store unavailable), the store commands per
 // answered pull (otao_store_commands_total from the server's /metrics, before and after the
 // measured run) and the server's memory. Needs a build first.
-// Options: --endpoints N (1000000) --seconds S (20) --concurrency C (64) --json
+// Options: --endpoints N (1000000) --seconds S per round (20) --rounds R (3) --concurrency C (64) --legacy-bare --json
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -24,6 +24,7 @@ const arg = (n, d) => { const i = args.indexOf(`--${n}`); return i >= 0 ? Number
 const N = arg('endpoints', 1_000_000);
 const SECONDS = arg('seconds', 20);
 const C = arg('concurrency', 64);
+const ROUNDS = arg('rounds', 3);
 /** FerretDB v2 rejects write batches above 25 000 documents: never hand more to one importStates. */
 const IMPORT_CHUNK = 25_000;
 const JSON_OUT = args.includes('--json');
@@ -79,6 +80,22 @@ function diffCommands(before, after) {
   return d;
 }
 
+/** The median of each figure over the rounds (throughput, p50, p99), with the sums of the counts. */
+function medianRun(rounds) {
+  const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+  const statuses = {};
+  for (const r of rounds) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return {
+    requests: med(rounds.map((r) => r.requests)),
+    totalRequests: rounds.reduce((a, r) => a + r.requests, 0),
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+    statuses,
+    throughput: med(rounds.map((r) => r.throughput)),
+    p50: med(rounds.map((r) => r.p50)),
+    p99: med(rounds.map((r) => r.p99)),
+  };
+}
+
 function rssMB(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -97,12 +114,20 @@ async function main() {
   fs.writeFileSync(apps, 'kaa:\n  applications:\n    fleet:\n      tenantId: default\n      versions:\n        fleet-v1: {}\n');
   const port = await freePort();
   const env = { ...process.env, OTAO_HTTP_PORT: String(port), OTAO_NATS_URLS: nats.url, OTAO_MONGODB_URI: fdb.uri, OTAO_MONGODB_DATABASE: database, OTAO_SECURITY_IGNORED: '/**', OTAO_APPLICATIONS_FILE: apps, OTAO_LOG_LEVEL: 'warn', OTAO_REPLICA_ID: 'bench-1' };
-  const server = spawn(process.execPath, [path.join(__dirname, '../../apps/server/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // OTAO_BENCH_SERVER_NODE_ARGS: extra node flags for the server process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+  const serverArgs = (process.env.OTAO_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = spawn(process.execPath, [...serverArgs, path.join(__dirname, '../../apps/server/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The bare responder answers with a prepared ConfigResponse of the shape OTAO answers here (200,
+  // unchanged), so the measuring client decodes the same bytes in both runs.
+  // --legacy-bare: the responder of the earlier bench (60 bytes the client cannot decode: it pays for
+  // a failed decode on every bare answer), to compare with figures measured that way.
+  const legacyBare = args.includes('--legacy-bare');
+  const prepared = legacyBare ? Buffer.alloc(60, 7).toString('base64') : Buffer.from(codecs.configResponse.encode({ correlationId: 'c0000000', timestamp: Date.now(), timeout: 0, appVersionName: 'fleet-v1', endpointId: 'ep-0000000', statusCode: 200, reasonPhrase: null, configId: '1.0.0', contentType: 'application/json', content: null })).toString('base64');
   const bare = spawn(process.execPath, ['-e', `
     const { connect } = require('nats');
-    (async () => { const nc = await connect({ servers: process.argv[1] }); const payload = Buffer.alloc(Number(process.argv[2]), 7);
+    (async () => { const nc = await connect({ servers: process.argv[1] }); const payload = Buffer.from(process.argv[2], 'base64');
       nc.subscribe('bench.bare', { queue: 'bare', callback: (_e, m) => m.respond(payload) }); await nc.flush(); process.send && process.send('ready'); })();
-  `, nats.url, '60'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: __dirname });
+  `, nats.url, prepared], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], cwd: __dirname });
   let store;
   try {
     for (let i = 0; ; i++) {
@@ -132,16 +157,25 @@ async function main() {
     // warm-up of both, then the measured runs
     await load(nc, 'bench.bare', 1, reqPayload);
     await load(nc, 'kaa.v1.service.otao.cdtp.request', 2, reqPayload);
-    const bareR = await load(nc, 'bench.bare', SECONDS, reqPayload);
+    // ROUNDS alternating rounds of each (bare, OTAO, bare, OTAO, …): the medians, so that a burst of
+    // other work on this shared machine does not decide the ratio.
+    const bareRounds = [];
+    const otaoRounds = [];
     let rssMax = 0;
     const sampler = setInterval(() => { rssMax = Math.max(rssMax, rssMB(server.pid)); }, 250);
-    const commandsBefore = await storeCommands(port);
-    const otaoR = await load(nc, 'kaa.v1.service.otao.cdtp.request', SECONDS, reqPayload);
-    // Background work (rollout-date ticks, lease renewals) lands in the same counter: a few commands
-    // over the run, negligible next to the pulls.
-    const storeCommandsRun = diffCommands(commandsBefore, await storeCommands(port));
+    const storeCommandsRun = {};
+    for (let round = 0; round < ROUNDS; round++) {
+      bareRounds.push(await load(nc, 'bench.bare', SECONDS, reqPayload));
+      const commandsBefore = await storeCommands(port);
+      otaoRounds.push(await load(nc, 'kaa.v1.service.otao.cdtp.request', SECONDS, reqPayload));
+      // Background work (rollout-date ticks, lease renewals) lands in the same counter: a few commands
+      // over the run, negligible next to the pulls.
+      for (const [k, v] of Object.entries(diffCommands(commandsBefore, await storeCommands(port)))) storeCommandsRun[k] = (storeCommandsRun[k] ?? 0) + v;
+    }
     clearInterval(sampler);
     rssMax = Math.max(rssMax, rssMB(server.pid));
+    const bareR = medianRun(bareRounds);
+    const otaoR = medianRun(otaoRounds);
     await nc.close();
     const commandsTotal = Object.values(storeCommandsRun).reduce((a, b) => a + b, 0);
     const out = {
@@ -155,15 +189,18 @@ async function main() {
       throughputRatio: otaoR.throughput / bareR.throughput,
       p99Ratio: otaoR.p99 / bareR.p99,
       storeCommands: storeCommandsRun,
-      storeCommandsPerPull: otaoR.requests > 0 ? commandsTotal / otaoR.requests : NaN,
-      answers503: otaoR.statuses['503'] ?? 0,
+      rounds: ROUNDS,
+      bareResponder: legacyBare ? 'legacy: 60 undecodable bytes' : 'a prepared ConfigResponse (200, unchanged)',
+      roundRatios: otaoRounds.map((o, i) => o.throughput / bareRounds[i].throughput),
+      storeCommandsPerPull: otaoR.totalRequests > 0 ? commandsTotal / otaoR.totalRequests : NaN,
+      answers503: otaoRounds.reduce((a, r) => a + (r.statuses['503'] ?? 0), 0),
       serverRssMaxMB: Math.round(rssMax),
     };
     if (JSON_OUT) console.log(JSON.stringify(out));
     else {
-      log(`  bare NATS request/reply     ${bareR.throughput.toFixed(0)} req/s  p50 ${bareR.p50.toFixed(2)} ms  p99 ${bareR.p99.toFixed(2)} ms`);
+      log(`  bare NATS request/reply     ${bareR.throughput.toFixed(0)} req/s (${out.bareResponder})  p50 ${bareR.p50.toFixed(2)} ms  p99 ${bareR.p99.toFixed(2)} ms`);
       log(`  OTAO server on FerretDB v2  ${otaoR.throughput.toFixed(1)} req/s  p50 ${otaoR.p50.toFixed(1)} ms  p99 ${otaoR.p99.toFixed(1)} ms  (${otaoR.requests} answered: ${JSON.stringify(otaoR.statuses)}, ${otaoR.errors} timeouts)`);
-      log(`  ratio ${out.throughputRatio.toFixed(4)}, p99 x${out.p99Ratio.toFixed(1)}; server rss max ${out.serverRssMaxMB} MB`);
+      log(`  ratio ${out.throughputRatio.toFixed(4)} (medians of ${ROUNDS} alternating rounds; per round ${out.roundRatios.map((r) => r.toFixed(3)).join(', ')}), p99 x${out.p99Ratio.toFixed(1)}; server rss max ${out.serverRssMaxMB} MB`);
       log(`  store commands per pull ${out.storeCommandsPerPull.toFixed(3)} (${commandsTotal} commands: ${JSON.stringify(storeCommandsRun)}); 503 answers ${out.answers503}`);
     }
   } finally {

@@ -101,7 +101,9 @@ async function main() {
   const port = await freePort();
   const env = { ...process.env, OTAO_HTTP_PORT: String(port), OTAO_NATS_URLS: nats.url, OTAO_MONGODB_URI: fdb.uri, OTAO_MONGODB_DATABASE: database, OTAO_SECURITY_IGNORED: '/**', OTAO_APPLICATIONS_FILE: apps, OTAO_LOG_LEVEL: 'warn', OTAO_REPLICA_ID: 'bench-1' };
   delete env.OTAO_PUSH_RATE_PER_SECOND; // unpaced
-  const server = spawn(process.execPath, [path.join(__dirname, '../../apps/server/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // OTAO_BENCH_SERVER_NODE_ARGS: extra node flags for the server process (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof)
+  const serverArgs = (process.env.OTAO_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = spawn(process.execPath, [...serverArgs, path.join(__dirname, '../../apps/server/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   let store;
   let nc;
   try {

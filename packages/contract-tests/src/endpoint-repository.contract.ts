@@ -44,6 +44,21 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect(await repo.get(key('e1'))).toMatchObject({ appVersionName: 'app-v2', currentVersion: '1.1.0', updatedAt: 2000 });
     });
 
+    it('getForPull gives the fields a pull decides with, as get has them', async () => {
+      expect(await repo.getForPull(key('nobody'))).toBeUndefined();
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      await repo.addMembership(key('e1'), avn, 'f1', 2);
+      await repo.grantConsent(key('e1'), '2.0.0', 3);
+      await repo.markOffered(key('e1'), '2.0.0');
+      await repo.recordReport(key('e1'), avn, { configId: '1.0.0', statusCode: 200, at: 4 }, true);
+      const full = await repo.get(key('e1'));
+      const pull = await repo.getForPull(key('e1'));
+      for (const field of ['appVersionName', 'currentVersion', 'filters', 'membershipsKnown', 'consents', 'offered'] as const) expect([field, pull?.[field]]).toEqual([field, full?.[field]]);
+      await repo.addMembership(key('bare'), undefined, 'f1', 5);
+      expect(await repo.getForPull(key('bare'))).toMatchObject({ filters: ['f1'], membershipsKnown: true, consents: [], offered: [] });
+      expect((await repo.getForPull(key('bare')))?.currentVersion).toBeUndefined();
+    });
+
     it('setAppVersionName keeps the rest', async () => {
       await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
       await repo.grantConsent(key('e1'), '*', 2);

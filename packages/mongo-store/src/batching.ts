@@ -14,7 +14,7 @@ export interface BatchOptions {
   readonly maxInFlight: number;
 }
 
-export const DEFAULT_BATCH: BatchOptions = { maxBatch: 1000, maxInFlight: 2 };
+export const DEFAULT_BATCH: BatchOptions = { maxBatch: 1000, maxInFlight: 1 };
 
 interface Pending<R> {
   resolve(value: R): void;
@@ -70,11 +70,13 @@ export class BatchedReader<D extends Document> extends Drain<Read<D>> {
     private readonly collection: Collection<D>,
     private readonly operation: string,
     options: BatchOptions = DEFAULT_BATCH,
+    /** Only these fields (and `_id`) are read. */
+    private readonly projection?: Readonly<Record<string, 1>>,
   ) {
     super(options);
   }
 
-  /** The document with this `_id`, or undefined. Throws OtaoError('store.unavailable'). */
+  /** The document with this `_id` (with the projected fields only, when a projection is set), or undefined. Throws OtaoError('store.unavailable'). */
   get(id: string): Promise<WithId<D> | undefined> {
     return new Promise((resolve, reject) => this.enqueue({ id, resolve, reject }));
   }
@@ -83,7 +85,7 @@ export class BatchedReader<D extends Document> extends Drain<Read<D>> {
     const ids = [...new Set(batch.map((r) => r.id))];
     let docs: WithId<D>[];
     try {
-      docs = await this.collection.find({ _id: { $in: ids } } as never).toArray();
+      docs = await this.collection.find({ _id: { $in: ids } } as never, this.projection ? { projection: this.projection } : {}).toArray();
     } catch (e) {
       const error = translateError(this.operation, e);
       batch.forEach((r) => r.reject(error === 'duplicate' ? new OtaoError('store.unavailable', `${this.operation}: unexpected duplicate key`, { cause: e }) : error));

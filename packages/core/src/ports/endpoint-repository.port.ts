@@ -28,6 +28,9 @@ export interface EndpointState {
   readonly updatedAt: number;
 }
 
+/** What a pull decides with (spec §4.2): the part of {@link EndpointState} the CDTP hot path reads. */
+export type PullState = Pick<EndpointState, 'appVersionName' | 'currentVersion' | 'filters' | 'membershipsKnown' | 'consents' | 'offered'>;
+
 export interface EndpointKey {
   readonly tenantId: string;
   readonly appName: string;
@@ -53,6 +56,11 @@ export interface FilterMember {
 export interface EndpointRepository {
   /** The endpoint's state, or undefined when OTAO knows nothing of it. */
   get(key: EndpointKey): Promise<EndpointState | undefined>;
+  /**
+   * The fields of the state a pull decides with, equal to those of `get` (undefined when OTAO knows
+   * nothing of the endpoint); adapters read only these, the CDTP hot path's one read.
+   */
+  getForPull(key: EndpointKey): Promise<PullState | undefined>;
   /** Upserts the current version (and app version name). Idempotent. */
   setCurrentVersion(key: EndpointKey, appVersionName: string, version: string, at: number): Promise<void>;
   /** Upserts the application version name only. Idempotent. */

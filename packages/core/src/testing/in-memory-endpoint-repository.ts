@@ -1,5 +1,5 @@
 import { versionKey } from '../domain/upgrade-graph';
-import type { EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember } from '../ports';
+import type { EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember, PullState } from '../ports';
 import { FaultSwitch } from './faults';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -53,6 +53,11 @@ export class InMemoryEndpointRepository implements EndpointRepository {
   async get(key: EndpointKey): Promise<EndpointState | undefined> {
     this.faults.check('endpoints.get');
     return this.peek(key);
+  }
+
+  async getForPull(key: EndpointKey): Promise<PullState | undefined> {
+    this.faults.check('endpoints.getForPull');
+    return this.peek(key); // the frozen state itself: a superset, and no copy on the hot path
   }
 
   async setCurrentVersion(key: EndpointKey, appVersionName: string, version: string, at: number): Promise<void> {

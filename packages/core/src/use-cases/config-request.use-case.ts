@@ -1,7 +1,7 @@
 import { isOtaoError } from '../domain/errors';
 import { versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
-import type { EndpointKey, EndpointState } from '../ports';
+import type { EndpointKey, PullState } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { ContentBuilder } from './content-builder';
 import type { CoreDeps, CoreOptions } from './core-deps';
@@ -72,7 +72,7 @@ export class ConfigRequestService {
 
   private async decideFor(key: EndpointKey, req: ConfigRequest, configId: string | undefined, consentRequired: boolean): Promise<ConfigDecision> {
     const now = this.deps.clock.now();
-    const [planner, stored] = await Promise.all([this.catalogues.planner(key.tenantId, key.appName), this.deps.endpoints.get(key)]);
+    const [planner, stored] = await Promise.all([this.catalogues.planner(key.tenantId, key.appName), this.deps.endpoints.getForPull(key)]);
     let state = stored;
     if (
       configId !== undefined &&
@@ -97,7 +97,7 @@ export class ConfigRequestService {
   }
 
   /** §4.6: an endpoint with no membership record while the app has targeted software; on failure: no filters. */
-  private async loadMemberships(key: EndpointKey, req: ConfigRequest, state: EndpointState | undefined): Promise<EndpointState | undefined> {
+  private async loadMemberships(key: EndpointKey, req: ConfigRequest, state: PullState | undefined): Promise<PullState | undefined> {
     let filters: readonly string[];
     try {
       filters = await this.deps.filterDirectory.filtersOfEndpoint(key.endpointId, req.correlationId);
@@ -105,6 +105,6 @@ export class ConfigRequestService {
       return state;
     }
     await this.deps.endpoints.setMemberships(key, req.appVersionName, filters, this.deps.clock.now());
-    return (await this.deps.endpoints.get(key)) ?? state;
+    return (await this.deps.endpoints.getForPull(key)) ?? state;
   }
 }

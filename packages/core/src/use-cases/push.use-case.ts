@@ -2,7 +2,7 @@ import type { EndpointContext } from '../domain/eligibility';
 import type { Plan } from '../domain/planner';
 import type { Software } from '../domain/software';
 import { versionKey } from '../domain/upgrade-graph';
-import type { EndpointKey, EndpointState, PushScope } from '../ports';
+import type { EndpointKey, EndpointState, PullState, PushScope } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { ContentBuilder } from './content-builder';
 import type { CoreDeps, CoreOptions } from './core-deps';
@@ -25,7 +25,7 @@ export interface PushRunSummary {
 }
 
 /** The planner's view of one endpoint. */
-export function contextOf(state: EndpointState | undefined, consentRequired: boolean, current?: string): EndpointContext {
+export function contextOf(state: Pick<PullState, 'currentVersion' | 'filters' | 'consents'> | undefined, consentRequired: boolean, current?: string): EndpointContext {
   return {
     current: current ?? state?.currentVersion,
     memberships: state?.filters ?? [],
