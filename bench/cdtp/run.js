@@ -188,7 +188,6 @@ async function buildOtao(url) {
     softwareConsumerInstanceName: 'cmx-bench',
     eprInstanceName: 'epr-bench',
     tenantManagerInstanceName: 'tm-bench',
-    pushRatePerSecond: 0,
   });
   const work = new t.QueueWorkScheduler();
   const endpoints = new t.InMemoryEndpointRepository();

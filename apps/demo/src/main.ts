@@ -54,7 +54,8 @@ async function main(): Promise<void> {
   if (preview.ok) line(`  preview 2.1.0: now ${preview.value.counts.now}, later ${preview.value.counts.later}, no-path ${preview.value.counts['no-path']}, version-unknown ${preview.value.counts['version-unknown']}`);
   t.clock.advance(86_400_000 + 1000);
   const tick = await t.core.rolloutDates.tick('demo-replica');
-  line(`  a day later (${at()}): the scheduler found ${tick.filters} due filter(s) and pushed ${tick.pushed}:`);
+  await t.drain(); // the tick stored a durable push job per due filter; a replica runs it
+  line(`  a day later (${at()}): the scheduler found ${tick.filters} due filter(s); their push jobs sent:`);
   for (const p of t.publisher.pushes.splice(0)) line(`    push -> ${p.endpointId}: ConfigUpdated ${p.version}`);
 
   line('5. 2.2.0 with a failure policy (suspend at 50% failures after 4 reports)');

@@ -14,7 +14,7 @@ import {
   type OtaoCore,
 } from '@otao/core';
 import { createHttpApp, fileRoutes } from '@otao/http-express';
-import { createMongoStore, type MongoStore } from '@otao/mongo-store';
+import { createMongoStore, MongoPushPacer, type MongoStore } from '@otao/mongo-store';
 import { createNatsCdtp, type NatsCdtp, type NatsCdtpObserver } from '@otao/nats-cdtp';
 import { S3FileStore } from '@otao/s3-files';
 import {
@@ -95,7 +95,6 @@ const natsModule = new ContainerModule(({ bind }) => {
           softwareConsumerInstanceName: c.softwareConsumerInstance,
           eprInstanceName: c.eprInstance,
           tenantManagerInstanceName: c.tenantManagerInstance,
-          pushRatePerSecond: c.pushRatePerSecond,
         },
         {
           logger: {
@@ -198,6 +197,8 @@ const coreModule = new ContainerModule(({ bind }) => {
         filterDirectory: nats.filterDirectory,
         work,
         ...(files ? { files: files } : {}),
+        // OTAO_PUSH_RATE_PER_SECOND: one budget in the store for every replica (spec §4.3)
+        ...(c.pushRatePerSecond > 0 ? { pacer: m.instrument('pacer', new MongoPushPacer(store.db, c.pushRatePerSecond)) } : {}),
       };
       const core = createOtaoCore(deps, {
         specMaxBytes: c.specMaxBytes,

@@ -64,6 +64,12 @@ export class DurableWorkScheduler implements WorkScheduler {
     this.submit({ kind: 'pushes', scope });
   }
 
+  async enqueuePushes(scope: PushScope): Promise<void> {
+    const job: Job = { kind: 'pushes', scope };
+    await this.queue.enqueue(job.kind, keyOf(job), JSON.stringify(job), Date.now());
+    this.wake?.();
+  }
+
   scheduleFilterBootstrap(tenantId: string, appName: string, filterIds: readonly string[]): void {
     this.submit({ kind: 'bootstrap', tenantId, appName, filterIds: [...filterIds] });
   }
@@ -160,6 +166,14 @@ export class DurableWorkScheduler implements WorkScheduler {
     try {
       if (job.kind === 'pushes') {
         const r = await core.pushes.run(job.scope, `job:${id}`);
+        if (r.superseded) {
+          // The app's software changed while it ran: run again at once on the new catalogue (if a
+          // job of the same scope waits already, that one does it).
+          this.log.info({ jobId: id, attempt: attempts, scope: job.scope, ...r }, 'push computation superseded by a change; running it again');
+          this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'superseded' });
+          await this.queue.release(id, holder, Date.now());
+          return;
+        }
         this.log.info({ jobId: id, attempt: attempts, scope: job.scope, ...r }, 'push computation done');
       } else {
         const r = await core.endpointEvents.bootstrapFilters(job.tenantId, job.appName, job.filterIds, `bootstrap-${id}`);

@@ -25,6 +25,26 @@ export function softwareRepositoryContract(name: string, factory: SubjectFactory
       expect(viaJson(await repo.get(tenant, app, '1.0.0'))).toEqual(viaJson(s));
     });
 
+    it('the catalogue revision moves with every change of the app, never back, and only for that app', async () => {
+      const seen: number[] = [await repo.catalogueRevision(tenant, app)];
+      const other = await repo.catalogueRevision(tenant, 'other');
+      const step = async (what: () => Promise<unknown>): Promise<void> => {
+        await what();
+        const r = await repo.catalogueRevision(tenant, app);
+        expect(seen).not.toContain(r);
+        seen.push(r);
+      };
+      await step(() => repo.create(software(tenant, app, '1.0.0')));
+      await step(() => repo.replace(software(tenant, app, '1.0.0', { revision: 2 }), 1));
+      await step(() => repo.delete(tenant, app, '1.0.0'));
+      await step(() => repo.create(software(tenant, app, '1.0.0'))); // re-created: a new value, not an old one
+      await step(() => repo.deleteTenant(tenant));
+      await step(() => repo.create(software(tenant, app, '1.0.0')));
+      expect(await repo.catalogueRevision(tenant, 'other')).toBe(other);
+      expect(await repo.replace(software(tenant, app, '1.0.0', { revision: 9 }), 7)).toBe('revision_mismatch');
+      expect(await repo.catalogueRevision(tenant, app)).toBe(seen[seen.length - 1]); // a refused change moves nothing
+    });
+
     it('get of an absent version is undefined, not an error', async () => {
       expect(await repo.get(tenant, app, '9.9.9')).toBeUndefined();
     });

@@ -130,28 +130,35 @@ describe('targeted rollout with staggered dates (§3, §4.3)', () => {
     expect(await pull(t, 'nobody', '1.0.0')).toMatchObject(NONE);
 
     // the scheduler before the date: nothing new, and it knows when to wake up
+    // (its first tick catches up wave-1, whose date passed before any checkpoint: a job that finds nothing new)
     const before = await t.core.rolloutDates.tick('r1');
-    expect(before).toMatchObject({ ran: true, pushed: 0, nextDate: Date.parse('2026-01-02T00:00:00Z') });
+    expect(before).toMatchObject({ ran: true, filters: 1, nextDate: Date.parse('2026-01-02T00:00:00Z') });
+    expect(t.work.pushes).toEqual([expect.objectContaining({ kind: 'filter', filterId: 'wave-1' })]);
+    await t.drain();
     expect(t.publisher.pushes).toHaveLength(1);
 
     t.clock.set('2026-01-01T23:59:59Z');
     expect(await pull(t, 'late1', '1.0.0')).toMatchObject(NONE);
-    expect((await t.core.rolloutDates.tick('r1')).pushed).toBe(0);
+    expect((await t.core.rolloutDates.tick('r1')).filters).toBe(0);
 
     t.clock.set('2026-01-02T00:00:00Z'); // a date not in the future is active
     expect(await pull(t, 'late1', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
     // pulling does not push; the scheduler does
     expect(pushesTo(t, 'late1')).toEqual([]);
     const after = await t.core.rolloutDates.tick('r1');
-    expect(after).toMatchObject({ ran: true, filters: 1, pushed: 1 });
+    expect(after).toMatchObject({ ran: true, filters: 1 });
     expect(after.nextDate).toBeUndefined();
+    // the tick stored a durable push job for the filter; a replica runs it
+    expect(t.work.pushes).toEqual([expect.objectContaining({ kind: 'filter', filterId: 'wave-2' })]);
+    await t.drain();
     expect(pushesTo(t, 'late1')).toEqual(['1.1.0']);
     expect(pushesTo(t, 'nobody')).toEqual([]);
     expect(await pull(t, 'nobody', '1.0.0')).toMatchObject(NONE);
 
     // ticking again pushes nothing twice
     t.clock.advance(60_000);
-    expect((await t.core.rolloutDates.tick('r1')).pushed).toBe(0);
+    expect((await t.core.rolloutDates.tick('r1')).filters).toBe(0);
+    await t.drain();
     expect(t.publisher.pushes).toHaveLength(2);
   });
 

@@ -3,12 +3,14 @@ import type { Db, IndexDescription } from 'mongodb';
 /** Collection names used by the adapter (one database per deployment). */
 export const COLLECTIONS = {
   software: 'software',
+  catalogueRevisions: 'catalogue_revisions',
   endpoints: 'endpoints',
   loadedFilters: 'loaded_filters',
   rolloutStats: 'rollout_stats',
   leases: 'leases',
   checkpoints: 'checkpoints',
   jobs: 'jobs',
+  rateBudgets: 'rate_budgets',
 } as const;
 
 /**
@@ -23,6 +25,7 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { name: 'software_by_version', key: { tenantId: 1, appName: 1, versionKey: 1 }, unique: true },
     { name: 'software_by_strategy', key: { rolloutStrategy: 1 } },
   ],
+  [COLLECTIONS.catalogueRevisions]: [{ name: 'catalogue_revisions_by_tenant', key: { tenantId: 1 } }],
   [COLLECTIONS.endpoints]: [
     // count(tenant, app[, version]) for list(); find by version
     { name: 'endpoints_by_version', key: { tenantId: 1, appName: 1, currentVersionKey: 1 } },
@@ -33,11 +36,28 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.rolloutStats]: [{ name: 'stats_by_tenant', key: { tenantId: 1 } }],
   [COLLECTIONS.leases]: [],
   [COLLECTIONS.checkpoints]: [],
+  [COLLECTIONS.rateBudgets]: [],
   [COLLECTIONS.jobs]: [
     { name: 'jobs_by_availability', key: { availableAt: 1, createdAt: 1 } },
     { name: 'jobs_by_slot', key: { slot: 1 }, unique: true },
   ],
 };
+
+/**
+ * Replicas start together: on FerretDB v2 two `createIndexes` of one collection at once may fail
+ * with PostgreSQL's "deadlock detected" (or a catalog conflict). The command is idempotent, so it is
+ * tried again after a random pause.
+ */
+async function concurrently<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (attempt >= 6) throw e;
+      await new Promise((r) => setTimeout(r, 50 + Math.random() * 100 * attempt));
+    }
+  }
+}
 
 /**
  * Indexes earlier versions of the adapter created and this one no longer uses: every index costs
@@ -55,7 +75,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
   for (const [name, indexes] of Object.entries(INDEXES)) {
     if (!existing.has(name)) await db.createCollection(name).catch(() => undefined); // a concurrent start may create it
-    if (indexes.length > 0) await db.collection(name).createIndexes([...indexes]);
+    if (indexes.length > 0) await concurrently(() => db.collection(name).createIndexes([...indexes]));
     const obsolete = OBSOLETE_INDEXES[name] ?? [];
     if (obsolete.length === 0 || !existing.has(name)) continue;
     const have = new Set((await db.collection(name).listIndexes().toArray()).map((i: { name?: unknown }) => String(i.name)));

@@ -8,4 +8,5 @@ export * from './mongo-endpoint-repository';
 export * from './mongo-rollout-stats-repository';
 export * from './mongo-lease';
 export * from './mongo-job-queue';
+export * from './mongo-push-pacer';
 export * from './mongo-store';

@@ -1,6 +1,7 @@
 import { compareVersions, versionKey } from '@otao/core';
 import type { CreateOutcome, DeleteOutcome, ReplaceOutcome, Software, SoftwareRepository } from '@otao/core';
 import type { Collection, Db } from 'mongodb';
+import { type BatchOptions, BatchedReader, DEFAULT_BATCH } from './batching';
 import { COLLECTIONS } from './collections';
 import { run, runUnlessDuplicate } from './errors';
 import { idOf } from './keys';
@@ -44,15 +45,39 @@ function toSoftware(d: SoftwareDocument): Software {
   return JSON.parse(d.body) as Software;
 }
 
+/** The revision of one application's catalogue (a counter, bumped after each stored change). */
+export interface CatalogueRevisionDocument {
+  /** idOf(tenantId, appName) */
+  _id: string;
+  tenantId: string;
+  revision: number;
+}
+
 /**
  * SoftwareRepository on a MongoDB-wire store (MongoDB, FerretDB v2). Replace and delete are one
  * conditional write each (`{_id, revision, createdAt}`): atomic compare-and-set on the server.
+ * Every stored change then bumps the application's catalogue revision (`$inc`), which replicas read
+ * — gathered like endpoint look-ups — before deciding.
  */
 export class MongoSoftwareRepository implements SoftwareRepository {
   private readonly docs: Collection<SoftwareDocument>;
+  private readonly revisions: Collection<CatalogueRevisionDocument>;
+  private readonly revisionReader: BatchedReader<CatalogueRevisionDocument>;
 
-  constructor(db: Db) {
+  constructor(db: Db, batch: BatchOptions = DEFAULT_BATCH) {
     this.docs = db.collection<SoftwareDocument>(COLLECTIONS.software);
+    this.revisions = db.collection<CatalogueRevisionDocument>(COLLECTIONS.catalogueRevisions);
+    this.revisionReader = new BatchedReader(this.revisions, 'software.catalogueRevision', batch);
+  }
+
+  async catalogueRevision(tenantId: string, appName: string): Promise<number> {
+    return (await this.revisionReader.get(idOf(tenantId, appName)))?.revision ?? 0;
+  }
+
+  /** After a stored change: the next revision of the app's catalogue. */
+  private async bump(tenantId: string, appName: string): Promise<void> {
+    const write = () => this.revisions.updateOne({ _id: idOf(tenantId, appName) }, { $inc: { revision: 1 }, $setOnInsert: { tenantId } }, { upsert: true });
+    if (!(await runUnlessDuplicate('software.bumpRevision', write))) await run('software.bumpRevision', write);
   }
 
   async list(tenantId: string, appName: string): Promise<Software[]> {
@@ -67,26 +92,36 @@ export class MongoSoftwareRepository implements SoftwareRepository {
 
   async create(software: Software): Promise<CreateOutcome> {
     const done = await runUnlessDuplicate('software.create', () => this.docs.insertOne(toDocument(software)));
-    return done ? 'created' : 'conflict';
+    if (!done) return 'conflict';
+    await this.bump(software.tenantId, software.appName);
+    return 'created';
   }
 
   async replace(software: Software, expectedRevision: number): Promise<ReplaceOutcome> {
     const next = toDocument(software);
     const r = await run('software.replace', () => this.docs.replaceOne({ _id: next._id, revision: expectedRevision, createdAt: software.createdAt }, next));
-    if (r.matchedCount === 1) return 'replaced';
+    if (r.matchedCount === 1) {
+      await this.bump(software.tenantId, software.appName);
+      return 'replaced';
+    }
     return (await this.find(software.tenantId, software.appName, software.version)) ? 'revision_mismatch' : 'not_found';
   }
 
   async delete(tenantId: string, appName: string, version: string, expectedRevision?: number): Promise<DeleteOutcome> {
     const _id = idOf(tenantId, appName, versionKey(version));
     const r = await run('software.delete', () => this.docs.deleteOne(expectedRevision === undefined ? { _id } : { _id, revision: expectedRevision }));
-    if (r.deletedCount === 1) return 'deleted';
+    if (r.deletedCount === 1) {
+      await this.bump(tenantId, appName);
+      return 'deleted';
+    }
     if (expectedRevision === undefined) return 'not_found';
     return (await this.find(tenantId, appName, version)) ? 'revision_mismatch' : 'not_found';
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
     await run('software.deleteTenant', () => this.docs.deleteMany({ tenantId }));
+    // Kept and moved on, never deleted: a revision must not return to a value a cache may still hold.
+    await run('software.deleteTenant', () => this.revisions.updateMany({ tenantId }, { $inc: { revision: 1 } }));
   }
 
   async listTargeted(): Promise<Software[]> {

@@ -35,7 +35,7 @@ export class MongoStore {
       this.client.on('commandFailed', (e) => void (ignored.has(e.commandName) || onCommand({ commandName: e.commandName, durationMs: e.duration, ok: false })));
     }
     this.db = this.client.db(config.database);
-    this.software = new MongoSoftwareRepository(this.db);
+    this.software = new MongoSoftwareRepository(this.db, batchOptions(config));
     this.endpoints = new MongoEndpointRepository(this.db, batchOptions(config));
     this.stats = new MongoRolloutStatsRepository(this.db);
     this.lease = new MongoLease(this.db);

@@ -3,7 +3,6 @@ import { codecs } from './codecs';
 import type { NatsConnection } from './connection';
 import { completeObserver, type Logger, type NatsCdtpObserver, noopLogger } from './observer';
 import { subjects } from './subjects';
-import { type PacerClock, TokenBucket } from './token-bucket';
 
 /** Events per batch handed to the client and confirmed by one flush. */
 const BATCH = 1000;
@@ -17,10 +16,6 @@ interface Queued {
 export interface ConfigPublisherConfig {
   readonly instanceName: string;
   readonly replicaId: string;
-  /** OTAO_PUSH_RATE_PER_SECOND; 0 = unlimited. */
-  readonly pushRatePerSecond: number;
-  /** Pushes allowed back to back; default 50 ms worth of the rate. */
-  readonly pushBurst?: number;
   /** How long the server may take to confirm a batch (PING/PONG after it) before its pushes fail. Default 10 s. */
   readonly confirmTimeoutMs?: number;
 }
@@ -29,12 +24,12 @@ export interface ConfigPublisherClients {
   readonly logger?: Logger;
   readonly observer?: Partial<NatsCdtpObserver>;
   readonly now?: () => number;
-  readonly pacerClock?: PacerClock;
 }
 
 /**
  * ConfigPublisher over NATS (spec §4.3): one 6/CDTP `ConfigUpdated` per endpoint on
- * `kaa.v1.events.{instance}.endpoint.config.updated`, paced by a token bucket.
+ * `kaa.v1.events.{instance}.endpoint.config.updated`. The core paces the pushes (the service-wide
+ * rate, `PushPacer`); this publisher sends what it is given at once.
  *
  * Events are handed to the client in batches (at the end of the event-loop turn, or every 1000), so
  * a rollout is written in large socket writes; after each batch the client flushes (PING/PONG) and
@@ -50,7 +45,6 @@ export interface ConfigPublisherClients {
  * and so is a batch the server did not confirm within `confirmTimeoutMs`.
  */
 export class NatsConfigPublisher implements ConfigPublisher {
-  private readonly bucket: TokenBucket;
   private readonly subject: string;
   private readonly logger: Logger;
   private readonly observer: NatsCdtpObserver;
@@ -64,7 +58,6 @@ export class NatsConfigPublisher implements ConfigPublisher {
     private readonly config: ConfigPublisherConfig,
     clients: ConfigPublisherClients = {},
   ) {
-    this.bucket = new TokenBucket(config.pushRatePerSecond, config.pushBurst, clients.pacerClock);
     this.subject = subjects.configUpdated(config.instanceName);
     this.logger = clients.logger ?? noopLogger;
     this.observer = completeObserver(clients.observer);
@@ -73,7 +66,6 @@ export class NatsConfigPublisher implements ConfigPublisher {
   }
 
   async publish(push: ConfigPush): Promise<void> {
-    if (this.bucket.ratePerSecond > 0) await this.bucket.take();
     let bytes: Buffer;
     try {
       const nc = this.connection.client();

@@ -5,7 +5,6 @@ export * from './codecs';
 export * from './subjects';
 export * from './observer';
 export * from './status-codes';
-export * from './token-bucket';
 export * from './work-queue';
 export * from './write-batcher';
 export * from './connection';

@@ -21,9 +21,6 @@ export interface NatsCdtpConfig {
   readonly eprInstanceName: string;
   /** OTAO_TENANT_MANAGER_INSTANCE_NAME (default `tenant-manager`). */
   readonly tenantManagerInstanceName: string;
-  /** OTAO_PUSH_RATE_PER_SECOND (0 = unlimited). */
-  readonly pushRatePerSecond: number;
-  readonly pushBurst?: number;
   readonly maxConcurrentRequests?: number;
   readonly maxQueuedRequests?: number;
   readonly events?: Pick<EventListenersConfig, 'maxConcurrentEvents' | 'maxQueuedEvents' | 'eventAttempts' | 'eventRetryDelayMs'>;
@@ -81,8 +78,6 @@ export class NatsCdtp {
       {
         instanceName: config.instanceName,
         replicaId: config.replicaId,
-        pushRatePerSecond: config.pushRatePerSecond,
-        ...(config.pushBurst !== undefined ? { pushBurst: config.pushBurst } : {}),
       },
       common,
     );

@@ -39,6 +39,9 @@ export class ImmediateWorkScheduler implements WorkScheduler {
   schedulePushes(scope: PushScope): void {
     this.track(() => this.core!.pushes.run(scope));
   }
+  async enqueuePushes(scope: PushScope): Promise<void> {
+    this.schedulePushes(scope);
+  }
   scheduleFilterBootstrap(tenantId: string, appName: string, filterIds: readonly string[]): void {
     this.track(() => this.core!.endpointEvents.bootstrapFilters(tenantId, appName, filterIds, 'scheduled'));
   }
@@ -93,7 +96,6 @@ export function buildOtao(
       softwareConsumerInstanceName: n.cmx,
       eprInstanceName: n.epr,
       tenantManagerInstanceName: n.tm,
-      pushRatePerSecond: 0,
       events: { eventRetryDelayMs: 20 },
       efmp: { retryDelayMs: 10 },
       ...options.config,

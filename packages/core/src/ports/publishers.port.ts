@@ -13,7 +13,22 @@ export interface ConfigPush {
 }
 
 /**
- * Publishes ConfigUpdated events. Adapters pace publishing (OTAO_PUSH_RATE_PER_SECOND): the
+ * The service-wide push rate (OTAO_PUSH_RATE_PER_SECOND, spec §4.3): one budget shared by every
+ * replica, so N replicas together push no faster than the rate.
+ */
+export interface PushPacer {
+  /**
+   * Waits until at least one push may be sent, then resolves with how many (1 to `wanted`) may be
+   * sent now. Throws `OtaoError('store.unavailable')` when the shared budget cannot be reached.
+   */
+  take(wanted: number): Promise<number>;
+}
+
+/** No rate limit (OTAO_PUSH_RATE_PER_SECOND = 0). */
+export const UNLIMITED_PUSHES: PushPacer = { take: async (wanted) => wanted };
+
+/**
+ * Publishes ConfigUpdated events (paced by the core through {@link PushPacer}): the
  * returned promise resolves once the broker accepted the event (spec §4.3: only then does a push
  * count as sent). Throws `OtaoError('dependency.unavailable')` when it cannot be published or the
  * broker did not confirm it in time (it may still have been delivered: a later re-send is harmless).

@@ -30,4 +30,11 @@ export interface SoftwareRepository {
   deleteTenant(tenantId: string): Promise<void>;
   /** Every targeted software of every tenant (start-up filter bootstrap and the rollout-date scheduler). */
   listTargeted(): Promise<Software[]>;
+  /**
+   * The revision of the application's catalogue: a number that changes with every create, replace
+   * or delete of its software (and `deleteTenant`), never returning to an earlier value; 0 when
+   * nothing was ever stored. It moves once the change is stored, before the writing call returns,
+   * so a replica that reads it before deciding sees every acknowledged change (spec §4.3, §10).
+   */
+  catalogueRevision(tenantId: string, appName: string): Promise<number>;
 }

@@ -11,5 +11,11 @@ export type PushScope =
  */
 export interface WorkScheduler {
   schedulePushes(scope: PushScope): void;
+  /**
+   * Stores a push computation durably and resolves once it is stored (it then survives this
+   * replica). For callers that must not move on before the work is safe — the time-based triggers,
+   * which advance a checkpoint afterwards. Throws `OtaoError('store.unavailable')` when it cannot be stored.
+   */
+  enqueuePushes(scope: PushScope): Promise<void>;
   scheduleFilterBootstrap(tenantId: string, appName: string, filterIds: readonly string[]): void;
 }

@@ -19,6 +19,17 @@ function snapshot(s: Software): Software {
 export class InMemorySoftwareRepository implements SoftwareRepository {
   readonly faults = new FaultSwitch();
   private readonly apps = new Map<string, Map<string, Software>>();
+  private readonly revisions = new Map<string, number>();
+
+  private bump(tenantId: string, appName: string): void {
+    const k = `${tenantId}\u0000${appName}`;
+    this.revisions.set(k, (this.revisions.get(k) ?? 0) + 1);
+  }
+
+  async catalogueRevision(tenantId: string, appName: string): Promise<number> {
+    this.faults.check('software.catalogueRevision');
+    return this.revisions.get(`${tenantId}\u0000${appName}`) ?? 0;
+  }
 
   private app(tenantId: string, appName: string): Map<string, Software> {
     const k = `${tenantId}\u0000${appName}`;
@@ -43,6 +54,7 @@ export class InMemorySoftwareRepository implements SoftwareRepository {
     const k = versionKey(software.version);
     if (m.has(k)) return 'conflict';
     m.set(k, snapshot(software));
+    this.bump(software.tenantId, software.appName);
     return 'created';
   }
 
@@ -54,6 +66,7 @@ export class InMemorySoftwareRepository implements SoftwareRepository {
     if (!cur) return 'not_found';
     if (cur.revision !== expectedRevision) return 'revision_mismatch';
     m.set(k, snapshot(software));
+    this.bump(software.tenantId, software.appName);
     return 'replaced';
   }
 
@@ -65,12 +78,14 @@ export class InMemorySoftwareRepository implements SoftwareRepository {
     if (!cur) return 'not_found';
     if (expectedRevision !== undefined && cur.revision !== expectedRevision) return 'revision_mismatch';
     m.delete(k);
+    this.bump(tenantId, appName);
     return 'deleted';
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
     this.faults.check('software.deleteTenant');
     for (const k of [...this.apps.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.apps.delete(k);
+    for (const k of [...this.revisions.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.revisions.set(k, (this.revisions.get(k) ?? 0) + 1);
   }
 
   async listTargeted(): Promise<Software[]> {

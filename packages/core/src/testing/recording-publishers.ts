@@ -82,6 +82,9 @@ export class QueueWorkScheduler implements WorkScheduler {
   schedulePushes(scope: PushScope): void {
     this.pushes.push(scope);
   }
+  async enqueuePushes(scope: PushScope): Promise<void> {
+    this.pushes.push(scope);
+  }
   scheduleFilterBootstrap(tenantId: string, appName: string, filterIds: readonly string[]): void {
     this.bootstraps.push({ tenantId, appName, filterIds });
   }

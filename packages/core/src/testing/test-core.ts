@@ -1,3 +1,4 @@
+import type { PushPacer } from '../ports';
 import type { CoreDeps, CoreOptions } from '../use-cases/core-deps';
 import { createOtaoCore, type OtaoCore } from '../use-cases/otao-core';
 import { FixedClock, SequentialIds } from './clock';
@@ -30,6 +31,8 @@ export interface TestOtao {
   readonly work: QueueWorkScheduler;
   /** Runs queued background work (pushes, filter bootstraps) until none is left. */
   drain(): Promise<void>;
+  /** Another replica: a second core over the same ports (its own caches), as a second process would be. */
+  replica(): OtaoCore;
 }
 
 export const TEST_TENANT = 'tenant-a';
@@ -37,9 +40,9 @@ export const TEST_APP = 'kettle';
 export const TEST_APP_VERSION = 'kettle-v1';
 
 export function createTestOtao(
-  options: Partial<CoreOptions> & { apps?: readonly AppDefinition[]; withFiles?: boolean; start?: number | string } = {},
+  options: Partial<CoreOptions> & { apps?: readonly AppDefinition[]; withFiles?: boolean; start?: number | string; pacer?: PushPacer } = {},
 ): TestOtao {
-  const { apps, withFiles, start, ...coreOptions } = options;
+  const { apps, withFiles, start, pacer, ...coreOptions } = options;
   const clock = new FixedClock(start);
   const software = new InMemorySoftwareRepository();
   const endpoints = new InMemoryEndpointRepository();
@@ -64,11 +67,14 @@ export function createTestOtao(
     filterDirectory: filters,
     work,
     ...(withFiles ? { files } : {}),
+    ...(pacer ? { pacer } : {}),
   };
-  const core = createOtaoCore(deps, {
-    ...(withFiles ? { fileLinks: { urlPath: 'link', ttlSeconds: 3600 } } : {}),
-    ...coreOptions,
-  });
+  const makeCore = (): OtaoCore =>
+    createOtaoCore(deps, {
+      ...(withFiles ? { fileLinks: { urlPath: 'link', ttlSeconds: 3600 } } : {}),
+      ...coreOptions,
+    });
+  const core = makeCore();
   const drain = async (): Promise<void> => {
     for (let guard = 0; guard < 1000 && (work.pushes.length > 0 || work.bootstraps.length > 0); guard++) {
       const b = work.bootstraps.shift();
@@ -80,5 +86,5 @@ export function createTestOtao(
       if (p) await core.pushes.run(p);
     }
   };
-  return { core, clock, software, endpoints, stats, lease, registry, publisher, events, filters, files, work, drain };
+  return { core, clock, software, endpoints, stats, lease, registry, publisher, events, filters, files, work, drain, replica: makeCore };
 }

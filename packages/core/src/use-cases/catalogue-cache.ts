@@ -2,19 +2,27 @@ import { AppCatalogue } from '../domain/upgrade-graph';
 import { MemoPlanner } from '../domain/planner';
 import type { Clock, SoftwareRepository } from '../ports';
 
-interface Entry {
+/** A loaded catalogue and the store revision it was loaded at. */
+export interface CatalogueAt {
   readonly planner: MemoPlanner;
+  readonly revision: number;
+}
+
+interface Entry extends CatalogueAt {
   readonly loadedAt: number;
 }
 
 /**
- * Application catalogues (software + memoised planner) per (tenant, app), loaded from the
- * repository once and reused until invalidated: by a local change, by a software event from another
- * replica (spec §4.9), or after `maxAgeMs` as a safety net.
+ * Application catalogues (software + memoised planner) per (tenant, app). Before every use the
+ * application's catalogue revision is read from the store (a cheap read the adapter gathers with
+ * others): a catalogue is reused only while its revision is the store's, so every decision on every
+ * replica sees each acknowledged change of the software (spec §4.3, §10) — no reliance on the
+ * best-effort software events. `maxAgeMs` remains a safety net for a change whose revision bump was
+ * lost (a crash between the two writes).
  */
 export class CatalogueCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly loading = new Map<string, Promise<MemoPlanner>>();
+  private readonly loading = new Map<string, { readonly revision: number; readonly promise: Promise<CatalogueAt> }>();
   private generation = 0;
 
   constructor(
@@ -23,26 +31,36 @@ export class CatalogueCache {
     private readonly maxAgeMs: number,
   ) {}
 
-  /** The planner (and its catalogue) of an application; loads it when missing or stale. */
+  /** The planner (and its catalogue) of an application, as of the store's current revision. */
   async planner(tenantId: string, appName: string): Promise<MemoPlanner> {
-    const key = `${tenantId}\u0000${appName}`;
-    const e = this.entries.get(key);
-    if (e && this.clock.now() - e.loadedAt < this.maxAgeMs) return e.planner;
-    const pending = this.loading.get(key);
-    if (pending) return pending;
-    const gen = this.generation;
-    const p = this.software
-      .list(tenantId, appName)
-      .then((list) => {
-        const planner = new MemoPlanner(new AppCatalogue(list));
-        if (gen === this.generation) this.entries.set(key, { planner, loadedAt: this.clock.now() });
-        return planner;
-      })
-      .finally(() => this.loading.delete(key));
-    this.loading.set(key, p);
-    return p;
+    return (await this.current(tenantId, appName)).planner;
   }
 
+  /** The catalogue as of the store's current revision, with that revision. */
+  async current(tenantId: string, appName: string): Promise<CatalogueAt> {
+    const key = `${tenantId}\u0000${appName}`;
+    const revision = await this.software.catalogueRevision(tenantId, appName);
+    const e = this.entries.get(key);
+    if (e && e.revision === revision && this.clock.now() - e.loadedAt < this.maxAgeMs) return e;
+    const pending = this.loading.get(key);
+    if (pending && pending.revision >= revision) return pending.promise;
+    const gen = this.generation;
+    const promise = this.software
+      .list(tenantId, appName)
+      .then((list) => {
+        // Stamped with the revision read before the list: a change in between makes the next use reload.
+        const loaded: Entry = { planner: new MemoPlanner(new AppCatalogue(list)), revision, loadedAt: this.clock.now() };
+        if (gen === this.generation) this.entries.set(key, loaded);
+        return loaded;
+      })
+      .finally(() => {
+        if (this.loading.get(key)?.promise === promise) this.loading.delete(key);
+      });
+    this.loading.set(key, { revision, promise });
+    return promise;
+  }
+
+  /** Drops the catalogue at once (a change made by this replica; the revision would catch it too). */
   invalidate(tenantId: string, appName: string): void {
     this.generation++;
     this.entries.delete(`${tenantId}\u0000${appName}`);

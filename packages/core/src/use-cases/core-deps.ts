@@ -7,6 +7,7 @@ import type {
   FilterDirectory,
   IdGenerator,
   Lease,
+  PushPacer,
   RolloutStatsRepository,
   SoftwareEventPublisher,
   SoftwareRepository,
@@ -27,6 +28,8 @@ export interface CoreDeps {
   readonly filterDirectory: FilterDirectory;
   readonly work: WorkScheduler;
   readonly files?: FileStore;
+  /** The service-wide push rate; unlimited when absent. */
+  readonly pacer?: PushPacer;
 }
 
 export interface CoreOptions {

@@ -42,7 +42,7 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     pushes,
     insight: new InsightService(deps, opts, catalogues),
     tenants: new TenantService(deps, catalogues),
-    rolloutDates: new RolloutDatesService(deps, opts, pushes),
+    rolloutDates: new RolloutDatesService(deps, opts),
     catalogues,
     options: opts,
   };

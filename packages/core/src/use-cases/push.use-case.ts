@@ -3,7 +3,8 @@ import type { Plan } from '../domain/planner';
 import type { Software } from '../domain/software';
 import { versionKey } from '../domain/upgrade-graph';
 import type { EndpointKey, EndpointState, PullState, PushScope } from '../ports';
-import type { CatalogueCache } from './catalogue-cache';
+import type { CatalogueAt, CatalogueCache } from './catalogue-cache';
+import { UNLIMITED_PUSHES } from '../ports';
 import type { ContentBuilder } from './content-builder';
 import type { CoreDeps, CoreOptions } from './core-deps';
 import type { RolloutSafety } from './rollout-safety';
@@ -22,6 +23,12 @@ export interface PushRunSummary {
   readonly pushed: number;
   /** Candidates another run (or replica) had already pushed. */
   readonly alreadyPushed: number;
+  /**
+   * True when the run stopped early because the application's software changed while it ran (e.g. a
+   * version was suspended): what it had not sent is left to a run on the new catalogue — the caller
+   * runs the scope again at once.
+   */
+  readonly superseded: boolean;
 }
 
 /** The planner's view of one endpoint. */
@@ -61,12 +68,12 @@ export class PushService {
     private readonly safety: RolloutSafety,
   ) {}
 
-  /** The push candidates of a scope, batch by batch (nothing is published or recorded). */
-  async *candidates(scope: PushScope): AsyncGenerator<PushCandidate[], void, undefined> {
+  /** The push candidates of a scope, batch by batch (nothing is published or recorded), planned on `at` (default: the current catalogue). */
+  async *candidates(scope: PushScope, at?: CatalogueAt): AsyncGenerator<PushCandidate[], void, undefined> {
     const { tenantId, appName } = scope;
     const settings = this.deps.registry.settings(tenantId, appName);
     if (!settings) return;
-    const planner = await this.catalogues.planner(tenantId, appName);
+    const planner = (at ?? (await this.catalogues.current(tenantId, appName))).planner;
     const stream = this.deps.endpoints.stream(tenantId, appName, {
       batchSize: this.options.pushBatchSize,
       ...(scope.kind === 'filter' ? { filterId: scope.filterId } : {}),
@@ -98,19 +105,23 @@ export class PushService {
     let alreadyPushed = 0;
     const correlationId = this.deps.ids.newId();
     const window = Math.max(1, this.options.pushConcurrency);
-    for await (const batch of this.candidates(scope)) {
+    // The catalogue this run works from; every slice checks the store still has it (spec §4.3: a
+    // suspension stops the run before its next batch, on whichever replica it runs).
+    const at = await this.catalogues.current(scope.tenantId, scope.appName);
+    for await (const batch of this.candidates(scope, at)) {
       examined += batch.length;
-      // By target version, a window at a time: one claim, one publish burst (paced, confirmed by
-      // the broker), one confirmation and one count per window.
+      // By target version, a window at a time: one claim, paced publish bursts confirmed by the
+      // broker, one confirmation and one count per burst.
       for (const group of groupByVersion(batch)) {
         for (let i = 0; i < group.length; i += window) {
-          const sent = await this.pushAll(group.slice(i, i + window), correlationId, owner);
-          pushed += sent;
-          alreadyPushed += Math.min(window, group.length - i) - sent;
+          const r = await this.pushAll(group.slice(i, i + window), correlationId, owner, at.revision);
+          pushed += r.sent;
+          alreadyPushed += r.taken;
+          if (r.superseded) return { examined, pushed, alreadyPushed, superseded: true };
         }
       }
     }
-    return { examined, pushed, alreadyPushed };
+    return { examined, pushed, alreadyPushed, superseded: false };
   }
 
   /** Re-plans one endpoint and pushes its next hop if that is new to it (EP-level triggers). */
@@ -123,44 +134,64 @@ export class PushService {
     const target = pushTarget(state, planner.plan(contextOf(state, settings.consentRequired), this.deps.clock.now()));
     const software = target === undefined ? undefined : planner.catalogue.find(target);
     if (!software) return false;
-    return (await this.pushAll([{ key, appVersionName: state.appVersionName as string, software }], correlationId, `event:${correlationId}`)) === 1;
+    return (await this.pushAll([{ key, appVersionName: state.appVersionName as string, software }], correlationId, `event:${correlationId}`)).sent === 1;
   }
 
   /**
-   * Claims, publishes and records candidates of one (tenant, app) and one version; returns how many
-   * it pushed (the others another run has or had). A publish that fails releases its claim, the rest
-   * of the window is still recorded, and the failure is thrown.
+   * Claims, publishes and records candidates of one (tenant, app) and one version. Sends in slices
+   * the service-wide pacer allows; before each slice, when `revision` is given, checks the store's
+   * catalogue revision and stops (`superseded`) if the software changed. A publish that fails
+   * releases its claim, the slice's sent pushes are still recorded, and the failure is thrown.
+   * Returns how many it sent and how many another run has or had.
    */
-  private async pushAll(candidates: readonly PushCandidate[], correlationId: string, owner: string): Promise<number> {
+  private async pushAll(
+    candidates: readonly PushCandidate[],
+    correlationId: string,
+    owner: string,
+    revision?: number,
+  ): Promise<{ sent: number; taken: number; superseded: boolean }> {
     const first = candidates[0];
-    if (!first) return 0;
+    if (!first) return { sent: 0, taken: 0, superseded: false };
     const { tenantId, appName } = first.key;
     const software = first.software;
     const version = software.version;
     const ids = candidates.map((c) => c.key.endpointId);
     const claimed = new Set(await this.deps.endpoints.claimPushes(tenantId, appName, ids, version, owner, this.deps.clock.now(), this.options.pushClaimMs));
-    if (claimed.size === 0) return 0;
-    let content: string;
-    try {
-      content = await this.content.contentFor(software);
-    } catch (e) {
-      await this.deps.endpoints.releasePushes(tenantId, appName, [...claimed], version, owner).catch(() => undefined); // else they expire
-      throw e;
-    }
+    const taken = candidates.length - claimed.size;
     const mine = candidates.filter((c) => claimed.has(c.key.endpointId));
-    const results = await Promise.allSettled(
-      mine.map((c) =>
-        this.deps.configPublisher.publish({ tenantId, appName, appVersionName: c.appVersionName, endpointId: c.key.endpointId, version, content, contentType: 'application/json', correlationId }),
-      ),
-    );
-    const sent = mine.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.key.endpointId);
-    const failed = mine.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.key.endpointId);
-    if (sent.length > 0) await this.safety.offeredMany(tenantId, appName, version, await this.deps.endpoints.confirmPushes(tenantId, appName, sent, version));
-    if (failed.length > 0) {
-      await this.deps.endpoints.releasePushes(tenantId, appName, failed, version, owner).catch(() => undefined);
-      throw (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+    const pacer = this.deps.pacer ?? UNLIMITED_PUSHES;
+    let sent = 0;
+    let next = 0; // mine[next..] are claimed and not yet sent
+    try {
+      const content = mine.length > 0 ? await this.content.contentFor(software) : '';
+      while (next < mine.length) {
+        const allowed = Math.max(1, Math.min(await pacer.take(mine.length - next), mine.length - next));
+        if (revision !== undefined && (await this.catalogues.current(tenantId, appName)).revision !== revision) {
+          return { sent, taken, superseded: true }; // the claims of mine[next..] are released below
+        }
+        const slice = mine.slice(next, next + allowed);
+        next += allowed;
+        const results = await Promise.allSettled(
+          slice.map((c) =>
+            this.deps.configPublisher.publish({ tenantId, appName, appVersionName: c.appVersionName, endpointId: c.key.endpointId, version, content, contentType: 'application/json', correlationId }),
+          ),
+        );
+        const ok = slice.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.key.endpointId);
+        const failed = slice.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.key.endpointId);
+        if (ok.length > 0) await this.safety.offeredMany(tenantId, appName, version, await this.deps.endpoints.confirmPushes(tenantId, appName, ok, version));
+        sent += ok.length;
+        if (failed.length > 0) {
+          await this.deps.endpoints.releasePushes(tenantId, appName, failed, version, owner).catch(() => undefined); // else they expire
+          throw (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+        }
+      }
+      return { sent, taken, superseded: false };
+    } finally {
+      if (next < mine.length) {
+        const unsent = mine.slice(next).map((c) => c.key.endpointId);
+        await this.deps.endpoints.releasePushes(tenantId, appName, unsent, version, owner).catch(() => undefined); // else they expire
+      }
     }
-    return sent.length;
   }
 }
 

@@ -1,38 +1,37 @@
 import type { CoreDeps, CoreOptions } from './core-deps';
-import type { PushService } from './push.use-case';
 
 export const ROLLOUT_DATES_LEASE = 'rollout-dates';
 
 export interface RolloutDatesRun {
   /** Whether this replica held the lease and ran. */
   readonly ran: boolean;
-  /** Filters whose rollout date passed in the window and were pushed. */
+  /** Filters whose rollout date passed in the window: a durable push job was stored for each. */
   readonly filters: number;
-  readonly pushed: number;
   /** The earliest rollout date still ahead (for the caller's next wake-up), if any. */
   readonly nextDate?: number;
 }
 
 /**
- * Spec §4.3: pushes caused by a filter's `rolloutDate` passing run under a lease (one replica at a
- * time). The last processed time is kept as a checkpoint in the store, so dates that passed while
- * no replica ran are caught up at the next start. Call `tick` periodically (e.g. every few seconds).
+ * Spec §4.3: finding the filters whose `rolloutDate` passed runs under a lease (one replica at a
+ * time); each such filter becomes a durable push job (stored before the checkpoint moves), which any
+ * replica runs and resumes after a crash. The tick itself is short — a scan of the targeted software
+ * and a few inserts — well inside the lease. The last processed time is kept as a checkpoint in the
+ * store, so dates that passed while no replica ran are caught up at the next start. Call `tick`
+ * periodically (e.g. every few seconds).
  */
 export class RolloutDatesService {
   constructor(
     private readonly deps: CoreDeps,
     private readonly options: CoreOptions,
-    private readonly pushes: PushService,
   ) {}
 
   async tick(replicaId: string): Promise<RolloutDatesRun> {
     const now = this.deps.clock.now();
     if (!(await this.deps.lease.tryAcquire(ROLLOUT_DATES_LEASE, replicaId, this.options.schedulerLeaseMs, now))) {
-      return { ran: false, filters: 0, pushed: 0 };
+      return { ran: false, filters: 0 };
     }
     const since = (await this.deps.lease.getCheckpoint(ROLLOUT_DATES_LEASE)) ?? Number.NEGATIVE_INFINITY;
     let filters = 0;
-    let pushed = 0;
     let nextDate: number | undefined;
     for (const sw of await this.deps.software.listTargeted()) {
       for (const f of sw.filters) {
@@ -44,13 +43,11 @@ export class RolloutDatesService {
         }
         if (d <= since) continue;
         filters++;
-        // One owner for every lease holder: a holder that takes over after a crash re-sends what the dead one claimed.
-        const r = await this.pushes.run({ kind: 'filter', tenantId: sw.tenantId, appName: sw.appName, filterId: f.filterId, reason: `rollout date of ${sw.version} passed` }, `lease:${ROLLOUT_DATES_LEASE}`);
-        pushed += r.pushed;
+        await this.deps.work.enqueuePushes({ kind: 'filter', tenantId: sw.tenantId, appName: sw.appName, filterId: f.filterId, reason: `rollout date of ${sw.version} passed` });
       }
     }
-    // Only after every due push ran: a failure above throws and the window is retried next tick.
+    // Only after every due job is stored: a failure above throws and the window is retried next tick.
     await this.deps.lease.setCheckpoint(ROLLOUT_DATES_LEASE, now);
-    return nextDate === undefined ? { ran: true, filters, pushed } : { ran: true, filters, pushed, nextDate };
+    return nextDate === undefined ? { ran: true, filters } : { ran: true, filters, nextDate };
   }
 }

@@ -55,6 +55,9 @@ export class RolloutSafety {
       if (outcome === 'not_found') return false;
       if (outcome === 'replaced') {
         this.catalogues.invalidate(tenantId, appName);
+        // Like any change (spec §4.3): a running push job stops before its next batch (the catalogue
+        // revision moved), and the pushes are recomputed — another hop may now be next for some.
+        this.deps.work.schedulePushes({ kind: 'app', tenantId, appName, reason: `${sw.version} suspended by its failure policy` });
         await this.deps.softwareEvents.publish({
           type: 'suspended',
           tenantId,
