@@ -42,6 +42,8 @@ export interface OtaoConfig {
   /** Inline `kaa.applications` from the YAML configuration file, when given there. */
   readonly inlineApplications?: unknown;
   readonly pushRatePerSecond: number;
+  /** OTAO_EVENT_RETRY_SECONDS: how long an incoming event is retried while a dependency is down. */
+  readonly eventRetrySeconds: number;
   readonly specMaxBytes: number;
   readonly logLevel: LogLevel;
 }
@@ -236,6 +238,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     ...(applicationsFile ? { applicationsFile } : {}),
     ...(inlineApplications !== undefined ? { inlineApplications } : {}),
     pushRatePerSecond: int('OTAO_PUSH_RATE_PER_SECOND', 0, 0, 1_000_000),
+    eventRetrySeconds: int('OTAO_EVENT_RETRY_SECONDS', 600, 0, 86_400),
     specMaxBytes: int('OTAO_SPEC_MAX_BYTES', 262_144, 1024, 16 * 1024 * 1024),
     logLevel,
   };

@@ -6,7 +6,6 @@ import type { Server } from 'node:http';
 import { Container, ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
 import {
-  type ApplicationRegistry,
   createOtaoCore,
   type CoreDeps,
 
@@ -47,7 +46,7 @@ export const TYPES = {
 
 /** The application registry and how it is kept current. */
 interface RegistryHandle {
-  readonly registry: ApplicationRegistry;
+  readonly registry: MutableApplicationRegistry;
   readonly tekton?: TektonApplicationRegistry;
 }
 
@@ -95,6 +94,7 @@ const natsModule = new ContainerModule(({ bind }) => {
           softwareConsumerInstanceName: c.softwareConsumerInstance,
           eprInstanceName: c.eprInstance,
           tenantManagerInstanceName: c.tenantManagerInstance,
+          events: { eventRetryMs: c.eventRetrySeconds * 1000 },
         },
         {
           logger: {
@@ -147,7 +147,9 @@ const registryModule = new ContainerModule(({ bind }) => {
             // registry, so it is resolved lazily, at the first change (after start).
             onChanged: (changed) => {
               const core = ctx.get<OtaoCore>(TYPES.Core);
-              for (const app of changed) core.endpointEvents.applicationSettingsChanged(app.tenantId, app.appName);
+              const keys = new Set(changed.map((a) => `${a.tenantId}\u0000${a.appName}`));
+              const apps = tekton.registry.entries().filter((e) => keys.has(`${e.tenantId}\u0000${e.appName}`));
+              void retry('registry change', log, () => false, () => core.endpointEvents.registryLoaded(apps));
             },
           },
         );
@@ -171,8 +173,11 @@ const coreModule = new ContainerModule(({ bind }) => {
     .toDynamicValue((ctx) => {
       const c = ctx.get<OtaoConfig>(TYPES.Config);
       const m = ctx.get<OtaoMetrics>(TYPES.Metrics);
+      const registry = ctx.get<RegistryHandle>(TYPES.Registry).registry;
       return new DurableWorkScheduler(m.instrument('jobs', ctx.get<MongoStore>(TYPES.Store).jobs), ctx.get<Logger>(TYPES.Logger).child({ component: 'work' }), m, {
         replicaId: c.replicaId,
+        // spec §10: no job runs before the registry has loaded once (it would find no application)
+        canRun: () => registry.loaded,
       });
     })
     .inSingletonScope();
@@ -242,7 +247,6 @@ export class OtaoServer {
   private http: Server | undefined;
   private stopping = false;
   private storeUp = false;
-  private registryUp = false;
   private ticker: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
 
@@ -274,7 +278,6 @@ export class OtaoServer {
     const files = this.container.get<S3FileStore | undefined>(TYPES.Files);
     const reg = this.container.get<RegistryHandle>(TYPES.Registry);
     const security = this.container.get<Security>(TYPES.Security);
-    this.registryUp = reg.tekton === undefined;
 
     if (files) await files.verifyBucket(); // a missing bucket is a configuration error: fail the start
     const routes = files ? fileRoutes({ files: files, maxFileBytes: c.s3.maxFileBytes, urlTtlSeconds: c.s3.urlTtlSeconds }) : undefined;
@@ -323,14 +326,9 @@ export class OtaoServer {
         },
         onInvalid: () => m.dropped.inc({ reason: 'scmp:undecodable' }),
       }).start(nats.connection.clientForSubscriptions());
-      await tekton.start();
-      this.registryUp = tekton.loaded;
-      const poll = setInterval(() => {
-        this.registryUp = tekton.loaded;
-        if (tekton.loaded) clearInterval(poll);
-      }, 500);
-      poll.unref();
+      await tekton.start(); // the first load; on failure it goes on trying in the background
     }
+    if (!reg.tekton) await retry('registry settings', log, () => this.stopping, () => core.endpointEvents.registryLoaded(reg.registry.entries()));
     await retry('filter bootstrap', log, () => this.stopping, () => core.endpointEvents.bootstrapMissingFilters());
     this.scheduleRolloutTick(0);
     log.info({ instance: c.instanceName, port: this.port }, 'OTAO started');
@@ -352,7 +350,7 @@ export class OtaoServer {
         problems.push(`store: ${isOtaoError(e) ? e.code : 'unreachable'}`);
       }
     }
-    if (!this.registryUp) problems.push('application registry: not loaded');
+    if (!this.container.get<RegistryHandle>(TYPES.Registry).registry.loaded) problems.push('application registry: not loaded');
     return { ready: problems.length === 0, problems };
   }
 
@@ -360,6 +358,11 @@ export class OtaoServer {
   private scheduleRolloutTick(ms: number): void {
     if (this.stopping) return;
     this.ticker = setTimeout(() => {
+      // spec §10: time-based triggers wait for the registry's first load
+      if (!this.container.get<RegistryHandle>(TYPES.Registry).registry.loaded) {
+        this.scheduleRolloutTick(1000);
+        return;
+      }
       void this.core.rolloutDates
         .tick(this.config.replicaId)
         .then((r) => {

@@ -18,6 +18,8 @@ export interface WorkSchedulerOptions {
   readonly pollMs?: number;
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
+  /** Whether jobs may run now (false until the application registry has loaded once). Default: always. */
+  readonly canRun?: () => boolean;
 }
 
 /**
@@ -130,7 +132,8 @@ export class DurableWorkScheduler implements WorkScheduler {
     while (!this.stopped) {
       let claimed = false;
       try {
-        const job = this.core ? await this.queue.claim(this.options.replicaId, Date.now(), this.leaseMs) : undefined;
+        const ready = this.core !== undefined && (this.options.canRun?.() ?? true);
+        const job = ready ? await this.queue.claim(this.options.replicaId, Date.now(), this.leaseMs) : undefined;
         if (job) {
           claimed = true;
           this.current = this.runJob(job.id, job.payload, job.attempts);

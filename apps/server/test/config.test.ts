@@ -21,6 +21,7 @@ test('defaults of spec §9', () => {
     security: { off: true, defaultTenant: 'default', authzMode: 'rpt' },
     tekton: { enabled: false, url: 'http://tekton', scmpProviderInstance: 'tekton' },
     pushRatePerSecond: 0,
+    eventRetrySeconds: 600,
     specMaxBytes: 262144,
     logLevel: 'info',
   });

@@ -271,12 +271,31 @@ describe('consent (§3)', () => {
   test('switching consentRequired off makes pushes due', async () => {
     const t = createTestOtao();
     t.registry.setConsentRequired(TEST_TENANT, TEST_APP, true);
+    const loaded = (consentRequired: boolean) => t.core.endpointEvents.registryLoaded([{ tenantId: TEST_TENANT, appName: TEST_APP, consentRequired }]);
+    expect(await loaded(true)).toBe(0);
     put(t, 'ep1', { currentVersion: '1.0.0' });
     await create(t, '1.1.0', ['1.0.0']);
     await t.drain();
     expect(t.publisher.pushes).toHaveLength(0);
     t.registry.setConsentRequired(TEST_TENANT, TEST_APP, false);
-    t.core.endpointEvents.applicationSettingsChanged(TEST_TENANT, TEST_APP);
+    expect(await loaded(false)).toBe(1);
+    await t.drain();
+    expect(pushesTo(t, 'ep1')).toEqual(['1.1.0']);
+    expect(await loaded(false)).toBe(0); // seen: nothing more to do
+  });
+
+  test('consentRequired switched off while no replica ran (an edited applications file, then a restart) still makes pushes due', async () => {
+    const t = createTestOtao();
+    t.registry.setConsentRequired(TEST_TENANT, TEST_APP, true);
+    await t.core.endpointEvents.registryLoaded([{ tenantId: TEST_TENANT, appName: TEST_APP, consentRequired: true }]);
+    put(t, 'ep1', { currentVersion: '1.0.0' });
+    await create(t, '1.1.0', ['1.0.0']);
+    await t.drain();
+    expect(t.publisher.pushes).toHaveLength(0);
+    // the process stops; the file is edited; a new process (a new core over the same store) loads it
+    t.registry.setConsentRequired(TEST_TENANT, TEST_APP, false);
+    const restarted = t.replica();
+    expect(await restarted.endpointEvents.registryLoaded([{ tenantId: TEST_TENANT, appName: TEST_APP, consentRequired: false }])).toBe(1);
     await t.drain();
     expect(pushesTo(t, 'ep1')).toEqual(['1.1.0']);
   });

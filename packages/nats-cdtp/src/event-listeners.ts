@@ -21,8 +21,12 @@ export interface EventListenersConfig {
   readonly maxConcurrentEvents?: number;
   /** Events waiting for a slot before new ones are dropped as `overloaded` (default 100 000). */
   readonly maxQueuedEvents?: number;
-  /** Attempts per event while the store is unavailable (default 6), first delay (default 200 ms, doubling, capped at 5 s). */
-  readonly eventAttempts?: number;
+  /**
+   * How long an event is retried while a dependency is unavailable (OTAO_EVENT_RETRY_SECONDS,
+   * default 600 s), from its first attempt; delays start at `eventRetryDelayMs` (default 200 ms),
+   * doubling, capped at 5 s. Events behind a retried one wait in the bounded queue.
+   */
+  readonly eventRetryMs?: number;
   readonly eventRetryDelayMs?: number;
 }
 
@@ -48,8 +52,10 @@ interface Listener<R> {
 
 /**
  * The event listeners of spec §4.4–§4.7 and §4.9: 6/CDTP ConfigApplied, 9/ELCE, 18/EFE, 21/TLE and
- * OTAO's software events. A handler failing with OtaoError (store down) is retried with backoff a
- * bounded number of times; what still fails is counted (`failed_after_retries`) and logged.
+ * OTAO's software events. A handler failing with OtaoError (store down, registry not loaded yet) is
+ * retried with backoff for `eventRetryMs` (spec §10: OTAO_EVENT_RETRY_SECONDS) in bounded memory —
+ * at most `maxConcurrentEvents` retrying, at most `maxQueuedEvents` waiting; what still fails, or
+ * finds the queue full, is counted (`failed_after_retries`, `overloaded`) and logged.
  */
 export class EventListeners {
   private readonly subs: Subscription[] = [];
@@ -131,8 +137,9 @@ export class EventListeners {
   }
 
   private async run<R>(l: Listener<R>, r: R): Promise<void> {
-    const attempts = Math.max(1, this.config.eventAttempts ?? 6);
+    const retryMs = Math.max(0, this.config.eventRetryMs ?? 600_000);
     const firstDelay = this.config.eventRetryDelayMs ?? 200;
+    const giveUpAt = Date.now() + retryMs;
     for (let attempt = 1; ; attempt++) {
       try {
         this.observer.eventHandled(l.kind, await l.handle(r));
@@ -143,13 +150,14 @@ export class EventListeners {
           this.logger.error('event handler failed', { kind: l.kind, error: (e as Error)?.stack ?? String(e) });
           return;
         }
-        if (attempt >= attempts || this.stopping) {
+        const delay = Math.min(5000, firstDelay * 2 ** Math.min(attempt - 1, 20));
+        if (Date.now() + delay > giveUpAt || this.stopping) {
           this.observer.eventHandled(l.kind, 'failed_after_retries');
           this.logger.error('event lost after retries: dependency unavailable', { kind: l.kind, attempts: attempt, code: e.code, event: r });
           return;
         }
         this.observer.eventRetried(l.kind);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, firstDelay * 2 ** (attempt - 1))));
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }

@@ -23,7 +23,7 @@ export interface NatsCdtpConfig {
   readonly tenantManagerInstanceName: string;
   readonly maxConcurrentRequests?: number;
   readonly maxQueuedRequests?: number;
-  readonly events?: Pick<EventListenersConfig, 'maxConcurrentEvents' | 'maxQueuedEvents' | 'eventAttempts' | 'eventRetryDelayMs'>;
+  readonly events?: Pick<EventListenersConfig, 'maxConcurrentEvents' | 'maxQueuedEvents' | 'eventRetryMs' | 'eventRetryDelayMs'>;
   readonly efmp?: Omit<FilterDirectoryConfig, 'eprInstanceName'>;
 }
 

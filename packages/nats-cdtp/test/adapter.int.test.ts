@@ -33,7 +33,7 @@ const key = (endpointId: string) => ({ tenantId: TENANT, appName: APP, endpointI
 describe('event handlers while the store is down', () => {
   it('retries a ConfigApplied with backoff until the store is back; nothing is lost', async () => {
     const n = names();
-    const otao = buildOtao(server.url, n, { config: { events: { eventAttempts: 50, eventRetryDelayMs: 20 } } });
+    const otao = buildOtao(server.url, n, { config: { events: { eventRetryMs: 60_000, eventRetryDelayMs: 20 } } });
     const { cmx } = await started(otao, n);
     otao.endpoints.faults.unavailable = true;
     await cmx.applied({ endpointId: 'ep-r', appVersionName: AVN, configId: '1.0.0' });
@@ -44,9 +44,9 @@ describe('event handlers while the store is down', () => {
     expect((await otao.endpoints.get(key('ep-r')))?.currentVersion).toBe('1.0.0');
   });
 
-  it('counts an event as failed_after_retries when the store stays down', async () => {
+  it('counts an event as failed_after_retries when the store stays down longer than the retry time', async () => {
     const n = names();
-    const otao = buildOtao(server.url, n, { config: { events: { eventAttempts: 3, eventRetryDelayMs: 10 } } });
+    const otao = buildOtao(server.url, n, { config: { events: { eventRetryMs: 35, eventRetryDelayMs: 10 } } }); // 10 + 20, then 40 would pass 35
     const { epr } = await started(otao, n);
     otao.endpoints.faults.unavailable = true;
     await epr.unregistered(AVN, 'ep-lost');

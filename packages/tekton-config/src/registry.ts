@@ -1,4 +1,4 @@
-import type { ApplicationRegistry, ApplicationSettings, AppRef } from '@otao/core';
+import { type ApplicationRegistry, type ApplicationSettings, type AppRef, OtaoError } from '@otao/core';
 import type { ApplicationEntry } from './applications';
 
 /** What a change of the registry changed: applications whose settings or versions differ. */
@@ -8,23 +8,47 @@ export interface RegistryChange {
 
 /**
  * The in-memory ApplicationRegistry (synchronous, as the core's hot path needs), replaced as a
- * whole or per scope by its sources. Lookups are O(1).
+ * whole or per scope by its sources. Lookups are O(1). Created `loaded: false` (Tekton), every
+ * lookup throws `OtaoError('dependency.unavailable')` until the first full load (`markLoaded`): an
+ * application must not be reported unknown before the registry could know it (spec §10).
  */
 export class MutableApplicationRegistry implements ApplicationRegistry {
   private byKey = new Map<string, ApplicationEntry>();
   private byVersion = new Map<string, AppRef>();
+  private isLoaded: boolean;
+
+  constructor(options: { loaded?: boolean } = {}) {
+    this.isLoaded = options.loaded ?? true;
+  }
+
+  /** Whether the registry has loaded once. */
+  get loaded(): boolean {
+    return this.isLoaded;
+  }
+
+  /** Records the first full load: lookups answer from now on. */
+  markLoaded(): void {
+    this.isLoaded = true;
+  }
 
   resolve(appVersionName: string): AppRef | undefined {
+    this.check();
     return this.byVersion.get(appVersionName);
   }
 
   settings(tenantId: string, appName: string): ApplicationSettings | undefined {
+    this.check();
     const e = this.byKey.get(`${tenantId}\u0000${appName}`);
     return e ? { consentRequired: e.consentRequired } : undefined;
   }
 
   tenantsWithApp(appName: string): readonly string[] {
+    this.check();
     return [...this.byKey.values()].filter((e) => e.appName === appName).map((e) => e.tenantId);
+  }
+
+  private check(): void {
+    if (!this.isLoaded) throw new OtaoError('dependency.unavailable', 'the application registry has not loaded yet');
   }
 
   /** All applications (for logs and tests). */

@@ -25,7 +25,7 @@ const keyOf = (s: Scope): string => `${s.tenantId ?? '*'}\u0000${s.appName ?? '*
  * A failed reload keeps the last good registry and is retried with exponential backoff.
  */
 export class TektonApplicationRegistry {
-  readonly registry = new MutableApplicationRegistry();
+  readonly registry = new MutableApplicationRegistry({ loaded: false });
   private pending = new Map<string, Scope>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -110,6 +110,7 @@ export class TektonApplicationRegistry {
     if (scope.tenantId === undefined) {
       change = this.registry.replace({}, await this.client.fetchAll());
       this.everLoaded = true;
+      this.registry.markLoaded();
     } else if (scope.appName === undefined) {
       change = this.registry.replace({ tenantId: scope.tenantId }, await this.client.fetchAll(scope.tenantId));
     } else {

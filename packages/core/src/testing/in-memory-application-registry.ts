@@ -1,3 +1,4 @@
+import { OtaoError } from '../domain/errors';
 import type { ApplicationRegistry, ApplicationSettings, AppRef } from '../ports';
 
 export interface AppDefinition {
@@ -11,6 +12,12 @@ export interface AppDefinition {
 export class InMemoryApplicationRegistry implements ApplicationRegistry {
   private readonly byVersion = new Map<string, AppRef>();
   private readonly settingsMap = new Map<string, ApplicationSettings>();
+  /** False: every lookup throws dependency.unavailable, as a registry that has not loaded yet. */
+  loaded = true;
+
+  private check(): void {
+    if (!this.loaded) throw new OtaoError('dependency.unavailable', 'the application registry has not loaded yet');
+  }
 
   constructor(apps: readonly AppDefinition[] = []) {
     for (const a of apps) this.define(a);
@@ -31,14 +38,17 @@ export class InMemoryApplicationRegistry implements ApplicationRegistry {
   }
 
   resolve(appVersionName: string): AppRef | undefined {
+    this.check();
     return this.byVersion.get(appVersionName);
   }
 
   settings(tenantId: string, appName: string): ApplicationSettings | undefined {
+    this.check();
     return this.settingsMap.get(`${tenantId}\u0000${appName}`);
   }
 
   tenantsWithApp(appName: string): readonly string[] {
+    this.check();
     const out: string[] = [];
     for (const k of this.settingsMap.keys()) {
       const [t, a] = k.split('\u0000');

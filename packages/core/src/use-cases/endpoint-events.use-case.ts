@@ -130,9 +130,27 @@ export class EndpointEventsService {
     this.catalogues.invalidate(tenantId, appName);
   }
 
-  /** Application settings changed (registry reload): switching consent off may make pushes due. */
-  applicationSettingsChanged(tenantId: string, appName: string): void {
-    this.catalogues.invalidate(tenantId, appName);
-    this.deps.work.schedulePushes({ kind: 'app', tenantId, appName, reason: 'application settings changed' });
+  /**
+   * The registry loaded these applications (at start, and after a reload that changed them).
+   * Switching `consentRequired` off makes pushes due (spec §4.3) — also when it happened while no
+   * replica ran (a restart with an edited applications file): the last value seen of each
+   * application is kept in the store, and the push job is stored before that value moves on.
+   * Returns the number of applications whose pushes were scheduled.
+   */
+  async registryLoaded(apps: readonly { readonly tenantId: string; readonly appName: string; readonly consentRequired: boolean }[]): Promise<number> {
+    let scheduled = 0;
+    for (const a of apps) {
+      this.catalogues.invalidate(a.tenantId, a.appName);
+      const name = `consent-required:${JSON.stringify([a.tenantId, a.appName])}`;
+      const seen = await this.deps.lease.getCheckpoint(name);
+      const now = a.consentRequired ? 1 : 0;
+      if (seen === now) continue;
+      if (seen === 1 && now === 0) {
+        await this.deps.work.enqueuePushes({ kind: 'app', tenantId: a.tenantId, appName: a.appName, reason: 'consentRequired switched off' });
+        scheduled++;
+      }
+      await this.deps.lease.setCheckpoint(name, now);
+    }
+    return scheduled;
   }
 }
