@@ -201,6 +201,7 @@ const coreModule = new ContainerModule(({ bind }) => {
       };
       const core = createOtaoCore(deps, {
         specMaxBytes: c.specMaxBytes,
+        maxFileBytes: c.s3.maxFileBytes,
         ...(files ? { fileLinks: { urlPath: c.s3.urlPath, ttlSeconds: c.s3.urlTtlSeconds } } : {}),
       });
       work.attach(core);
@@ -276,7 +277,7 @@ export class OtaoServer {
     this.registryUp = reg.tekton === undefined;
 
     if (files) await files.verifyBucket(); // a missing bucket is a configuration error: fail the start
-    const routes = files ? fileRoutes({ files: files, maxFileBytes: c.s3.maxFileBytes, urlTtlSeconds: c.s3.urlTtlSeconds }) : undefined;
+    const routes = core.files ? fileRoutes() : undefined;
     const m = this.metrics;
     const app = createHttpApp({
       core,
