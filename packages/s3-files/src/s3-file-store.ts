@@ -40,6 +40,8 @@ export interface S3FilesConfig {
   readonly checkTimeoutMs?: number;
   /** While S3 is believed down, `available()` checks again in the background at most this often; default 1000 ms. */
   readonly recheckIntervalMs?: number;
+  /** While S3 is believed up, `available()` checks in the background when nothing told for this long; default 5000 ms. */
+  readonly healthyRecheckMs?: number;
 }
 
 /** What an upload stored: the object key, its size in bytes and the SHA-256 (hex) of its bytes. */
@@ -103,6 +105,7 @@ export class S3FileStore implements FileStore {
   private readonly queueSize: number;
   private readonly checkTimeoutMs: number;
   private readonly recheckIntervalMs: number;
+  private readonly healthyRecheckMs: number;
   private state: S3Health = { up: true, checkedAt: 0 };
   private checking: Promise<boolean> | undefined;
 
@@ -115,6 +118,7 @@ export class S3FileStore implements FileStore {
     this.queueSize = Math.max(1, config.queueSize ?? 2);
     this.checkTimeoutMs = config.checkTimeoutMs ?? 2000;
     this.recheckIntervalMs = config.recheckIntervalMs ?? 1000;
+    this.healthyRecheckMs = config.healthyRecheckMs ?? 5000;
     this.ownsClient = clients.s3 === undefined;
     this.client = clients.s3 ?? new S3Client(s3ClientConfig(config));
   }
@@ -144,12 +148,14 @@ export class S3FileStore implements FileStore {
   }
 
   /**
-   * Whether S3 is believed reachable; no I/O. While it is believed down, a check (HeadBucket) is
-   * started in the background at most every `recheckIntervalMs`, so the store recovers by itself
-   * once S3 is back.
+   * Whether S3 is believed reachable; never waits. A check (HeadBucket) is started in the background
+   * when the last news is older than `recheckIntervalMs` (S3 believed down: the store recovers by
+   * itself once S3 is back) or `healthyRecheckMs` (believed up: an S3 that died unnoticed is seen
+   * within seconds under traffic).
    */
   available(): boolean {
-    if (!this.state.up && Date.now() - this.state.checkedAt >= this.recheckIntervalMs) void this.check();
+    const age = Date.now() - this.state.checkedAt;
+    if (age >= (this.state.up ? this.healthyRecheckMs : this.recheckIntervalMs)) void this.check();
     return this.state.up;
   }
 

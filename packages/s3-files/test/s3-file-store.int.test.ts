@@ -176,6 +176,21 @@ describe('S3FileStore against a real S3 server (versitygw)', () => {
     store.stop();
   });
 
+  test('an S3 that dies unnoticed (no failed request) is seen by available() by itself, within its re-check interval', async () => {
+    const store = new S3FileStore({ ...env.config, healthyRecheckMs: 100, checkTimeoutMs: 1000 });
+    await store.verifyBucket();
+    expect(store.available()).toBe(true);
+    await env.s3.process.kill();
+    try {
+      const until = Date.now() + 10_000;
+      while (store.available() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(store.available()).toBe(false);
+    } finally {
+      await env.s3.process.start();
+    }
+    store.stop();
+  });
+
   test('check() names a missing bucket and never throws; checks within maxAgeMs are not repeated', async () => {
     const missing = new S3FileStore({ ...env.config, bucket: 'no-such-bucket' });
     expect(await missing.check()).toBe(false);
