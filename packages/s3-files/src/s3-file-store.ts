@@ -286,7 +286,7 @@ export class S3FileStore implements FileStore {
   /** A configuration problem a HeadBucket answer shows (missing bucket, access denied), else undefined. */
   private bucketProblem(e: unknown): string | undefined {
     const status = httpStatusOf(e);
-    const where = this.config.endpoint ?? `AWS region ${this.config.region ?? 'us-east-1'}`;
+    const where = this.config.endpoint !== undefined ? withoutCredentials(this.config.endpoint) : `AWS region ${this.config.region ?? 'us-east-1'}`;
     if (status === 404 || nameOf(e) === 'NotFound' || nameOf(e) === 'NoSuchBucket') {
       return `bucket ${JSON.stringify(this.bucket)} does not exist at ${where} (OTAO_S3_BUCKET); create it or fix the configuration`;
     }
@@ -345,6 +345,11 @@ async function pumpInto(body: AsyncIterable<Uint8Array>, meter: Meter, state: { 
     state.bodyError = e;
     if (!meter.destroyed) meter.destroy(e instanceof Error ? e : new Error(String(e)));
   }
+}
+
+/** An endpoint as it may be shown (messages, `/ready`): user and password of the URL removed. */
+export function withoutCredentials(endpoint: string): string {
+  return endpoint.replace(/\/\/[^/@\s]*@/, '//***@');
 }
 
 function describe(e: unknown): string {

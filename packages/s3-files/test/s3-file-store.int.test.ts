@@ -191,6 +191,16 @@ describe('S3FileStore against a real S3 server (versitygw)', () => {
     store.stop();
   });
 
+  test('an endpoint with credentials in its URL is never shown with them (errors, health, /ready)', async () => {
+    const endpoint = env.s3.endpoint.replace('http://', 'http://AKIDEXAMPLE:wJalrXUtnFEMI@');
+    const store = new S3FileStore({ ...env.config, endpoint, bucket: 'no-such-bucket' });
+    const e = await store.verifyBucket().catch((x: unknown) => x as Error);
+    expect(String(e)).not.toMatch(/wJalrXUtnFEMI|AKIDEXAMPLE/);
+    expect(await store.check()).toBe(false);
+    expect(JSON.stringify(store.health)).not.toMatch(/wJalrXUtnFEMI|AKIDEXAMPLE/);
+    store.stop();
+  });
+
   test('check() names a missing bucket and never throws; checks within maxAgeMs are not repeated', async () => {
     const missing = new S3FileStore({ ...env.config, bucket: 'no-such-bucket' });
     expect(await missing.check()).toBe(false);
