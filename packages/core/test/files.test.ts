@@ -197,14 +197,19 @@ describe('upload (spec §5, §6.2)', () => {
     expect((await record(s.t))?.file).toBeUndefined();
   });
 
-  test('S3 down: the upload throws dependency.unavailable and nothing changes', async () => {
+  test('S3 down (known, or failing while streaming): the upload throws dependency.unavailable and nothing changes', async () => {
     const s = setup();
     await create(s.t, '1.0.0');
     await uploadOk(s, '1.0.0', 'old');
     const before = await record(s.t);
     s.t.files.faults.unavailable = true;
-    await expect(upload(s, '1.0.0', 'new')).rejects.toMatchObject({ code: 'dependency.unavailable' });
+    const b = body('new');
+    await expect(s.files.upload(TEST_TENANT, TEST_APP, '1.0.0', { body: b, correlationId: 'c' })).rejects.toMatchObject({ code: 'dependency.unavailable' });
+    expect(b.pulled()).toBe(0); // known down: refused before reading the body
+    await expect(s.files.checkUpload(TEST_TENANT, TEST_APP, '1.0.0')).rejects.toMatchObject({ code: 'dependency.unavailable' });
     s.t.files.faults.unavailable = false;
+    jest.spyOn(s.t.files, 'upload').mockRejectedValueOnce(s3Down()); // fails while streaming
+    await expect(upload(s, '1.0.0', 'new')).rejects.toMatchObject({ code: 'dependency.unavailable' });
     expect(await record(s.t)).toEqual(before);
     await pullServes(s.t, 'old');
   });

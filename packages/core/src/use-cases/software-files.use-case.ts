@@ -74,6 +74,7 @@ export class SoftwareFilesService {
   /**
    * Checks, before any byte is read, that an upload can be taken: the name (when given), that the
    * software exists and that its specification is a JSON object. `upload` checks all of it again.
+   * Throws `dependency.unavailable` while the file store is known to be unavailable.
    */
   async checkUpload(tenantId: string, appName: string, version: string, name?: string): Promise<Result<Software, CheckUploadError>> {
     if (name !== undefined) {
@@ -84,6 +85,7 @@ export class SoftwareFilesService {
     const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!sw) return err(notFound(appName, version));
     if (!isJsonObject(sw.specification)) return err(specNotObject(appName, sw.version));
+    if (!this.deps.files.available()) throw unavailable();
     return ok(sw);
   }
 
