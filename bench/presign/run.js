@@ -13,7 +13,7 @@
 'use strict';
 const { performance } = require('node:perf_hooks');
 const { Readable } = require('node:stream');
-const { ContentBuilder, createOtaoCore, fileObjectKey, setAtPath } = require('@otao/core');
+const { ContentBuilder, createOtaoCore, setAtPath, storedObjectKey } = require('@otao/core');
 const testing = require('@otao/core/testing');
 const { S3FileStore } = require('@otao/s3-files');
 const { startS3 } = require('@otao/test-services');
@@ -72,12 +72,10 @@ async function main() {
     const spec = { version: '1.1.0', notes: 'x'.repeat(200), ota: { size: 4, sha256: 'ab'.repeat(32) } };
     const created = await core.software.create(T, APP, { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: spec }, 'bench');
     if (!created.ok) throw new Error(created.error.message);
-    const key = fileObjectKey(T, APP, '1.1.0', 'fw.bin');
-    const up = await store.upload({ key, body: Readable.from([Buffer.from('fw!!')]), contentType: 'application/octet-stream', maxBytes: 1024 });
-    if (!up.ok) throw new Error(up.error.message);
-    const att = await core.software.attachFile(T, APP, '1.1.0', { name: 'fw.bin', size: up.value.size, sha256: up.value.sha256, contentType: 'application/octet-stream', uploadedAt: Date.now() }, 'bench');
+    const att = await core.files.upload(T, APP, '1.1.0', { name: 'fw.bin', body: Readable.from([Buffer.from('fw!!')]), correlationId: 'bench' });
     if (!att.ok) throw new Error(att.error.message);
     const sw = att.value.software;
+    const key = storedObjectKey(sw, att.value.file);
 
     const builder = new ContentBuilder(clock, store, LINKS);
     const path = LINKS.urlPath.split('.');

@@ -265,6 +265,7 @@ export function describeConfig(c: OtaoConfig): Record<string, unknown> {
     ...c,
     nats: { urls: c.nats.urls.map(redact), user: c.nats.user, pass: c.nats.pass ? '***' : undefined },
     mongo: { ...c.mongo, uri: redact(c.mongo.uri) },
+    s3: { ...c.s3, ...(c.s3.endpoint ? { endpoint: redact(c.s3.endpoint) } : {}) },
     security: { ...c.security, oauth: { ...c.security.oauth, clientSecret: c.security.oauth.clientSecret ? '***' : undefined } },
     inlineApplications: c.inlineApplications ? '(inline)' : undefined,
   };

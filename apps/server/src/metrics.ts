@@ -28,6 +28,7 @@ export class OtaoMetrics {
   });
   readonly storeLatency = new Histogram({ name: 'otao_store_operation_duration_seconds', help: 'State store operations, by repository method and result', labelNames: ['operation', 'result'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
   readonly backgroundJobs = new Counter({ name: 'otao_background_jobs_total', help: 'Background push computations and filter bootstraps, by kind and result', labelNames: ['kind', 'result'], registers: [this.registry] });
+  readonly fileOrphans = new Counter({ name: 'otao_file_orphans_total', help: 'S3 objects (or version prefixes) left behind because their deletion failed after the record changed (see docs/files.md)', registers: [this.registry] });
   readonly up = new Gauge({ name: 'otao_dependency_up', help: '1 when the dependency is reachable (nats, store, s3, registry)', labelNames: ['dependency'], registers: [this.registry] });
 
   private readonly storeCommandChildren = new Map<string, { inc(): void }>();

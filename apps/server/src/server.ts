@@ -205,9 +205,15 @@ const coreModule = new ContainerModule(({ bind }) => {
         // OTAO_PUSH_RATE_PER_SECOND: one budget in the store for every replica (spec §4.3)
         ...(c.pushRatePerSecond > 0 ? { pacer: m.instrument('pacer', new MongoPushPacer(store.db, c.pushRatePerSecond)) } : {}),
       };
+      const filesLog = ctx.get<Logger>(TYPES.Logger).child({ component: 'files' });
       const core = createOtaoCore(deps, {
         specMaxBytes: c.specMaxBytes,
+        maxFileBytes: c.s3.maxFileBytes,
         ...(files ? { fileLinks: { urlPath: c.s3.urlPath, ttlSeconds: c.s3.urlTtlSeconds } } : {}),
+        onFileCleanupFailed: (key, e) => {
+          m.fileOrphans.inc();
+          filesLog.warn({ key, err: (e as Error).message }, 'S3 object left behind (orphan): its deletion failed after the record changed');
+        },
       });
       work.attach(core);
       return core;
@@ -279,8 +285,8 @@ export class OtaoServer {
     const reg = this.container.get<RegistryHandle>(TYPES.Registry);
     const security = this.container.get<Security>(TYPES.Security);
 
-    if (files) await files.verifyBucket(); // a missing bucket is a configuration error: fail the start
-    const routes = files ? fileRoutes({ files: files, maxFileBytes: c.s3.maxFileBytes, urlTtlSeconds: c.s3.urlTtlSeconds }) : undefined;
+    if (files) await this.verifyFiles(files);
+    const routes = core.files ? fileRoutes() : undefined;
     const m = this.metrics;
     const app = createHttpApp({
       core,
@@ -334,8 +340,28 @@ export class OtaoServer {
     log.info({ instance: c.instanceName, port: this.port }, 'OTAO started');
   }
 
-  /** Spec §6.5: 200 when NATS and the store are reachable, else 503 naming what is down. */
-  async readiness(): Promise<{ ready: boolean; problems: string[] }> {
+  /**
+   * A missing bucket or refused credentials are configuration errors: the start fails. S3 merely
+   * unreachable is not (§10): the service starts, answers 503 where a file is needed, and the store
+   * finds S3 again by itself (`/ready` names it meanwhile).
+   */
+  private async verifyFiles(files: S3FileStore): Promise<void> {
+    try {
+      await files.verifyBucket();
+      this.metrics.up.set({ dependency: 's3' }, 1);
+    } catch (e) {
+      if (!isOtaoError(e)) throw e;
+      this.metrics.up.set({ dependency: 's3' }, 0);
+      this.log.warn({ err: e.message }, 'S3 is unavailable at start: uploads and pulls of software with a file answer 503 until it is back');
+    }
+  }
+
+  /**
+   * Spec §6.5: 200 when NATS and the store are reachable, else 503 naming what is down. S3 does not
+   * decide readiness (CDTP and REST are served without it, §10); while it is down it is named under
+   * `degraded`.
+   */
+  async readiness(): Promise<{ ready: boolean; problems: string[]; degraded: string[] }> {
     const problems: string[] = [];
     if (this.stopping) problems.push('shutting down');
     const natsStatus = this.container.get<NatsCdtp>(TYPES.Nats).status();
@@ -351,7 +377,17 @@ export class OtaoServer {
       }
     }
     if (!this.container.get<RegistryHandle>(TYPES.Registry).registry.loaded) problems.push('application registry: not loaded');
-    return { ready: problems.length === 0, problems };
+    const degraded: string[] = [];
+    const files = this.container.get<S3FileStore | undefined>(TYPES.Files);
+    if (files) {
+      // Never waits for S3 (a blackholed S3 must not time the probe out): what the last request or
+      // check saw, and a new check in the background at most every 5 s.
+      void files.check(5000);
+      const health = files.health;
+      this.metrics.up.set({ dependency: 's3' }, health.up ? 1 : 0);
+      if (!health.up) degraded.push(`s3: ${health.problem ?? 'unavailable'}`);
+    }
+    return { ready: problems.length === 0, problems, degraded };
   }
 
   /** Rollout dates (§4.3) under the store lease: every 5 s, or at the next rollout date if sooner. */

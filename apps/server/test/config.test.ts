@@ -120,3 +120,10 @@ test('a YAML file with Kaa keys sets values; the environment wins; secrets are r
   writeFileSync(file, 'bogus:\n  key: 1\n');
   expect(() => loadConfig({ ...base, OTAO_CONFIG_FILE: file })).toThrow(/unknown key "bogus.key"/);
 });
+
+test('an S3 endpoint with credentials in its URL is described (logged) without them', () => {
+  const c = loadConfig({ ...base, OTAO_S3_ENABLED: 'true', OTAO_S3_BUCKET: 'firmware', OTAO_S3_ENDPOINT: 'http://AKIDEXAMPLE:s3cr3tKey@minio:9000' });
+  const text = JSON.stringify(describeConfig(c));
+  expect(text).not.toMatch(/s3cr3tKey|AKIDEXAMPLE/);
+  expect(text).toContain('minio:9000');
+});

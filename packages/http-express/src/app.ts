@@ -31,6 +31,8 @@ export interface Readiness {
   readonly ready: boolean;
   /** What is down, e.g. `nats: disconnected`. */
   readonly problems: readonly string[];
+  /** Dependencies that are down without making the service unready, e.g. `s3: unreachable`. */
+  readonly degraded?: readonly string[];
 }
 
 export interface HttpOptions {
@@ -147,7 +149,7 @@ export function createHttpApp(options: HttpOptions): express.Express {
   });
   app.get('/ready', async (_req, res) => {
     const r = options.readiness ? await options.readiness() : { ready: true, problems: [] };
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'UP' : 'DOWN', problems: r.problems });
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'UP' : 'DOWN', problems: r.problems, ...(r.degraded?.length ? { degraded: r.degraded } : {}) });
   });
   if (options.metrics) {
     const m = options.metrics;

@@ -18,6 +18,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   'software.precondition_failed': 412,
   'software.specification_too_large': 413,
   'software.specification_not_object': 409,
+  'software.concurrent_change': 409,
   'application.not_found': 404,
   'application_version.not_found': 404,
   'endpoint.not_found': 404,

@@ -20,7 +20,9 @@ export function softwareDto(s: Software): Record<string, unknown> {
     ...(s.failurePolicy ? { failurePolicy: s.failurePolicy } : {}),
     createdAt: formatKaaDate(s.createdAt),
     updatedAt: formatKaaDate(s.updatedAt),
-    ...(s.file ? { file: { ...s.file, uploadedAt: formatKaaDate(s.file.uploadedAt) } } : {}),
+    ...(s.file
+      ? { file: { name: s.file.name, size: s.file.size, sha256: s.file.sha256, contentType: s.file.contentType, uploadedAt: formatKaaDate(s.file.uploadedAt) } }
+      : {}),
     ...(s.suspendedReason !== undefined ? { suspendedReason: s.suspendedReason } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Readable, Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { err, failure, type Failure, type FileStore, ok, OtaoError, type Result } from '@otao/core';
+import { err, failure, type FileStore, type FileUpload, type FileUploadFailure, ok, OtaoError, type Result, type StoredObject } from '@otao/core';
 
 /** Configuration of the S3 file store (OTAO_S3_*); credentials default to the standard AWS chain. */
 export interface S3FilesConfig {
@@ -36,25 +36,27 @@ export interface S3FilesConfig {
   readonly connectionTimeoutMs?: number;
   /** Socket idle timeout of one request; default 30 000 ms. */
   readonly requestTimeoutMs?: number;
+  /** A health check (HeadBucket) gives up after this long; default 2000 ms. */
+  readonly checkTimeoutMs?: number;
+  /** While S3 is believed down, `available()` checks again in the background at most this often; default 1000 ms. */
+  readonly recheckIntervalMs?: number;
+  /** While S3 is believed up, `available()` checks in the background when nothing told for this long; default 5000 ms. */
+  readonly healthyRecheckMs?: number;
 }
 
 /** What an upload stored: the object key, its size in bytes and the SHA-256 (hex) of its bytes. */
-export interface StoredFile {
+export interface StoredFile extends StoredObject {
   readonly key: string;
-  readonly size: number;
-  readonly sha256: string;
 }
 
-export interface UploadInput {
-  readonly key: string;
-  /** The file's bytes; read once, never buffered whole. The store stops reading it on failure but never destroys it. */
-  readonly body: Readable;
-  readonly contentType: string;
-  /** More bytes than this: the upload is aborted and `file.too_large` returned. */
-  readonly maxBytes: number;
+/** How the store sees S3 (for `/ready` and the metrics). */
+export interface S3Health {
+  readonly up: boolean;
+  /** Why it is down (`unreachable: ECONNREFUSED`, `bucket "x" does not exist`…); absent when up. */
+  readonly problem?: string;
+  /** When it was last checked or used (epoch ms); 0 before anything happened. */
+  readonly checkedAt: number;
 }
-
-export type UploadError = Failure<'file.too_large' | 'request.invalid'>;
 
 const MIB = 1024 * 1024;
 const MAX_PARTS = 10_000;
@@ -90,9 +92,10 @@ class Meter extends Transform {
 }
 
 /**
- * The software file store on S3 (spec §5): implements the core's {@link FileStore} (presigned GET
- * links, deletion) and adds the streamed upload the REST adapter needs. Every S3 or network failure
- * is translated in {@link S3FileStore.translate} into `OtaoError('dependency.unavailable')`.
+ * The software file store on S3 (spec §5): implements the core's {@link FileStore} — streamed
+ * uploads with size and SHA-256, presigned GET links, deletion — and keeps track of whether S3 is
+ * reachable (`available()`, `check()`, `health`). Every S3 or network failure is translated in
+ * {@link S3FileStore.translate} into `OtaoError('dependency.unavailable')`.
  */
 export class S3FileStore implements FileStore {
   readonly bucket: string;
@@ -100,6 +103,11 @@ export class S3FileStore implements FileStore {
   private readonly ownsClient: boolean;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly checkTimeoutMs: number;
+  private readonly recheckIntervalMs: number;
+  private readonly healthyRecheckMs: number;
+  private state: S3Health = { up: true, checkedAt: 0 };
+  private checking: Promise<boolean> | undefined;
 
   constructor(
     private readonly config: S3FilesConfig,
@@ -108,6 +116,9 @@ export class S3FileStore implements FileStore {
     this.bucket = config.bucket;
     this.partSize = Math.max(5 * MIB, config.partSizeBytes ?? 8 * MIB);
     this.queueSize = Math.max(1, config.queueSize ?? 2);
+    this.checkTimeoutMs = config.checkTimeoutMs ?? 2000;
+    this.recheckIntervalMs = config.recheckIntervalMs ?? 1000;
+    this.healthyRecheckMs = config.healthyRecheckMs ?? 5000;
     this.ownsClient = clients.s3 === undefined;
     this.client = clients.s3 ?? new S3Client(s3ClientConfig(config));
   }
@@ -120,17 +131,44 @@ export class S3FileStore implements FileStore {
   async verifyBucket(): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      this.markUp();
     } catch (e) {
-      const status = httpStatusOf(e);
-      const where = this.config.endpoint ?? `AWS region ${this.config.region ?? 'us-east-1'}`;
-      if (status === 404 || nameOf(e) === 'NotFound' || nameOf(e) === 'NoSuchBucket') {
-        throw new Error(`S3 bucket ${JSON.stringify(this.bucket)} does not exist at ${where} (OTAO_S3_BUCKET); create it or fix the configuration`, { cause: e });
-      }
-      if (status === 403 || status === 401) {
-        throw new Error(`S3 bucket ${JSON.stringify(this.bucket)} at ${where}: access denied; check the credentials and the bucket policy`, { cause: e });
+      const problem = this.bucketProblem(e);
+      if (problem !== undefined) {
+        this.markDown(problem);
+        throw new Error(`S3 ${problem}`, { cause: e });
       }
       throw this.translate(e, `checking bucket ${this.bucket}`);
     }
+  }
+
+  /** How S3 was last seen: by a request or a check. */
+  get health(): S3Health {
+    return this.state;
+  }
+
+  /**
+   * Whether S3 is believed reachable; never waits. A check (HeadBucket) is started in the background
+   * when the last news is older than `recheckIntervalMs` (S3 believed down: the store recovers by
+   * itself once S3 is back) or `healthyRecheckMs` (believed up: an S3 that died unnoticed is seen
+   * within seconds under traffic).
+   */
+  available(): boolean {
+    const age = Date.now() - this.state.checkedAt;
+    if (age >= (this.state.up ? this.healthyRecheckMs : this.recheckIntervalMs)) void this.check();
+    return this.state.up;
+  }
+
+  /**
+   * Checks S3 (HeadBucket, at most `checkTimeoutMs`) unless a request or a check told within the last
+   * `maxAgeMs`; concurrent callers share one check. Resolves with whether S3 is up; never throws.
+   */
+  async check(maxAgeMs = 0): Promise<boolean> {
+    if (this.state.checkedAt > 0 && Date.now() - this.state.checkedAt < maxAgeMs) return this.state.up;
+    this.checking ??= this.headBucket().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
   }
 
   /** A presigned GET URL valid `ttlSeconds` (1 s to 7 days). Signed locally: no request to S3. */
@@ -146,6 +184,7 @@ export class S3FileStore implements FileStore {
   async delete(objectKey: string): Promise<void> {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      this.markUp();
     } catch (e) {
       if (httpStatusOf(e) === 404) return;
       throw this.translate(e, 'deleting a file');
@@ -168,6 +207,7 @@ export class S3FileStore implements FileStore {
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       await this.abortUploads(prefix);
+      this.markUp();
     } catch (e) {
       throw this.translate(e, 'deleting files');
     }
@@ -178,21 +218,14 @@ export class S3FileStore implements FileStore {
    * More than `maxBytes`: stops reading, aborts the multipart upload (nothing is stored) and returns
    * `file.too_large`. A failing body (client gone): `request.invalid`. S3 unreachable or failing:
    * throws `OtaoError('dependency.unavailable')`. An existing object at `key` is replaced only when
-   * the upload succeeds.
+   * the upload succeeds. `body` is pulled chunk by chunk, with back-pressure; on failure the store
+   * stops pulling but never ends or destroys it (it never calls the iterator's `return()`).
    */
-  async upload(input: UploadInput): Promise<Result<StoredFile, UploadError>> {
+  async upload(input: FileUpload): Promise<Result<StoredFile, FileUploadFailure>> {
     const meter = new Meter(input.maxBytes);
-    let bodyError: unknown;
-    const onBodyError = (e: unknown): void => {
-      bodyError = e;
-      meter.destroy(e instanceof Error ? e : new Error(String(e)));
-    };
-    const onBodyClose = (): void => {
-      if (!input.body.readableEnded) onBodyError(new Error('the body closed before its end'));
-    };
-    input.body.once('error', onBodyError);
-    input.body.once('close', onBodyClose);
-    input.body.pipe(meter);
+    meter.on('error', () => undefined); // surfaced through the upload's promise
+    const pump = { stopped: false, bodyError: undefined as unknown };
+    void pumpInto(input.body, meter, pump);
     const partSize = Math.max(this.partSize, Math.ceil(input.maxBytes / MAX_PARTS));
     const upload = new Upload({
       client: this.client,
@@ -203,19 +236,19 @@ export class S3FileStore implements FileStore {
     });
     try {
       await upload.done();
+      this.markUp();
       return ok({ key: input.key, size: meter.bytes, sha256: meter.digest() });
     } catch (e) {
       if (meter.exceeded && e instanceof FileTooLarge) {
         return err(failure('file.too_large', `the file is larger than the limit of ${input.maxBytes} bytes (OTAO_S3_MAX_FILE_BYTES)`, 'file'));
       }
-      if (bodyError !== undefined && (e === bodyError || !isS3Failure(e))) {
+      if (pump.bodyError !== undefined && (e === pump.bodyError || !isS3Failure(e))) {
         return err(failure('request.invalid', 'the upload was interrupted before the file was complete', 'file'));
       }
       throw this.translate(e, 'uploading a file');
     } finally {
-      input.body.off('error', onBodyError);
-      input.body.off('close', onBodyClose);
-      input.body.unpipe(meter);
+      pump.stopped = true;
+      if (!meter.destroyed) meter.destroy();
     }
   }
 
@@ -239,13 +272,89 @@ export class S3FileStore implements FileStore {
     }
   }
 
-  /** The one place where S3 and network errors become OTAO errors. */
+  private async headBucket(): Promise<boolean> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: AbortSignal.timeout(this.checkTimeoutMs) });
+      this.markUp();
+      return true;
+    } catch (e) {
+      this.markDown(this.bucketProblem(e) ?? `unreachable (${describe(e)})`);
+      return false;
+    }
+  }
+
+  /** A configuration problem a HeadBucket answer shows (missing bucket, access denied), else undefined. */
+  private bucketProblem(e: unknown): string | undefined {
+    const status = httpStatusOf(e);
+    const where = this.config.endpoint !== undefined ? withoutCredentials(this.config.endpoint) : `AWS region ${this.config.region ?? 'us-east-1'}`;
+    if (status === 404 || nameOf(e) === 'NotFound' || nameOf(e) === 'NoSuchBucket') {
+      return `bucket ${JSON.stringify(this.bucket)} does not exist at ${where} (OTAO_S3_BUCKET); create it or fix the configuration`;
+    }
+    if (status === 403 || status === 401) return `bucket ${JSON.stringify(this.bucket)} at ${where}: access denied; check the credentials and the bucket policy`;
+    return undefined;
+  }
+
+  private markUp(): void {
+    this.state = { up: true, checkedAt: Date.now() };
+  }
+
+  private markDown(problem: string): void {
+    this.state = { up: false, problem, checkedAt: Date.now() };
+  }
+
+  /** The one place where S3 and network errors become OTAO errors; S3 is then believed down until a request or check succeeds. */
   translate(e: unknown, doing: string): OtaoError {
     if (e instanceof OtaoError) return e;
-    const status = httpStatusOf(e);
-    const detail = status !== undefined ? `S3 answered ${status} ${nameOf(e) ?? ''}`.trim() : `${nameOf(e) ?? 'error'}${codeOf(e) ? ` ${codeOf(e)}` : ''}`;
+    const detail = describe(e);
+    this.markDown(`unavailable while ${doing} (${detail})`);
     return new OtaoError('dependency.unavailable', `S3 unavailable while ${doing} (${detail})`, { cause: e });
   }
+}
+
+/**
+ * Pulls `body` into `meter` chunk by chunk, waiting for `drain` (back-pressure), until the body ends
+ * (then ends the meter) or fails (then destroys the meter with its error). Stops pulling as soon as
+ * the meter is closed or the upload is over; never calls the iterator's `return()`: the caller owns
+ * the body (an HTTP request still to be answered).
+ */
+async function pumpInto(body: AsyncIterable<Uint8Array>, meter: Meter, state: { stopped: boolean; bodyError: unknown }): Promise<void> {
+  const over = (): boolean => state.stopped || meter.destroyed || meter.writableEnded;
+  const it = body[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      if (over()) return;
+      const next = await it.next();
+      if (over()) return;
+      if (next.done) {
+        meter.end();
+        return;
+      }
+      if (!meter.write(next.value)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            meter.off('drain', done);
+            meter.off('close', done);
+            resolve();
+          };
+          meter.on('drain', done);
+          meter.on('close', done);
+        });
+      }
+    }
+  } catch (e) {
+    state.bodyError = e;
+    if (!meter.destroyed) meter.destroy(e instanceof Error ? e : new Error(String(e)));
+  }
+}
+
+/** An endpoint as it may be shown (messages, `/ready`): user and password of the URL removed. */
+export function withoutCredentials(endpoint: string): string {
+  return endpoint.replace(/\/\/[^/@\s]*@/, '//***@');
+}
+
+function describe(e: unknown): string {
+  const status = httpStatusOf(e);
+  return status !== undefined ? `S3 answered ${status} ${nameOf(e) ?? ''}`.trim() : `${nameOf(e) ?? 'error'}${codeOf(e) ? ` ${codeOf(e)}` : ''}`;
 }
 
 function s3ClientConfig(c: S3FilesConfig): S3ClientConfig {

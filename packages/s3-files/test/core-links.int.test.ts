@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { type CoreDeps, createOtaoCore, fileObjectKey, type OtaoCore } from '@otao/core';
+import { type CoreDeps, createOtaoCore, type OtaoCore } from '@otao/core';
 import {
   FixedClock,
   InMemoryApplicationRegistry,
@@ -46,13 +46,10 @@ function coreWith(env: S3Env, urlPath: string): { core: OtaoCore; publisher: Rec
   return { core, publisher, drain };
 }
 
-async function attach(env: S3Env, core: OtaoCore, version: string, bytes: Buffer): Promise<string> {
-  const key = fileObjectKey(T, APP, version, 'fw.bin');
-  const up = await env.store.upload({ key, body: Readable.from([bytes]), contentType: 'application/octet-stream', maxBytes: 1 << 20 });
-  if (!up.ok) throw new Error(up.error.message);
-  const r = await core.software.attachFile(T, APP, version, { name: 'fw.bin', size: up.value.size, sha256: up.value.sha256, contentType: 'application/octet-stream', uploadedAt: 0 }, 'test');
+async function attach(core: OtaoCore, version: string, bytes: Buffer): Promise<string> {
+  const r = await core.files!.upload(T, APP, version, { name: 'fw.bin', body: Readable.from([bytes]), correlationId: 'test' });
   if (!r.ok) throw new Error(r.error.message);
-  return key;
+  return r.value.file.objectKey!;
 }
 
 const at = (obj: unknown, path: string): unknown => path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
@@ -71,14 +68,14 @@ describe('download links in CDTP answers and pushes, signed by the real S3FileSt
     const bytes = Buffer.from('firmware 1.1.0 bytes');
     const created = await core.software.create(T, APP, { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: { keep: 1, files: { firmware: { url: 'stale', size: 3 } } } }, 'c');
     expect(created.ok).toBe(true);
-    await attach(env, core, '1.1.0', bytes);
+    await attach(core, '1.1.0', bytes);
     const d = await core.config.decide({ appVersionName: AVN, endpointId: 'ep-1', configId: '1.0.0', correlationId: 'c' });
     expect(d).toMatchObject({ statusCode: 200, configId: '1.1.0' });
     const content = JSON.parse(d.content!) as Record<string, unknown>;
     expect(content['keep']).toBe(1);
     expect(at(content, 'files.firmware.size')).toBe(3);
     const url = at(content, 'files.firmware.url') as string;
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/otao-files\/tenant-a\/kettle\/1\.1\.0\/fw\.bin\?.*X-Amz-Expires=600/);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/otao-files\/tenant-a\/kettle\/1\.1\.0\/[a-z0-9]+-c-\d+\/fw\.bin\?.*X-Amz-Expires=600/);
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(bytes));
@@ -92,7 +89,7 @@ describe('download links in CDTP answers and pushes, signed by the real S3FileSt
     await core.config.decide({ appVersionName: AVN, endpointId: 'ep-9', configId: '2.0.0', correlationId: 'c' });
     const bytes = Buffer.from('firmware 2.1.0 pushed');
     expect((await core.software.create(T, APP, { version: '2.1.0', upgradableFrom: ['2.0.0'], rolloutStrategy: 'suspended', specification: { ota: 'was a string' } }, 'c')).ok).toBe(true);
-    await attach(env, core, '2.1.0', bytes);
+    await attach(core, '2.1.0', bytes);
     await drain();
     expect(publisher.pushes).toHaveLength(0);
     const opened = await core.software.replace(T, APP, '2.1.0', { rolloutStrategy: 'general', upgradableFrom: ['2.0.0'], specification: { ota: 'was a string' } }, {}, 'c');
@@ -107,7 +104,7 @@ describe('download links in CDTP answers and pushes, signed by the real S3FileSt
   test('deleting the software deletes its object', async () => {
     const { core } = coreWith(env, 'link');
     expect((await core.software.create(T, APP, { version: '3.0.0', rolloutStrategy: 'general' }, 'c')).ok).toBe(true);
-    const key = await attach(env, core, '3.0.0', Buffer.from('gone soon'));
+    const key = await attach(core, '3.0.0', Buffer.from('gone soon'));
     expect(await env.exists(key)).toBe(true);
     expect((await core.software.delete(T, APP, '3.0.0', {}, 'c')).ok).toBe(true);
     expect(await env.exists(key)).toBe(false);

@@ -147,11 +147,68 @@ describe('S3FileStore against a real S3 server (versitygw)', () => {
     expect(isOtaoError(del) && del.code).toBe('dependency.unavailable');
     await expect(env.store.deletePrefix('t/app/9.0.0/')).rejects.toMatchObject({ code: 'dependency.unavailable' });
     await expect(env.store.verifyBucket()).rejects.toMatchObject({ code: 'dependency.unavailable' });
-    // Signing needs no round trip: a link is still made, and works once S3 is back.
+    expect(env.store.available()).toBe(false);
+    expect(await env.store.check()).toBe(false);
+    expect(env.store.health).toMatchObject({ up: false, problem: expect.stringMatching(/^unreachable/) as string });
+    // Signing needs no round trip: a link is still made (the core hands none out while available() is false).
     const url = await env.store.presignGet('t/app/9.0.0/fw.bin', 60);
     await env.s3.process.start();
+    expect(await env.store.check()).toBe(true);
+    expect(env.store.available()).toBe(true);
     const r = await env.store.upload({ key: 't/app/9.0.0/fw.bin', body: Readable.from([Buffer.from('abc')]), contentType: 'text/plain', maxBytes: 100 });
     expect(r.ok).toBe(true);
     expect(await (await fetch(url)).text()).toBe('abc');
+  });
+
+  test('a store that saw S3 down checks again by itself when asked, and comes back without any request', async () => {
+    const store = new S3FileStore({ ...env.config, recheckIntervalMs: 100 });
+    await env.s3.process.kill();
+    try {
+      await expect(store.verifyBucket()).rejects.toMatchObject({ code: 'dependency.unavailable' });
+      expect(store.available()).toBe(false);
+    } finally {
+      await env.s3.process.start();
+    }
+    const until = Date.now() + 10_000;
+    while (!store.available() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(store.available()).toBe(true);
+    expect(store.health.up).toBe(true);
+    store.stop();
+  });
+
+  test('an S3 that dies unnoticed (no failed request) is seen by available() by itself, within its re-check interval', async () => {
+    const store = new S3FileStore({ ...env.config, healthyRecheckMs: 100, checkTimeoutMs: 1000 });
+    await store.verifyBucket();
+    expect(store.available()).toBe(true);
+    await env.s3.process.kill();
+    try {
+      const until = Date.now() + 10_000;
+      while (store.available() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(store.available()).toBe(false);
+    } finally {
+      await env.s3.process.start();
+    }
+    store.stop();
+  });
+
+  test('an endpoint with credentials in its URL is never shown with them (errors, health, /ready)', async () => {
+    const endpoint = env.s3.endpoint.replace('http://', 'http://AKIDEXAMPLE:wJalrXUtnFEMI@');
+    const store = new S3FileStore({ ...env.config, endpoint, bucket: 'no-such-bucket' });
+    const e = await store.verifyBucket().catch((x: unknown) => x as Error);
+    expect(String(e)).not.toMatch(/wJalrXUtnFEMI|AKIDEXAMPLE/);
+    expect(await store.check()).toBe(false);
+    expect(JSON.stringify(store.health)).not.toMatch(/wJalrXUtnFEMI|AKIDEXAMPLE/);
+    store.stop();
+  });
+
+  test('check() names a missing bucket and never throws; checks within maxAgeMs are not repeated', async () => {
+    const missing = new S3FileStore({ ...env.config, bucket: 'no-such-bucket' });
+    expect(await missing.check()).toBe(false);
+    expect(missing.health.problem).toMatch(/bucket "no-such-bucket" does not exist/);
+    expect(await env.store.check()).toBe(true);
+    const at = env.store.health.checkedAt;
+    expect(await env.store.check(60_000)).toBe(true);
+    expect(env.store.health.checkedAt).toBe(at);
+    missing.stop();
   });
 });

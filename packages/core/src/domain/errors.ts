@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   'software.precondition_failed': 'If-Match does not match the current revision of the software.',
   'software.specification_too_large': 'The serialized specification or metadata exceeds the configured maximum.',
   'software.specification_not_object': 'A file is attached, so the specification must stay a JSON object.',
+  'software.concurrent_change': 'Other changes to the software kept interleaving with this one (its compare-and-set was retried too often); nothing was changed: retry.',
   'application.not_found': 'The application is unknown to the application registry of the tenant.',
   'application_version.not_found': 'The application version name is unknown to the application registry.',
   'endpoint.not_found': 'OTAO knows nothing of this endpoint in this application.',

@@ -18,13 +18,19 @@ export interface FailurePolicy {
   readonly minReports: number;
 }
 
-/** The file attached to a software (spec §5). */
+/** The file attached to a software (spec §5): `size` and `sha256` describe the bytes of the object at `objectKey`. */
 export interface SoftwareFile {
   readonly name: string;
   readonly size: number;
   readonly sha256: string;
   readonly contentType: string;
   readonly uploadedAt: number;
+  /**
+   * Where the bytes are in the file store: a key unique to this upload (see `uploadObjectKey`).
+   * Absent for files uploaded before keys were unique: `<tenantId>/<appName>/<version>/<name>`.
+   * Never shown by the REST API.
+   */
+  readonly objectKey?: string;
 }
 
 /** The mutable part of a software definition, as validated from input. */

@@ -11,3 +11,5 @@ export * from './builders';
 export * from './test-core';
 export * from './security-fakes';
 export * from './in-memory-job-queue';
+export * from './in-memory-file-store';
+export * from './sha256';

@@ -1,4 +1,4 @@
-import type { ConfigPublisher, ConfigPush, FileStore, FilterDirectory, PushScope, SoftwareEvent, SoftwareEventPublisher, WorkScheduler } from '../ports';
+import type { ConfigPublisher, ConfigPush, FilterDirectory, PushScope, SoftwareEvent, SoftwareEventPublisher, WorkScheduler } from '../ports';
 import { FaultSwitch } from './faults';
 
 export class RecordingConfigPublisher implements ConfigPublisher {
@@ -49,29 +49,6 @@ export class InMemoryFilterDirectory implements FilterDirectory {
     const out: string[] = [];
     for (const [f, byVersion] of this.members) for (const ids of byVersion.values()) if (ids.includes(endpointId)) out.push(f);
     return out;
-  }
-}
-
-/** FileStore that signs fake URLs and records deletions. */
-export class InMemoryFileStore implements FileStore {
-  readonly faults = new FaultSwitch('dependency.unavailable');
-  readonly objects = new Set<string>();
-  readonly deleted: string[] = [];
-  presigned = 0;
-  async presignGet(objectKey: string, ttlSeconds: number): Promise<string> {
-    this.faults.check('files.presign');
-    this.presigned++;
-    return `https://files.example/${objectKey}?ttl=${ttlSeconds}&sig=${this.presigned}`;
-  }
-  async delete(objectKey: string): Promise<void> {
-    this.faults.check('files.delete');
-    this.objects.delete(objectKey);
-    this.deleted.push(objectKey);
-  }
-  async deletePrefix(prefix: string): Promise<void> {
-    this.faults.check('files.deletePrefix');
-    for (const k of [...this.objects]) if (k.startsWith(prefix)) this.objects.delete(k);
-    this.deleted.push(`${prefix}*`);
   }
 }
 

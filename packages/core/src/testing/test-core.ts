@@ -7,8 +7,8 @@ import { InMemoryEndpointRepository } from './in-memory-endpoint-repository';
 import { InMemoryLease } from './in-memory-lease';
 import { InMemoryRolloutStatsRepository } from './in-memory-rollout-stats-repository';
 import { InMemorySoftwareRepository } from './in-memory-software-repository';
+import { InMemoryFileStore } from './in-memory-file-store';
 import {
-  InMemoryFileStore,
   InMemoryFilterDirectory,
   QueueWorkScheduler,
   RecordingConfigPublisher,

@@ -1,7 +1,8 @@
 import { isJsonObject, setAtPath } from '../domain/json';
 import type { Software } from '../domain/software';
 import { versionKey } from '../domain/upgrade-graph';
-import { type Clock, type FileStore, fileObjectKey } from '../ports';
+import { OtaoError } from '../domain/errors';
+import { type Clock, type FileStore, storedObjectKey } from '../ports';
 
 interface Cached {
   readonly revision: number;
@@ -31,8 +32,14 @@ export class ContentBuilder {
     this.path = (links?.urlPath ?? 'link').split('.').filter((p) => p.length > 0);
   }
 
-  /** Throws `dependency.unavailable` when a link is needed and cannot be made: never a spec without its link. */
+  /**
+   * Throws `dependency.unavailable` when a link is needed and cannot be made, or while the file
+   * store is known to be unavailable (a link that cannot work now is not handed out, not even a
+   * cached one): never a spec without its link.
+   */
   async contentFor(sw: Software): Promise<string> {
+    const link = sw.file && this.files && this.links && isJsonObject(sw.specification) ? { file: sw.file, files: this.files, links: this.links, spec: sw.specification } : undefined;
+    if (link && !link.files.available()) throw new OtaoError('dependency.unavailable', 'the file store (S3) is unavailable: no download link is handed out');
     const key = `${sw.tenantId}\u0000${sw.appName}\u0000${versionKey(sw.version)}`;
     const now = this.clock.now();
     const hit = this.cache.get(key);
@@ -41,10 +48,10 @@ export class ContentBuilder {
 
     let content: string;
     let reuseUntil: number | undefined;
-    if (sw.file && this.files && this.links && isJsonObject(sw.specification)) {
-      const url = await this.files.presignGet(fileObjectKey(sw.tenantId, sw.appName, sw.version, sw.file.name), this.links.ttlSeconds);
-      content = JSON.stringify(setAtPath(sw.specification, this.path, url));
-      reuseUntil = now + (this.links.ttlSeconds * 1000) / 2;
+    if (link) {
+      const url = await link.files.presignGet(storedObjectKey(sw, link.file), link.links.ttlSeconds);
+      content = JSON.stringify(setAtPath(link.spec, this.path, url));
+      reuseUntil = now + (link.links.ttlSeconds * 1000) / 2;
     } else {
       content = JSON.stringify(sw.specification);
     }

@@ -37,6 +37,13 @@ export interface CoreOptions {
   readonly specMaxBytes: number;
   /** Download links (S3 enabled): where to inject them and how long they live. */
   readonly fileLinks?: { readonly urlPath: string; readonly ttlSeconds: number };
+  /** Largest file a software may carry (OTAO_S3_MAX_FILE_BYTES); larger uploads are refused (`file.too_large`). */
+  readonly maxFileBytes: number;
+  /**
+   * Told when an object (or a prefix) that no record points at any more could not be deleted: it
+   * is left as an orphan (see docs/files.md). The change itself succeeded; the server logs and counts it.
+   */
+  readonly onFileCleanupFailed?: (keyOrPrefix: string, error: unknown) => void;
   /** How long a cached application catalogue is trusted without an invalidation. */
   readonly catalogueMaxAgeMs: number;
   /** Endpoints per batch when streaming a push computation. */
@@ -53,6 +60,7 @@ export interface CoreOptions {
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   specMaxBytes: 262_144,
+  maxFileBytes: 2_147_483_648,
   catalogueMaxAgeMs: 30_000,
   pushBatchSize: 1000,
   pushConcurrency: 1000,

@@ -9,12 +9,15 @@ import { PushService } from './push.use-case';
 import { ReportService } from './report.use-case';
 import { RolloutDatesService } from './rollout-dates.use-case';
 import { RolloutSafety } from './rollout-safety';
+import { SoftwareFilesService } from './software-files.use-case';
 import { SoftwareService } from './software.use-case';
 import { TenantService } from './tenant.use-case';
 
 /** Every use case of the core, wired over one set of ports. Adapters call these and nothing else. */
 export interface OtaoCore {
   readonly software: SoftwareService;
+  /** The software files of spec §5; absent when S3 is disabled (no `files` port). */
+  readonly files?: SoftwareFilesService;
   readonly config: ConfigRequestService;
   readonly reports: ReportService;
   readonly endpointEvents: EndpointEventsService;
@@ -33,8 +36,10 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
   const content = new ContentBuilder(deps.clock, deps.files, opts.fileLinks);
   const safety = new RolloutSafety(deps, catalogues);
   const pushes = new PushService(deps, opts, catalogues, content, safety);
+  const files = deps.files;
   return {
     software: new SoftwareService(deps, opts, catalogues),
+    ...(files ? { files: new SoftwareFilesService({ ...deps, files }, opts, catalogues) } : {}),
     config: new ConfigRequestService(deps, opts, catalogues, content, safety),
     reports: new ReportService(deps, safety, pushes),
     endpointEvents: new EndpointEventsService(deps, pushes, catalogues),

@@ -1,10 +1,11 @@
+import { OtaoError } from '../domain/errors';
 import { formatKaaDate } from '../domain/kaa-date';
 import { isJsonObject } from '../domain/json';
 import { err, failure, type Failure, ok, type Result } from '../domain/result';
-import { type Software, type SoftwareDraft, type SoftwareFile, validateSoftwareInput } from '../domain/software';
+import { type Software, type SoftwareDraft, validateSoftwareInput } from '../domain/software';
 import { describeCycle, findCycle, versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
-import { fileObjectKey, type SoftwareEventType } from '../ports';
+import { incarnationPrefix, type SoftwareEventType, storedObjectKey } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
 
@@ -22,14 +23,13 @@ export type ReplaceSoftwareError = Failure<
 >;
 export type DeleteSoftwareError = Failure<'application.not_found' | 'software.not_found' | 'software.precondition_failed'>;
 export type GetSoftwareError = Failure<'application.not_found' | 'software.not_found'>;
-export type AttachFileError = Failure<'application.not_found' | 'software.not_found' | 'software.specification_not_object'>;
 
 /** Optimistic concurrency: the revision an `If-Match` names, if any. */
 export interface Precondition {
   readonly ifRevision?: number;
 }
 
-/** Create, replace, delete, list and get software (spec §2, §6.1), and attach or detach its file (§6.2). */
+/** Create, replace, delete, list and get software (spec §2, §6.1). Its file: `SoftwareFilesService`. */
 export class SoftwareService {
   constructor(
     private readonly deps: CoreDeps,
@@ -99,13 +99,15 @@ export class SoftwareService {
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
     if (pre.ifRevision !== undefined && pre.ifRevision !== current.revision) return err(preconditionFailed(current));
-    // The file goes first: if S3 is unavailable the call fails (503) and nothing is half-deleted.
-    if (current.file && this.deps.files) {
-      await this.deps.files.delete(fileObjectKey(tenantId, appName, current.version, current.file.name));
+    // Its file could not be deleted now: refuse (503) rather than leave it behind.
+    if (current.file && this.deps.files && !this.deps.files.available()) {
+      throw new OtaoError('dependency.unavailable', `the file store (S3) is unavailable: software ${current.version} and its file cannot be deleted now`);
     }
     const outcome = await this.deps.software.delete(tenantId, appName, current.version, current.revision);
     if (outcome === 'not_found') return err(notFound(appName, version));
     if (outcome === 'revision_mismatch') return err(preconditionFailed(current));
+    // The record first, its files after: an object without a record is an orphan, never the reverse.
+    await this.deleteFiles(current);
     await this.deps.stats.delete(tenantId, appName, current.version);
     this.catalogues.invalidate(tenantId, appName);
     await this.publish('deleted', current, correlationId);
@@ -114,53 +116,20 @@ export class SoftwareService {
     return ok(current);
   }
 
-  /** Records the attached file (after the adapter stored it). Returns the updated software and the file it replaced. */
-  async attachFile(
-    tenantId: string,
-    appName: string,
-    version: string,
-    file: SoftwareFile,
-    correlationId: string,
-  ): Promise<Result<{ software: Software; replaced?: SoftwareFile }, AttachFileError>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-      if (!current) return err(notFound(appName, version));
-      if (!isJsonObject(current.specification)) return err(specNotObject(appName, version));
-      const next: Software = { ...current, file, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
-      const outcome = await this.deps.software.replace(next, current.revision);
-      if (outcome === 'not_found') return err(notFound(appName, version));
-      if (outcome === 'replaced') {
-        await this.changed(next, 'updated', correlationId, false);
-        return ok(current.file ? { software: next, replaced: current.file } : { software: next });
-      }
+  /**
+   * Deletes the objects of a deleted software: every upload of its incarnation (the attached file
+   * and any orphan left by an interrupted change), and a file stored before keys were unique per
+   * upload. A failure leaves orphans (reported), not an error: the software is deleted.
+   */
+  private async deleteFiles(deleted: Software): Promise<void> {
+    const files = this.deps.files;
+    if (!files) return;
+    const prefix = incarnationPrefix(deleted);
+    await files.deletePrefix(prefix).catch((e: unknown) => this.options.onFileCleanupFailed?.(prefix, e));
+    if (deleted.file && deleted.file.objectKey === undefined) {
+      const legacy = storedObjectKey(deleted, deleted.file);
+      await files.delete(legacy).catch((e: unknown) => this.options.onFileCleanupFailed?.(legacy, e));
     }
-    throw new Error('attachFile: too many concurrent changes');
-  }
-
-  /** Checks, before an upload starts, that the software exists and can take a file. */
-  async canAttachFile(tenantId: string, appName: string, version: string): Promise<Result<Software, AttachFileError>> {
-    const r = await this.get(tenantId, appName, version);
-    if (!r.ok) return r;
-    if (!isJsonObject(r.value.specification)) return err(specNotObject(appName, version));
-    return r;
-  }
-
-  /** Removes the file record; returns the file that was attached (the caller deletes the object). */
-  async detachFile(tenantId: string, appName: string, version: string, correlationId: string): Promise<Result<SoftwareFile | undefined, GetSoftwareError>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-      if (!current) return err(notFound(appName, version));
-      if (!current.file) return ok(undefined);
-      const { file, ...rest } = current;
-      const next: Software = { ...rest, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
-      if ((await this.deps.software.replace(next, current.revision)) === 'replaced') {
-        await this.changed(next, 'updated', correlationId, false);
-        return ok(file);
-      }
-    }
-    throw new Error('detachFile: too many concurrent changes');
   }
 
   private merge(current: Software, draft: SoftwareDraft): Software {
@@ -220,8 +189,4 @@ function cycleError(cycle: readonly string[]): Failure<'software.cycle'> {
 
 function preconditionFailed(current: Software): Failure<'software.precondition_failed'> {
   return failure('software.precondition_failed', `software ${current.version} was changed by someone else (revision ${current.revision}); reload it and retry`);
-}
-
-function specNotObject(appName: string, version: string): Failure<'software.specification_not_object'> {
-  return failure('software.specification_not_object', `software ${version} of ${JSON.stringify(appName)}: a file needs a specification that is a JSON object`, 'specification');
 }

@@ -9,8 +9,10 @@ export class TenantService {
   ) {}
 
   async removed(tenantId: string): Promise<void> {
-    if (this.deps.files) await this.deps.files.deletePrefix(`${tenantId}/`);
     await this.deps.software.deleteTenant(tenantId);
+    // Records first, objects after (never a record without its object); a failure here throws, and
+    // the event is retried: every step is idempotent.
+    if (this.deps.files) await this.deps.files.deletePrefix(`${tenantId}/`);
     await this.deps.endpoints.deleteTenant(tenantId);
     await this.deps.stats.deleteTenant(tenantId);
     this.catalogues.invalidateTenant(tenantId);
