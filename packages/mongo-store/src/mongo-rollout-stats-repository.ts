@@ -92,8 +92,9 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
     for (const w of increments) inc[w.counter] += w.by;
     const write = () =>
       this.docs.findOneAndUpdate(
-        { _id: id },
-        { $inc: inc, $setOnInsert: { tenantId, appName, versionKey: vk } },
+        // _id and tenant: an upsert filtering on `_id` alone loses concurrent first writes on FerretDB v2 (see upsertFilter in the endpoint repository)
+        { _id: id, tenantId },
+        { $inc: inc, $setOnInsert: { appName, versionKey: vk } },
         { upsert: true, returnDocument: 'after' },
       );
     // Two first increments of a software race to insert its document: the loser's retry updates it.

@@ -76,7 +76,8 @@ export class MongoSoftwareRepository implements SoftwareRepository {
 
   /** After a stored change: the next revision of the app's catalogue. */
   private async bump(tenantId: string, appName: string): Promise<void> {
-    const write = () => this.revisions.updateOne({ _id: idOf(tenantId, appName) }, { $inc: { revision: 1 }, $setOnInsert: { tenantId } }, { upsert: true });
+    // _id and tenant: an upsert filtering on `_id` alone loses concurrent first writes on FerretDB v2 (see upsertFilter in the endpoint repository)
+    const write = () => this.revisions.updateOne({ _id: idOf(tenantId, appName), tenantId }, { $inc: { revision: 1 } }, { upsert: true });
     if (!(await runUnlessDuplicate('software.bumpRevision', write))) await run('software.bumpRevision', write);
   }
 

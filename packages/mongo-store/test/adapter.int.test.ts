@@ -139,6 +139,27 @@ describe('8 parallel writers, 8 separate connections', () => {
     }
   });
 
+  test('first writes of a new record racing from 8 replicas: none lost (an upsert on `_id` alone replaces on FerretDB v2)', async () => {
+    const rs = await replicas(8);
+    try {
+      for (let round = 0; round < 10; round++) {
+        const tenant = unique('t');
+        const key = { tenantId: tenant, appName: 'app', endpointId: 'new-ep' };
+        // every replica's first write creates the endpoint: eight memberships, all kept
+        await Promise.all(rs.map((r, i) => r.endpoints.addMembership(key, 'app-v1', `f${i}`, 1)));
+        expect([...((await store.endpoints.get(key))?.filters ?? [])].sort()).toEqual(rs.map((_, i) => `f${i}`).sort());
+        // every replica's first count of a software: eight increments, all counted
+        await Promise.all(rs.map((r) => r.stats.increment(tenant, 'app', '1.0.0', 'failed', 3)));
+        expect((await store.stats.get(tenant, 'app', '1.0.0')).failed).toBe(24);
+        // every replica creates a version of a new app: the catalogue revision moves once per create
+        await Promise.all(rs.map((r, i) => r.software.create(software(tenant, 'app2', `1.${i}.0`))));
+        expect(await store.software.catalogueRevision(tenant, 'app2')).toBe(8);
+      }
+    } finally {
+      await stopAll(rs);
+    }
+  });
+
   test('replace compare-and-set: exactly one replica wins a revision', async () => {
     const rs = await replicas(8);
     try {
