@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compareVersions, isStrictSemver, matches, MAX_VERSION_LENGTH, parseMatcher, sameVersion, type VersionMatcher } from './version';
+import { compareVersions, isStrictSemver, matches, MAX_VERSION_LENGTH, parseInputMatcher, parseMatcher, sameVersion, type VersionMatcher } from './version';
 
 function matcher(entry: string): VersionMatcher {
   const m = parseMatcher(entry);
@@ -184,6 +184,46 @@ describe('isStrictSemver', () => {
     fc.assert(
       fc.property(semverArb, fc.constantFrom('v', ' ', '0', '=', '\t'), (v, prefix) => {
         expect(isStrictSemver(prefix + v)).toBe(false);
+      }),
+    );
+  });
+});
+
+describe('parseInputMatcher (upgradableFrom on input, spec §2)', () => {
+  test.each(['1.0.0', '1.0.0-rc.1+build', '>=1.2.0 <2.0.0', '^1.0.0', '~1.2.3', '1.x', '1.2.X', '1.*', '1', '1.2', '*', 'x', '<2.0.0', '<=2.0.0', '>1.0.0', '1.0.0 - 2.0.0', '<1.0.0 || >=2.0.0', '1.0.0||2.0.0', '>=1.0.0  <2.0.0', '>=1.0.0-alpha <1.0.0', '^0.0.1'])(
+    'accepts the strictly written %j',
+    (e) => {
+      const r = parseInputMatcher(e);
+      expect(r.ok && r.matcher.source).toBe(e);
+    },
+  );
+
+  test.each(['v1.0.0', '=1.0.0', '= 1.0.0', '>=v1.0.0', '>= 1.0.0', '~>1.2', '^v1', 'v1.x', '1.0.0 - v2.0.0', '=1.0.0 || 2.x', '>=1.0.0 =1.2.3'])(
+    'rejects %j, which semver reads in its non-loose mode, as a loose spelling',
+    (e) => {
+      expect(parseMatcher(e)?.kind).toBe('range');
+      expect(parseInputMatcher(e)).toEqual({ ok: false, loose: true });
+    },
+  );
+
+  test.each(['', 'V1.0.0', 'foo', '01.0.0', '>=01.0.0', ' 1.0.0', '1.0.0 <', '!1.0.0'])('rejects %j as neither a version nor a range', (e) => {
+    expect(parseInputMatcher(e)).toEqual({ ok: false, loose: false });
+  });
+
+  test('every generated strict version is accepted as exact, and behind each operator as a range', () => {
+    fc.assert(
+      fc.property(semverArb.filter((v) => v.length < MAX_VERSION_LENGTH - 2), fc.constantFrom('', '<', '<=', '>', '>=', '~', '^'), (v, op) => {
+        const r = parseInputMatcher(op + v);
+        expect(r.ok).toBe(true);
+        expect(r.ok && r.matcher.kind).toBe(op === '' ? 'exact' : 'range');
+      }),
+    );
+  });
+
+  test('a v prefix or an = operator before any generated version is a loose spelling', () => {
+    fc.assert(
+      fc.property(semverArb.filter((v) => v.length < MAX_VERSION_LENGTH - 4), fc.constantFrom('v', '=', '>=v', '= ', '~>'), (v, prefix) => {
+        expect(parseInputMatcher(prefix + v)).toEqual({ ok: false, loose: true });
       }),
     );
   });
