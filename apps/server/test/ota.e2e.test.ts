@@ -380,7 +380,7 @@ test('a restart loses nothing: software, ETags, endpoint state, consents and ans
     return { list: list.body, etags, view: view.body };
   };
   const before = await snapshot();
-  expect(before.etags).toEqual(['"r1"', '"r1"', '"r2"']);
+  expect(before.etags).toEqual([expect.stringMatching(/^"r1\.[0-9a-z]+"$/), expect.stringMatching(/^"r1\.[0-9a-z]+"$/), expect.stringMatching(/^"r2\.[0-9a-z]+"$/)]);
   expect(before.view).toMatchObject({ currentVersion: '1.0.0', next: '1.1.0', consents: ['1.1.0'], lastReport: { configId: '1.0.0', statusCode: 200 } });
 
   const sameAnswer = async (): Promise<void> => {

@@ -7,12 +7,13 @@ import {
   isValidAppName,
   type OtaoCore,
   type PermissionChecker,
+  type Precondition,
   type Principal,
   type SoftwareScope,
 } from '@otao/core';
 import { HTTP_STATUS, HttpFailure } from './error-mapping';
 import { OPENAPI_TEXT } from './openapi';
-import { endpointStateDto, endpointViewDto, etagOf, previewDto, revisionFromIfMatch, rolloutDto, softwareDto } from './serialize';
+import { endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
 import { RequestValidator } from './validation';
 
 /** The minimal logger this adapter needs (pino's signature). */
@@ -203,10 +204,7 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const problem = validator.check(schema, body);
     if (problem) throw new HttpFailure('request.invalid', problem.message);
   };
-  const ifMatch = (req: Request): { ifRevision?: number } => {
-    const rev = revisionFromIfMatch(req.get('if-match'));
-    return rev === undefined ? {} : { ifRevision: rev };
-  };
+  const ifMatch = (req: Request): Precondition => preconditionOf(req.get('if-match'));
 
   const base = '/applications/:appName';
   api.get(`${base}/software`, async (req, res) => {

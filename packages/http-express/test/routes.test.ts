@@ -48,7 +48,7 @@ describe('software routes', () => {
       .send(body('1.0.0+build.1', { filters: [{ filterId: 'f1', rolloutDate: '2026-05-01T10:00:00.123Z' }], rolloutStrategy: 'targeted' }));
     expect(res.status).toBe(201);
     expect(res.headers['location']).toBe('/api/v1/applications/kettle/software/1.0.0%2Bbuild.1');
-    expect(res.headers['etag']).toBe('"r1"');
+    expect(res.headers['etag']).toMatch(/^"r1\.[0-9a-z]+"$/);
     expect(res.body).toMatchObject({ version: '1.0.0+build.1', createdAt: '2026-03-04T05:06:07Z', filters: [{ filterId: 'f1', rolloutDate: '2026-05-01T10:00:00Z' }] });
     matchesSchema('Software', res.body);
     await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('0.9.0')).expect(201);
@@ -56,24 +56,53 @@ describe('software routes', () => {
     const list = await request(app).get(`/api/v1/applications/${APP}/software`).set(reader).expect(200);
     expect(list.body.map((s: { version: string }) => s.version)).toEqual(['0.9.0', '1.0.0-rc.1', '1.0.0+build.1']);
     const one = await request(app).get(`/api/v1/applications/${APP}/software/1.0.0%2Bbuild.1`).set(reader).expect(200);
-    expect(one.headers['etag']).toBe('"r1"');
+    expect(one.headers['etag']).toBe(res.headers['etag']);
     expect(one.body.specification).toEqual({ v: '1.0.0+build.1' });
   });
 
+  test('ETags never repeat across delete and re-create (§10); If-Match compares strongly (RFC 9110): W/ never matches, * always does', async () => {
+    const url = `/api/v1/applications/${APP}/software/1.0.0`;
+    const old = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201)).headers['etag'] as string;
+    await request(app).delete(url).set(admin).set('If-Match', old).expect(204);
+    t.clock.advance(1000);
+    const reborn = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0', { specification: { reborn: true } })).expect(201)).headers['etag'] as string;
+    expect(reborn).not.toBe(old);
+    expect((await request(app).get(url).set(reader)).headers['etag']).toBe(reborn);
+    // The tag of the deleted software does not match the new one: PUT and DELETE get 412, nothing changes.
+    const put = await request(app).put(url).set(admin).set('If-Match', old).send({ rolloutStrategy: 'suspended' });
+    expect(put.status).toBe(412);
+    expect(put.body.code).toBe('software.precondition_failed');
+    expect((await request(app).delete(url).set(admin).set('If-Match', old)).status).toBe(412);
+    // A weak tag never matches, not even the current one.
+    expect((await request(app).put(url).set(admin).set('If-Match', `W/${reborn}`).send({ rolloutStrategy: 'suspended' })).status).toBe(412);
+    expect((await request(app).delete(url).set(admin).set('If-Match', `W/${reborn}`)).status).toBe(412);
+    // Malformed or foreign tags match nothing.
+    for (const h of ['r1', '"r1"', '"xyz"', '', `${reborn} ${old}`]) {
+      expect((await request(app).put(url).set(admin).set('If-Match', h).send({ rolloutStrategy: 'suspended' })).status).toBe(412);
+    }
+    expect((await request(app).get(url).set(reader)).body).toMatchObject({ rolloutStrategy: 'general', specification: { reborn: true } });
+    // A list naming the current tag matches; so does *.
+    const listed = await request(app).put(url).set(admin).set('If-Match', `W/${reborn}, ${old}, ${reborn}`).send({ rolloutStrategy: 'suspended' });
+    expect(listed.status).toBe(200);
+    await request(app).put(url).set(admin).set('If-Match', '*').send({ rolloutStrategy: 'general' }).expect(200);
+    await request(app).delete(url).set(admin).set('If-Match', '*').expect(204);
+  });
+
   test('PUT replaces; If-Match stale -> 412; body version must equal path -> 400; DELETE 204 then 404', async () => {
-    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201);
-    const put = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"').send({ rolloutStrategy: 'suspended', specification: [1, 2] });
+    const r1 = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201)).headers['etag'] as string;
+    const put = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r1).send({ rolloutStrategy: 'suspended', specification: [1, 2] });
     expect(put.status).toBe(200);
-    expect(put.headers['etag']).toBe('"r2"');
+    const r2 = put.headers['etag'] as string;
+    expect(r2).toMatch(/^"r2\.[0-9a-z]+"$/);
     expect(put.body).toMatchObject({ version: '1.0.0', rolloutStrategy: 'suspended', specification: [1, 2] });
-    const stale = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"').send({ rolloutStrategy: 'general' });
+    const stale = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r1).send({ rolloutStrategy: 'general' });
     expect(stale.status).toBe(412);
     expect(stale.body.code).toBe('software.precondition_failed');
     const other = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).send({ version: '2.0.0', rolloutStrategy: 'general' });
     expect(other.status).toBe(400);
     expect(other.body).toEqual({ code: 'software.invalid', message: expect.stringContaining('version') });
-    expect((await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"')).status).toBe(412);
-    await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r2"').expect(204);
+    expect((await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r1)).status).toBe(412);
+    await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r2).expect(204);
     const gone = await request(app).get(`/api/v1/applications/${APP}/software/1.0.0`).set(admin);
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe('software.not_found');

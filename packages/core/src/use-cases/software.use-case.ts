@@ -24,9 +24,24 @@ export type DeleteSoftwareError = Failure<'application.not_found' | 'software.no
 export type GetSoftwareError = Failure<'application.not_found' | 'software.not_found'>;
 export type AttachFileError = Failure<'application.not_found' | 'software.not_found' | 'software.specification_not_object'>;
 
-/** Optimistic concurrency: the revision an `If-Match` names, if any. */
+/**
+ * One revision of one incarnation of a software, as an ETag names it. `createdAt` is the
+ * incarnation: a deleted and re-created version restarts at revision 1 with another `createdAt`, so
+ * no (createdAt, revision) pair ever names two different states (spec §10).
+ */
+export interface SoftwareRevisionRef {
+  readonly createdAt: number;
+  readonly revision: number;
+}
+
+/** Optimistic concurrency (`If-Match`): when `ifMatch` is given, the software must currently be one of these revisions. */
 export interface Precondition {
-  readonly ifRevision?: number;
+  readonly ifMatch?: readonly SoftwareRevisionRef[];
+}
+
+/** Whether the software is in a state the precondition names (strong comparison: incarnation and revision). */
+export function preconditionHolds(pre: Precondition, s: Software): boolean {
+  return pre.ifMatch === undefined || pre.ifMatch.some((t) => t.createdAt === s.createdAt && t.revision === s.revision);
 }
 
 /** Create, replace, delete, list and get software (spec §2, §6.1), and attach or detach its file (§6.2). */
@@ -75,7 +90,7 @@ export class SoftwareService {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
-    if (pre.ifRevision !== undefined && pre.ifRevision !== current.revision) return err(preconditionFailed(current));
+    if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
     const v = validateSoftwareInput(body, this.options, version);
     if (!v.ok) return v;
     if (current.file && !isJsonObject(v.value.specification)) {
@@ -98,12 +113,12 @@ export class SoftwareService {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
-    if (pre.ifRevision !== undefined && pre.ifRevision !== current.revision) return err(preconditionFailed(current));
+    if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
     // The file goes first: if S3 is unavailable the call fails (503) and nothing is half-deleted.
     if (current.file && this.deps.files) {
       await this.deps.files.delete(fileObjectKey(tenantId, appName, current.version, current.file.name));
     }
-    const outcome = await this.deps.software.delete(tenantId, appName, current.version, current.revision);
+    const outcome = await this.deps.software.delete(tenantId, appName, current.version, current.revision, current.createdAt);
     if (outcome === 'not_found') return err(notFound(appName, version));
     if (outcome === 'revision_mismatch') return err(preconditionFailed(current));
     await this.deps.stats.delete(tenantId, appName, current.version);
