@@ -88,6 +88,27 @@ describe('software routes', () => {
     await request(app).delete(url).set(admin).set('If-Match', '*').expect(204);
   });
 
+  test('two concurrent writers without If-Match: both PUTs answer 200, a PUT and a DELETE never 412 (docs/api.md)', async () => {
+    const url = `/api/v1/applications/${APP}/software/1.0.0`;
+    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201);
+    // A slow store: every request reads before any of them writes, so all but one lose the compare-and-set.
+    const get = t.software.get.bind(t.software);
+    t.software.get = async (...args) => {
+      const r = await get(...args);
+      await new Promise((done) => setTimeout(done, 50));
+      return r;
+    };
+    const puts = await Promise.all(['a', 'b', 'c'].map((w) => request(app).put(url).set(admin).send({ rolloutStrategy: 'general', specification: { w } })));
+    expect(puts.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(puts.map((r) => r.body.specification.w).sort()).toEqual(['a', 'b', 'c']);
+    const tags = new Set(puts.map((r) => r.headers['etag']));
+    expect(tags.size).toBe(3);
+    const [put, del] = await Promise.all([request(app).put(url).set(admin).send({ rolloutStrategy: 'suspended' }), request(app).delete(url).set(admin)]);
+    expect(del.status).toBe(204);
+    expect([200, 404]).toContain(put.status);
+    expect((await request(app).get(url).set(admin)).status).toBe(404);
+  });
+
   test('PUT replaces; If-Match stale -> 412; body version must equal path -> 400; DELETE 204 then 404', async () => {
     const r1 = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201)).headers['etag'] as string;
     const put = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r1).send({ rolloutStrategy: 'suspended', specification: [1, 2] });

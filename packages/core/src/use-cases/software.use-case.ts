@@ -18,9 +18,10 @@ export type ReplaceSoftwareError = Failure<
   | 'software.specification_too_large'
   | 'software.cycle'
   | 'software.precondition_failed'
+  | 'software.edit_conflict'
   | 'software.specification_not_object'
 >;
-export type DeleteSoftwareError = Failure<'application.not_found' | 'software.not_found' | 'software.precondition_failed'>;
+export type DeleteSoftwareError = Failure<'application.not_found' | 'software.not_found' | 'software.precondition_failed' | 'software.edit_conflict'>;
 export type GetSoftwareError = Failure<'application.not_found' | 'software.not_found'>;
 export type AttachFileError = Failure<'application.not_found' | 'software.not_found' | 'software.specification_not_object'>;
 
@@ -43,6 +44,16 @@ export interface Precondition {
 export function preconditionHolds(pre: Precondition, s: Software): boolean {
   return pre.ifMatch === undefined || pre.ifMatch.some((t) => t.createdAt === s.createdAt && t.revision === s.revision);
 }
+
+/**
+ * How often an unconditional replace or delete (no If-Match) reads again and retries after losing
+ * its compare-and-set to another writer, before it answers `software.edit_conflict`. Each lost
+ * attempt means another writer succeeded, so this only runs out under a storm of writes to one software.
+ */
+export const UNCONDITIONAL_ATTEMPTS = 10;
+
+/** An attempt of a read-modify-write lost its compare-and-set and may be run again. */
+const RETRY = Symbol('retry');
 
 /** Create, replace, delete, list and get software (spec §2, §6.1), and attach or detach its file (§6.2). */
 export class SoftwareService {
@@ -79,6 +90,11 @@ export class SoftwareService {
     return ok(sw);
   }
 
+  /**
+   * Full replacement of the mutable fields (§6.1). With `pre.ifMatch` it applies only to the named
+   * revision (else `software.precondition_failed`); without, it is unconditional: a concurrent
+   * write is not an error, the change is applied on top of it (read again, checked again, retried).
+   */
   async replace(
     tenantId: string,
     appName: string,
@@ -87,6 +103,17 @@ export class SoftwareService {
     pre: Precondition,
     correlationId: string,
   ): Promise<Result<Software, ReplaceSoftwareError>> {
+    return this.retryUnconditional(version, () => this.replaceOnce(tenantId, appName, version, body, pre, correlationId));
+  }
+
+  private async replaceOnce(
+    tenantId: string,
+    appName: string,
+    version: string,
+    body: unknown,
+    pre: Precondition,
+    correlationId: string,
+  ): Promise<Result<Software, ReplaceSoftwareError> | typeof RETRY> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
@@ -104,12 +131,17 @@ export class SoftwareService {
     if (cycle) return err(cycleError(cycle));
     const outcome = await this.deps.software.replace(next, current.revision);
     if (outcome === 'not_found') return err(notFound(appName, version));
-    if (outcome === 'revision_mismatch') return err(preconditionFailed(current));
+    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
     await this.changed(next, next.rolloutStrategy === 'suspended' && current.rolloutStrategy !== 'suspended' ? 'suspended' : 'updated', correlationId, true);
     return ok(next);
   }
 
+  /** Deletes (§6.1); like replace, conditional with `pre.ifMatch`, else unconditional and retried after a concurrent write. */
   async delete(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string): Promise<Result<Software, DeleteSoftwareError>> {
+    return this.retryUnconditional(version, () => this.deleteOnce(tenantId, appName, version, pre, correlationId));
+  }
+
+  private async deleteOnce(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string): Promise<Result<Software, DeleteSoftwareError> | typeof RETRY> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
@@ -120,7 +152,7 @@ export class SoftwareService {
     }
     const outcome = await this.deps.software.delete(tenantId, appName, current.version, current.revision, current.createdAt);
     if (outcome === 'not_found') return err(notFound(appName, version));
-    if (outcome === 'revision_mismatch') return err(preconditionFailed(current));
+    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
     await this.deps.stats.delete(tenantId, appName, current.version);
     this.catalogues.invalidate(tenantId, appName);
     await this.publish('deleted', current, correlationId);
@@ -176,6 +208,20 @@ export class SoftwareService {
       }
     }
     throw new Error('detachFile: too many concurrent changes');
+  }
+
+  /** Runs a read-modify-write until it is not asked to retry, at most UNCONDITIONAL_ATTEMPTS times. */
+  private async retryUnconditional<T, E>(version: string, attempt: () => Promise<Result<T, E> | typeof RETRY>): Promise<Result<T, E | Failure<'software.edit_conflict'>>> {
+    for (let i = 0; i < UNCONDITIONAL_ATTEMPTS; i++) {
+      const r = await attempt();
+      if (r !== RETRY) return r;
+    }
+    return err(
+      failure(
+        'software.edit_conflict',
+        `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while this change was applied; retry, or send If-Match to apply it only to the revision you read`,
+      ),
+    );
   }
 
   private merge(current: Software, draft: SoftwareDraft): Software {
