@@ -189,6 +189,31 @@ describe('software routes', () => {
     expect(hidden.body.code).toBe(absent.body.code);
   });
 
+  test('the caller is checked before the body: anonymous 401, unpermitted 404/403, never 415/400/413 first (docs/security.md)', async () => {
+    const create = `/api/v1/applications/${APP}/software`;
+    const replace = `${create}/1.0.0`;
+    const bodies: [string, string][] = [
+      ['text/plain', 'hello'], // 415 for a permitted caller
+      ['application/json', '{"version": '], // 400 request.invalid_json
+      ['application/json', JSON.stringify({ version: 'one' })], // 400 software.invalid
+      ['application/json', JSON.stringify({ specification: 'y'.repeat(700_000) })], // 413 request.too_large
+    ];
+    for (const [type, payload] of bodies) {
+      for (const [method, url] of [['post', create], ['put', replace]] as const) {
+        const anonymous = await request(app)[method](url).set('Content-Type', type).send(payload);
+        expect([method, type, anonymous.status, anonymous.body.code]).toEqual([method, type, 401, 'auth.unauthenticated']);
+        const badToken = await request(app)[method](url).set('Authorization', 'Bearer ???').set('Content-Type', type).send(payload);
+        expect([method, type, badToken.status]).toEqual([method, type, 401]);
+        const forbidden = await request(app)[method](url).set(reader).set('Content-Type', type).send(payload);
+        expect([method, type, forbidden.status, forbidden.body.code]).toEqual([method, type, 403, 'auth.forbidden']);
+        const hidden = await request(app)[method](url).set(stranger).set('Content-Type', type).send(payload);
+        expect([method, type, hidden.status, hidden.body.code]).toEqual([method, type, 404, 'application.not_found']);
+      }
+    }
+    // A permitted caller gets the body's own answer.
+    expect((await request(app).post(create).set(admin).set('Content-Type', 'text/plain').send('hello')).status).toBe(415);
+  });
+
   test('503 when the store is down, with a code and no stack', async () => {
     t.software.faults.unavailable = true;
     const res = await request(app).get(`/api/v1/applications/${APP}/software`).set(admin);
