@@ -194,6 +194,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     problems.push('OTAO_APPLICATIONS_FILE: required unless OTAO_TEKTON_ENABLED=true (or kaa.applications in OTAO_CONFIG_FILE)');
   }
   if (tektonEnabled && !clientId && !off) problems.push('OTAO_OAUTH_CLIENT_ID: required with OTAO_TEKTON_ENABLED=true (Tekton calls use a client-credentials token)');
+  // OTAO's own calls (Tekton, the Tenant Manager) take their token from the system tenant's issuer;
+  // without it the client would be ignored and the calls made without any token.
+  if ((clientId || clientSecret) && !oauthIssuer && (tektonEnabled || tenantManagerUrl)) {
+    const users = [tektonEnabled ? 'OTAO_TEKTON_ENABLED=true' : '', tenantManagerUrl ? 'OTAO_TENANT_MANAGER_URL' : ''].filter(Boolean).join(' and ');
+    problems.push(`OTAO_OAUTH_ISSUER: required with OTAO_OAUTH_CLIENT_ID/OTAO_OAUTH_CLIENT_SECRET and ${users} (OTAO's calls there use a client-credentials token from this issuer, the system tenant's)`);
+  }
 
   const logLevel = str('OTAO_LOG_LEVEL', 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`OTAO_LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, describeConfig, loadConfig } from '../src/config';
+import { createSecurity } from '../src/security';
 
 const appsFile = join(mkdtempSync(join(tmpdir(), 'otao-cfg-apps-')), 'apps.yaml');
 writeFileSync(appsFile, 'kaa:\n  applications: {}\n');
@@ -84,6 +85,32 @@ test('security needs a tenant source; S3 needs a bucket; uma needs the client id
   expect(problems({ ...base, OTAO_S3_ENABLED: 'true' })).toContain('OTAO_S3_BUCKET');
   expect(problems({ OTAO_APPLICATIONS_FILE: appsFile, OTAO_TENANTS: '[{"id":"a","issuer":"https://kc/realms/a"}]', OTAO_AUTHZ_MODE: 'uma' })).toContain('OTAO_OAUTH_CLIENT_ID');
   expect(problems({ OTAO_APPLICATIONS_FILE: appsFile, OTAO_TENANT_MANAGER_URL: 'http://tm' })).toContain('OTAO_OAUTH_ISSUER');
+});
+
+test("a client for OTAO's own calls needs its issuer whenever Tekton or the Tenant Manager is called (no token-less calls)", () => {
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (e) {
+      return [...(e as ConfigError).problems];
+    }
+  };
+  const tenants = { OTAO_TENANTS: '[{"id":"a","issuer":"https://kc/realms/a"}]' };
+  const client = { OTAO_OAUTH_CLIENT_ID: 'otao', OTAO_OAUTH_CLIENT_SECRET: 's3cr3t' };
+  const tekton = { OTAO_TEKTON_ENABLED: 'true' };
+  // OTAO_TENANTS with Tekton: the client was silently ignored without an issuer.
+  const withTekton = problems({ ...tenants, ...client, ...tekton });
+  expect(withTekton).toEqual([expect.stringMatching(/^OTAO_OAUTH_ISSUER: required with OTAO_OAUTH_CLIENT_ID\/OTAO_OAUTH_CLIENT_SECRET and OTAO_TEKTON_ENABLED=true/)]);
+  // Authentication off does not change that: Tekton is still called.
+  expect(problems({ OTAO_SECURITY_IGNORED: '/**', ...client, ...tekton }).join('\n')).toContain('OTAO_OAUTH_ISSUER: required');
+  // Listed with every other problem at once.
+  expect(problems({ ...tenants, ...client, ...tekton, OTAO_HTTP_PORT: 'x' }).map((p) => p.split(':')[0])).toEqual(['OTAO_OAUTH_ISSUER', 'OTAO_HTTP_PORT']);
+  // Given, the client is used: Tekton gets a client-credentials token.
+  const cfg = loadConfig({ ...tenants, ...client, ...tekton, OTAO_OAUTH_ISSUER: 'https://kc/realms/kaa' });
+  expect(createSecurity(cfg).tokens).toBeDefined();
+  // A client only for UMA decisions (no Tekton, no Tenant Manager) needs no issuer.
+  expect(problems({ ...tenants, ...client, OTAO_APPLICATIONS_FILE: appsFile, OTAO_AUTHZ_MODE: 'uma' })).toEqual([]);
 });
 
 test('a YAML file with Kaa keys sets values; the environment wins; secrets are redacted when described', () => {
