@@ -25,7 +25,7 @@ import {
   TektonApplicationRegistry,
   TektonClient,
 } from '@otao/tekton-config';
-import { describeConfig, type OtaoConfig } from './config';
+import { describeConfig, type OtaoConfig, secretsOf } from './config';
 import { createLogger } from './logger';
 import { OtaoMetrics } from './metrics';
 import { createSecurity, type Security } from './security';
@@ -213,7 +213,7 @@ const coreModule = new ContainerModule(({ bind }) => {
 export function createContainer(config: OtaoConfig): Container {
   const container = new Container();
   container.bind<OtaoConfig>(TYPES.Config).toConstantValue(config);
-  container.bind<Logger>(TYPES.Logger).toConstantValue(createLogger(config.logLevel, config.replicaId));
+  container.bind<Logger>(TYPES.Logger).toConstantValue(createLogger(config.logLevel, config.replicaId, secretsOf(config)));
   container.bind<OtaoMetrics>(TYPES.Metrics).toConstantValue(new OtaoMetrics());
   container.load(storeModule, natsModule, filesModule, registryModule, coreModule);
   return container;
