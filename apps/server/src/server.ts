@@ -106,6 +106,10 @@ const natsModule = new ContainerModule(({ bind }) => {
           },
           observer: natsObserver(ctx.get<OtaoMetrics>(TYPES.Metrics)),
           onTenantUpdated: async () => security.directory?.refresh(),
+          onTenantUnregistered: (tenantId) => {
+            security.forgetTenant(tenantId);
+            log.info({ tenantId }, 'tenant unregistered: its tokens are no longer accepted');
+          },
         },
       );
     })

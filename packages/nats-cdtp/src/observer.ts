@@ -26,6 +26,7 @@ export type InboundKind =
   | 'filter.deleted'
   | 'tenant.updated'
   | 'tenant.unregistered'
+  | 'tenant.access-revoked'
   | 'software.lifecycle';
 
 /** Why an inbound message was not processed. */
