@@ -109,7 +109,9 @@ test('SIGTERM to `npm start` stops the server: no node process outlives npm', as
   if (server === undefined) throw new Error(`no server process found; output:\n${output}`);
 
   npm.kill('SIGTERM');
-  await Promise.race([npmExit, new Promise((r) => setTimeout(r, 20_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([npmExit, new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+  clearTimeout(timer);
   // The server stops gracefully (drains, closes the store) and exits; nothing of it is left.
   await until(`the server (pid ${server}, ${commandOf(server)}) to exit after SIGTERM to npm; output:\n${output}`, 20_000, () => !alive(server));
   expect(processesWith(marker).filter(alive)).toEqual([]);
