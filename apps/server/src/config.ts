@@ -138,16 +138,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     if (raw === undefined) return undefined;
     try {
       const u = new URL(raw);
-      if (!protocols.includes(u.protocol)) problems.push(`${name}: "${redact(raw)}" must use ${protocols.join(' or ')}`);
+      if (!protocols.includes(u.protocol)) problems.push(`${name}: "${redactUrl(raw)}" must use ${protocols.join(' or ')}`);
     } catch {
-      problems.push(`${name}: "${redact(raw)}" is not a URL`);
+      problems.push(`${name}: "${redactUrl(raw)}" is not a URL`);
     }
     return raw;
   };
 
   const natsUrls = str('OTAO_NATS_URLS', 'nats://127.0.0.1:4222').split(',').map((s) => s.trim()).filter(Boolean);
   for (const u of natsUrls) {
-    if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u)) problems.push(`OTAO_NATS_URLS: "${redact(u)}" must be nats://host:port (comma-separated list)`);
+    if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u)) problems.push(`OTAO_NATS_URLS: "${redactUrl(u)}" must be nats://host:port (comma-separated list)`);
   }
   const natsUser = get('NATS_USERNAME');
   const natsPass = get('NATS_PASSWORD');
@@ -196,6 +196,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     problems.push('OTAO_APPLICATIONS_FILE: required unless OTAO_TEKTON_ENABLED=true (or kaa.applications in OTAO_CONFIG_FILE)');
   }
   if (tektonEnabled && !clientId && !off) problems.push('OTAO_OAUTH_CLIENT_ID: required with OTAO_TEKTON_ENABLED=true (Tekton calls use a client-credentials token)');
+  // OTAO's own calls (Tekton, the Tenant Manager) take their token from the system tenant's issuer;
+  // without it the client would be ignored and the calls made without any token.
+  if ((clientId || clientSecret) && !oauthIssuer && (tektonEnabled || tenantManagerUrl)) {
+    const users = [tektonEnabled ? 'OTAO_TEKTON_ENABLED=true' : '', tenantManagerUrl ? 'OTAO_TENANT_MANAGER_URL' : ''].filter(Boolean).join(' and ');
+    problems.push(`OTAO_OAUTH_ISSUER: required with OTAO_OAUTH_CLIENT_ID/OTAO_OAUTH_CLIENT_SECRET and ${users} (OTAO's calls there use a client-credentials token from this issuer, the system tenant's)`);
+  }
 
   const logLevel = str('OTAO_LOG_LEVEL', 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`OTAO_LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
@@ -246,9 +252,49 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   return deepFreeze(cfg);
 }
 
-/** Removes credentials from a URL before it is shown in an error or a log. */
-export function redact(u: string): string {
-  return u.replace(/\/\/[^/@\s]*@/, '//***@');
+/**
+ * A configured URL as it may appear in a log line or an error message — the one redaction of
+ * URLs: the user info (`user:pass@`) becomes `***@`, every query value `***` (names stay), the
+ * fragment `***`. Works on malformed text too (over-redacting rather than leaking).
+ */
+export function redactUrl(u: string): string {
+  return u
+    .replace(/^([^:/?#\s]+:\/\/)[^?#]*@/, '$1***@')
+    .replace(/([?&][^=&#]*)=[^&#]*/g, '$1=***')
+    .replace(/#.*$/s, '#***');
+}
+
+/** Query parameter names whose values are secrets (tokens, keys, signatures, passwords). */
+const SECRET_PARAM = /token|secret|pass|pwd|key|sig|auth|credential|session|code/i;
+/** Shorter values are not scrubbed from log lines (they would garble every line); the URL redaction still hides them. */
+const MIN_SCRUBBED_LENGTH = 4;
+
+/** The secrets inside one configured URL: the user info's password and secret-looking query values, raw and decoded. */
+function secretsOfUrl(u: string): string[] {
+  const out: string[] = [];
+  const userinfo = /^[^:/?#\s]+:\/\/([^?#]*)@/.exec(u)?.[1];
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(':');
+    out.push(colon >= 0 ? userinfo.slice(colon + 1) : userinfo);
+  }
+  for (const m of u.matchAll(/[?&]([^=&#]*)=([^&#]*)/g)) if (SECRET_PARAM.test(m[1] as string)) out.push(m[2] as string);
+  return out.flatMap((v) => {
+    try {
+      return [v, decodeURIComponent(v)];
+    } catch {
+      return [v];
+    }
+  });
+}
+
+/**
+ * Every secret the configuration holds (passwords, the client secret, credentials inside
+ * configured URLs), for the logger to scrub from every line whatever field or message carries it.
+ */
+export function secretsOf(c: OtaoConfig): string[] {
+  const urls = [...c.nats.urls, c.mongo.uri, c.security.tenantManagerUrl, c.security.oauth.issuer, c.tekton.url, c.s3.endpoint, ...(c.security.tenants ?? []).map((t) => t.issuer)];
+  const all = [c.nats.pass, c.security.oauth.clientSecret, ...urls.flatMap((u) => (u === undefined ? [] : secretsOfUrl(u)))];
+  return [...new Set(all.filter((s): s is string => s !== undefined && s.length >= MIN_SCRUBBED_LENGTH))];
 }
 
 function deepFreeze<T>(o: T): T {
@@ -259,14 +305,21 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
-/** The configuration as it may be logged: secrets removed. */
+/** The configuration as it may be logged: secrets removed, every URL through redactUrl. */
 export function describeConfig(c: OtaoConfig): Record<string, unknown> {
+  const { tenantManagerUrl, tenants, oauth } = c.security;
   return {
     ...c,
-    nats: { urls: c.nats.urls.map(redact), user: c.nats.user, pass: c.nats.pass ? '***' : undefined },
-    mongo: { ...c.mongo, uri: redact(c.mongo.uri) },
-    s3: { ...c.s3, ...(c.s3.endpoint ? { endpoint: redact(c.s3.endpoint) } : {}) },
-    security: { ...c.security, oauth: { ...c.security.oauth, clientSecret: c.security.oauth.clientSecret ? '***' : undefined } },
+    nats: { urls: c.nats.urls.map(redactUrl), user: c.nats.user, pass: c.nats.pass ? '***' : undefined },
+    mongo: { ...c.mongo, uri: redactUrl(c.mongo.uri) },
+    s3: { ...c.s3, endpoint: c.s3.endpoint === undefined ? undefined : redactUrl(c.s3.endpoint) },
+    security: {
+      ...c.security,
+      tenantManagerUrl: tenantManagerUrl === undefined ? undefined : redactUrl(tenantManagerUrl),
+      tenants: tenants?.map((t) => ({ id: t.id, issuer: redactUrl(t.issuer) })),
+      oauth: { ...oauth, issuer: oauth.issuer === undefined ? undefined : redactUrl(oauth.issuer), clientSecret: oauth.clientSecret ? '***' : undefined },
+    },
+    tekton: { ...c.tekton, url: redactUrl(c.tekton.url) },
     inlineApplications: c.inlineApplications ? '(inline)' : undefined,
   };
 }

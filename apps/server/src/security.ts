@@ -19,6 +19,8 @@ export interface Security {
   readonly directory?: TenantDirectory;
   /** The client-credentials token OTAO uses for its own calls, when a client is configured. */
   readonly tokens?: TokenProvider;
+  /** 21/TLE unregistered (on every replica): the tenant's tokens stop authenticating at once. */
+  forgetTenant(tenantId: string): void;
 }
 
 /** `https://kc/realms/kaa` -> `https://kc` (tenant issuers are `<base>/realms/<realm>`). */
@@ -37,7 +39,7 @@ export function createSecurity(cfg: OtaoConfig): Security {
   if (cfg.security.off) {
     // Every path is ignored: http-express never calls these.
     const refuse: Authenticator = { authenticate: async () => err(failure('auth.unauthenticated', 'authentication is off')) };
-    return { authenticator: refuse, permissions: new AllowAllPermissionChecker(), ...(tokens ? { tokens } : {}) };
+    return { authenticator: refuse, permissions: new AllowAllPermissionChecker(), ...(tokens ? { tokens } : {}), forgetTenant: () => undefined };
   }
   const directory: TenantDirectory = cfg.security.tenants
     ? new StaticTenantDirectory(cfg.security.tenants)
@@ -52,5 +54,5 @@ export function createSecurity(cfg: OtaoConfig): Security {
     cfg.security.authzMode === 'uma'
       ? new UmaPermissionChecker({ audience: oauth.clientId as string, tokenEndpoint: (iss) => discovery.tokenEndpoint(iss) })
       : new RptPermissionChecker();
-  return { authenticator, permissions, directory, ...(tokens ? { tokens } : {}) };
+  return { authenticator, permissions, directory, ...(tokens ? { tokens } : {}), forgetTenant: (tenantId) => authenticator.forgetTenant(tenantId) };
 }

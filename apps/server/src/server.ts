@@ -24,7 +24,7 @@ import {
   TektonApplicationRegistry,
   TektonClient,
 } from '@otao/tekton-config';
-import { describeConfig, type OtaoConfig } from './config';
+import { describeConfig, type OtaoConfig, secretsOf } from './config';
 import { createLogger } from './logger';
 import { OtaoMetrics } from './metrics';
 import { createSecurity, type Security } from './security';
@@ -105,6 +105,10 @@ const natsModule = new ContainerModule(({ bind }) => {
           },
           observer: natsObserver(ctx.get<OtaoMetrics>(TYPES.Metrics)),
           onTenantUpdated: async () => security.directory?.refresh(),
+          onTenantUnregistered: (tenantId) => {
+            security.forgetTenant(tenantId);
+            log.info({ tenantId }, 'tenant unregistered: its tokens are no longer accepted');
+          },
         },
       );
     })
@@ -225,7 +229,7 @@ const coreModule = new ContainerModule(({ bind }) => {
 export function createContainer(config: OtaoConfig): Container {
   const container = new Container();
   container.bind<OtaoConfig>(TYPES.Config).toConstantValue(config);
-  container.bind<Logger>(TYPES.Logger).toConstantValue(createLogger(config.logLevel, config.replicaId));
+  container.bind<Logger>(TYPES.Logger).toConstantValue(createLogger(config.logLevel, config.replicaId, secretsOf(config)));
   container.bind<OtaoMetrics>(TYPES.Metrics).toConstantValue(new OtaoMetrics());
   container.load(storeModule, natsModule, filesModule, registryModule, coreModule);
   return container;

@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, describeConfig, loadConfig } from '../src/config';
+import { ConfigError, describeConfig, loadConfig, redactUrl, secretsOf } from '../src/config';
+import { secretScrubber } from '../src/logger';
+import { createSecurity } from '../src/security';
 
 const appsFile = join(mkdtempSync(join(tmpdir(), 'otao-cfg-apps-')), 'apps.yaml');
 writeFileSync(appsFile, 'kaa:\n  applications: {}\n');
@@ -87,6 +89,32 @@ test('security needs a tenant source; S3 needs a bucket; uma needs the client id
   expect(problems({ OTAO_APPLICATIONS_FILE: appsFile, OTAO_TENANT_MANAGER_URL: 'http://tm' })).toContain('OTAO_OAUTH_ISSUER');
 });
 
+test("a client for OTAO's own calls needs its issuer whenever Tekton or the Tenant Manager is called (no token-less calls)", () => {
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (e) {
+      return [...(e as ConfigError).problems];
+    }
+  };
+  const tenants = { OTAO_TENANTS: '[{"id":"a","issuer":"https://kc/realms/a"}]' };
+  const client = { OTAO_OAUTH_CLIENT_ID: 'otao', OTAO_OAUTH_CLIENT_SECRET: 's3cr3t' };
+  const tekton = { OTAO_TEKTON_ENABLED: 'true' };
+  // OTAO_TENANTS with Tekton: the client was silently ignored without an issuer.
+  const withTekton = problems({ ...tenants, ...client, ...tekton });
+  expect(withTekton).toEqual([expect.stringMatching(/^OTAO_OAUTH_ISSUER: required with OTAO_OAUTH_CLIENT_ID\/OTAO_OAUTH_CLIENT_SECRET and OTAO_TEKTON_ENABLED=true/)]);
+  // Authentication off does not change that: Tekton is still called.
+  expect(problems({ OTAO_SECURITY_IGNORED: '/**', ...client, ...tekton }).join('\n')).toContain('OTAO_OAUTH_ISSUER: required');
+  // Listed with every other problem at once.
+  expect(problems({ ...tenants, ...client, ...tekton, OTAO_HTTP_PORT: 'x' }).map((p) => p.split(':')[0])).toEqual(['OTAO_OAUTH_ISSUER', 'OTAO_HTTP_PORT']);
+  // Given, the client is used: Tekton gets a client-credentials token.
+  const cfg = loadConfig({ ...tenants, ...client, ...tekton, OTAO_OAUTH_ISSUER: 'https://kc/realms/kaa' });
+  expect(createSecurity(cfg).tokens).toBeDefined();
+  // A client only for UMA decisions (no Tekton, no Tenant Manager) needs no issuer.
+  expect(problems({ ...tenants, ...client, OTAO_APPLICATIONS_FILE: appsFile, OTAO_AUTHZ_MODE: 'uma' })).toEqual([]);
+});
+
 test('a YAML file with Kaa keys sets values; the environment wins; secrets are redacted when described', () => {
   const dir = mkdtempSync(join(tmpdir(), 'otao-cfg-'));
   const file = join(dir, 'otao.yaml');
@@ -126,4 +154,63 @@ test('an S3 endpoint with credentials in its URL is described (logged) without t
   const text = JSON.stringify(describeConfig(c));
   expect(text).not.toMatch(/s3cr3tKey|AKIDEXAMPLE/);
   expect(text).toContain('minio:9000');
+});
+
+describe('credentials inside configured URLs are never logged', () => {
+  test.each([
+    ['http://tm-user:tm-pass@tm:8080/base', 'http://***@tm:8080/base'],
+    ['https://tekton/api?token=abc123&tenant=x', 'https://tekton/api?token=***&tenant=***'],
+    ['http://u:p@s3.local:9000/?X-Amz-Security-Token=zzz#frag', 'http://***@s3.local:9000/?X-Amz-Security-Token=***#***'],
+    ['mongodb://otao:p@ss/w0rd@db-0,db-1/?replicaSet=rs0&w=majority', 'mongodb://***@db-0,db-1/?replicaSet=***&w=***'],
+    ['nats://user:a/b@host:4222', 'nats://***@host:4222'],
+    ['not a url?secret=1', 'not a url?secret=***'],
+    ['http://plain:8080/path', 'http://plain:8080/path'],
+  ])('redactUrl(%j) = %j', (raw, shown) => {
+    expect(redactUrl(raw)).toBe(shown);
+  });
+
+  const secretEnv = {
+    OTAO_APPLICATIONS_FILE: appsFile,
+    OTAO_TENANT_MANAGER_URL: 'http://tmuser:TM-PASSWORD@tm.local:8080/?token=TM-QUERY-TOKEN',
+    OTAO_TEKTON_URL: 'https://tkuser:TK-PASSWORD@tekton.local/?access_token=TK-QUERY-TOKEN',
+    OTAO_S3_ENDPOINT: 'http://s3user:S3-PASSWORD@s3.local:9000/?X-Amz-Security-Token=S3-QUERY-TOKEN',
+    OTAO_OAUTH_ISSUER: 'https://kc.local/realms/kaa?client_secret=ISSUER-QUERY-SECRET',
+    OTAO_OAUTH_CLIENT_ID: 'otao',
+    OTAO_OAUTH_CLIENT_SECRET: 'CLIENT-SECRET',
+    OTAO_MONGODB_URI: 'mongodb://otao:MONGO-PASSWORD@db:27017/?authSource=admin',
+    OTAO_NATS_URLS: 'nats://natsuser:NATS-URL-PASSWORD@nats:4222',
+    NATS_PASSWORD: 'NATS-PASSWORD',
+  };
+  const SECRETS = ['TM-PASSWORD', 'TM-QUERY-TOKEN', 'TK-PASSWORD', 'TK-QUERY-TOKEN', 'S3-PASSWORD', 'S3-QUERY-TOKEN', 'ISSUER-QUERY-SECRET', 'CLIENT-SECRET', 'MONGO-PASSWORD', 'NATS-URL-PASSWORD', 'NATS-PASSWORD'];
+
+  test('describeConfig shows every URL redacted; secretsOf lists every secret', () => {
+    const c = loadConfig(secretEnv);
+    const shown = JSON.stringify(describeConfig(c));
+    for (const s of SECRETS) expect(shown).not.toContain(s);
+    expect(shown).toContain('"tenantManagerUrl":"http://***@tm.local:8080/?token=***"');
+    expect(shown).toContain('"url":"https://***@tekton.local/?access_token=***"');
+    expect(shown).toContain('"endpoint":"http://***@s3.local:9000/?X-Amz-Security-Token=***"');
+    expect(secretsOf(c)).toEqual(expect.arrayContaining(SECRETS));
+  });
+
+  test('the logger scrubs the configuration secrets from every line, whatever field or message carries them', () => {
+    const c = loadConfig(secretEnv);
+    const scrub = secretScrubber(secretsOf(c));
+    const line = JSON.stringify({ msg: `fetch ${c.tekton.url} failed`, err: { message: `connect ${c.security.tenantManagerUrl}`, cause: c.s3.endpoint } });
+    const out = scrub(line);
+    for (const s of SECRETS) expect(out).not.toContain(s);
+    expect(JSON.parse(out)).toMatchObject({ msg: 'fetch https://tkuser:***@tekton.local/?access_token=*** failed' });
+    // JSON-escaped forms too
+    expect(secretScrubber(['a"b\\c-secret'])(JSON.stringify({ m: 'x a"b\\c-secret y' }))).toBe('{"m":"x *** y"}');
+  });
+
+  test('a bad URL in a configuration error is redacted', () => {
+    try {
+      loadConfig({ ...base, OTAO_TEKTON_URL: 'ftp://u:FTP-PASSWORD@h/?token=FTP-TOKEN' });
+      throw new Error('expected a ConfigError');
+    } catch (e) {
+      expect((e as Error).message).toContain('OTAO_TEKTON_URL: "ftp://***@h/?token=***" must use http: or https:');
+      expect((e as Error).message).not.toMatch(/FTP-PASSWORD|FTP-TOKEN/);
+    }
+  });
 });

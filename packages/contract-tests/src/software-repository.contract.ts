@@ -158,6 +158,19 @@ export function softwareRepositoryContract(name: string, factory: SubjectFactory
       expect(await repo.list(tenant, app)).toEqual([]);
     });
 
+    it('replace and delete are compare-and-set on the incarnation (createdAt) too: a re-created version is another software', async () => {
+      const old = software(tenant, app, '1.0.0', { createdAt: 1_700_000_000_000 });
+      await repo.create(old);
+      expect(await repo.delete(tenant, app, '1.0.0', 1, old.createdAt)).toBe('deleted');
+      const reborn = software(tenant, app, '1.0.0', { createdAt: 1_700_000_000_001, specification: { reborn: true } });
+      await repo.create(reborn);
+      // Same version, same revision 1, but the earlier incarnation: neither write may touch it.
+      expect(await repo.replace({ ...old, revision: 2, specification: { stale: true } }, 1)).toBe('revision_mismatch');
+      expect(await repo.delete(tenant, app, '1.0.0', 1, old.createdAt)).toBe('revision_mismatch');
+      expect((await repo.get(tenant, app, '1.0.0'))?.specification).toEqual({ reborn: true });
+      expect(await repo.delete(tenant, app, '1.0.0', 1, reborn.createdAt)).toBe('deleted');
+    });
+
     it('deleteTenant removes only that tenant, idempotently', async () => {
       const other = unique('t');
       await repo.create(software(tenant, app, '1.0.0'));

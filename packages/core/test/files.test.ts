@@ -495,14 +495,25 @@ describe('delete the software: the record first, then its objects (§5, §10)', 
     await pullServes(s.t, 'bytes');
   });
 
-  test('the record delete loses its compare-and-set (412): the file is untouched', async () => {
+  test('the record delete loses its compare-and-set (412 with If-Match): the file is untouched', async () => {
+    const s = setup();
+    await create(s.t, '1.0.0');
+    await uploadOk(s, '1.0.0', 'bytes');
+    const current = await s.t.software.get(TEST_TENANT, TEST_APP, '1.0.0');
+    jest.spyOn(s.t.software, 'delete').mockResolvedValueOnce('revision_mismatch');
+    const r = await s.t.core.software.delete(TEST_TENANT, TEST_APP, '1.0.0', { ifMatch: [{ createdAt: current!.createdAt, revision: current!.revision }] }, 'c');
+    expect(r.ok ? 'ok' : r.error.code).toBe('software.precondition_failed');
+    await pullServes(s.t, 'bytes');
+  });
+
+  test('the record delete loses its compare-and-set without If-Match: read again and deleted, files after the record', async () => {
     const s = setup();
     await create(s.t, '1.0.0');
     await uploadOk(s, '1.0.0', 'bytes');
     jest.spyOn(s.t.software, 'delete').mockResolvedValueOnce('revision_mismatch');
     const r = await s.t.core.software.delete(TEST_TENANT, TEST_APP, '1.0.0', {}, 'c');
-    expect(r.ok ? 'ok' : r.error.code).toBe('software.precondition_failed');
-    await pullServes(s.t, 'bytes');
+    expect(r.ok).toBe(true);
+    expect(await s.t.software.get(TEST_TENANT, TEST_APP, '1.0.0')).toBeUndefined();
   });
 
   test('S3 known to be down: a software with a file is not deleted (503); one without a file is', async () => {

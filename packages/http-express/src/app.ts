@@ -7,12 +7,13 @@ import {
   isValidAppName,
   type OtaoCore,
   type PermissionChecker,
+  type Precondition,
   type Principal,
   type SoftwareScope,
 } from '@otao/core';
 import { HTTP_STATUS, HttpFailure } from './error-mapping';
 import { OPENAPI_TEXT } from './openapi';
-import { endpointStateDto, endpointViewDto, etagOf, previewDto, revisionFromIfMatch, rolloutDto, softwareDto } from './serialize';
+import { endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
 import { RequestValidator } from './validation';
 
 /** The minimal logger this adapter needs (pino's signature). */
@@ -194,6 +195,20 @@ export function createHttpApp(options: HttpOptions): express.Express {
     if (decision === 'forbidden') throw new HttpFailure('auth.forbidden', `scope ${scope} is required on application-${appName}`);
     return { principal, appName };
   };
+  // Routes with a body check the caller before the body is read, parsed or validated: an anonymous
+  // or unpermitted request gets 401/404/403, never 415/400/413 (docs/security.md, order of checks).
+  type Authorized = { principal: Principal; appName: string };
+  const authorizeFirst =
+    (scope: SoftwareScope) =>
+    async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      (res.locals as { authorized?: Authorized }).authorized = await authorize(req, scope);
+      next();
+    };
+  const authorized = (res: Response): Authorized => {
+    const a = (res.locals as { authorized?: Authorized }).authorized;
+    if (!a) throw new Error('route without authorizeFirst');
+    return a;
+  };
   const fail = (code: ErrorCode, message: string): never => {
     throw new HttpFailure(code, message);
   };
@@ -205,18 +220,15 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const problem = validator.check(schema, body);
     if (problem) throw new HttpFailure('request.invalid', problem.message);
   };
-  const ifMatch = (req: Request): { ifRevision?: number } => {
-    const rev = revisionFromIfMatch(req.get('if-match'));
-    return rev === undefined ? {} : { ifRevision: rev };
-  };
+  const ifMatch = (req: Request): Precondition => preconditionOf(req.get('if-match'));
 
   const base = '/applications/:appName';
   api.get(`${base}/software`, async (req, res) => {
     const { principal, appName } = await authorize(req, 'application:software:read');
     res.json(unwrap(await core.software.list(principal.tenantId, appName)).map(softwareDto));
   });
-  api.post(`${base}/software`, requireJson, async (req, res) => {
-    const { principal, appName } = await authorize(req, 'application:software:update');
+  api.post(`${base}/software`, authorizeFirst('application:software:update'), requireJson, async (req, res) => {
+    const { principal, appName } = authorized(res);
     validateBody('SoftwareCreate', req.body);
     const sw = unwrap(await core.software.create(principal.tenantId, appName, req.body, req.correlationId ?? newId()));
     res.status(201).setHeader('Location', `${req.baseUrl}/applications/${appName}/software/${encodeURIComponent(sw.version)}`).setHeader('ETag', etagOf(sw)).json(softwareDto(sw));
@@ -226,8 +238,8 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const sw = unwrap(await core.software.get(principal.tenantId, appName, param(req, 'version')));
     res.setHeader('ETag', etagOf(sw)).json(softwareDto(sw));
   });
-  api.put(`${base}/software/:version`, requireJson, async (req, res) => {
-    const { principal, appName } = await authorize(req, 'application:software:update');
+  api.put(`${base}/software/:version`, authorizeFirst('application:software:update'), requireJson, async (req, res) => {
+    const { principal, appName } = authorized(res);
     validateBody('SoftwareReplace', req.body);
     const sw = unwrap(await core.software.replace(principal.tenantId, appName, param(req, 'version'), req.body, ifMatch(req), req.correlationId ?? newId()));
     res.setHeader('ETag', etagOf(sw)).json(softwareDto(sw));

@@ -16,6 +16,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   'software.version_conflict': 409,
   'software.cycle': 409,
   'software.precondition_failed': 412,
+  'software.edit_conflict': 409,
   'software.specification_too_large': 413,
   'software.specification_not_object': 409,
   'software.concurrent_change': 409,

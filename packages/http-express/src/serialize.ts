@@ -3,9 +3,11 @@ import {
   type EndpointReport,
   type EndpointState,
   type EndpointView,
+  type Precondition,
   type Preview,
   type RolloutView,
   type Software,
+  type SoftwareRevisionRef,
 } from '@otao/core';
 
 /** Software as the REST API shows it: Kaa dates, optional fields only when present. */
@@ -27,24 +29,40 @@ export function softwareDto(s: Software): Record<string, unknown> {
   };
 }
 
-/** Strong ETag of a software revision. */
-export function etagOf(s: Software): string {
-  return `"r${s.revision}"`;
+/**
+ * Strong ETag of a software revision: the revision and the incarnation (`createdAt`, base 36), so a
+ * deleted and re-created version never repeats a tag (spec §10): `"r3.lz4f8k2a"`.
+ */
+export function etagOf(s: Pick<Software, 'revision' | 'createdAt'>): string {
+  return `"r${s.revision}.${s.createdAt.toString(36)}"`;
 }
 
+const ETAG = /^r(\d{1,15})\.([0-9a-z]{1,11})$/;
+/** One element of an If-Match list: `*`, or an entity tag, weak (`W/"…"`) or strong (RFC 9110 §8.8.3). */
+const LIST_ITEM = /\s*(?:(\*)|(W\/)?"([\x21\x23-\x7e\x80-\xff]*)")\s*(?:,|$)/y;
+
 /**
- * The revision an If-Match header names: undefined when absent or `*` (any), NaN when it names
- * something else (which can never match: 412).
+ * The precondition of an If-Match header (RFC 9110 §13.1.1): none when absent or when it lists
+ * `*`; otherwise the software revisions its strong tags name. The comparison is strong: a weak tag,
+ * a tag OTAO never produced or a malformed header matches nothing (412).
  */
-export function revisionFromIfMatch(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const tags = header.split(',').map((t) => t.trim());
-  if (tags.includes('*')) return undefined;
-  for (const t of tags) {
-    const m = /^(?:W\/)?"r(\d{1,15})"$/.exec(t);
-    if (m) return Number(m[1]);
+export function preconditionOf(header: string | undefined): Precondition {
+  if (header === undefined) return {};
+  const ifMatch: SoftwareRevisionRef[] = [];
+  LIST_ITEM.lastIndex = 0;
+  while (LIST_ITEM.lastIndex < header.length) {
+    const at = LIST_ITEM.lastIndex;
+    const m = LIST_ITEM.exec(header);
+    if (!m || LIST_ITEM.lastIndex === at) return { ifMatch: [] }; // malformed: nothing can match
+    if (m[1] === '*') return {};
+    if (m[2] !== undefined) continue; // weak: never matches under strong comparison
+    const t = ETAG.exec(m[3] as string);
+    if (!t) continue;
+    const revision = Number(t[1]);
+    const createdAt = parseInt(t[2] as string, 36);
+    if (Number.isSafeInteger(revision) && Number.isSafeInteger(createdAt)) ifMatch.push({ createdAt, revision });
   }
-  return Number.NaN;
+  return { ifMatch };
 }
 
 function reportDto(r: EndpointReport): Record<string, unknown> {

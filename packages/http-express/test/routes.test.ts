@@ -48,7 +48,7 @@ describe('software routes', () => {
       .send(body('1.0.0+build.1', { filters: [{ filterId: 'f1', rolloutDate: '2026-05-01T10:00:00.123Z' }], rolloutStrategy: 'targeted' }));
     expect(res.status).toBe(201);
     expect(res.headers['location']).toBe('/api/v1/applications/kettle/software/1.0.0%2Bbuild.1');
-    expect(res.headers['etag']).toBe('"r1"');
+    expect(res.headers['etag']).toMatch(/^"r1\.[0-9a-z]+"$/);
     expect(res.body).toMatchObject({ version: '1.0.0+build.1', createdAt: '2026-03-04T05:06:07Z', filters: [{ filterId: 'f1', rolloutDate: '2026-05-01T10:00:00Z' }] });
     matchesSchema('Software', res.body);
     await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('0.9.0')).expect(201);
@@ -56,24 +56,74 @@ describe('software routes', () => {
     const list = await request(app).get(`/api/v1/applications/${APP}/software`).set(reader).expect(200);
     expect(list.body.map((s: { version: string }) => s.version)).toEqual(['0.9.0', '1.0.0-rc.1', '1.0.0+build.1']);
     const one = await request(app).get(`/api/v1/applications/${APP}/software/1.0.0%2Bbuild.1`).set(reader).expect(200);
-    expect(one.headers['etag']).toBe('"r1"');
+    expect(one.headers['etag']).toBe(res.headers['etag']);
     expect(one.body.specification).toEqual({ v: '1.0.0+build.1' });
   });
 
-  test('PUT replaces; If-Match stale -> 412; body version must equal path -> 400; DELETE 204 then 404', async () => {
+  test('ETags never repeat across delete and re-create (§10); If-Match compares strongly (RFC 9110): W/ never matches, * always does', async () => {
+    const url = `/api/v1/applications/${APP}/software/1.0.0`;
+    const old = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201)).headers['etag'] as string;
+    await request(app).delete(url).set(admin).set('If-Match', old).expect(204);
+    t.clock.advance(1000);
+    const reborn = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0', { specification: { reborn: true } })).expect(201)).headers['etag'] as string;
+    expect(reborn).not.toBe(old);
+    expect((await request(app).get(url).set(reader)).headers['etag']).toBe(reborn);
+    // The tag of the deleted software does not match the new one: PUT and DELETE get 412, nothing changes.
+    const put = await request(app).put(url).set(admin).set('If-Match', old).send({ rolloutStrategy: 'suspended' });
+    expect(put.status).toBe(412);
+    expect(put.body.code).toBe('software.precondition_failed');
+    expect((await request(app).delete(url).set(admin).set('If-Match', old)).status).toBe(412);
+    // A weak tag never matches, not even the current one.
+    expect((await request(app).put(url).set(admin).set('If-Match', `W/${reborn}`).send({ rolloutStrategy: 'suspended' })).status).toBe(412);
+    expect((await request(app).delete(url).set(admin).set('If-Match', `W/${reborn}`)).status).toBe(412);
+    // Malformed or foreign tags match nothing.
+    for (const h of ['r1', '"r1"', '"xyz"', '', `${reborn} ${old}`]) {
+      expect((await request(app).put(url).set(admin).set('If-Match', h).send({ rolloutStrategy: 'suspended' })).status).toBe(412);
+    }
+    expect((await request(app).get(url).set(reader)).body).toMatchObject({ rolloutStrategy: 'general', specification: { reborn: true } });
+    // A list naming the current tag matches; so does *.
+    const listed = await request(app).put(url).set(admin).set('If-Match', `W/${reborn}, ${old}, ${reborn}`).send({ rolloutStrategy: 'suspended' });
+    expect(listed.status).toBe(200);
+    await request(app).put(url).set(admin).set('If-Match', '*').send({ rolloutStrategy: 'general' }).expect(200);
+    await request(app).delete(url).set(admin).set('If-Match', '*').expect(204);
+  });
+
+  test('two concurrent writers without If-Match: both PUTs answer 200, a PUT and a DELETE never 412 (docs/api.md)', async () => {
+    const url = `/api/v1/applications/${APP}/software/1.0.0`;
     await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201);
-    const put = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"').send({ rolloutStrategy: 'suspended', specification: [1, 2] });
+    // A slow store: every request reads before any of them writes, so all but one lose the compare-and-set.
+    const get = t.software.get.bind(t.software);
+    t.software.get = async (...args) => {
+      const r = await get(...args);
+      await new Promise((done) => setTimeout(done, 50));
+      return r;
+    };
+    const puts = await Promise.all(['a', 'b', 'c'].map((w) => request(app).put(url).set(admin).send({ rolloutStrategy: 'general', specification: { w } })));
+    expect(puts.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(puts.map((r) => r.body.specification.w).sort()).toEqual(['a', 'b', 'c']);
+    const tags = new Set(puts.map((r) => r.headers['etag']));
+    expect(tags.size).toBe(3);
+    const [put, del] = await Promise.all([request(app).put(url).set(admin).send({ rolloutStrategy: 'suspended' }), request(app).delete(url).set(admin)]);
+    expect(del.status).toBe(204);
+    expect([200, 404]).toContain(put.status);
+    expect((await request(app).get(url).set(admin)).status).toBe(404);
+  });
+
+  test('PUT replaces; If-Match stale -> 412; body version must equal path -> 400; DELETE 204 then 404', async () => {
+    const r1 = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201)).headers['etag'] as string;
+    const put = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r1).send({ rolloutStrategy: 'suspended', specification: [1, 2] });
     expect(put.status).toBe(200);
-    expect(put.headers['etag']).toBe('"r2"');
+    const r2 = put.headers['etag'] as string;
+    expect(r2).toMatch(/^"r2\.[0-9a-z]+"$/);
     expect(put.body).toMatchObject({ version: '1.0.0', rolloutStrategy: 'suspended', specification: [1, 2] });
-    const stale = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"').send({ rolloutStrategy: 'general' });
+    const stale = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r1).send({ rolloutStrategy: 'general' });
     expect(stale.status).toBe(412);
     expect(stale.body.code).toBe('software.precondition_failed');
     const other = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).send({ version: '2.0.0', rolloutStrategy: 'general' });
     expect(other.status).toBe(400);
     expect(other.body).toEqual({ code: 'software.invalid', message: expect.stringContaining('version') });
-    expect((await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r1"')).status).toBe(412);
-    await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', '"r2"').expect(204);
+    expect((await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r1)).status).toBe(412);
+    await request(app).delete(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r2).expect(204);
     const gone = await request(app).get(`/api/v1/applications/${APP}/software/1.0.0`).set(admin);
     expect(gone.status).toBe(404);
     expect(gone.body.code).toBe('software.not_found');
@@ -137,6 +187,31 @@ describe('software routes', () => {
     expect(hidden.status).toBe(404);
     expect(absent.status).toBe(404);
     expect(hidden.body.code).toBe(absent.body.code);
+  });
+
+  test('the caller is checked before the body: anonymous 401, unpermitted 404/403, never 415/400/413 first (docs/security.md)', async () => {
+    const create = `/api/v1/applications/${APP}/software`;
+    const replace = `${create}/1.0.0`;
+    const bodies: [string, string][] = [
+      ['text/plain', 'hello'], // 415 for a permitted caller
+      ['application/json', '{"version": '], // 400 request.invalid_json
+      ['application/json', JSON.stringify({ version: 'one' })], // 400 software.invalid
+      ['application/json', JSON.stringify({ specification: 'y'.repeat(700_000) })], // 413 request.too_large
+    ];
+    for (const [type, payload] of bodies) {
+      for (const [method, url] of [['post', create], ['put', replace]] as const) {
+        const anonymous = await request(app)[method](url).set('Content-Type', type).send(payload);
+        expect([method, type, anonymous.status, anonymous.body.code]).toEqual([method, type, 401, 'auth.unauthenticated']);
+        const badToken = await request(app)[method](url).set('Authorization', 'Bearer ???').set('Content-Type', type).send(payload);
+        expect([method, type, badToken.status]).toEqual([method, type, 401]);
+        const forbidden = await request(app)[method](url).set(reader).set('Content-Type', type).send(payload);
+        expect([method, type, forbidden.status, forbidden.body.code]).toEqual([method, type, 403, 'auth.forbidden']);
+        const hidden = await request(app)[method](url).set(stranger).set('Content-Type', type).send(payload);
+        expect([method, type, hidden.status, hidden.body.code]).toEqual([method, type, 404, 'application.not_found']);
+      }
+    }
+    // A permitted caller gets the body's own answer.
+    expect((await request(app).post(create).set(admin).set('Content-Type', 'text/plain').send('hello')).status).toBe(415);
   });
 
   test('503 when the store is down, with a code and no stack', async () => {

@@ -108,9 +108,11 @@ export class MongoSoftwareRepository implements SoftwareRepository {
     return (await this.find(software.tenantId, software.appName, software.version)) ? 'revision_mismatch' : 'not_found';
   }
 
-  async delete(tenantId: string, appName: string, version: string, expectedRevision?: number): Promise<DeleteOutcome> {
+  async delete(tenantId: string, appName: string, version: string, expectedRevision?: number, expectedCreatedAt?: number): Promise<DeleteOutcome> {
     const _id = idOf(tenantId, appName, versionKey(version));
-    const r = await run('software.delete', () => this.docs.deleteOne(expectedRevision === undefined ? { _id } : { _id, revision: expectedRevision }));
+    const filter =
+      expectedRevision === undefined ? { _id } : expectedCreatedAt === undefined ? { _id, revision: expectedRevision } : { _id, revision: expectedRevision, createdAt: expectedCreatedAt };
+    const r = await run('software.delete', () => this.docs.deleteOne(filter));
     if (r.deletedCount === 1) {
       await this.bump(tenantId, appName);
       return 'deleted';

@@ -3,7 +3,7 @@ import type { Msg, Subscription } from 'nats';
 import { codecs, type ConfigRequestRecord } from './codecs';
 import type { NatsConnection } from './connection';
 import { completeObserver, type Logger, type NatsCdtpObserver, noopLogger, type RequestOutcome } from './observer';
-import { INTERNAL_ERROR, unavailableAnswer } from './status-codes';
+import { INTERNAL_ERROR, OVERLOADED, unavailableAnswer } from './status-codes';
 import { subjects } from './subjects';
 import { ThrottledLog } from './throttled-log';
 import { WorkQueue } from './work-queue';
@@ -14,7 +14,7 @@ export interface CdtpProviderConfig {
   readonly instanceName: string;
   /** Requests decided at once (default 256). */
   readonly maxConcurrentRequests?: number;
-  /** Requests waiting for a slot before new ones are dropped as `overloaded` (default 10 000). */
+  /** Requests waiting for a slot; beyond it a request is answered 503 `service unavailable: overloaded` at once (default 10 000). */
   readonly maxQueuedRequests?: number;
 }
 
@@ -106,8 +106,16 @@ export class CdtpProvider {
     }
     const reply = msg.reply;
     if (!this.queue.offer(() => this.answer(msg, reply, req, received))) {
-      this.observer.dropped('cdtp.request', 'overloaded');
-      this.throttled.warn('overloaded', 'CDTP request dropped: too many requests waiting', { correlationId: req.correlationId });
+      // Refused without deciding, but answered: the consumer learns at once to retry later.
+      this.throttled.warn('overloaded', 'CDTP request refused with 503: too many requests waiting', { correlationId: req.correlationId });
+      let response: Buffer;
+      try {
+        response = this.errorResponse(req, OVERLOADED);
+      } catch {
+        this.observer.dropped('cdtp.request', 'overloaded');
+        return;
+      }
+      this.replies.add(() => this.reply(msg, reply, req, response, 'overloaded', OVERLOADED.statusCode, received));
     }
   }
 
@@ -177,8 +185,8 @@ export class CdtpProvider {
     this.observer.requestHandled(outcome, statusCode, (performance.now() - received) / 1000);
   }
 
-  /** A 500 `internal error` answer to a request. */
-  private errorResponse(req: ConfigRequestRecord): Buffer {
+  /** An answer without content: 500 `internal error` unless told otherwise. */
+  private errorResponse(req: ConfigRequestRecord, answer: { statusCode: number; reasonPhrase: string } = INTERNAL_ERROR): Buffer {
     return codecs.configResponse.encode({
       correlationId: req.correlationId,
       timestamp: this.now(),
@@ -188,7 +196,8 @@ export class CdtpProvider {
       configId: null,
       contentType: 'application/json',
       content: null,
-      ...INTERNAL_ERROR,
+      statusCode: answer.statusCode,
+      reasonPhrase: answer.reasonPhrase,
     });
   }
 

@@ -35,6 +35,11 @@ export interface EventListenersClients {
   readonly observer?: Partial<NatsCdtpObserver>;
   /** 21/TLE `tenant.lifecycle.updated` (every replica): e.g. refresh the tenant's security config. */
   readonly onTenantUpdated?: (tenantId: string, correlationId: string) => void | Promise<void>;
+  /**
+   * 21/TLE `tenant.lifecycle.unregistered` on every replica (the data is deleted by one): e.g. stop
+   * accepting the tenant's tokens. Counted as kind `tenant.access-revoked`.
+   */
+  readonly onTenantUnregistered?: (tenantId: string, correlationId: string) => void | Promise<void>;
 }
 
 /** The part of the core the listeners drive. */
@@ -247,6 +252,19 @@ export class EventListeners {
         key: (r) => `tenant:${r.tenantId}`,
         handle: async (r) => {
           await core.tenants.removed(r.tenantId);
+          return 'done';
+        },
+      } satisfies Listener<ReturnType<typeof codecs.tenantUnregistered.decode>>,
+      {
+        kind: 'tenant.access-revoked',
+        subject: subjects.tenantUnregistered(c.tenantManagerInstanceName),
+        queue: undefined, // every replica holds its own token cache and tenant directory
+        decode: avro((d) => codecs.tenantUnregistered.decode(d)),
+        key: (r) => `tenant-access:${r.tenantId}`,
+        handle: async (r) => {
+          const cb = this.clients.onTenantUnregistered;
+          if (!cb) return 'ignored';
+          await cb(r.tenantId, r.correlationId);
           return 'done';
         },
       } satisfies Listener<ReturnType<typeof codecs.tenantUnregistered.decode>>,

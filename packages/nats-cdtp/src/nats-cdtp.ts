@@ -32,6 +32,8 @@ export interface NatsCdtpClients {
   readonly observer?: Partial<NatsCdtpObserver>;
   /** 21/TLE tenant updated (every replica). */
   readonly onTenantUpdated?: (tenantId: string, correlationId: string) => void | Promise<void>;
+  /** 21/TLE tenant unregistered, on every replica (the core deletes the data on one): revoke the tenant's access. */
+  readonly onTenantUnregistered?: (tenantId: string, correlationId: string) => void | Promise<void>;
   /** Wall clock in epoch ms (expiry, message timestamps). */
   readonly now?: () => number;
 }
@@ -119,7 +121,11 @@ export class NatsCdtp {
         eprInstanceName: c.eprInstanceName,
         tenantManagerInstanceName: c.tenantManagerInstanceName,
       },
-      { ...common, ...(this.clients.onTenantUpdated ? { onTenantUpdated: this.clients.onTenantUpdated } : {}) },
+      {
+        ...common,
+        ...(this.clients.onTenantUpdated ? { onTenantUpdated: this.clients.onTenantUpdated } : {}),
+        ...(this.clients.onTenantUnregistered ? { onTenantUnregistered: this.clients.onTenantUnregistered } : {}),
+      },
     );
     this.provider.start();
     this.listeners.start();

@@ -26,13 +26,17 @@ export type InboundKind =
   | 'filter.deleted'
   | 'tenant.updated'
   | 'tenant.unregistered'
+  | 'tenant.access-revoked'
   | 'software.lifecycle';
 
 /** Why an inbound message was not processed. */
 export type DropReason = 'undecodable' | 'expired' | 'no_reply_subject' | 'overloaded' | 'reply_failed';
 
-/** What answering a CDTP request ended in: the core's outcome, or `internal_error` (500). */
-export type RequestOutcome = ConfigDecision['outcome'] | 'internal_error';
+/**
+ * What answering a CDTP request ended in: the core's outcome, `internal_error` (500), or
+ * `overloaded` (503 without deciding: too many requests were waiting).
+ */
+export type RequestOutcome = ConfigDecision['outcome'] | 'internal_error' | 'overloaded';
 
 /**
  * Outcome of an event handler: the core's own outcome string (`done`, `applied`, `failed`,

@@ -20,6 +20,9 @@ export const CDTP_STATUS: Partial<Record<ErrorCode, number>> = {
 /** Status and reason of an answer to an unexpected failure inside decide(). */
 export const INTERNAL_ERROR = { statusCode: 500, reasonPhrase: 'internal error' } as const satisfies { statusCode: number; reasonPhrase: string };
 
+/** Status and reason of the answer to a request refused because too many requests are waiting (the queue is full). */
+export const OVERLOADED = { statusCode: 503, reasonPhrase: 'service unavailable: overloaded' } as const satisfies { statusCode: number; reasonPhrase: string };
+
 /** Status and reason for an infrastructure failure that escaped decide() (the core's own wording). */
 export function unavailableAnswer(code: 'store.unavailable' | 'dependency.unavailable'): { statusCode: number; reasonPhrase: string } {
   return { statusCode: CDTP_STATUS[code] ?? 503, reasonPhrase: `service unavailable: ${code}` };

@@ -77,6 +77,32 @@ describe('21/TLE tenant lifecycle', () => {
   });
 });
 
+describe('21/TLE unregistered reaches every replica', () => {
+  it('calls onTenantUnregistered on each replica (access revoked everywhere) while the data is deleted once', async () => {
+    const n = names();
+    const revoked: { replica: string; tenantId: string }[] = [];
+    const a = buildOtao(server.url, n, { replicaId: 'otao-a', clients: { onTenantUnregistered: (t) => void revoked.push({ replica: 'a', tenantId: t }) } });
+    const b = buildOtao(server.url, n, { replicaId: 'otao-b', shareWith: a, clients: { onTenantUnregistered: (t) => void revoked.push({ replica: 'b', tenantId: t }) } });
+    await started(a, n);
+    await b.nats.start(b.core);
+    stops.push(b.nats);
+    const tm = await new FakeTenantManager({ servers: server.url, instanceName: n.tm }).start();
+    stops.push(tm);
+    await createSoftware(a.core, softwareBody('1.0.0'));
+
+    await tm.unregistered(TENANT);
+    await waitFor(() => revoked.length === 2, 5000);
+    expect(revoked.sort((x, y) => x.replica.localeCompare(y.replica))).toEqual([
+      { replica: 'a', tenantId: TENANT },
+      { replica: 'b', tenantId: TENANT },
+    ]);
+    const done = (o: Otao, kind: string): number => CountingObserver.get(o.observer.events, `${kind}:done`);
+    expect(done(a, 'tenant.access-revoked') + done(b, 'tenant.access-revoked')).toBe(2);
+    await waitFor(() => done(a, 'tenant.unregistered') + done(b, 'tenant.unregistered') === 1, 5000);
+    expect(await a.software.list(TENANT, APP)).toEqual([]);
+  });
+});
+
 describe('software events (§4.9)', () => {
   it('publishes JSON on software.lifecycle.{type} and another replica drops its cached catalogue', async () => {
     const n = names();

@@ -159,6 +159,42 @@ describe('a core that fails unexpectedly', () => {
   });
 });
 
+describe('overload', () => {
+  it('answers requests beyond the waiting limit with 503 "service unavailable: overloaded" at once, and counts them', async () => {
+    const n2 = names();
+    const busy = buildOtao(server.url, n2, { config: { maxConcurrentRequests: 1, maxQueuedRequests: 2 } });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let decided = 0;
+    const core = {
+      ...busy.core,
+      config: {
+        decide: async (req: { correlationId: string }) => {
+          await gate;
+          decided++;
+          return { outcome: 'none', statusCode: 200, configId: null, content: null, reasonPhrase: 'no software available', correlationId: req.correlationId };
+        },
+      },
+    } as unknown as OtaoCore;
+    await busy.nats.start(core);
+    extra.push(busy.nats);
+    const c = await new FakeCmx({ servers: server.url, instanceName: n2.cmx, providerInstanceName: n2.otao }).start();
+    extra.push(c);
+    // One request runs (blocked), two wait, the other three find the queue full.
+    const pulls = Array.from({ length: 6 }, (_, i) => c.pull({ endpointId: `ep-${i}`, appVersionName: AVN, correlationId: `c${i}` }, { waitMs: 10_000 }));
+    const refused = await Promise.all(pulls.slice(3)); // answered while the gate is still closed
+    expect(decided).toBe(0);
+    for (const [i, r] of refused.entries()) {
+      expect(r).toMatchObject({ correlationId: `c${i + 3}`, endpointId: `ep-${i + 3}`, statusCode: 503, reasonPhrase: 'service unavailable: overloaded', configId: null, content: null });
+    }
+    release();
+    expect((await Promise.all(pulls.slice(0, 3))).map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(CountingObserver.get(busy.observer.requests, 'overloaded:503')).toBe(3);
+    expect(CountingObserver.get(busy.observer.requests, 'none:200')).toBe(3);
+    expect(CountingObserver.get(busy.observer.drops, 'cdtp.request:overloaded')).toBe(0);
+  });
+});
+
 describe('targeted rollout driven by 18/EFE', () => {
   it('pushes to an endpoint when it matches the filter, and only then offers it on pull', async () => {
     await createSoftware(otao.core, softwareBody('1.1.0', ['1.0.0'], { rolloutStrategy: 'targeted', filters: [{ filterId: 'beta' }] }));

@@ -40,6 +40,9 @@ export class JwtAuthenticator implements Authenticator {
   /** Verified tokens: the same token arrives on every request of a session; RSA verification is not repeated. */
   private readonly verified = new Map<string, { principal: Principal; until: number }>();
   private readonly now: () => number;
+  /** Counts forgetTenant() calls; a verification applies the ones that happened while it ran. */
+  private epoch = 0;
+  private readonly forgotten = new Map<string, number>();
 
   constructor(private readonly options: JwtAuthenticatorOptions) {
     this.discovery = options.discovery ?? new IssuerDiscovery(options.timeoutMs);
@@ -52,7 +55,9 @@ export class JwtAuthenticator implements Authenticator {
       if (this.now() < hit.until) return ok(hit.principal);
       this.verified.delete(header as string);
     }
+    const startedAt = this.epoch;
     const r = await this.verify(header);
+    if (r.ok && (this.forgotten.get(r.value.tenantId) ?? 0) > startedAt) return unauthenticated('the tenant of this token was unregistered');
     const cacheMs = this.options.verifiedCacheMs ?? 60_000;
     if (r.ok && cacheMs > 0) {
       const exp = r.value.claims['exp'];
@@ -61,6 +66,18 @@ export class JwtAuthenticator implements Authenticator {
       if (until > this.now()) this.verified.set(header as string, { principal: r.value, until });
     }
     return r;
+  }
+
+  /**
+   * 21/TLE `tenant.lifecycle.unregistered`: the tenant's tokens stop authenticating at once. Drops
+   * them from the verified-token cache and from the tenant directory (a verification running now
+   * is refused too). Idempotent.
+   */
+  forgetTenant(tenantId: string): void {
+    this.forgotten.set(tenantId, ++this.epoch);
+    if (this.forgotten.size > 10_000) for (const id of [...this.forgotten.keys()].slice(0, 5_000)) this.forgotten.delete(id);
+    for (const [header, v] of [...this.verified]) if (v.principal.tenantId === tenantId) this.verified.delete(header);
+    this.options.directory.forget(tenantId);
   }
 
   private async verify(header: string | undefined): Promise<Result<Principal, AuthenticationError>> {

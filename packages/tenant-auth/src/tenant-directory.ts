@@ -12,6 +12,12 @@ export interface TenantDirectory {
   tenantOfIssuer(issuer: string): Promise<string | undefined>;
   /** Re-reads the tenant list (e.g. on 21/TLE `tenant.lifecycle.updated`). */
   refresh(): Promise<void>;
+  /**
+   * Drops the tenant at once (21/TLE `tenant.lifecycle.unregistered`): its issuers map to no tenant
+   * any more. A refresh that was already running when this was called does not bring it back; a
+   * later one does only if the source still lists the tenant. Idempotent.
+   */
+  forget(tenantId: string): void;
 }
 
 function normalizeIssuer(iss: string): string {
@@ -20,7 +26,7 @@ function normalizeIssuer(iss: string): string {
 
 /** The static list of OTAO_TENANTS (`[{"id","issuer"}]`). */
 export class StaticTenantDirectory implements TenantDirectory {
-  private readonly byIssuer: ReadonlyMap<string, string>;
+  private readonly byIssuer: Map<string, string>;
   constructor(tenants: readonly TenantRecord[]) {
     this.byIssuer = new Map(tenants.map((t) => [normalizeIssuer(t.issuer), t.id]));
   }
@@ -28,6 +34,10 @@ export class StaticTenantDirectory implements TenantDirectory {
     return this.byIssuer.get(normalizeIssuer(issuer));
   }
   async refresh(): Promise<void> {}
+  /** The static list is not read again: an unregistered tenant stays unknown until the process restarts. */
+  forget(tenantId: string): void {
+    for (const [iss, id] of [...this.byIssuer]) if (id === tenantId) this.byIssuer.delete(iss);
+  }
 }
 
 /** Parses OTAO_TENANTS; returns the problems instead of throwing. */
@@ -82,6 +92,9 @@ export class TenantManagerDirectory implements TenantDirectory {
   private lastRefresh = Number.NEGATIVE_INFINITY;
   private inflight: Promise<void> | undefined;
   private readonly now: () => number;
+  /** Counts forget() calls; a load applies the forgets that happened after it started. */
+  private epoch = 0;
+  private readonly forgotten = new Map<string, number>();
 
   constructor(private readonly options: TenantManagerOptions) {
     this.now = options.now ?? Date.now;
@@ -102,8 +115,14 @@ export class TenantManagerDirectory implements TenantDirectory {
     return this.inflight;
   }
 
+  forget(tenantId: string): void {
+    this.forgotten.set(tenantId, ++this.epoch);
+    for (const [iss, id] of [...this.byIssuer]) if (id === tenantId) this.byIssuer.delete(iss);
+  }
+
   private async load(): Promise<void> {
     this.lastRefresh = this.now();
+    const startedAt = this.epoch;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.tokens) headers['authorization'] = `Bearer ${await this.options.tokens.token()}`;
     const res = await fetchWithTimeout(`${this.options.url.replace(/\/+$/, '')}/api/v1/tenants?limit=0`, { headers, timeoutMs: this.options.timeoutMs ?? 5000, what: 'tenant manager' });
@@ -117,6 +136,10 @@ export class TenantManagerDirectory implements TenantDirectory {
       const issuer = typeof t.issuer === 'string' ? t.issuer : typeof t.realm_name === 'string' ? `${base}/realms/${t.realm_name}` : undefined;
       if (issuer) next.set(normalizeIssuer(issuer), t.id);
     }
+    // A tenant forgotten while this list was on its way is gone, whatever the list says; forgets
+    // older than this load are settled: the Tenant Manager's current answer decides.
+    for (const [iss, id] of [...next]) if ((this.forgotten.get(id) ?? 0) > startedAt) next.delete(iss);
+    for (const [id, at] of [...this.forgotten]) if (at <= startedAt) this.forgotten.delete(id);
     this.byIssuer = next;
   }
 }

@@ -129,6 +129,81 @@ test('Tenant Manager directory: derived issuers, refresh on unknown issuer, rate
   await new Promise<void>((r) => srv.close(() => r()));
 });
 
+test('21/TLE unregistered: a token verified (and cached) before gets 401 after forgetTenant; other tenants are untouched', async () => {
+  const a = auth();
+  const tokenA = `Bearer ${await issuer.sign({})}`;
+  const tokenB = `Bearer ${await other.sign({})}`;
+  expect((await a.authenticate(tokenA)).ok).toBe(true);
+  expect((await a.authenticate(tokenA)).ok).toBe(true); // now served from the verified-token cache
+  expect((await a.authenticate(tokenB)).ok).toBe(true);
+  a.forgetTenant('tenant-a');
+  const after = await a.authenticate(tokenA);
+  expect(!after.ok && after.error.code).toBe('auth.unauthenticated');
+  expect((await a.authenticate(`Bearer ${await issuer.sign({ sub: 'fresh' })}`)).ok).toBe(false); // new tokens too
+  expect((await a.authenticate(tokenB)).ok).toBe(true);
+  a.forgetTenant('tenant-a'); // idempotent
+});
+
+test('21/TLE unregistered during a verification: the token is refused and not cached', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const directory = new StaticTenantDirectory([{ id: 'tenant-a', issuer: issuer.url }]);
+  const slow = {
+    tenantOfIssuer: async (iss: string) => {
+      const t = await directory.tenantOfIssuer(iss);
+      await gate;
+      return t;
+    },
+    refresh: () => directory.refresh(),
+    forget: (id: string) => directory.forget(id),
+  };
+  const a = new JwtAuthenticator({ directory: slow, jwksCooldownMs: 0 });
+  const token = `Bearer ${await issuer.sign({})}`;
+  const pending = a.authenticate(token);
+  await new Promise((r) => setTimeout(r, 20));
+  a.forgetTenant('tenant-a');
+  release();
+  const r = await pending;
+  expect(!r.ok && r.error.message).toMatch(/unregistered/);
+  expect((await a.authenticate(token)).ok).toBe(false);
+});
+
+test('Tenant Manager directory: forget drops a tenant at once, and a refresh already under way does not bring it back', async () => {
+  let tenants = [
+    { id: 'acme', realm_name: 'acme' },
+    { id: 'beta', realm_name: 'beta' },
+  ];
+  let hold: Promise<void> | undefined;
+  const srv = createServer((_req, res) => {
+    const list = tenants; // the list as it is when the request arrives
+    void (hold ?? Promise.resolve()).then(() => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ count: list.length, results: list }));
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const dir = new TenantManagerDirectory({ url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, keycloakBaseUrl: 'http://kc:8080', minRefreshIntervalMs: 0 });
+  await dir.refresh();
+  expect(await dir.tenantOfIssuer('http://kc:8080/realms/acme')).toBe('acme');
+  // A refresh is under way (the Tenant Manager still lists acme) when acme is unregistered.
+  let release!: () => void;
+  hold = new Promise<void>((r) => (release = r));
+  const refreshing = dir.refresh();
+  await new Promise((r) => setTimeout(r, 50));
+  dir.forget('acme');
+  release();
+  await refreshing;
+  hold = undefined;
+  tenants = [{ id: 'beta', realm_name: 'beta' }];
+  expect(await dir.tenantOfIssuer('http://kc:8080/realms/acme')).toBeUndefined();
+  expect(await dir.tenantOfIssuer('http://kc:8080/realms/beta')).toBe('beta');
+  // Registered again later: a refresh started after the forget decides.
+  tenants = [...tenants, { id: 'acme', realm_name: 'acme' }];
+  await dir.refresh();
+  expect(await dir.tenantOfIssuer('http://kc:8080/realms/acme')).toBe('acme');
+  await new Promise<void>((r) => srv.close(() => r()));
+});
+
 test('OTAO_TENANTS parsing reports every problem', () => {
   expect(parseTenantList('[{"id":"a","issuer":"https://x/realms/a"}]').tenants).toEqual([{ id: 'a', issuer: 'https://x/realms/a' }]);
   expect(parseTenantList('nope').problems).toHaveLength(1);

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   'software.version_conflict': 'A software with the same version (by SemVer precedence) already exists.',
   'software.cycle': 'The change would close a cycle in the upgrade graph; the message names the cycle.',
   'software.precondition_failed': 'If-Match does not match the current revision of the software.',
+  'software.edit_conflict': 'A change without If-Match lost to other writers of the same software on every attempt (a storm of concurrent writes); retry.',
   'software.specification_too_large': 'The serialized specification or metadata exceeds the configured maximum.',
   'software.specification_not_object': 'A file is attached, so the specification must stay a JSON object.',
   'software.concurrent_change': 'Other changes to the software kept interleaving with this one (its compare-and-set was retried too often); nothing was changed: retry.',

@@ -244,6 +244,21 @@ describe('validateSoftwareInput: upgradableFrom', () => {
     },
   );
 
+  test.each(['v0.9.0', '=0.9.0', '= 0.9.0', '>=v0.1.0 <1.0.0', '>= 0.1.0', '~>0.9', '^v0.9.0', 'v0.x', '0.1.0 - v0.9.0', '=0.9.0 || 2.x', '>=0.1.0 =0.5.0'])(
+    'rejects the loose spelling %j, naming the field (strict SemVer, §2)',
+    (entry) => {
+      const message = reject(body({ upgradableFrom: ['0.1.0', entry] }), 'upgradableFrom[1]');
+      expect(message).toContain(JSON.stringify(entry));
+      expect(message).toMatch(/loose spelling.*strict SemVer/);
+    },
+  );
+
+  test('a loose single entry is rejected even though semver reads it as the exact version', () => {
+    expect(reject(body({ version: '2.0.0', upgradableFrom: ['v1.0.0'] }), 'upgradableFrom[0]')).toMatch(/"v1\.0\.0" is a loose spelling/);
+    expect(reject(body({ version: '2.0.0', upgradableFrom: ['=1.0.0'] }), 'upgradableFrom[0]')).toMatch(/"=1\.0\.0" is a loose spelling/);
+    expect(accept(body({ version: '2.0.0', upgradableFrom: ['1.0.0'] })).upgradableFrom).toEqual(['1.0.0']);
+  });
+
   test('rejects an entry longer than the maximum', () => {
     reject(body({ upgradableFrom: [`0.1.0-${'a'.repeat(MAX_VERSION_LENGTH)}`] }), 'upgradableFrom[0]');
     reject(body({ upgradableFrom: [`>=0.1.0 ${'<2.0.0 '.repeat(60)}`.trim()] }), 'upgradableFrom[0]');

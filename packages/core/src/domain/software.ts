@@ -1,7 +1,7 @@
 import { failure, type Failure, type Result, err, ok } from './result';
 import { findNonJson, type JsonValue, MAX_JSON_DEPTH, utf8ByteLength } from './json';
 import { parseKaaDate } from './kaa-date';
-import { isStrictSemver, matches, parseMatcher, sameVersion } from './version';
+import { isStrictSemver, matches, parseInputMatcher, sameVersion } from './version';
 
 export const ROLLOUT_STRATEGIES = ['suspended', 'targeted', 'general'] as const;
 export type RolloutStrategy = (typeof ROLLOUT_STRATEGIES)[number];
@@ -134,10 +134,19 @@ export function validateSoftwareInput(
     const seen = new Set<string>();
     for (let i = 0; i < uf.length; i++) {
       const entry: unknown = uf[i];
-      const m = parseMatcher(entry);
-      if (!m) {
+      const parsed = parseInputMatcher(entry);
+      if (!parsed.ok && parsed.loose) {
+        return err(
+          invalid(
+            `upgradableFrom[${i}]`,
+            `${JSON.stringify(entry)} is a loose spelling: write versions in strict SemVer (no "v" prefix, no "=" operator, e.g. "1.0.0") and ranges with <, <=, >, >=, ~, ^ directly before the version or a hyphen range (e.g. ">=1.2.0 <2.0.0")`,
+          ),
+        );
+      }
+      if (!parsed.ok) {
         return err(invalid(`upgradableFrom[${i}]`, `${JSON.stringify(entry)} is neither a SemVer version nor a SemVer range`));
       }
+      const m = parsed.matcher;
       if (matches(m, version) || (m.kind === 'exact' && sameVersion(m.source, version))) {
         return err(invalid(`upgradableFrom[${i}]`, `${JSON.stringify(entry)} matches the software's own version ${version}`));
       }

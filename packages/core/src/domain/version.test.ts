@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { compareVersions, isStrictSemver, matches, MAX_VERSION_LENGTH, parseMatcher, sameVersion, type VersionMatcher } from './version';
+import { compareVersions, isStrictSemver, matches, MAX_VERSION_LENGTH, parseInputMatcher, parseMatcher, sameVersion, type VersionMatcher } from './version';
 
 function matcher(entry: string): VersionMatcher {
   const m = parseMatcher(entry);
@@ -146,11 +146,30 @@ describe('isStrictSemver', () => {
     expect(isStrictSemver(`${atMax}b`)).toBe(false);
   });
 
-  test('is fast on long adversarial input', () => {
-    const t0 = Date.now();
-    expect(isStrictSemver(`1.0.0-${'0a'.repeat(1_000_000)}!`)).toBe(false);
-    expect(isStrictSemver(`1.0.0-${'1'.repeat(120)}-${'1'.repeat(120)}!`)).toBe(false);
-    expect(Date.now() - t0).toBeLessThan(500);
+  // Work done, not time: no pattern (the grammar's, or semver's) ever sees input beyond the length
+  // bound, so the cost of a check is bounded by MAX_VERSION_LENGTH whatever the input.
+  test('long adversarial input is rejected by the length bound before any pattern looks at it', () => {
+    const test = jest.spyOn(RegExp.prototype, 'test');
+    const exec = jest.spyOn(RegExp.prototype, 'exec');
+    try {
+      expect(isStrictSemver(`1.0.0-${'0a'.repeat(1_000_000)}!`)).toBe(false);
+      expect(isStrictSemver(`1.0.0+${'b'.repeat(MAX_VERSION_LENGTH)}`)).toBe(false);
+      const inputs = [...test.mock.calls, ...exec.mock.calls].map(([s]) => String(s));
+      expect(Math.max(0, ...inputs.map((s) => s.length))).toBeLessThanOrEqual(MAX_VERSION_LENGTH);
+    } finally {
+      test.mockRestore();
+      exec.mockRestore();
+    }
+  });
+
+  test.each([
+    ['numeric and alphanumeric identifiers that almost fit', `1.0.0-${'1'.repeat(120)}-${'1'.repeat(120)}!`],
+    ['dot-separated identifiers ending in an empty one', `1.0.0-${'1a.'.repeat(83)}.`],
+    ['leading zeros after a long run', `1.0.0-${'0'.repeat(248)}1`],
+    ['build metadata ending in a forbidden character', `1.0.0+${'a-'.repeat(124)}_`],
+  ])('pathological input at the length bound terminates with the right answer (%s)', (_what, v) => {
+    expect(v.length).toBeLessThanOrEqual(MAX_VERSION_LENGTH);
+    expect(isStrictSemver(v)).toBe(false);
   });
 
   test('accepts every generated strict version of at most the maximum length', () => {
@@ -165,6 +184,46 @@ describe('isStrictSemver', () => {
     fc.assert(
       fc.property(semverArb, fc.constantFrom('v', ' ', '0', '=', '\t'), (v, prefix) => {
         expect(isStrictSemver(prefix + v)).toBe(false);
+      }),
+    );
+  });
+});
+
+describe('parseInputMatcher (upgradableFrom on input, spec §2)', () => {
+  test.each(['1.0.0', '1.0.0-rc.1+build', '>=1.2.0 <2.0.0', '^1.0.0', '~1.2.3', '1.x', '1.2.X', '1.*', '1', '1.2', '*', 'x', '<2.0.0', '<=2.0.0', '>1.0.0', '1.0.0 - 2.0.0', '<1.0.0 || >=2.0.0', '1.0.0||2.0.0', '>=1.0.0  <2.0.0', '>=1.0.0-alpha <1.0.0', '^0.0.1'])(
+    'accepts the strictly written %j',
+    (e) => {
+      const r = parseInputMatcher(e);
+      expect(r.ok && r.matcher.source).toBe(e);
+    },
+  );
+
+  test.each(['v1.0.0', '=1.0.0', '= 1.0.0', '>=v1.0.0', '>= 1.0.0', '~>1.2', '^v1', 'v1.x', '1.0.0 - v2.0.0', '=1.0.0 || 2.x', '>=1.0.0 =1.2.3'])(
+    'rejects %j, which semver reads in its non-loose mode, as a loose spelling',
+    (e) => {
+      expect(parseMatcher(e)?.kind).toBe('range');
+      expect(parseInputMatcher(e)).toEqual({ ok: false, loose: true });
+    },
+  );
+
+  test.each(['', 'V1.0.0', 'foo', '01.0.0', '>=01.0.0', ' 1.0.0', '1.0.0 <', '!1.0.0'])('rejects %j as neither a version nor a range', (e) => {
+    expect(parseInputMatcher(e)).toEqual({ ok: false, loose: false });
+  });
+
+  test('every generated strict version is accepted as exact, and behind each operator as a range', () => {
+    fc.assert(
+      fc.property(semverArb.filter((v) => v.length < MAX_VERSION_LENGTH - 2), fc.constantFrom('', '<', '<=', '>', '>=', '~', '^'), (v, op) => {
+        const r = parseInputMatcher(op + v);
+        expect(r.ok).toBe(true);
+        expect(r.ok && r.matcher.kind).toBe(op === '' ? 'exact' : 'range');
+      }),
+    );
+  });
+
+  test('a v prefix or an = operator before any generated version is a loose spelling', () => {
+    fc.assert(
+      fc.property(semverArb.filter((v) => v.length < MAX_VERSION_LENGTH - 4), fc.constantFrom('v', '=', '>=v', '= ', '~>'), (v, prefix) => {
+        expect(parseInputMatcher(prefix + v)).toEqual({ ok: false, loose: true });
       }),
     );
   });

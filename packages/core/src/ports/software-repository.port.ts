@@ -20,12 +20,17 @@ export interface SoftwareRepository {
   /** Inserts; `conflict` when a software with the same precedence exists. Not idempotent. */
   create(software: Software): Promise<CreateOutcome>;
   /**
-   * Replaces the stored software when its revision equals `expectedRevision` (optimistic
-   * concurrency); `software.revision` must be the new revision. Atomic compare-and-set.
+   * Replaces the stored software when its revision equals `expectedRevision` and its `createdAt`
+   * (the incarnation) equals `software.createdAt` (optimistic concurrency); `software.revision`
+   * must be the new revision. Atomic compare-and-set; `revision_mismatch` when another revision or
+   * another incarnation is stored.
    */
   replace(software: Software, expectedRevision: number): Promise<ReplaceOutcome>;
-  /** Deletes; when `expectedRevision` is given, only if it matches. */
-  delete(tenantId: string, appName: string, version: string, expectedRevision?: number): Promise<DeleteOutcome>;
+  /**
+   * Deletes; when `expectedRevision` is given, only if it matches, and when `expectedCreatedAt` is
+   * given too, only if the stored software is that incarnation (atomic compare-and-set).
+   */
+  delete(tenantId: string, appName: string, version: string, expectedRevision?: number, expectedCreatedAt?: number): Promise<DeleteOutcome>;
   /** Deletes every software of the tenant. Idempotent. */
   deleteTenant(tenantId: string): Promise<void>;
   /** Every targeted software of every tenant (start-up filter bootstrap and the rollout-date scheduler). */

@@ -64,19 +64,21 @@ export class InMemorySoftwareRepository implements SoftwareRepository {
     const k = versionKey(software.version);
     const cur = m.get(k);
     if (!cur) return 'not_found';
-    if (cur.revision !== expectedRevision) return 'revision_mismatch';
+    if (cur.revision !== expectedRevision || cur.createdAt !== software.createdAt) return 'revision_mismatch';
     m.set(k, snapshot(software));
     this.bump(software.tenantId, software.appName);
     return 'replaced';
   }
 
-  async delete(tenantId: string, appName: string, version: string, expectedRevision?: number): Promise<DeleteOutcome> {
+  async delete(tenantId: string, appName: string, version: string, expectedRevision?: number, expectedCreatedAt?: number): Promise<DeleteOutcome> {
     this.faults.check('software.delete');
     const m = this.app(tenantId, appName);
     const k = versionKey(version);
     const cur = m.get(k);
     if (!cur) return 'not_found';
-    if (expectedRevision !== undefined && cur.revision !== expectedRevision) return 'revision_mismatch';
+    if (expectedRevision !== undefined && (cur.revision !== expectedRevision || (expectedCreatedAt !== undefined && cur.createdAt !== expectedCreatedAt))) {
+      return 'revision_mismatch';
+    }
     m.delete(k);
     this.bump(tenantId, appName);
     return 'deleted';

@@ -19,15 +19,41 @@ export type ReplaceSoftwareError = Failure<
   | 'software.specification_too_large'
   | 'software.cycle'
   | 'software.precondition_failed'
+  | 'software.edit_conflict'
   | 'software.specification_not_object'
 >;
-export type DeleteSoftwareError = Failure<'application.not_found' | 'software.not_found' | 'software.precondition_failed'>;
+export type DeleteSoftwareError = Failure<'application.not_found' | 'software.not_found' | 'software.precondition_failed' | 'software.edit_conflict'>;
 export type GetSoftwareError = Failure<'application.not_found' | 'software.not_found'>;
 
-/** Optimistic concurrency: the revision an `If-Match` names, if any. */
-export interface Precondition {
-  readonly ifRevision?: number;
+/**
+ * One revision of one incarnation of a software, as an ETag names it. `createdAt` is the
+ * incarnation: a deleted and re-created version restarts at revision 1 with another `createdAt`, so
+ * no (createdAt, revision) pair ever names two different states (spec §10).
+ */
+export interface SoftwareRevisionRef {
+  readonly createdAt: number;
+  readonly revision: number;
 }
+
+/** Optimistic concurrency (`If-Match`): when `ifMatch` is given, the software must currently be one of these revisions. */
+export interface Precondition {
+  readonly ifMatch?: readonly SoftwareRevisionRef[];
+}
+
+/** Whether the software is in a state the precondition names (strong comparison: incarnation and revision). */
+export function preconditionHolds(pre: Precondition, s: Software): boolean {
+  return pre.ifMatch === undefined || pre.ifMatch.some((t) => t.createdAt === s.createdAt && t.revision === s.revision);
+}
+
+/**
+ * How often an unconditional replace or delete (no If-Match) reads again and retries after losing
+ * its compare-and-set to another writer, before it answers `software.edit_conflict`. Each lost
+ * attempt means another writer succeeded, so this only runs out under a storm of writes to one software.
+ */
+export const UNCONDITIONAL_ATTEMPTS = 10;
+
+/** An attempt of a read-modify-write lost its compare-and-set and may be run again. */
+const RETRY = Symbol('retry');
 
 /** Create, replace, delete, list and get software (spec §2, §6.1). Its file: `SoftwareFilesService`. */
 export class SoftwareService {
@@ -64,6 +90,11 @@ export class SoftwareService {
     return ok(sw);
   }
 
+  /**
+   * Full replacement of the mutable fields (§6.1). With `pre.ifMatch` it applies only to the named
+   * revision (else `software.precondition_failed`); without, it is unconditional: a concurrent
+   * write is not an error, the change is applied on top of it (read again, checked again, retried).
+   */
   async replace(
     tenantId: string,
     appName: string,
@@ -72,10 +103,21 @@ export class SoftwareService {
     pre: Precondition,
     correlationId: string,
   ): Promise<Result<Software, ReplaceSoftwareError>> {
+    return this.retryUnconditional(version, () => this.replaceOnce(tenantId, appName, version, body, pre, correlationId));
+  }
+
+  private async replaceOnce(
+    tenantId: string,
+    appName: string,
+    version: string,
+    body: unknown,
+    pre: Precondition,
+    correlationId: string,
+  ): Promise<Result<Software, ReplaceSoftwareError> | typeof RETRY> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
-    if (pre.ifRevision !== undefined && pre.ifRevision !== current.revision) return err(preconditionFailed(current));
+    if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
     const v = validateSoftwareInput(body, this.options, version);
     if (!v.ok) return v;
     if (current.file && !isJsonObject(v.value.specification)) {
@@ -89,23 +131,28 @@ export class SoftwareService {
     if (cycle) return err(cycleError(cycle));
     const outcome = await this.deps.software.replace(next, current.revision);
     if (outcome === 'not_found') return err(notFound(appName, version));
-    if (outcome === 'revision_mismatch') return err(preconditionFailed(current));
+    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
     await this.changed(next, next.rolloutStrategy === 'suspended' && current.rolloutStrategy !== 'suspended' ? 'suspended' : 'updated', correlationId, true);
     return ok(next);
   }
 
+  /** Deletes (§6.1); like replace, conditional with `pre.ifMatch`, else unconditional and retried after a concurrent write. */
   async delete(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string): Promise<Result<Software, DeleteSoftwareError>> {
+    return this.retryUnconditional(version, () => this.deleteOnce(tenantId, appName, version, pre, correlationId));
+  }
+
+  private async deleteOnce(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string): Promise<Result<Software, DeleteSoftwareError> | typeof RETRY> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
-    if (pre.ifRevision !== undefined && pre.ifRevision !== current.revision) return err(preconditionFailed(current));
+    if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
     // Its file could not be deleted now: refuse (503) rather than leave it behind.
     if (current.file && this.deps.files && !this.deps.files.available()) {
       throw new OtaoError('dependency.unavailable', `the file store (S3) is unavailable: software ${current.version} and its file cannot be deleted now`);
     }
-    const outcome = await this.deps.software.delete(tenantId, appName, current.version, current.revision);
+    const outcome = await this.deps.software.delete(tenantId, appName, current.version, current.revision, current.createdAt);
     if (outcome === 'not_found') return err(notFound(appName, version));
-    if (outcome === 'revision_mismatch') return err(preconditionFailed(current));
+    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
     // The record first, its files after: an object without a record is an orphan, never the reverse.
     await this.deleteFiles(current);
     await this.deps.stats.delete(tenantId, appName, current.version);
@@ -130,6 +177,20 @@ export class SoftwareService {
       const legacy = storedObjectKey(deleted, deleted.file);
       await files.delete(legacy).catch((e: unknown) => this.options.onFileCleanupFailed?.(legacy, e));
     }
+  }
+
+  /** Runs a read-modify-write until it is not asked to retry, at most UNCONDITIONAL_ATTEMPTS times. */
+  private async retryUnconditional<T, E>(version: string, attempt: () => Promise<Result<T, E> | typeof RETRY>): Promise<Result<T, E | Failure<'software.edit_conflict'>>> {
+    for (let i = 0; i < UNCONDITIONAL_ATTEMPTS; i++) {
+      const r = await attempt();
+      if (r !== RETRY) return r;
+    }
+    return err(
+      failure(
+        'software.edit_conflict',
+        `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while this change was applied; retry, or send If-Match to apply it only to the revision you read`,
+      ),
+    );
   }
 
   private merge(current: Software, draft: SoftwareDraft): Software {
