@@ -484,8 +484,9 @@ function maxRate(pushes: readonly PushRecord[], windowMs: number): number {
 
 /** The table: metric, value, bound, result, covers; grouped by section. */
 export function formatTable(rows: readonly Row[]): string {
-  const sections = [...new Set(rows.map((r) => r.section))];
-  const order = ['run', ...sections.filter((s) => s !== 'run')];
+  // the steps in the order they ran (their `step.<name>` rows are added in that order), then any other section
+  const stepOrder = rows.filter((r) => r.key.startsWith('step.')).map((r) => r.section);
+  const order = [...new Set(['run', ...stepOrder, ...rows.map((r) => r.section)])];
   const cols = rows.map((r) => [r.metric, r.value, r.bound, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL', r.covers] as const);
   const width = [0, 1, 2, 3].map((i) => Math.min(i === 0 ? 78 : i === 1 ? 60 : 24, Math.max(...cols.map((c) => c[i]!.length))));
   const cell = (s: string, w: number): string => (s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w));
