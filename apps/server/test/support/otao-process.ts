@@ -38,6 +38,15 @@ export interface Exit {
   readonly signal: NodeJS.Signals | null;
 }
 
+/** An exit of the process as recorded: `expected` when it followed `stop()` or `kill()`, false when it exited by itself (a crash). */
+export interface RecordedExit extends Exit {
+  readonly at: number;
+  readonly expected: boolean;
+}
+
+/** What `start()` waits for: `/ready` 200 (default), or only `/health` 200 (a start while a dependency is down). */
+export type StartWait = 'ready' | 'health';
+
 export interface OtaoProcessOptions {
   /** The server's variables (OTAO_HTTP_PORT, OTAO_REPLICA_ID and OTAO_LOG_LEVEL get defaults). */
   readonly env: Readonly<Record<string, string>>;
@@ -45,6 +54,8 @@ export interface OtaoProcessOptions {
   readonly name?: string;
   /** How long to wait for `/ready` 200. Default 30 000 ms. */
   readonly readyTimeoutMs?: number;
+  /** What the first start waits for. Default `ready`. */
+  readonly waitFor?: StartWait;
   /** How long a SIGTERM stop may take before the process is killed and the stop fails. Default 20 000 ms. */
   readonly stopTimeoutMs?: number;
 }
@@ -59,6 +70,11 @@ export class OtaoProcess {
   readonly env: Readonly<Record<string, string>>;
   /** stdout and stderr of every run, appended. */
   readonly logFile: string;
+  /** Every exit, in order. */
+  readonly exits: RecordedExit[] = [];
+  /** Start times (epoch ms) of every run, in order. */
+  readonly starts: number[] = [];
+  private stopping = false;
   private child: ChildProcess | undefined;
   private exit: Promise<Exit> | undefined;
   private exited: Exit | undefined;
@@ -87,7 +103,7 @@ export class OtaoProcess {
       OTAO_HTTP_PORT: String(port),
     };
     const p = new OtaoProcess(name, port, env, options);
-    await p.start();
+    await p.start(options.waitFor);
     return p;
   }
 
@@ -117,8 +133,8 @@ export class OtaoProcess {
     }
   }
 
-  /** Starts the process (again, with the same env and port) and waits for `/ready` 200. */
-  async start(): Promise<void> {
+  /** Starts the process (again, with the same env and port) and waits for `/ready` 200 (or `/health` 200). */
+  async start(waitFor: StartWait = 'ready'): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running (pid ${this.pid})`);
     const fd = openSync(this.logFile, 'a');
     let child: ChildProcess;
@@ -129,31 +145,34 @@ export class OtaoProcess {
     }
     this.child = child;
     this.exited = undefined;
+    this.stopping = false;
+    this.starts.push(Date.now());
     live.add(this);
     this.exit = new Promise<Exit>((ok) => {
       child.once('exit', (code, signal) => {
         this.exited = { code, signal };
+        this.exits.push({ code, signal, at: Date.now(), expected: this.stopping });
         live.delete(this);
         ok({ code, signal });
       });
     });
     try {
-      await this.waitReady();
+      await this.waitReady(waitFor === 'health' ? '/health' : '/ready');
     } catch (e) {
       await this.kill();
       throw e;
     }
   }
 
-  private async waitReady(): Promise<void> {
+  private async waitReady(path: '/ready' | '/health'): Promise<void> {
     const until = Date.now() + this.readyTimeoutMs;
     let last: string;
     for (;;) {
       if (this.exited) {
-        throw new Error(`${this.name} exited (code ${this.exited.code}, signal ${this.exited.signal}) before /ready answered 200; log ${this.logFile}:\n${this.logTail()}`);
+        throw new Error(`${this.name} exited (code ${this.exited.code}, signal ${this.exited.signal}) before ${path} answered 200; log ${this.logFile}:\n${this.logTail()}`);
       }
       try {
-        const res = await fetch(`${this.baseUrl}/ready`, { signal: AbortSignal.timeout(2000) });
+        const res = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(2000) });
         const body = await res.text();
         if (res.status === 200) return;
         last = `${res.status} ${body}`;
@@ -161,7 +180,7 @@ export class OtaoProcess {
         last = (e as Error).message;
       }
       if (Date.now() > until) {
-        throw new Error(`${this.name}: /ready did not answer 200 within ${this.readyTimeoutMs} ms (last: ${last}); log ${this.logFile}:\n${this.logTail()}`);
+        throw new Error(`${this.name}: ${path} did not answer 200 within ${this.readyTimeoutMs} ms (last: ${last}); log ${this.logFile}:\n${this.logTail()}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -175,6 +194,7 @@ export class OtaoProcess {
     const child = this.child;
     const exit = this.exit;
     if (!child || !exit || this.exited) throw new Error(`${this.name} is not running`);
+    this.stopping = true;
     child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((ok) => {
@@ -195,6 +215,7 @@ export class OtaoProcess {
     const child = this.child;
     const exit = this.exit;
     if (!child || !exit || this.exited) return;
+    this.stopping = true;
     child.kill('SIGKILL');
     await exit;
   }

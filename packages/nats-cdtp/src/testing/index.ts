@@ -5,3 +5,4 @@ export * from './fake-epr';
 export * from './fake-tenant-manager';
 export * from './wait';
 export * from './counting-observer';
+export * from './simulated-fleet';
