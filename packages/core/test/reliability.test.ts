@@ -121,3 +121,32 @@ describe('every replica decides on the latest acknowledged catalogue (§4.3, §1
     expect(pushesOf(t, '2.0.0')).toBe(5);
   });
 });
+
+describe('rollout counters stay exact across a crash (§4.8)', () => {
+  test('an endpoint that reports a version whose offer was never recorded is counted offered once', async () => {
+    const t = createTestOtao();
+    fleet(t, 1);
+    await create(t, '1.1.0', ['1.0.0']);
+    t.work.clear();
+    // the push reached the device but its replica died before recording it: nothing marked, nothing counted
+    const report = (statusCode: number) => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode, correlationId: 'r' });
+    expect(await report(200)).toBe('applied');
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+    expect((await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' }))?.offered).toEqual(['1.1.0']);
+    await report(500);
+    expect((await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).offered).toBe(1); // once per endpoint and version
+  });
+});
+
+describe('the registry has not loaded yet (§10)', () => {
+  test('a pull fails as unavailable (the CDTP adapter answers 503), never "unknown application version"', async () => {
+    const t = createTestOtao();
+    await create(t, '1.1.0', ['1.0.0']);
+    t.registry.loaded = false;
+    await expect(t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', correlationId: 'p' })).rejects.toMatchObject({ code: 'dependency.unavailable' });
+    // an event is not discarded as "unknown application version": it fails, so the listener retries it
+    await expect(t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', statusCode: 200, correlationId: 'r' })).rejects.toMatchObject({ code: 'dependency.unavailable' });
+    t.registry.loaded = true;
+    expect(await t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', statusCode: 200, correlationId: 'r' })).toBe('applied');
+  });
+});

@@ -1,6 +1,6 @@
 import { OtaoError } from '@otao/core';
 import { type AnyBulkWriteOperation, type Collection, type Document, MongoBulkWriteError, type WithId } from 'mongodb';
-import { DUPLICATE_KEY, translateError } from './errors';
+import { again, DUPLICATE_KEY, translateError } from './errors';
 
 /** How calls are gathered into commands. */
 export interface BatchOptions {
@@ -85,7 +85,7 @@ export class BatchedReader<D extends Document> extends Drain<Read<D>> {
     const ids = [...new Set(batch.map((r) => r.id))];
     let docs: WithId<D>[];
     try {
-      docs = await this.collection.find({ _id: { $in: ids } } as never, this.projection ? { projection: this.projection } : {}).toArray();
+      docs = await again(() => this.collection.find({ _id: { $in: ids } } as never, this.projection ? { projection: this.projection } : {}).toArray());
     } catch (e) {
       const error = translateError(this.operation, e);
       batch.forEach((r) => r.reject(error === 'duplicate' ? new OtaoError('store.unavailable', `${this.operation}: unexpected duplicate key`, { cause: e }) : error));
@@ -94,6 +94,19 @@ export class BatchedReader<D extends Document> extends Drain<Read<D>> {
     const byId = new Map(docs.map((d) => [String(d._id), d]));
     for (const r of batch) r.resolve(byId.get(r.id));
   }
+}
+
+/** The `_id` an operation is about, for ordering (operations without one go last). */
+function idOf<D extends Document>(op: AnyBulkWriteOperation<D>): string {
+  const filter = 'updateOne' in op ? op.updateOne.filter : 'deleteOne' in op ? op.deleteOne.filter : 'replaceOne' in op ? op.replaceOne.filter : undefined;
+  const id: unknown = (filter as { _id?: unknown } | undefined)?._id;
+  return typeof id === 'string' ? id : '\uffff';
+}
+
+function compareIds<D extends Document>(a: AnyBulkWriteOperation<D>, b: AnyBulkWriteOperation<D>): number {
+  const x = idOf(a);
+  const y = idOf(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** How one operation of a bulk write ended: applied, or rejected by a unique index. */
@@ -122,11 +135,17 @@ export class BulkWriter<D extends Document> extends Drain<Write<D>> {
     return new Promise((resolve, reject) => this.enqueue({ op, resolve, reject }));
   }
 
-  protected async send(batch: Write<D>[]): Promise<void> {
+  protected async send(unsorted: Write<D>[]): Promise<void> {
+    // In `_id` order: a bulk write is one transaction on FerretDB v2, and two replicas' bulks that
+    // lock the same endpoints in the same order cannot deadlock. (Unordered: the order is free.)
+    const batch = [...unsorted].sort((a, b) => compareIds(a.op, b.op));
     try {
-      await this.collection.bulkWrite(
-        batch.map((w) => w.op),
-        { ordered: false },
+      // A bulk rolled back by a transient conflict (nothing of it applied) runs again.
+      await again(() =>
+        this.collection.bulkWrite(
+          batch.map((w) => w.op),
+          { ordered: false },
+        ),
       );
       batch.forEach((w) => w.resolve('ok'));
     } catch (e) {

@@ -55,10 +55,37 @@ export function translateError(operation: string, e: unknown): 'duplicate' | Ota
   return new OtaoError('store.unavailable', `${operation}: ${what}: ${detail}`, { cause: e });
 }
 
+/**
+ * A conflict between concurrent transactions that the server rolled back whole, so the command may
+ * simply run again: PostgreSQL's "deadlock detected" (40P01) or serialization failure (40001) under
+ * FerretDB v2 — e.g. two replicas' multi-document writes meeting on the same endpoints — and
+ * MongoDB's TransientTransactionError / WriteConflict (112).
+ */
+export function isTransientConflict(e: unknown): boolean {
+  if (!(e instanceof MongoServerError) && !(e instanceof MongoBulkWriteError)) return false;
+  if (e.code === 112 || (typeof e.hasErrorLabel === 'function' && e.hasErrorLabel('TransientTransactionError'))) return true;
+  return /deadlock detected|could not serialize access|40P01|40001/.test(e.message);
+}
+
+/** How often a command rolled back by a transient conflict runs again (with a short random pause). */
+const CONFLICT_ATTEMPTS = 5;
+
+/** Runs a call, again after a transient conflict (it was rolled back, so it is safe to repeat). */
+export async function again<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (attempt >= CONFLICT_ATTEMPTS || !isTransientConflict(e)) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+    }
+  }
+}
+
 /** Runs a store call; any error (a duplicate key included, which is unexpected here) is thrown translated. */
 export async function run<T>(operation: string, call: () => Promise<T>): Promise<T> {
   try {
-    return await call();
+    return await again(call);
   } catch (e) {
     const t = translateError(operation, e);
     throw t === 'duplicate' ? new OtaoError('store.unavailable', `${operation}: unexpected duplicate key`, { cause: e }) : t;
@@ -68,7 +95,7 @@ export async function run<T>(operation: string, call: () => Promise<T>): Promise
 /** Runs a store write whose duplicate-key rejection is an expected outcome: resolves `undefined` then. */
 export async function runUnlessDuplicate<T>(operation: string, call: () => Promise<T>): Promise<{ value: T } | undefined> {
   try {
-    return { value: await call() };
+    return { value: await again(call) };
   } catch (e) {
     const t = translateError(operation, e);
     if (t === 'duplicate') return undefined;

@@ -94,7 +94,9 @@ export class TektonApplicationRegistry {
         } catch (e) {
           this.failures++;
           this.stats.failures++;
-          const delay = Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (this.failures - 1), this.options.retryMaxMs ?? 30_000);
+          // Until the first load the service cannot answer (CDTP 503): try every second; afterwards the
+          // last good registry serves and reloads back off.
+          const delay = this.everLoaded ? Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (this.failures - 1), this.options.retryMaxMs ?? 30_000) : Math.min(this.options.retryBaseMs ?? 1000, 1000);
           this.options.logger?.warn({ scope, err: (e as Error).message, retryInMs: delay }, 'registry reload failed; keeping the last good registry');
           this.schedule(delay);
           return;

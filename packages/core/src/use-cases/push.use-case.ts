@@ -138,9 +138,11 @@ export class PushService {
   }
 
   /**
-   * Claims, publishes and records candidates of one (tenant, app) and one version. Sends in slices
-   * the service-wide pacer allows; before each slice, when `revision` is given, checks the store's
-   * catalogue revision and stops (`superseded`) if the software changed. A publish that fails
+   * Pushes candidates of one (tenant, app) and one version, a slice at a time: the service-wide
+   * pacer says how many may go now; then, when `revision` is given, the store's catalogue revision
+   * is checked (a change — e.g. a suspension — stops the run: `superseded`); then the slice is
+   * claimed, published, and recorded once the broker confirmed it. Claims are held only for a
+   * slice's publish, so a slow rate never lets them expire under a live owner. A publish that fails
    * releases its claim, the slice's sent pushes are still recorded, and the failure is thrown.
    * Returns how many it sent and how many another run has or had.
    */
@@ -155,43 +157,42 @@ export class PushService {
     const { tenantId, appName } = first.key;
     const software = first.software;
     const version = software.version;
-    const ids = candidates.map((c) => c.key.endpointId);
-    const claimed = new Set(await this.deps.endpoints.claimPushes(tenantId, appName, ids, version, owner, this.deps.clock.now(), this.options.pushClaimMs));
-    const taken = candidates.length - claimed.size;
-    const mine = candidates.filter((c) => claimed.has(c.key.endpointId));
     const pacer = this.deps.pacer ?? UNLIMITED_PUSHES;
     let sent = 0;
-    let next = 0; // mine[next..] are claimed and not yet sent
-    try {
-      const content = mine.length > 0 ? await this.content.contentFor(software) : '';
-      while (next < mine.length) {
-        const allowed = Math.max(1, Math.min(await pacer.take(mine.length - next), mine.length - next));
-        if (revision !== undefined && (await this.catalogues.current(tenantId, appName)).revision !== revision) {
-          return { sent, taken, superseded: true }; // the claims of mine[next..] are released below
-        }
-        const slice = mine.slice(next, next + allowed);
-        next += allowed;
-        const results = await Promise.allSettled(
-          slice.map((c) =>
-            this.deps.configPublisher.publish({ tenantId, appName, appVersionName: c.appVersionName, endpointId: c.key.endpointId, version, content, contentType: 'application/json', correlationId }),
+    let taken = 0;
+    let content: string | undefined;
+    for (let next = 0; next < candidates.length; ) {
+      const allowed = Math.max(1, Math.min(await pacer.take(candidates.length - next), candidates.length - next));
+      if (revision !== undefined && (await this.catalogues.current(tenantId, appName)).revision !== revision) return { sent, taken, superseded: true };
+      const slice = candidates.slice(next, next + allowed);
+      next += allowed;
+      const claimed = new Set(await this.deps.endpoints.claimPushes(tenantId, appName, slice.map((c) => c.key.endpointId), version, owner, this.deps.clock.now(), this.options.pushClaimMs));
+      taken += slice.length - claimed.size;
+      const mine = slice.filter((c) => claimed.has(c.key.endpointId));
+      if (mine.length === 0) continue;
+      let results: PromiseSettledResult<void>[];
+      try {
+        content ??= await this.content.contentFor(software);
+        const body = content;
+        results = await Promise.allSettled(
+          mine.map((c) =>
+            this.deps.configPublisher.publish({ tenantId, appName, appVersionName: c.appVersionName, endpointId: c.key.endpointId, version, content: body, contentType: 'application/json', correlationId }),
           ),
         );
-        const ok = slice.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.key.endpointId);
-        const failed = slice.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.key.endpointId);
-        if (ok.length > 0) await this.safety.offeredMany(tenantId, appName, version, await this.deps.endpoints.confirmPushes(tenantId, appName, ok, version));
-        sent += ok.length;
-        if (failed.length > 0) {
-          await this.deps.endpoints.releasePushes(tenantId, appName, failed, version, owner).catch(() => undefined); // else they expire
-          throw (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
-        }
+      } catch (e) {
+        await this.deps.endpoints.releasePushes(tenantId, appName, [...claimed], version, owner).catch(() => undefined); // else they expire
+        throw e;
       }
-      return { sent, taken, superseded: false };
-    } finally {
-      if (next < mine.length) {
-        const unsent = mine.slice(next).map((c) => c.key.endpointId);
-        await this.deps.endpoints.releasePushes(tenantId, appName, unsent, version, owner).catch(() => undefined); // else they expire
+      const ok = mine.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.key.endpointId);
+      const failed = mine.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.key.endpointId);
+      if (ok.length > 0) await this.safety.offeredMany(tenantId, appName, version, await this.deps.endpoints.confirmPushes(tenantId, appName, ok, version));
+      sent += ok.length;
+      if (failed.length > 0) {
+        await this.deps.endpoints.releasePushes(tenantId, appName, failed, version, owner).catch(() => undefined); // else they expire
+        throw (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
       }
     }
+    return { sent, taken, superseded: false };
   }
 }
 

@@ -47,7 +47,12 @@ export class ReportService {
     );
     if (duplicate) return 'duplicate';
     const known = (await this.deps.software.get(app.tenantId, app.appName, r.configId)) !== undefined;
-    if (known) await this.safety.reported(app.tenantId, app.appName, r.configId, ok, r.correlationId);
+    if (known) {
+      // An endpoint reporting a version was offered it, even if the offer was never recorded (a
+      // push confirmed by NATS whose replica died before recording it, re-sent after the install).
+      if (!(before?.offered ?? []).includes(r.configId)) await this.safety.offered(key, r.configId);
+      await this.safety.reported(app.tenantId, app.appName, r.configId, ok, r.correlationId);
+    }
     if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId);
     return ok ? 'applied' : 'failed';
   }
