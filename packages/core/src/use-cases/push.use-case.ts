@@ -139,9 +139,9 @@ export class PushService {
 
   /**
    * Pushes candidates of one (tenant, app) and one version, a slice at a time: the service-wide
-   * pacer says how many may go now; then, when `revision` is given, the store's catalogue revision
-   * is checked (a change — e.g. a suspension — stops the run: `superseded`); then the slice is
-   * claimed, published, and recorded once the broker confirmed it. Claims are held only for a
+   * pacer says how many may go now; the slice is claimed; when `revision` is given, the store's
+   * catalogue revision is checked right before sending (a change — e.g. a suspension — stops the
+   * run: `superseded`); then the slice is published and recorded once the broker confirmed it. Claims are held only for a
    * slice's publish, so a slow rate never lets them expire under a live owner. A publish that fails
    * releases its claim, the slice's sent pushes are still recorded, and the failure is thrown.
    * Returns how many it sent and how many another run has or had.
@@ -163,7 +163,6 @@ export class PushService {
     let content: string | undefined;
     for (let next = 0; next < candidates.length; ) {
       const allowed = Math.max(1, Math.min(await pacer.take(candidates.length - next), candidates.length - next));
-      if (revision !== undefined && (await this.catalogues.current(tenantId, appName)).revision !== revision) return { sent, taken, superseded: true };
       const slice = candidates.slice(next, next + allowed);
       next += allowed;
       const claimed = new Set(await this.deps.endpoints.claimPushes(tenantId, appName, slice.map((c) => c.key.endpointId), version, owner, this.deps.clock.now(), this.options.pushClaimMs));
@@ -174,6 +173,12 @@ export class PushService {
       try {
         content ??= await this.content.contentFor(software);
         const body = content;
+        // The last look at the catalogue, right before sending (nothing awaited in between): a change
+        // stored by then — a suspension — stops the run.
+        if (revision !== undefined && (await this.catalogues.current(tenantId, appName)).revision !== revision) {
+          await this.deps.endpoints.releasePushes(tenantId, appName, [...claimed], version, owner).catch(() => undefined); // else they expire
+          return { sent, taken, superseded: true };
+        }
         results = await Promise.allSettled(
           mine.map((c) =>
             this.deps.configPublisher.publish({ tenantId, appName, appVersionName: c.appVersionName, endpointId: c.key.endpointId, version, content: body, contentType: 'application/json', correlationId }),
