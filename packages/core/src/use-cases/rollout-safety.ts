@@ -1,3 +1,4 @@
+import { isOtaoError } from '../domain/errors';
 import { formatKaaDate } from '../domain/kaa-date';
 import type { Software } from '../domain/software';
 import type { EndpointKey, RolloutCounts } from '../ports';
@@ -40,7 +41,14 @@ export class RolloutSafety {
   async reported(tenantId: string, appName: string, version: string, applied: boolean, correlationId: string): Promise<boolean> {
     const counts = await this.deps.stats.increment(tenantId, appName, version, applied ? 'applied' : 'failed');
     if (applied) return false;
-    return this.enforce(tenantId, appName, version, counts, correlationId);
+    try {
+      return await this.enforce(tenantId, appName, version, counts, correlationId);
+    } catch (e) {
+      // The count is taken; failing now would make the caller repeat the report (and count it
+      // twice). The policy is checked again at the next failure report.
+      if (isOtaoError(e)) return false;
+      throw e;
+    }
   }
 
   private async enforce(tenantId: string, appName: string, version: string, counts: RolloutCounts, correlationId: string): Promise<boolean> {
