@@ -44,10 +44,11 @@ start_service() {
 [ -n "${NATS_URL:-}" ] || start_service nats NATS_URL
 
 status=0
-npx turbo run test --concurrency=1 --output-logs=full || status=$?
+# Each stage is bounded, so a hung process fails the run with a message instead of stalling CI.
+timeout --kill-after=30 2700 npx turbo run test --concurrency=1 --output-logs=full || status=$?
 # The chaos suite (issue 11) starts its own services and stops them on purpose: the shared ones go first.
 cleanup
 pids=()
-npm run test:chaos || status=$?
+timeout --kill-after=30 1200 npm run test:chaos || status=$?
 node scripts/jest-summary.js || status=1
 exit $status
