@@ -31,6 +31,8 @@ export class OtaoMetrics {
   readonly fileOrphans = new Counter({ name: 'otao_file_orphans_total', help: 'S3 objects (or version prefixes) left behind because their deletion failed after the record changed (see docs/files.md)', registers: [this.registry] });
   readonly up = new Gauge({ name: 'otao_dependency_up', help: '1 when the dependency is reachable (nats, store, s3, registry)', labelNames: ['dependency'], registers: [this.registry] });
 
+  readonly storeReconnects = new Counter({ name: 'otao_store_client_replacements_total', help: 'Times the store client was replaced because it no longer reached a store that a fresh client reached (docs/mongo-store.md)', registers: [this.registry] });
+
   private readonly storeCommandChildren = new Map<string, { inc(): void }>();
 
   constructor() {

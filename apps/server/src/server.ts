@@ -75,7 +75,17 @@ const storeModule = new ContainerModule(({ bind }) => {
       const c = ctx.get<OtaoConfig>(TYPES.Config);
       const m = ctx.get<OtaoMetrics>(TYPES.Metrics);
       // Every round trip to the store, by command (otao_store_commands_total).
-      return createMongoStore({ uri: c.mongo.uri, database: c.mongo.database, onCommand: (e) => m.storeCommand(e.commandName) });
+      const log = ctx.get<Logger>(TYPES.Logger).child({ component: 'store' });
+      return createMongoStore({
+        uri: c.mongo.uri,
+        database: c.mongo.database,
+        onCommand: (e) => m.storeCommand(e.commandName),
+        // A stuck driver client replaced by the store's watch (otao_store_client_replacements_total).
+        onReconnect: (reason) => {
+          m.storeReconnects.inc();
+          log.warn({ reason }, 'store client replaced');
+        },
+      });
     })
     .inSingletonScope();
 });

@@ -23,6 +23,8 @@ export interface MongoStoreConfig {
    * for metrics: how many round trips OTAO makes, by command, and how long they take.
    */
   readonly onCommand?: (event: StoreCommandEvent) => void;
+  /** Told when the store replaced a client that no longer reached a reachable server (for logs). */
+  readonly onReconnect?: (reason: string) => void;
 }
 
 /** One command sent to the store (a round trip), as seen by the driver's command monitoring. */

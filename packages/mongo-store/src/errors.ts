@@ -70,11 +70,66 @@ export function isTransientConflict(e: unknown): boolean {
 /** How often a command rolled back by a transient conflict runs again (with a short random pause). */
 const CONFLICT_ATTEMPTS = 5;
 
+/**
+ * The longest one driver call may stay unsettled before the store gives up on it (see `withDeadline`).
+ * Raised by each store to its own server-selection + connect + socket timeouts plus a margin.
+ */
+let deadlineMs = 20_000;
+
+/** Makes every later call wait at least `ms` before its deadline (the largest of all stores' wins). */
+export function raiseDeadline(ms: number): void {
+  deadlineMs = Math.max(deadlineMs, ms);
+}
+
+/** The rejections of the driver calls not settled yet, to abandon them all when the client is replaced. */
+const unsettled = new Set<(e: Error) => void>();
+
+/**
+ * A driver call that has not settled long after every driver timeout has passed is given up:
+ * after a FerretDB restart the driver was seen to leave an operation pending for good (its server
+ * monitor hung in the reconnection handshake). Without this, one such call holds a batcher's slot
+ * and every later read of the replica waits behind it forever. The call itself may still finish;
+ * its result is then ignored.
+ */
+export function withDeadline<T>(call: () => Promise<T>, ms = deadlineMs): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const settle = (): void => {
+      clearTimeout(timer);
+      unsettled.delete(abandon);
+    };
+    const abandon = (e: Error): void => {
+      settle();
+      reject(e);
+    };
+    const timer = setTimeout(() => abandon(new MongoOperationTimeoutError(`no answer from the store within ${ms} ms (driver call given up)`)), ms);
+    unsettled.add(abandon);
+    call().then(
+      (v) => {
+        settle();
+        resolve(v);
+      },
+      (e: unknown) => abandon(e instanceof Error ? e : new Error(String(e))),
+    );
+  });
+}
+
+/**
+ * Gives up every driver call not settled yet (they were sent through a client just replaced as
+ * stuck): each fails as the store being unreachable, so its caller retries on the fresh client.
+ * Process-wide: with several stores in one process (tests), the others' calls fail too, which their
+ * callers handle like any outage.
+ */
+export function abandonUnsettled(reason: string): number {
+  const n = unsettled.size;
+  for (const abandon of [...unsettled]) abandon(new MongoOperationTimeoutError(`driver call given up: ${reason}`));
+  return n;
+}
+
 /** Runs a call, again after a transient conflict (it was rolled back, so it is safe to repeat). */
 export async function again<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await call();
+      return await withDeadline(call);
     } catch (e) {
       if (attempt >= CONFLICT_ATTEMPTS || !isTransientConflict(e)) throw e;
       await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));

@@ -1,40 +1,82 @@
-import { type Db, MongoClient } from 'mongodb';
+import { type Collection, type Db, type Document, MongoClient } from 'mongodb';
 import { ensureIndexes } from './collections';
 import { batchOptions, driverOptions, type MongoStoreConfig } from './config';
-import { run } from './errors';
+import { abandonUnsettled, raiseDeadline, run, withDeadline } from './errors';
 import { MongoEndpointRepository } from './mongo-endpoint-repository';
 import { MongoJobQueue } from './mongo-job-queue';
 import { MongoLease } from './mongo-lease';
 import { MongoRolloutStatsRepository } from './mongo-rollout-stats-repository';
 import { MongoSoftwareRepository } from './mongo-software-repository';
 
+/** How often the store checks that its client still reaches the server (see `watch`). */
+const WATCH_INTERVAL_MS = 1000;
+/** How long the watch waits for each of its pings. */
+const WATCH_TIMEOUT_MS = 2000;
+
 /**
- * The MongoDB-wire store: one client, one database, the four repositories of the core's ports.
+ * A `Db` whose collections always belong to the store's current client, so that the client can be
+ * replaced under the repositories (they keep the collections they were built with).
+ */
+function liveDb(current: () => Db): Db {
+  const cache = new WeakMap<Db, Map<string, Collection<Document>>>();
+  const collectionOf = (name: string): Collection<Document> => {
+    const db = current();
+    let byName = cache.get(db);
+    if (!byName) cache.set(db, (byName = new Map<string, Collection<Document>>()));
+    let c = byName.get(name);
+    if (!c) byName.set(name, (c = db.collection(name)));
+    return c;
+  };
+  const forward = <T extends object>(target: () => T) =>
+    new Proxy({} as T, {
+      get(_t, prop) {
+        const obj = target();
+        const v: unknown = Reflect.get(obj, prop, obj);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+      },
+    });
+  return new Proxy({} as Db, {
+    get(_t, prop) {
+      if (prop === 'collection') return (name: string) => forward(() => collectionOf(name));
+      const db = current();
+      const v: unknown = Reflect.get(db, prop, db);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(db) : v;
+    },
+  });
+}
+
+/**
+ * The MongoDB-wire store: one client, one database, the repositories of the core's ports.
  * `start()` connects and creates the indexes (idempotent); `stop()` closes the client. The
  * repositories exist from construction; a call made while the store is unreachable throws
  * OtaoError('store.unavailable') within the configured timeouts, and the same instance recovers by
  * itself when the server is back.
+ *
+ * The client is watched: after a restart of FerretDB, the driver's server monitor was seen to hang
+ * for good in its reconnection handshake (driver 6.22 and 7.9 alike: the replica then answers 503
+ * forever). Every few seconds the store pings; when the ping cannot reach the server but a fresh
+ * client can, the client is replaced (`reconnects` counts it) — the repositories follow at once.
  */
 export class MongoStore {
-  readonly client: MongoClient;
+  private current: MongoClient;
   readonly db: Db;
   readonly software: MongoSoftwareRepository;
   readonly endpoints: MongoEndpointRepository;
   readonly stats: MongoRolloutStatsRepository;
   readonly lease: MongoLease;
   readonly jobs: MongoJobQueue;
+  /** How many times the client was replaced because it no longer reached a reachable server. */
+  reconnects = 0;
+  private watcher: NodeJS.Timeout | undefined;
+  private watching = false;
+  private stopped = false;
 
   constructor(readonly config: MongoStoreConfig) {
     if (!config.database) throw new RangeError('mongo-store: database must be a non-empty name');
-    this.client = new MongoClient(config.uri, driverOptions(config));
-    const onCommand = config.onCommand;
-    if (onCommand) {
-      // Handshakes and heartbeats are not commands of OTAO's: only what the repositories send is counted.
-      const ignored = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'saslStart', 'saslContinue', 'endSessions']);
-      this.client.on('commandSucceeded', (e) => void (ignored.has(e.commandName) || onCommand({ commandName: e.commandName, durationMs: e.duration, ok: true })));
-      this.client.on('commandFailed', (e) => void (ignored.has(e.commandName) || onCommand({ commandName: e.commandName, durationMs: e.duration, ok: false })));
-    }
-    this.db = this.client.db(config.database);
+    const o = driverOptions(config);
+    raiseDeadline(o.serverSelectionTimeoutMS + o.connectTimeoutMS + o.socketTimeoutMS + 2000);
+    this.current = this.newClient();
+    this.db = liveDb(() => this.current.db(config.database));
     this.software = new MongoSoftwareRepository(this.db, batchOptions(config));
     this.endpoints = new MongoEndpointRepository(this.db, batchOptions(config));
     this.stats = new MongoRolloutStatsRepository(this.db);
@@ -42,10 +84,20 @@ export class MongoStore {
     this.jobs = new MongoJobQueue(this.db);
   }
 
+  /** The driver client in use now (it may be replaced, see the class comment). */
+  get client(): MongoClient {
+    return this.current;
+  }
+
   /** Connects and creates the indexes. Throws OtaoError('store.unavailable') when the store cannot be reached. */
   async start(): Promise<void> {
-    await run('store.start', () => this.client.connect());
+    this.stopped = false;
+    await run('store.start', () => this.current.connect());
     await run('store.indexes', () => ensureIndexes(this.db));
+    if (!this.watcher) {
+      this.watcher = setInterval(() => void this.watch(), WATCH_INTERVAL_MS);
+      this.watcher.unref();
+    }
   }
 
   /** Health check for readiness: resolves when the server answers `ping`, else throws OtaoError('store.unavailable'). */
@@ -55,7 +107,66 @@ export class MongoStore {
 
   /** Closes the client (idempotent). */
   async stop(): Promise<void> {
-    await this.client.close();
+    this.stopped = true;
+    if (this.watcher) clearInterval(this.watcher);
+    this.watcher = undefined;
+    await this.current.close();
+  }
+
+  /**
+   * One check: a ping through the client; if it fails, a ping through a fresh short-lived client.
+   * The server answering the fresh one but not ours means our client is stuck: replace it.
+   */
+  async watch(): Promise<boolean> {
+    if (this.watching || this.stopped) return false;
+    this.watching = true;
+    try {
+      try {
+        await withDeadline(() => this.current.db(this.config.database).command({ ping: 1 }), WATCH_TIMEOUT_MS);
+        return false;
+      } catch {
+        // unreachable through our client: is the server there?
+      }
+      const probe = new MongoClient(this.config.uri, { ...driverOptions(this.config), serverSelectionTimeoutMS: WATCH_TIMEOUT_MS, connectTimeoutMS: WATCH_TIMEOUT_MS, socketTimeoutMS: WATCH_TIMEOUT_MS, monitorCommands: false });
+      try {
+        await withDeadline(() => probe.db(this.config.database).command({ ping: 1 }), WATCH_TIMEOUT_MS);
+      } catch {
+        return false; // the store is down: nothing to mend
+      } finally {
+        void probe.close(true).catch(() => undefined);
+      }
+      if (this.stopped) return false;
+      const stuck = this.current;
+      const fresh = this.newClient();
+      try {
+        await withDeadline(() => fresh.connect(), WATCH_TIMEOUT_MS);
+      } catch {
+        void fresh.close(true).catch(() => undefined);
+        return false;
+      }
+      this.current = fresh;
+      this.reconnects++;
+      abandonUnsettled('the client was replaced (it no longer reached the server)');
+      this.config.onReconnect?.('the client no longer reached the server, a fresh client did: replaced');
+      void stuck.close(true).catch(() => undefined);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.watching = false;
+    }
+  }
+
+  private newClient(): MongoClient {
+    const client = new MongoClient(this.config.uri, driverOptions(this.config));
+    const onCommand = this.config.onCommand;
+    if (onCommand) {
+      // Handshakes and heartbeats are not commands of OTAO's: only what the repositories send is counted.
+      const ignored = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'saslStart', 'saslContinue', 'endSessions']);
+      client.on('commandSucceeded', (e) => void (ignored.has(e.commandName) || onCommand({ commandName: e.commandName, durationMs: e.duration, ok: true })));
+      client.on('commandFailed', (e) => void (ignored.has(e.commandName) || onCommand({ commandName: e.commandName, durationMs: e.duration, ok: false })));
+    }
+    return client;
   }
 }
 

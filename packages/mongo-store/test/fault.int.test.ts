@@ -93,3 +93,43 @@ test.each([
   expect(store.stats.owedCount()).toBe(0);
   expect(await store.stats.get(tenant, 'app', '1.0.0')).toEqual({ offered: 0, applied: 2, failed: 1 });
 });
+
+// After a restart of FerretDB under load, the driver was seen to keep a client that never reached
+// the server again (its monitor hung in the reconnection handshake; calls failed or hung forever,
+// one replica answering 503 for good). The store's watch replaces such a client and gives up the
+// calls pending on it. Several stores (like replicas) under a steady load through restarts.
+test('under load through repeated restarts, every store instance answers again after each restart', async () => {
+  const stores = [0, 1, 2].map(() => new MongoStore(storeConfig(fdb.uri, databaseName(__filename), { serverSelectionTimeoutMS: TIMEOUT_MS, connectTimeoutMS: TIMEOUT_MS, socketTimeoutMS: TIMEOUT_MS })));
+  await Promise.all(stores.map((s) => s.start()));
+  const tenant = unique('t');
+  let running = true;
+  const lastOk = stores.map(() => 0);
+  const loops = stores.map(async (s, i) => {
+    for (let k = 0; running; k++) {
+      const key = { tenantId: tenant, appName: 'app', endpointId: `ep-${k % 50}` };
+      try {
+        await Promise.all([s.endpoints.get(key), s.endpoints.setCurrentVersion(key, 'app-v1', '1.0.0', k)]);
+        lastOk[i] = Date.now();
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+  try {
+    for (let round = 0; round < 4; round++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (round % 2) await fdb.process.kill();
+      else await fdb.process.stop();
+      await new Promise((r) => setTimeout(r, 1500));
+      await fdb.process.start();
+      const back = Date.now();
+      const until = back + 15_000; // a bound against staying stuck, not a performance claim
+      while (lastOk.some((t) => t < back) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect([round, lastOk.map((t) => t >= back)]).toEqual([round, [true, true, true]]);
+    }
+  } finally {
+    running = false;
+    await Promise.all(loops);
+    await Promise.all(stores.map((s) => s.stop()));
+  }
+}, 150_000);
