@@ -3,7 +3,7 @@
 import type { Config } from 'jest';
 
 const config: Config = {
-  projects: ['<rootDir>/packages/*', '<rootDir>/apps/*'],,
+  projects: ['<rootDir>/packages/*', '<rootDir>/apps/*'],
 };
 
 export default config;

@@ -204,6 +204,20 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect((await repo.get(key('e1')))?.offered).toEqual(['1.1.0']);
     });
 
+    it('markReportCounted is a compare-and-set per endpoint on the last counted version and outcome', async () => {
+      await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
+      const first = await Promise.all(Array.from({ length: 6 }, () => repo.markReportCounted(key('e1'), '1.1.0', true)));
+      expect(first.filter(Boolean)).toHaveLength(1);
+      expect(await repo.markReportCounted(key('e1'), '1.1.0', true)).toBe(false);
+      expect(await repo.markReportCounted(key('e1'), '1.1.0', false)).toBe(true); // the other outcome counts
+      expect(await repo.markReportCounted(key('e1'), '1.1.0', true)).toBe(true); // and back
+      expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toBe(true); // per endpoint, created when absent
+      expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toBe(false);
+      expect((await repo.get(key('e1')))?.currentVersion).toBe('1.0.0'); // nothing else changes
+      await repo.delete(tenant, 'e2');
+      expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toBe(true); // forgotten with the endpoint
+    });
+
     it('delete forgets the endpoint in every app of the tenant, only there, idempotently', async () => {
       const other = unique('t');
       await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);

@@ -150,3 +150,21 @@ describe('the registry has not loaded yet (§10)', () => {
     expect(await t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', statusCode: 200, correlationId: 'r' })).toBe('applied');
   });
 });
+
+describe('a report retried after a store outage is counted once (§4.8, §10)', () => {
+  test('the outage strikes after the report was recorded and before it was counted: the retry counts it, a repeat does not', async () => {
+    const t = createTestOtao();
+    fleet(t, 1);
+    await create(t, '1.1.0', ['1.0.0']);
+    t.work.clear();
+    const report = () => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId: 'r' });
+    t.software.faults.unavailable = true; // recordReport succeeds, the catalogue read after it fails
+    await expect(report()).rejects.toMatchObject({ code: 'store.unavailable' });
+    expect((await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' }))?.lastReport?.configId).toBe('1.1.0');
+    t.software.faults.unavailable = false;
+    expect(await report()).toBe('applied'); // the event listener's retry
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+    expect(await report()).toBe('duplicate'); // the device repeating itself
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+  });
+});

@@ -28,6 +28,8 @@ export interface EndpointDocument {
   offered?: string[];
   /** Unconfirmed push claims by version ({@link claimField}): who is sending it, until when. */
   claims?: Record<string, { owner: string; until: number }>;
+  /** The last counted report (`<version>:applied|failed`), see markReportCounted. */
+  counted?: string;
   updatedAt: number;
 }
 
@@ -311,6 +313,15 @@ export class MongoEndpointRepository implements EndpointRepository {
 
   async markOffered(key: EndpointKey, version: string): Promise<boolean> {
     return this.mark('offered', key, version);
+  }
+
+  async markReportCounted(key: EndpointKey, version: string, applied: boolean): Promise<boolean> {
+    // Same trick as `mark`: the upsert's filter matches only when the mark differs; when the record
+    // already holds it, the upsert's insert hits the unique _id and the outcome is `duplicate`.
+    const counted = `${version}:${applied ? 'applied' : 'failed'}`;
+    const filter = { ...upsertFilter(key), counted: { $ne: counted } } as Filter<EndpointDocument>;
+    const outcome = await this.writer.write({ updateOne: { filter, update: this.update(key, undefined, { set: { counted } }), upsert: true } });
+    return outcome === 'ok';
   }
 
   async delete(tenantId: string, endpointId: string): Promise<void> {

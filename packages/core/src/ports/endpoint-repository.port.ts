@@ -109,6 +109,14 @@ export interface EndpointRepository {
   releasePushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string): Promise<void>;
   /** Same compare-and-set for the offered bookkeeping of rollout statistics. */
   markOffered(key: EndpointKey, version: string): Promise<boolean>;
+  /**
+   * Compare-and-set for counting reports (spec §4.8: each report counted once): records that the
+   * endpoint's report of `version` with this outcome is counted. True for exactly one caller, and
+   * only when the endpoint's last counted report was of another version or the other outcome. The
+   * report is recorded first and counted after this mark, so a report retried after a store outage
+   * between the two is still counted — once. Creates the endpoint record when absent.
+   */
+  markReportCounted(key: EndpointKey, version: string, applied: boolean): Promise<boolean>;
   /** Deletes everything about the endpoint in the tenant (all apps). Idempotent. */
   delete(tenantId: string, endpointId: string): Promise<void>;
   /** Deletes every endpoint record and loaded-filter record of the tenant. Idempotent. */

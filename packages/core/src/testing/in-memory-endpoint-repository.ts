@@ -179,6 +179,8 @@ export class InMemoryEndpointRepository implements EndpointRepository {
 
   /** Unconfirmed push claims: tenant\0app\0endpoint\0version -> claim. */
   private readonly claims = new Map<string, { owner: string; until: number }>();
+  /** Last counted report per endpoint (`version\u0000applied|failed`), for markReportCounted. */
+  private readonly counted = new Map<string, string>();
 
   async claimPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string, now: number, ttlMs: number): Promise<string[]> {
     this.faults.check('endpoints.claimPushes');
@@ -235,14 +237,26 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     return true;
   }
 
+  async markReportCounted(key: EndpointKey, version: string, applied: boolean): Promise<boolean> {
+    this.faults.check('endpoints.markReportCounted');
+    const id = `${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}`;
+    const mark = `${version}\u0000${applied ? 'applied' : 'failed'}`;
+    if (this.counted.get(id) === mark) return false;
+    if (!this.peek(key)) this.update(key, undefined, () => undefined);
+    this.counted.set(id, mark);
+    return true;
+  }
+
   async delete(tenantId: string, endpointId: string): Promise<void> {
     this.faults.check('endpoints.delete');
+    for (const k of [...this.counted.keys()]) if (k.startsWith(`${tenantId}\u0000`) && k.split('\u0000')[2] === endpointId) this.counted.delete(k);
     for (const [k, m] of this.apps) if (k.startsWith(`${tenantId}\u0000`)) m.delete(endpointId);
     for (const k of [...this.claims.keys()]) if (k.startsWith(`${tenantId}\u0000`) && k.split('\u0000')[2] === endpointId) this.claims.delete(k);
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
     this.faults.check('endpoints.deleteTenant');
+    for (const k of [...this.counted.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.counted.delete(k);
     for (const k of [...this.apps.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.apps.delete(k);
     for (const k of [...this.loaded.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.loaded.delete(k);
     for (const k of [...this.claims.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.claims.delete(k);

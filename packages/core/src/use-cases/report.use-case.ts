@@ -36,21 +36,26 @@ export class ReportService {
     const key: EndpointKey = { tenantId: app.tenantId, appName: app.appName, endpointId: r.endpointId };
     const ok = r.statusCode >= 200 && r.statusCode < 300;
     const before = await this.deps.endpoints.get(key);
-    const last = before?.lastReport;
-    const duplicate =
-      last !== undefined && last.configId === r.configId && (last.statusCode >= 200 && last.statusCode < 300) === ok && (!ok || before?.currentVersion === r.configId);
     await this.deps.endpoints.recordReport(
       key,
       r.appVersionName,
       { configId: r.configId, statusCode: r.statusCode, at: this.deps.clock.now(), ...(r.reasonPhrase != null ? { reasonPhrase: r.reasonPhrase } : {}) },
       ok,
     );
-    if (duplicate) return 'duplicate';
     const known = (await this.deps.software.get(app.tenantId, app.appName, r.configId)) !== undefined;
-    if (known) {
+    if (!known) {
+      // Not a version of the catalogue: recorded, not counted.
+      const last = before?.lastReport;
+      const duplicate = last !== undefined && last.configId === r.configId && (last.statusCode >= 200 && last.statusCode < 300) === ok && (!ok || before?.currentVersion === r.configId);
+      if (duplicate) return 'duplicate';
+    } else {
       // An endpoint reporting a version was offered it, even if the offer was never recorded (a
       // push confirmed by NATS whose replica died before recording it, re-sent after the install).
       if (!(before?.offered ?? []).includes(r.configId)) await this.safety.offered(key, r.configId);
+      // Counted once per outcome, by a compare-and-set of its own taken after the report was
+      // recorded: a report retried after a store outage between recording and counting (it looked
+      // like a duplicate then) is still counted; a repeated report is not.
+      if (!(await this.deps.endpoints.markReportCounted(key, r.configId, ok))) return 'duplicate';
       await this.safety.reported(app.tenantId, app.appName, r.configId, ok, r.correlationId);
     }
     if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId);
