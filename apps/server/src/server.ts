@@ -258,6 +258,9 @@ async function retry<T>(what: string, log: Logger, stopped: () => boolean, fn: (
   return undefined;
 }
 
+/** How long a starting replica waits for the registry's first load before it serves CDTP requests anyway. */
+const REGISTRY_GRACE_MS = 5000;
+
 /** One running OTAO: HTTP first (health answers at once), then the store, NATS, the registry, background work. */
 export class OtaoServer {
   readonly container: Container;
@@ -333,7 +336,7 @@ export class OtaoServer {
     await retry('store start', log, () => this.stopping, () => store.start());
     this.storeUp = true;
     m.up.set({ dependency: 'store' }, 1);
-    await nats.start(core);
+    await nats.start(core, { serveRequests: false });
     this.container.get<DurableWorkScheduler>(TYPES.Work).start();
     if (reg.tekton) {
       const tekton = reg.tekton;
@@ -348,6 +351,13 @@ export class OtaoServer {
       }).start(nats.connection.clientForSubscriptions());
       await tekton.start(); // the first load; on failure it goes on trying in the background
     }
+    // A starting replica joins the CDTP queue group once it can answer: before the registry's first
+    // load it could only answer 503 (§10) while the other replicas can answer. If the registry does
+    // not load within the grace period (Tekton down), it serves anyway: 503 is an answer, silence not.
+    const graceUntil = Date.now() + REGISTRY_GRACE_MS;
+    while (!reg.registry.loaded && !this.stopping && Date.now() < graceUntil) await new Promise((r) => setTimeout(r, 50));
+    if (!reg.registry.loaded) log.warn({ graceMs: REGISTRY_GRACE_MS }, 'application registry not loaded yet: serving CDTP requests with 503 until it is');
+    await nats.serveRequests();
     if (!reg.tekton) await retry('registry settings', log, () => this.stopping, () => core.endpointEvents.registryLoaded(reg.registry.entries()));
     await retry('filter bootstrap', log, () => this.stopping, () => core.endpointEvents.bootstrapMissingFilters());
     this.scheduleRolloutTick(0);

@@ -92,8 +92,13 @@ export class NatsCdtp {
     return this.connection.status();
   }
 
-  /** Connects (waiting while NATS is unreachable) and subscribes the provider and every listener. */
-  async start(core: Pick<OtaoCore, 'config'> & ListenerCore): Promise<void> {
+  /**
+   * Connects (waiting while NATS is unreachable) and subscribes every listener and, unless
+   * `serveRequests` is false, the CDTP provider. With `serveRequests: false` the replica joins the
+   * provider's queue group only at `serveRequests()` — e.g. once it can answer (the application
+   * registry has loaded), so that meanwhile the other replicas answer its share of the pulls.
+   */
+  async start(core: Pick<OtaoCore, 'config'> & ListenerCore, options: { readonly serveRequests?: boolean } = {}): Promise<void> {
     await this.connection.start();
     if (this.connection.status() === 'closed') return; // stop() was called while connecting
     const c = this.config;
@@ -127,7 +132,7 @@ export class NatsCdtp {
         ...(this.clients.onTenantUnregistered ? { onTenantUnregistered: this.clients.onTenantUnregistered } : {}),
       },
     );
-    this.provider.start();
+    if (options.serveRequests !== false) this.provider.start();
     this.listeners.start();
     // Make sure the server registered the subscriptions before start() resolves.
     await this.connection.clientForSubscriptions().flush();
@@ -135,6 +140,14 @@ export class NatsCdtp {
       requests: this.provider.subject,
       events: this.listeners.listeners().map((l) => l.subject),
     });
+  }
+
+  /** Subscribes the CDTP provider after a `start(core, {serveRequests: false})`. Idempotent; nothing after stop(). */
+  async serveRequests(): Promise<void> {
+    if (!this.provider || this.connection.status() === 'closed') return;
+    this.provider.start();
+    await this.connection.clientForSubscriptions().flush();
+    this.logger.info('NATS CDTP serving requests', { requests: this.provider.subject });
   }
 
   /** Stops taking messages, answers those in flight, then drains and closes the connection. */

@@ -228,6 +228,27 @@ describe('CdtpProvider concurrency', () => {
   });
 });
 
+describe('serving requests once the replica can answer', () => {
+  it('with serveRequests: false the replica is not in the queue group until serveRequests(); events are taken at once', async () => {
+    const n = names();
+    const otao = buildOtao(server.url, n);
+    await otao.nats.start(otao.core, { serveRequests: false });
+    stops.push(otao.nats);
+    const cmx = await new FakeCmx({ servers: server.url, instanceName: n.cmx, providerInstanceName: n.otao }).start();
+    stops.push(cmx);
+    await createSoftware(otao.core, softwareBody('1.0.0', []));
+    // nobody serves the subject yet: no answer
+    await expect(cmx.pull({ endpointId: 'ep-s', appVersionName: AVN }, { waitMs: 1000 })).rejects.toThrow(/503|no responders|no answer/i);
+    // the listeners are subscribed already
+    await cmx.applied({ endpointId: 'ep-s', appVersionName: AVN, configId: '1.0.0' });
+    await waitFor(() => CountingObserver.get(otao.observer.events, 'config.applied:applied') === 1, 5000);
+    await otao.nats.serveRequests();
+    await otao.nats.serveRequests(); // idempotent
+    const answer = await cmx.pull({ endpointId: 'ep-s', appVersionName: AVN }, { waitMs: 5000 });
+    expect(answer.statusCode).toBe(200);
+  });
+});
+
 describe('connection status', () => {
   it('is closed before start, connected after, closed after stop', async () => {
     const n = names();
