@@ -39,7 +39,7 @@ export interface OtaoConfig {
   };
   readonly tekton: { readonly enabled: boolean; readonly url: string; readonly scmpProviderInstance: string };
   readonly applicationsFile?: string;
-  /** Inline `kaa.applications` from the YAML configuration file, when given there. */
+  /** Inline `kaa.applications` and/or `kaa.tenants` (spec §7) from the YAML configuration file, when given there. */
   readonly inlineApplications?: unknown;
   readonly pushRatePerSecond: number;
   /** OTAO_EVENT_RETRY_SECONDS: how long an incoming event is retried while a dependency is down. */
@@ -71,9 +71,12 @@ const KAA_KEYS: Readonly<Record<string, string>> = {
 const TOKEN = /^[A-Za-z0-9_-]{1,128}$/; // a NATS subject token (and a safe queue group)
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** Flattens nested YAML into dotted keys (`kaa.tekton.enabled`), keeping `kaa.applications` whole. */
+/** The applications of spec §7 inline in the configuration file, kept whole by `flatten`. */
+const INLINE_APPLICATION_KEYS = ['kaa.applications', 'kaa.tenants'];
+
+/** Flattens nested YAML into dotted keys (`kaa.tekton.enabled`), keeping `kaa.applications` and `kaa.tenants` whole. */
 function flatten(obj: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
-  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj) && prefix !== 'kaa.applications') {
+  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj) && !INLINE_APPLICATION_KEYS.includes(prefix)) {
     for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (prefix) out[prefix] = obj;
   return out;
@@ -91,13 +94,13 @@ function scalar(v: unknown): string | undefined {
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): OtaoConfig {
   const problems: string[] = [];
   const fromFile: Record<string, string | undefined> = {};
-  let inlineApplications: unknown;
+  let inlineApplications: { kaa: Record<string, unknown> } | undefined;
   const file = env['OTAO_CONFIG_FILE'];
   if (file) {
     try {
       const flat = flatten(parseYaml(readFileSync(file, 'utf8')));
       for (const [k, v] of Object.entries(flat)) {
-        if (k === 'kaa.applications') inlineApplications = { kaa: { applications: v } };
+        if (INLINE_APPLICATION_KEYS.includes(k)) inlineApplications = { kaa: { ...inlineApplications?.kaa, [k.slice('kaa.'.length)]: v } };
         else if (KAA_KEYS[k]) fromFile[KAA_KEYS[k]] = scalar(v);
         else if (/^OTAO_[A-Z0-9_]+$/.test(k) || k === 'NATS_USERNAME' || k === 'NATS_PASSWORD') fromFile[k] = scalar(v);
         else problems.push(`OTAO_CONFIG_FILE: unknown key "${k}"`);
@@ -193,7 +196,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const applicationsFile = get('OTAO_APPLICATIONS_FILE');
   if (applicationsFile && !existsSync(applicationsFile)) problems.push(`OTAO_APPLICATIONS_FILE: ${applicationsFile} does not exist`);
   if (!tektonEnabled && !applicationsFile && inlineApplications === undefined) {
-    problems.push('OTAO_APPLICATIONS_FILE: required unless OTAO_TEKTON_ENABLED=true (or kaa.applications in OTAO_CONFIG_FILE)');
+    problems.push('OTAO_APPLICATIONS_FILE: required unless OTAO_TEKTON_ENABLED=true (or kaa.applications / kaa.tenants in OTAO_CONFIG_FILE)');
   }
   if (tektonEnabled && !clientId && !off) problems.push('OTAO_OAUTH_CLIENT_ID: required with OTAO_TEKTON_ENABLED=true (Tekton calls use a client-credentials token)');
   // OTAO's own calls (Tekton, the Tenant Manager) take their token from the system tenant's issuer;

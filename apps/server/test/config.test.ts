@@ -214,3 +214,17 @@ describe('credentials inside configured URLs are never logged', () => {
     }
   });
 });
+
+test('applications inline in the YAML file: the per-tenant shape kaa.tenants, alone or beside kaa.applications (spec §7)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'otao-cfg-'));
+  const file = join(dir, 'otao.yaml');
+  const tenants = ['  tenants:', '    acme:', '      applications:', '        kettle:', '          versions:', '            acme-kettle-v1: {}'];
+  writeFileSync(file, ['kaa:', ...tenants].join('\n'));
+  const alone = loadConfig({ OTAO_SECURITY_IGNORED: '/**', OTAO_CONFIG_FILE: file });
+  expect(alone.inlineApplications).toEqual({ kaa: { tenants: { acme: { applications: { kettle: { versions: { 'acme-kettle-v1': {} } } } } } } });
+  writeFileSync(file, ['kaa:', '  applications:', '    kettle:', '      versions:', '        kettle-v1: {}', ...tenants].join('\n'));
+  const both = loadConfig({ OTAO_SECURITY_IGNORED: '/**', OTAO_CONFIG_FILE: file });
+  expect(both.inlineApplications).toEqual({
+    kaa: { applications: { kettle: { versions: { 'kettle-v1': {} } } }, tenants: { acme: { applications: { kettle: { versions: { 'acme-kettle-v1': {} } } } } } },
+  });
+});

@@ -98,6 +98,21 @@ describe.each(['rpt', 'uma'] as const)('REST with Keycloak tokens, %s permission
     await request(app).delete('/api/v1/applications/kettle/software/7.0.0').set(b).expect(204);
   });
 
+  test('GET /applications lists the applications of the caller\'s realm it may read, and nothing of the other realm', async () => {
+    const names = async (headers: Record<string, string>): Promise<unknown> => {
+      const res = await request(app).get('/api/v1/applications').set(headers).expect(200);
+      return res.body;
+    };
+    const app1 = (appName: string, tenantId: string) => ({ appName, consentRequired: false, appVersionNames: [`${appName}-${tenantId}-v1`] });
+    expect(await names(await bearer('tenant-a', 'admin'))).toEqual([app1('kettle', 'tenant-a'), app1('toaster', 'tenant-a')]);
+    expect(await names(await bearer('tenant-b', 'admin'))).toEqual([app1('kettle', 'tenant-b'), app1('toaster', 'tenant-b')]);
+    expect(await names(await bearer('tenant-a', 'reader'))).toEqual([app1('kettle', 'tenant-a')]);
+    expect(await names(await bearer('tenant-b', 'toaster-admin'))).toEqual([app1('toaster', 'tenant-b')]);
+    // no permission at all: an empty list (a plain token, as no RPT can be issued)
+    expect(await names({ Authorization: `Bearer ${await kc.passwordToken('tenant-a', 'nobody')}` })).toEqual([]);
+    expect((await request(app).get('/api/v1/applications')).status).toBe(401);
+  });
+
   test('forged, tampered, unsigned, foreign-key and wrong-audience tokens get 401', async () => {
     const real = await token('tenant-a', 'admin');
     const [h, p, s] = real.split('.') as [string, string, string];

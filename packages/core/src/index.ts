@@ -22,6 +22,7 @@ export * from './use-cases/rollout-safety';
 export * from './use-cases/endpoint-events.use-case';
 export * from './use-cases/consent.use-case';
 export * from './use-cases/tenant.use-case';
+export * from './use-cases/applications.use-case';
 export * from './use-cases/insight.use-case';
 export * from './use-cases/rollout-dates.use-case';
 export * from './use-cases/otao-core';

@@ -13,7 +13,7 @@ import {
 } from '@otao/core';
 import { HTTP_STATUS, HttpFailure } from './error-mapping';
 import { OPENAPI_TEXT } from './openapi';
-import { endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
+import { applicationDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
 import { RequestValidator } from './validation';
 
 /** The minimal logger this adapter needs (pino's signature). */
@@ -178,18 +178,18 @@ export function createHttpApp(options: HttpOptions): express.Express {
     jsonBody(req, _res, next);
   };
 
-  const authorize = async (req: Request, scope: SoftwareScope): Promise<{ principal: Principal; appName: string }> => {
-    const appName = param(req, 'appName');
-    let principal: Principal;
-    if (ignored(req.originalUrl.split('?')[0] ?? '')) {
-      principal = { tenantId: defaultTenant, subject: 'anonymous', token: '', claims: {} };
-      if (!isValidAppName(appName)) throw new HttpFailure('request.invalid', 'appName: must match ^[a-z0-9_-]+$');
-      return { principal, appName };
-    }
+  // The caller: on ignored paths the default tenant with every scope (`anonymous`), else the token's.
+  const authenticate = async (req: Request): Promise<{ principal: Principal; anonymous: boolean }> => {
+    if (ignored(req.originalUrl.split('?')[0] ?? '')) return { principal: { tenantId: defaultTenant, subject: 'anonymous', token: '', claims: {} }, anonymous: true };
     const auth = await authenticator.authenticate(req.get('authorization'));
     if (!auth.ok) throw new HttpFailure(auth.error.code, auth.error.message);
-    principal = auth.value;
+    return { principal: auth.value, anonymous: false };
+  };
+  const authorize = async (req: Request, scope: SoftwareScope): Promise<{ principal: Principal; appName: string }> => {
+    const appName = param(req, 'appName');
+    const { principal, anonymous } = await authenticate(req);
     if (!isValidAppName(appName)) throw new HttpFailure('request.invalid', 'appName: must match ^[a-z0-9_-]+$');
+    if (anonymous) return { principal, appName };
     const decision = await permissions.check(principal, appName, scope);
     if (decision === 'none') throw new HttpFailure('application.not_found', `application ${JSON.stringify(appName)} not found`);
     if (decision === 'forbidden') throw new HttpFailure('auth.forbidden', `scope ${scope} is required on application-${appName}`);
@@ -221,6 +221,13 @@ export function createHttpApp(options: HttpOptions): express.Express {
     if (problem) throw new HttpFailure('request.invalid', problem.message);
   };
   const ifMatch = (req: Request): Precondition => preconditionOf(req.get('if-match'));
+
+  // Spec §6.4.1: the caller's tenant's applications on which it has the read scope (any token).
+  api.get('/applications', async (req, res) => {
+    const { principal, anonymous } = await authenticate(req);
+    const mayRead = anonymous ? async () => true : async (appName: string) => (await permissions.check(principal, appName, 'application:software:read')) === 'granted';
+    res.json((await core.applications.list(principal.tenantId, mayRead)).map(applicationDto));
+  });
 
   const base = '/applications/:appName';
   api.get(`${base}/software`, async (req, res) => {
@@ -287,6 +294,7 @@ export function createHttpApp(options: HttpOptions): express.Express {
 
   // Known path, unknown method -> 405; anything else -> 404.
   const knownPaths: readonly [RegExp, string][] = [
+    [/^\/applications$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/software$/, 'GET, HEAD, POST'],
     [/^\/applications\/[^/]+\/software\/[^/]+$/, 'GET, HEAD, PUT, DELETE'],
     [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout)$/, 'GET, HEAD'],

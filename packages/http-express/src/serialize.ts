@@ -1,4 +1,5 @@
 import {
+  type ApplicationView,
   formatKaaDate,
   type EndpointReport,
   type EndpointState,
@@ -9,6 +10,11 @@ import {
   type Software,
   type SoftwareRevisionRef,
 } from '@otao/core';
+
+/** An application of `GET /applications` (spec §6.4.1). */
+export function applicationDto(a: ApplicationView): Record<string, unknown> {
+  return { appName: a.appName, consentRequired: a.consentRequired, appVersionNames: [...a.appVersionNames] };
+}
 
 /** Software as the REST API shows it: Kaa dates, optional fields only when present. */
 export function softwareDto(s: Software): Record<string, unknown> {

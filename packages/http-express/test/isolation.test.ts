@@ -77,3 +77,32 @@ test("a principal of tenant B with no permission on A's application gets 404, as
   expect(res.status).toBe(404);
   expect(res.body.code).toBe(absent.body.code);
 });
+
+test("GET /applications shows each tenant its own applications only, the same name in two tenants being two applications", async () => {
+  const t = createTestOtao({
+    apps: [
+      { tenantId: 'tenant-a', appName: 'kettle', versions: ['kettle-a-v1'] },
+      { tenantId: 'tenant-a', appName: 'toaster', versions: ['toaster-a-v1'], consentRequired: true },
+      { tenantId: 'tenant-b', appName: 'kettle', versions: ['kettle-b-v2', 'kettle-b-v1'], consentRequired: true },
+      { tenantId: 'tenant-b', appName: 'secret-b', versions: ['secret-b-v1'] },
+    ],
+  });
+  // alice's grants name "secret-b" too, but in her own tenant, where no such application exists
+  const permissions = new TablePermissionChecker()
+    .grant('tenant-a', 'alice', 'kettle', ALL)
+    .grant('tenant-a', 'alice', 'toaster', ['application:software:read'])
+    .grant('tenant-a', 'alice', 'secret-b', ALL)
+    .grant('tenant-b', 'bob', 'kettle', ALL);
+  const app = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions });
+  const alice = (await request(app).get('/api/v1/applications').set({ Authorization: 'Bearer tenant-a:alice' }).expect(200)).body;
+  expect(alice).toEqual([
+    { appName: 'kettle', consentRequired: false, appVersionNames: ['kettle-a-v1'] },
+    { appName: 'toaster', consentRequired: true, appVersionNames: ['toaster-a-v1'] },
+  ]);
+  const bob = (await request(app).get('/api/v1/applications').set({ Authorization: 'Bearer tenant-b:bob' }).expect(200)).body;
+  expect(bob).toEqual([{ appName: 'kettle', consentRequired: true, appVersionNames: ['kettle-b-v1', 'kettle-b-v2'] }]);
+  // a principal of tenant B without any permission sees nothing of B (and nothing of A)
+  expect((await request(app).get('/api/v1/applications').set({ Authorization: 'Bearer tenant-b:mallory' }).expect(200)).body).toEqual([]);
+  // a tenant the registry does not know has no applications
+  expect((await request(app).get('/api/v1/applications').set({ Authorization: 'Bearer tenant-c:alice' }).expect(200)).body).toEqual([]);
+});

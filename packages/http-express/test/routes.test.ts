@@ -1,5 +1,6 @@
 import request from 'supertest';
 import Ajv2020 from 'ajv/dist/2020';
+import { OtaoError } from '@otao/core';
 import { createTestOtao, StaticAuthenticator, TablePermissionChecker, type TestOtao } from '@otao/core/testing';
 import { createHttpApp } from '../src';
 import { OPENAPI_DOCUMENT } from '../src/openapi';
@@ -240,6 +241,7 @@ describe('software routes', () => {
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(
       expect.arrayContaining([
+        '/applications',
         '/applications/{appName}/software',
         '/applications/{appName}/software/{version}',
         '/applications/{appName}/software/{version}/preview',
@@ -292,11 +294,87 @@ describe('endpoint, consent and insight routes', () => {
   });
 });
 
+describe('GET /applications (§6.4.1)', () => {
+  const setupApps = () => {
+    const t = createTestOtao({
+      apps: [
+        { tenantId: A, appName: 'toaster', versions: ['toaster-v2', 'toaster-v1'], consentRequired: true },
+        { tenantId: A, appName: APP, versions: ['kettle-v1'] },
+        { tenantId: A, appName: 'blender', versions: ['blender-v1'] },
+        { tenantId: A, appName: 'mixer', versions: ['mixer-v1'] },
+      ],
+    });
+    const permissions = new TablePermissionChecker()
+      .grant(A, 'admin', APP, ['application:software:read', 'application:software:update'])
+      .grant(A, 'admin', 'toaster', ['application:software:read'])
+      .grant(A, 'admin', 'blender', ['application:software:update']) // some permission, not read: left out
+      .grant(A, 'reader', APP, ['application:software:read']);
+    return { t, app: createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions }) };
+  };
+
+  test('the applications the caller may read, sorted by name, with consentRequired and sorted appVersionNames', async () => {
+    const { app } = setupApps();
+    const res = await request(app).get('/api/v1/applications').set(admin).expect(200);
+    expect(res.body).toEqual([
+      { appName: 'kettle', consentRequired: false, appVersionNames: ['kettle-v1'] },
+      { appName: 'toaster', consentRequired: true, appVersionNames: ['toaster-v1', 'toaster-v2'] },
+    ]);
+    matchesSchema('Application', res.body[0]);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect((await request(app).get('/api/v1/applications').set(reader).expect(200)).body.map((a: { appName: string }) => a.appName)).toEqual(['kettle']);
+    // no permission on any application: an empty list, not an error
+    expect((await request(app).get('/api/v1/applications').set(stranger).expect(200)).body).toEqual([]);
+  });
+
+  test('401 without or with a bad token; 405 on other methods; 503 while the registry has not loaded', async () => {
+    const { t, app } = setupApps();
+    const none = await request(app).get('/api/v1/applications');
+    expect([none.status, none.body.code]).toEqual([401, 'auth.unauthenticated']);
+    expect((await request(app).get('/api/v1/applications').set('Authorization', 'Bearer ???')).status).toBe(401);
+    const post = await request(app).post('/api/v1/applications').set(admin).send({});
+    expect([post.status, post.body.code, post.headers['allow']]).toEqual([405, 'method.not_allowed', 'GET, HEAD']);
+    t.registry.loaded = false;
+    const down = await request(app).get('/api/v1/applications').set(admin);
+    expect([down.status, down.body.code]).toEqual([503, 'dependency.unavailable']);
+    // as on the other routes
+    expect((await request(app).get(`/api/v1/applications/${APP}/software`).set(admin)).status).toBe(503);
+  });
+
+  test('a permission check that cannot be made is 503, not a shorter list', async () => {
+    const { t } = setupApps();
+    const permissions = {
+      check: async () => {
+        throw new OtaoError('dependency.unavailable', 'authorization server unreachable');
+      },
+    };
+    const app = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions });
+    const res = await request(app).get('/api/v1/applications').set(admin);
+    expect([res.status, res.body.code]).toEqual([503, 'dependency.unavailable']);
+  });
+});
+
 describe('security ignored', () => {
   test('OTAO_SECURITY_IGNORED=/** serves the default tenant without a token', async () => {
     const t = createTestOtao({ apps: [{ tenantId: 'default', appName: APP, versions: ['kettle-v1'] }] });
     const app = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions: new TablePermissionChecker(), securityIgnored: ['/**'] });
     await request(app).post(`/api/v1/applications/${APP}/software`).send(body('1.0.0')).expect(201);
     expect((await t.software.list('default', APP)).map((s) => s.version)).toEqual(['1.0.0']);
+  });
+
+  test('GET /applications without a token lists every application of the default tenant, no other', async () => {
+    const t = createTestOtao({
+      apps: [
+        { tenantId: 'default', appName: APP, versions: ['kettle-v1'] },
+        { tenantId: 'default', appName: 'blender', versions: ['blender-v1'], consentRequired: true },
+        { tenantId: A, appName: 'toaster', versions: ['toaster-v1'] },
+      ],
+    });
+    const app = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions: new TablePermissionChecker(), securityIgnored: ['/**'] });
+    expect((await request(app).get('/api/v1/applications').expect(200)).body).toEqual([
+      { appName: 'blender', consentRequired: true, appVersionNames: ['blender-v1'] },
+      { appName: APP, consentRequired: false, appVersionNames: ['kettle-v1'] },
+    ]);
+    const other = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions: new TablePermissionChecker(), securityIgnored: ['/**'], defaultTenant: A });
+    expect((await request(other).get('/api/v1/applications').expect(200)).body.map((a: { appName: string }) => a.appName)).toEqual(['toaster']);
   });
 });

@@ -1,4 +1,4 @@
-import { type ApplicationRegistry, type ApplicationSettings, type AppRef, OtaoError } from '@otao/core';
+import { type ApplicationRegistry, type ApplicationSettings, type AppRef, OtaoError, type RegisteredApplication } from '@otao/core';
 import type { ApplicationEntry } from './applications';
 
 /** What a change of the registry changed: applications whose settings or versions differ. */
@@ -45,6 +45,13 @@ export class MutableApplicationRegistry implements ApplicationRegistry {
   tenantsWithApp(appName: string): readonly string[] {
     this.check();
     return [...this.byKey.values()].filter((e) => e.appName === appName).map((e) => e.tenantId);
+  }
+
+  applications(tenantId: string): readonly RegisteredApplication[] {
+    this.check();
+    return [...this.byKey.values()]
+      .filter((e) => e.tenantId === tenantId)
+      .map((e) => ({ appName: e.appName, settings: { consentRequired: e.consentRequired }, appVersionNames: e.appVersionNames }));
   }
 
   private check(): void {

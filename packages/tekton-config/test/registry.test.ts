@@ -30,7 +30,7 @@ describe('local applications file', () => {
 
   test('an application version in two applications is refused', () => {
     const { problems } = parseApplications({ kaa: { applications: { a: { versions: { v1: {} } }, b: { versions: { v1: {} } } } } }, 'default');
-    expect(problems.join()).toContain('"v1" belongs to both');
+    expect(problems.join()).toContain('"v1" is used twice');
   });
 
   test('replace reports changed applications per scope', () => {

@@ -1,5 +1,5 @@
 import { OtaoError } from '../domain/errors';
-import type { ApplicationRegistry, ApplicationSettings, AppRef } from '../ports';
+import type { ApplicationRegistry, ApplicationSettings, AppRef, RegisteredApplication } from '../ports';
 
 export interface AppDefinition {
   readonly tenantId: string;
@@ -53,6 +53,18 @@ export class InMemoryApplicationRegistry implements ApplicationRegistry {
     for (const k of this.settingsMap.keys()) {
       const [t, a] = k.split('\u0000');
       if (a === appName && t !== undefined) out.push(t);
+    }
+    return out;
+  }
+
+  applications(tenantId: string): readonly RegisteredApplication[] {
+    this.check();
+    const out: RegisteredApplication[] = [];
+    for (const [k, settings] of this.settingsMap) {
+      const [t, appName] = k.split('\u0000');
+      if (t !== tenantId || appName === undefined) continue;
+      const appVersionNames = [...this.byVersion].filter(([, r]) => r.tenantId === tenantId && r.appName === appName).map(([v]) => v);
+      out.push({ appName, settings, appVersionNames });
     }
     return out;
   }

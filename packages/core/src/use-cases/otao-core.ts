@@ -1,3 +1,4 @@
+import { ApplicationsService } from './applications.use-case';
 import { CatalogueCache } from './catalogue-cache';
 import { ConfigRequestService } from './config-request.use-case';
 import { ConsentService } from './consent.use-case';
@@ -25,6 +26,8 @@ export interface OtaoCore {
   readonly pushes: PushService;
   readonly insight: InsightService;
   readonly tenants: TenantService;
+  /** The applications of a tenant (spec §6.4.1). */
+  readonly applications: ApplicationsService;
   readonly rolloutDates: RolloutDatesService;
   readonly catalogues: CatalogueCache;
   readonly options: CoreOptions;
@@ -47,6 +50,7 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     pushes,
     insight: new InsightService(deps, opts, catalogues),
     tenants: new TenantService(deps, catalogues),
+    applications: new ApplicationsService(deps),
     rolloutDates: new RolloutDatesService(deps, opts),
     catalogues,
     options: opts,
