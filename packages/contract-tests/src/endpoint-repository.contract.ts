@@ -218,6 +218,16 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toBe(true); // forgotten with the endpoint
     });
 
+    it('markReportCounted is true again for a retry of the same report (its token), never for another', async () => {
+      expect(await repo.markReportCounted(key('e1'), '2.0.0', true, 'corr-1')).toBe(true);
+      // the first mark was stored but its answer lost: the retry of the same report may count it
+      expect(await repo.markReportCounted(key('e1'), '2.0.0', true, 'corr-1')).toBe(true);
+      expect(await repo.markReportCounted(key('e1'), '2.0.0', true, 'corr-2')).toBe(false); // the device repeating itself
+      expect(await repo.markReportCounted(key('e1'), '2.0.0', true)).toBe(false);
+      const racing = await Promise.all(['a', 'b', 'c', 'd'].map((t) => repo.markReportCounted(key('e1'), '2.0.0', false, t)));
+      expect(racing.filter(Boolean)).toHaveLength(1);
+    });
+
     it('delete forgets the endpoint in every app of the tenant, only there, idempotently', async () => {
       const other = unique('t');
       await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);

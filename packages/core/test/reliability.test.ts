@@ -3,7 +3,7 @@
  * job before its next slice, and every replica decides on the catalogue of the latest acknowledged
  * change (the store's catalogue revision), not on a cache waiting for a best-effort event.
  */
-import type { PushPacer } from '@otao/core';
+import { OtaoError, type PushPacer } from '@otao/core';
 import { createTestOtao, endpointState, softwareBody, TEST_APP, TEST_APP_VERSION, TEST_TENANT, type TestOtao } from '@otao/core/testing';
 
 type Overrides = Parameters<typeof softwareBody>[2];
@@ -157,14 +157,41 @@ describe('a report retried after a store outage is counted once (§4.8, §10)', 
     fleet(t, 1);
     await create(t, '1.1.0', ['1.0.0']);
     t.work.clear();
-    const report = () => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId: 'r' });
+    const report = (correlationId = 'r') => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId });
     t.software.faults.unavailable = true; // recordReport succeeds, the catalogue read after it fails
     await expect(report()).rejects.toMatchObject({ code: 'store.unavailable' });
     expect((await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' }))?.lastReport?.configId).toBe('1.1.0');
     t.software.faults.unavailable = false;
     expect(await report()).toBe('applied'); // the event listener's retry
     expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
-    expect(await report()).toBe('duplicate'); // the device repeating itself
+    expect(await report('r-2')).toBe('duplicate'); // the device repeating itself (a new message)
     expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+  });
+});
+
+describe('a report whose counting mark was stored but not acknowledged is still counted once (§4.8)', () => {
+  test('the retry of the same report (same correlation id) counts it; a repeat with another id does not', async () => {
+    const t = createTestOtao();
+    fleet(t, 1);
+    await create(t, '1.1.0', ['1.0.0']);
+    t.work.clear();
+    const key = { tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' };
+    // The store took the mark, the connection failed before its answer: the listener retries the report.
+    const mark = t.endpoints.markReportCounted.bind(t.endpoints);
+    let lose = true;
+    t.endpoints.markReportCounted = async (...args) => {
+      const r = await mark(...args);
+      if (lose) {
+        lose = false;
+        throw new OtaoError('store.unavailable', 'endpoints.markReportCounted: connection closed after the write');
+      }
+      return r;
+    };
+    const report = (correlationId: string) => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId });
+    await expect(report('c-1')).rejects.toMatchObject({ code: 'store.unavailable' });
+    expect(await report('c-1')).toBe('applied');
+    expect(await report('c-2')).toBe('duplicate');
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+    expect((await t.endpoints.get(key))?.currentVersion).toBe('1.1.0');
   });
 });

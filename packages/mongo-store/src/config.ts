@@ -44,6 +44,7 @@ export function driverOptions(config: MongoStoreConfig): {
   socketTimeoutMS: number;
   maxPoolSize: number;
   retryReads: boolean;
+  waitQueueTimeoutMS: number;
   retryWrites: false;
   appName: string;
   monitorCommands: boolean;
@@ -59,6 +60,10 @@ export function driverOptions(config: MongoStoreConfig): {
     socketTimeoutMS: ms(config.socketTimeoutMS, 'socketTimeoutMS'),
     maxPoolSize: config.maxPoolSize ?? 50,
     retryReads: config.retryReads ?? true,
+    // Without it a call waiting for a pooled connection waits forever (the driver's default is 0 =
+    // no limit unless the deprecated timeoutMS is set): after a FerretDB restart such calls were
+    // seen to hang for good while the pool waited for its monitor.
+    waitQueueTimeoutMS: ms(config.socketTimeoutMS, 'socketTimeoutMS'),
     // A retried write is not idempotent for inserts used as compare-and-set; FerretDB has no retryable writes anyway.
     retryWrites: false,
     appName: 'otao',

@@ -72,17 +72,25 @@ const CONFLICT_ATTEMPTS = 5;
 
 /**
  * The longest one driver call may stay unsettled before the store gives up on it (see `withDeadline`).
- * Raised by each store to its own server-selection + connect + socket timeouts plus a margin.
+ * Raised by each store to its own server-selection + socket timeouts (10 s with the defaults).
  */
-let deadlineMs = 20_000;
+let deadlineMs = 10_000;
 
 /** Makes every later call wait at least `ms` before its deadline (the largest of all stores' wins). */
 export function raiseDeadline(ms: number): void {
   deadlineMs = Math.max(deadlineMs, ms);
 }
 
-/** The rejections of the driver calls not settled yet, to abandon them all when the client is replaced. */
-const unsettled = new Set<(e: Error) => void>();
+/** The driver calls not settled yet, with the client each was sent through (when known), to abandon them when it is replaced. */
+const unsettled = new Map<(e: Error) => void, object | undefined>();
+
+/** The client whose collections were touched last (see `noteClient`): read right after a call starts. */
+let touched: object | undefined;
+
+/** Told by the store's `Db` proxy which client a call is going through (synchronously, as the call starts). */
+export function noteClient(client: object): void {
+  touched = client;
+}
 
 /**
  * A driver call that has not settled long after every driver timeout has passed is given up:
@@ -102,8 +110,11 @@ export function withDeadline<T>(call: () => Promise<T>, ms = deadlineMs): Promis
       reject(e);
     };
     const timer = setTimeout(() => abandon(new MongoOperationTimeoutError(`no answer from the store within ${ms} ms (driver call given up)`)), ms);
-    unsettled.add(abandon);
-    call().then(
+    touched = undefined;
+    const pending = call();
+    unsettled.set(abandon, touched);
+    touched = undefined;
+    pending.then(
       (v) => {
         settle();
         resolve(v);
@@ -114,14 +125,17 @@ export function withDeadline<T>(call: () => Promise<T>, ms = deadlineMs): Promis
 }
 
 /**
- * Gives up every driver call not settled yet (they were sent through a client just replaced as
+ * Gives up every driver call not settled yet that was sent through `client` (just replaced as
  * stuck): each fails as the store being unreachable, so its caller retries on the fresh client.
- * Process-wide: with several stores in one process (tests), the others' calls fail too, which their
- * callers handle like any outage.
+ * Calls of other clients (other stores in the process) are left alone.
  */
-export function abandonUnsettled(reason: string): number {
-  const n = unsettled.size;
-  for (const abandon of [...unsettled]) abandon(new MongoOperationTimeoutError(`driver call given up: ${reason}`));
+export function abandonUnsettled(client: object, reason: string): number {
+  let n = 0;
+  for (const [abandon, owner] of [...unsettled]) {
+    if (owner !== client) continue;
+    n++;
+    abandon(new MongoOperationTimeoutError(`driver call given up: ${reason}`));
+  }
   return n;
 }
 

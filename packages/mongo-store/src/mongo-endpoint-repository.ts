@@ -30,6 +30,8 @@ export interface EndpointDocument {
   claims?: Record<string, { owner: string; until: number }>;
   /** The last counted report (`<version>:applied|failed`), see markReportCounted. */
   counted?: string;
+  /** The token (correlation id) of the report that set `counted`. */
+  countedBy?: string | null;
   updatedAt: number;
 }
 
@@ -315,12 +317,14 @@ export class MongoEndpointRepository implements EndpointRepository {
     return this.mark('offered', key, version);
   }
 
-  async markReportCounted(key: EndpointKey, version: string, applied: boolean): Promise<boolean> {
-    // Same trick as `mark`: the upsert's filter matches only when the mark differs; when the record
-    // already holds it, the upsert's insert hits the unique _id and the outcome is `duplicate`.
+  async markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<boolean> {
+    // Same trick as `mark`: the upsert's filter matches only when the mark differs (or was set by
+    // this same report); when the record already holds it, the upsert's insert hits the unique _id
+    // and the outcome is `duplicate`.
     const counted = `${version}:${applied ? 'applied' : 'failed'}`;
-    const filter = { ...upsertFilter(key), counted: { $ne: counted } } as Filter<EndpointDocument>;
-    const outcome = await this.writer.write({ updateOne: { filter, update: this.update(key, undefined, { set: { counted } }), upsert: true } });
+    const condition = token === undefined ? { counted: { $ne: counted } } : { $or: [{ counted: { $ne: counted } }, { countedBy: token }] };
+    const filter = { ...upsertFilter(key), ...condition } as Filter<EndpointDocument>;
+    const outcome = await this.writer.write({ updateOne: { filter, update: this.update(key, undefined, { set: { counted, countedBy: token ?? null } }), upsert: true } });
     return outcome === 'ok';
   }
 

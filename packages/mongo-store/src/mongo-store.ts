@@ -1,7 +1,7 @@
 import { type Collection, type Db, type Document, MongoClient } from 'mongodb';
 import { ensureIndexes } from './collections';
 import { batchOptions, driverOptions, type MongoStoreConfig } from './config';
-import { abandonUnsettled, raiseDeadline, run, withDeadline } from './errors';
+import { abandonUnsettled, noteClient, raiseDeadline, run, withDeadline } from './errors';
 import { MongoEndpointRepository } from './mongo-endpoint-repository';
 import { MongoJobQueue } from './mongo-job-queue';
 import { MongoLease } from './mongo-lease';
@@ -12,20 +12,23 @@ import { MongoSoftwareRepository } from './mongo-software-repository';
 const WATCH_INTERVAL_MS = 1000;
 /** How long the watch waits for each of its pings. */
 const WATCH_TIMEOUT_MS = 2000;
+/** How many watches in a row must find the client stuck (and a fresh one not) before it is replaced. */
+const STUCK_ROUNDS = 2;
 
 /**
  * A `Db` whose collections always belong to the store's current client, so that the client can be
  * replaced under the repositories (they keep the collections they were built with).
  */
-function liveDb(current: () => Db): Db {
-  const cache = new WeakMap<Db, Map<string, Collection<Document>>>();
+function liveDb(client: () => MongoClient, database: string): Db {
+  const cache = new WeakMap<MongoClient, Map<string, Collection<Document>>>();
   const collectionOf = (name: string): Collection<Document> => {
-    const db = current();
-    let byName = cache.get(db);
-    if (!byName) cache.set(db, (byName = new Map<string, Collection<Document>>()));
-    let c = byName.get(name);
-    if (!c) byName.set(name, (c = db.collection(name)));
-    return c;
+    const c = client();
+    noteClient(c); // the call starting now goes through this client (see abandonUnsettled)
+    let byName = cache.get(c);
+    if (!byName) cache.set(c, (byName = new Map<string, Collection<Document>>()));
+    let col = byName.get(name);
+    if (!col) byName.set(name, (col = c.db(database).collection(name)));
+    return col;
   };
   const forward = <T extends object>(target: () => T) =>
     new Proxy({} as T, {
@@ -38,7 +41,9 @@ function liveDb(current: () => Db): Db {
   return new Proxy({} as Db, {
     get(_t, prop) {
       if (prop === 'collection') return (name: string) => forward(() => collectionOf(name));
-      const db = current();
+      const c = client();
+      noteClient(c);
+      const db = c.db(database);
       const v: unknown = Reflect.get(db, prop, db);
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(db) : v;
     },
@@ -69,14 +74,15 @@ export class MongoStore {
   reconnects = 0;
   private watcher: NodeJS.Timeout | undefined;
   private watching = false;
+  private stuckRounds = 0;
   private stopped = false;
 
   constructor(readonly config: MongoStoreConfig) {
     if (!config.database) throw new RangeError('mongo-store: database must be a non-empty name');
     const o = driverOptions(config);
-    raiseDeadline(o.serverSelectionTimeoutMS + o.connectTimeoutMS + o.socketTimeoutMS + 2000);
+    raiseDeadline(o.serverSelectionTimeoutMS + o.socketTimeoutMS);
     this.current = this.newClient();
-    this.db = liveDb(() => this.current.db(config.database));
+    this.db = liveDb(() => this.current, config.database);
     this.software = new MongoSoftwareRepository(this.db, batchOptions(config));
     this.endpoints = new MongoEndpointRepository(this.db, batchOptions(config));
     this.stats = new MongoRolloutStatsRepository(this.db);
@@ -123,6 +129,7 @@ export class MongoStore {
     try {
       try {
         await withDeadline(() => this.current.db(this.config.database).command({ ping: 1 }), WATCH_TIMEOUT_MS);
+        this.stuckRounds = 0;
         return false;
       } catch {
         // unreachable through our client: is the server there?
@@ -131,11 +138,14 @@ export class MongoStore {
       try {
         await withDeadline(() => probe.db(this.config.database).command({ ping: 1 }), WATCH_TIMEOUT_MS);
       } catch {
+        this.stuckRounds = 0;
         return false; // the store is down: nothing to mend
       } finally {
         void probe.close(true).catch(() => undefined);
       }
-      if (this.stopped) return false;
+      // Twice in a row, so that one slow ping under load does not cost a reconnection.
+      if (++this.stuckRounds < STUCK_ROUNDS || this.stopped) return false;
+      this.stuckRounds = 0;
       const stuck = this.current;
       const fresh = this.newClient();
       try {
@@ -146,7 +156,7 @@ export class MongoStore {
       }
       this.current = fresh;
       this.reconnects++;
-      abandonUnsettled('the client was replaced (it no longer reached the server)');
+      abandonUnsettled(stuck, 'the client was replaced (it no longer reached the server)');
       this.config.onReconnect?.('the client no longer reached the server, a fresh client did: replaced');
       void stuck.close(true).catch(() => undefined);
       return true;

@@ -114,9 +114,11 @@ export interface EndpointRepository {
    * endpoint's report of `version` with this outcome is counted. True for exactly one caller, and
    * only when the endpoint's last counted report was of another version or the other outcome. The
    * report is recorded first and counted after this mark, so a report retried after a store outage
-   * between the two is still counted — once. Creates the endpoint record when absent.
+   * between the two is still counted — once. `token` names the report (its correlation id): a retry
+   * of the same report whose first mark was stored but not acknowledged (the connection failed
+   * after the write) is true again, so its count is not lost. Creates the endpoint record when absent.
    */
-  markReportCounted(key: EndpointKey, version: string, applied: boolean): Promise<boolean>;
+  markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<boolean>;
   /** Deletes everything about the endpoint in the tenant (all apps). Idempotent. */
   delete(tenantId: string, endpointId: string): Promise<void>;
   /** Deletes every endpoint record and loaded-filter record of the tenant. Idempotent. */

@@ -180,7 +180,7 @@ export class InMemoryEndpointRepository implements EndpointRepository {
   /** Unconfirmed push claims: tenant\0app\0endpoint\0version -> claim. */
   private readonly claims = new Map<string, { owner: string; until: number }>();
   /** Last counted report per endpoint (`version\u0000applied|failed`), for markReportCounted. */
-  private readonly counted = new Map<string, string>();
+  private readonly counted = new Map<string, { mark: string; token?: string }>();
 
   async claimPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string, now: number, ttlMs: number): Promise<string[]> {
     this.faults.check('endpoints.claimPushes');
@@ -237,13 +237,14 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     return true;
   }
 
-  async markReportCounted(key: EndpointKey, version: string, applied: boolean): Promise<boolean> {
+  async markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<boolean> {
     this.faults.check('endpoints.markReportCounted');
     const id = `${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}`;
     const mark = `${version}\u0000${applied ? 'applied' : 'failed'}`;
-    if (this.counted.get(id) === mark) return false;
+    const last = this.counted.get(id);
+    if (last?.mark === mark && (token === undefined || last.token !== token)) return false;
     if (!this.peek(key)) this.update(key, undefined, () => undefined);
-    this.counted.set(id, mark);
+    this.counted.set(id, { mark, ...(token !== undefined ? { token } : {}) });
     return true;
   }
 

@@ -1,3 +1,4 @@
+import { isOtaoError } from '../domain/errors';
 import { isStrictSemver } from '../domain/version';
 import type { EndpointKey } from '../ports';
 import type { CoreDeps } from './core-deps';
@@ -55,8 +56,15 @@ export class ReportService {
       // Counted once per outcome, by a compare-and-set of its own taken after the report was
       // recorded: a report retried after a store outage between recording and counting (it looked
       // like a duplicate then) is still counted; a repeated report is not.
-      if (!(await this.deps.endpoints.markReportCounted(key, r.configId, ok))) return 'duplicate';
+      // The token lets a retry of this same report (the mark stored, its answer lost) count it.
+      if (!(await this.deps.endpoints.markReportCounted(key, r.configId, ok, r.correlationId || undefined))) return 'duplicate';
       await this.safety.reported(app.tenantId, app.appName, r.configId, ok, r.correlationId);
+      // Counted: from here nothing may fail the report (a retry would count it again). A push the
+      // store cannot compute now is not lost: the endpoint's next pull or the next change finds it.
+      if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId).catch((e: unknown) => {
+        if (!isOtaoError(e)) throw e;
+      });
+      return ok ? 'applied' : 'failed';
     }
     if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId);
     return ok ? 'applied' : 'failed';
