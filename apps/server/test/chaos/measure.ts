@@ -82,6 +82,8 @@ export function measure(f: ChaosFacts): Row[] {
   const fleet = f.fleet;
   const kills = killWindows(f);
   const nats = natsWindows(f);
+  // Reports whose counting may have been cut by a SIGKILL (recorded, not yet counted): a narrower window.
+  const countWindows: Window[] = f.steps.flatMap((s) => s.kills.map((k) => ({ from: k.at - 500, to: k.at + 200, why: `counted in ${k.replicaId} when it was SIGKILLed` })));
   const killCount = f.steps.reduce((a, s) => a + s.kills.length, 0);
   const pulls = fleet.pulls;
   const pushes = fleet.pushes;
@@ -338,13 +340,29 @@ export function measure(f: ChaosFacts): Row[] {
       if (s.offered.includes(r.version)) markedOffered++;
       if (s.pushed.includes(r.version)) markedPushed++;
     }
-    const ok = c !== undefined && !('error' in c) && c.offered === expected.offered && c.applied === expected.applied && c.failed === expected.failed;
+    // Reports stored but possibly not yet counted when their replica was SIGKILLed: recording and
+    // counting are two writes, and NATS core does not deliver the report again (docs/operations.md,
+    // "crash windows"). Each such report may be missing from the counter — never counted twice.
+    const inFlight = (applied: boolean): number => {
+      let n = 0;
+      for (const e of fleet.endpoints.values()) {
+        const sent = e.reports.filter((x) => x.sentAt !== undefined);
+        const last = sent[sent.length - 1];
+        if (!last || last.version !== r.version || last.statusCode < 300 !== applied) continue;
+        const stored = f.stored.get(e.spec.endpointId)?.lastReport;
+        if (stored?.configId === last.version && stored.statusCode === last.statusCode && within(last.sentAt!, countWindows)) n++;
+      }
+      return n;
+    };
+    const slack = { applied: inFlight(true), failed: inFlight(false) };
+    const near = (got: number, want: number, less: number): boolean => got <= want && got >= want - less;
+    const ok = c !== undefined && !('error' in c) && c.offered === expected.offered && near(c.applied, expected.applied, slack.applied) && near(c.failed, expected.failed, slack.failed);
     add({
       key: `counters.${r.version}`,
       section: 'run',
       metric: `rollout counters of ${r.version} (${r.strategy}) = what the fleet saw: offered/applied/failed`,
       value: c === undefined ? 'not read' : 'error' in c ? c.error : `OTAO ${c.offered}/${c.applied}/${c.failed}, fleet ${expected.offered}/${expected.applied}/${expected.failed}`,
-      bound: 'equal',
+      bound: `equal (applied/failed: up to ${slack.applied}/${slack.failed} fewer, reports stored within 0.5 s before a SIGKILL)`,
       pass: ok,
       covers: 'items 6, 7 (§4.8 each report counted once)',
       detail: `fleet: ${seen.offered} offered (${seen.offeredByPush} by push, ${seen.offeredByPull} by pull), ${seen.applied} applied, ${seen.failed} failed; store marks: ${markedOffered} endpoints marked offered, ${markedPushed} marked pushed; ${unseenExplained} offers recorded whose answer was lost with a killed replica or nats-server counted as seen${unseenOther.length ? `; offers recorded but never seen: ${sample(unseenOther)}` : ''}`,
