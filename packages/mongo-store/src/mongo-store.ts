@@ -13,7 +13,7 @@ const WATCH_INTERVAL_MS = 1000;
 /** How long the watch waits for each of its pings. */
 const WATCH_TIMEOUT_MS = 2000;
 /** How many watches in a row must find the client stuck (and a fresh one not) before it is replaced. */
-const STUCK_ROUNDS = 2;
+const STUCK_ROUNDS = 1;
 
 /**
  * A `Db` whose collections always belong to the store's current client, so that the client can be
@@ -143,7 +143,7 @@ export class MongoStore {
       } finally {
         void probe.close(true).catch(() => undefined);
       }
-      // Twice in a row, so that one slow ping under load does not cost a reconnection.
+      // STUCK_ROUNDS in a row (1: at once; the stuck client must go fast, its calls hold requests).
       if (++this.stuckRounds < STUCK_ROUNDS || this.stopped) return false;
       this.stuckRounds = 0;
       const stuck = this.current;
