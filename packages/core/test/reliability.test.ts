@@ -30,6 +30,15 @@ function onePerTake(n: number, hook: () => Promise<void>): PushPacer & { takes: 
   return p;
 }
 
+/** One endpoint on 1.0.0 and software 1.1.0 upgradable from it, the work its creation scheduled dropped. */
+async function oneEndpointOffered110(): Promise<TestOtao> {
+  const t = createTestOtao();
+  fleet(t, 1);
+  await create(t, '1.1.0', ['1.0.0']);
+  t.work.clear();
+  return t;
+}
+
 const pushesOf = (t: TestOtao, version: string): number => t.publisher.pushes.filter((p) => p.version === version).length;
 const scope = { kind: 'app' as const, tenantId: TEST_TENANT, appName: TEST_APP, reason: 'test' };
 
@@ -124,10 +133,7 @@ describe('every replica decides on the latest acknowledged catalogue (§4.3, §1
 
 describe('rollout counters stay exact across a crash (§4.8)', () => {
   test('an endpoint that reports a version whose offer was never recorded is counted offered once', async () => {
-    const t = createTestOtao();
-    fleet(t, 1);
-    await create(t, '1.1.0', ['1.0.0']);
-    t.work.clear();
+    const t = await oneEndpointOffered110();
     // the push reached the device but its replica died before recording it: nothing marked, nothing counted
     const report = (statusCode: number) => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode, correlationId: 'r' });
     expect(await report(200)).toBe('applied');
@@ -153,10 +159,7 @@ describe('the registry has not loaded yet (§10)', () => {
 
 describe('a report retried after a store outage is counted once (§4.8, §10)', () => {
   test('the outage strikes after the report was recorded and before it was counted: the retry counts it, a repeat does not', async () => {
-    const t = createTestOtao();
-    fleet(t, 1);
-    await create(t, '1.1.0', ['1.0.0']);
-    t.work.clear();
+    const t = await oneEndpointOffered110();
     const report = (correlationId = 'r') => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId });
     t.software.faults.unavailable = true; // recordReport succeeds, the catalogue read after it fails
     await expect(report()).rejects.toMatchObject({ code: 'store.unavailable' });
@@ -171,10 +174,7 @@ describe('a report retried after a store outage is counted once (§4.8, §10)', 
 
 describe('a report whose counting mark was stored but not acknowledged is still counted once (§4.8)', () => {
   test('the retry of the same report (same correlation id) counts it; a repeat with another id does not', async () => {
-    const t = createTestOtao();
-    fleet(t, 1);
-    await create(t, '1.1.0', ['1.0.0']);
-    t.work.clear();
+    const t = await oneEndpointOffered110();
     const key = { tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' };
     // The store took the mark, the connection failed before its answer: the listener retries the report.
     const mark = t.endpoints.markReportCounted.bind(t.endpoints);
