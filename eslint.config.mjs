@@ -4,8 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const CORE_ONLY_SEMVER = {
-  regex: '^(?!semver$|\\.{1,2}/).*',
-  message: '@otao/core is pure: it may import only semver and its own files (see docs/architecture.md).',
+  regex: '^(?!semver$|luxon$|@noble/hashes/(sha2|utils)$|\\.{1,2}/).*',
+  message: '@otao/core is pure: it may import only semver, luxon, @noble/hashes and its own files (see docs/architecture.md, docs/adr/0010).',
 };
 const NO_DEEP_CORE = {
   regex: '^@otao/core/(?!testing$).*',

@@ -23,8 +23,10 @@ for (const p of pkgs) {
   const deps = Object.keys(p.json.dependencies ?? {});
   const otao = deps.filter((d) => d.startsWith('@otao/'));
   if (p.kind === 'core') {
-    const extra = deps.filter((d) => d !== 'semver');
-    if (extra.length) problems.push(`${p.dir}: @otao/core may depend at runtime on semver only, not ${extra.join(', ')}`);
+    // Pure libraries only, each with its reason in docs/adr (0003: semver; 0010: luxon, @noble/hashes).
+    const allowed = ['semver', 'luxon', '@noble/hashes'];
+    const extra = deps.filter((d) => !allowed.includes(d));
+    if (extra.length) problems.push(`${p.dir}: @otao/core may depend at runtime on ${allowed.join(', ')} only, not ${extra.join(', ')}`);
   } else if (p.kind === 'test-services') {
     if (otao.length) problems.push(`${p.dir}: test-services must not depend on OTAO packages (${otao.join(', ')})`);
   } else if (p.kind === 'contract-tests') {

@@ -5,6 +5,8 @@ export * from './domain/json';
 export * from './domain/kaa-date';
 export * from './domain/version';
 export * from './domain/software';
+export * from './domain/phases';
+export * from './domain/window';
 export * from './domain/file-name';
 export * from './domain/upgrade-graph';
 export * from './domain/eligibility';

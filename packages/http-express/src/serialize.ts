@@ -1,6 +1,7 @@
 import {
   type ApplicationView,
   formatKaaDate,
+  openPercent,
   type EndpointReport,
   type EndpointState,
   type EndpointView,
@@ -26,6 +27,20 @@ export function softwareDto(s: Software): Record<string, unknown> {
     rolloutStrategy: s.rolloutStrategy,
     filters: s.filters.map((f) => (f.rolloutDate === undefined ? { filterId: f.filterId } : { filterId: f.filterId, rolloutDate: formatKaaDate(f.rolloutDate) })),
     ...(s.failurePolicy ? { failurePolicy: s.failurePolicy } : {}),
+    ...(s.phases ? { phases: s.phases } : {}),
+    ...(s.phaseGate ? { phaseGate: s.phaseGate } : {}),
+    ...(s.maintenanceWindow ? { maintenanceWindow: s.maintenanceWindow } : {}),
+    ...(s.phase && s.phases
+      ? {
+          phase: {
+            index: s.phase.index,
+            percent: openPercent(s),
+            openedAt: formatKaaDate(s.phase.openedAt),
+            hold: s.phase.hold,
+            ...(s.phase.holdReason !== undefined ? { holdReason: s.phase.holdReason } : {}),
+          },
+        }
+      : {}),
     createdAt: formatKaaDate(s.createdAt),
     updatedAt: formatKaaDate(s.updatedAt),
     ...(s.file

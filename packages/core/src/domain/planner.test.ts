@@ -9,6 +9,7 @@ import type { EndpointContext } from './eligibility';
 import { EMPTY_PLAN, MemoPlanner, planFor, type Plan } from './planner';
 import type { RolloutFilter, RolloutStrategy, Software } from './software';
 import { AppCatalogue, findCycle, type GraphNode } from './upgrade-graph';
+import { isWindowOpen, type MaintenanceWindow } from './window';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -53,6 +54,10 @@ function refEligible(sw: Software, ep: EndpointContext, now: number): boolean {
     if (!ok) return false;
   }
   if (ep.consentRequired && !ep.consents.some((c) => c === '*' || (semver.valid(c) !== null && same(c, sw.version)))) return false;
+  // phase (spec §4.10): the open phase is phases[phase.index]; eligible while the cohort is below it
+  const open = sw.phases ? (sw.phases[sw.phase?.index ?? 0] as { percent: number }).percent : 100;
+  if (open < 100 && !(ep.cohort !== undefined && ep.cohort < open)) return false;
+  if (sw.maintenanceWindow && !isWindowOpen(sw.maintenanceWindow, now)) return false;
   return true;
 }
 
@@ -130,6 +135,10 @@ interface SpecDraft {
   /** Entries naming other registered versions, by index (so edges between registered versions are frequent). */
   picks: number[];
   filters: RolloutFilter[];
+  /** The open percent of a phased software (phases [percent, 100] with the first open). */
+  phase?: number | undefined;
+  /** A maintenance window around NOW (opens and closes within the hours the tests move across). */
+  window?: MaintenanceWindow | undefined;
 }
 
 const arbDate = fc.option(
@@ -163,6 +172,15 @@ const arbSpec: fc.Arbitrary<SpecDraft> = fc.record({
   entries: fc.array(arbEntry, { maxLength: 3 }),
   picks: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
   filters: fc.uniqueArray(arbFilter, { selector: (f) => f.filterId, maxLength: 3 }),
+  phase: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(0.5, 10, 33.33, 50, 100) }),
+  window: fc.oneof(
+    { weight: 10, arbitrary: fc.constant(undefined) },
+    { weight: 1, arbitrary: fc.constantFrom<MaintenanceWindow>(
+      { timeZone: 'UTC', start: '10:00', end: '14:00' },
+      { timeZone: 'Europe/Berlin', start: '14:30', end: '02:00' },
+      { timeZone: 'America/New_York', start: '06:00', end: '09:00', days: ['thu'] },
+    ) },
+  ),
 });
 
 const MAX_SW = 7;
@@ -180,6 +198,10 @@ function makeSoftware(version: string, d: SpecDraft, upgradableFrom: string[]): 
     createdAt: 0,
     updatedAt: 0,
     revision: 1,
+    ...(d.phase !== undefined
+      ? { phases: d.phase < 100 ? [{ percent: d.phase, soakMinutes: 60 }, { percent: 100, soakMinutes: 60 }] : [{ percent: 100, soakMinutes: 60 }], phase: { index: 0, openedAt: 0, hold: false } }
+      : {}),
+    ...(d.window !== undefined ? { maintenanceWindow: d.window } : {}),
   };
 }
 
@@ -239,6 +261,7 @@ function arbEndpoint(software: readonly Software[]): fc.Arbitrary<EndpointContex
     memberships: fc.subarray([...FILTER_POOL, 'unrelated']),
     consents: fc.oneof(fc.subarray(consentPool), fc.subarray(consentPool, { minLength: Math.ceil(consentPool.length / 2) })),
     consentRequired: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    cohort: fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 9999 }).map((n) => n / 100)),
   });
 }
 
@@ -402,6 +425,7 @@ describe('planFor against a brute-force reference (spec §4.1)', () => {
     memberships: [],
     consents: [],
     consentRequired: false,
+    cohort: undefined,
     ...extra,
   });
 
@@ -466,7 +490,7 @@ describe('MemoPlanner (g)', () => {
     const s: Software = makeSoftware('1.1.0', { strategy: 'targeted', entries: ['1.0.0'], picks: [], filters: [] }, ['1.0.0']);
     const cat = new AppCatalogue([{ ...s, filters: [{ filterId: 'f1', rolloutDate: NOW + HOUR }] }]);
     const memo = new MemoPlanner(cat);
-    const e: EndpointContext = { current: '1.0.0', memberships: ['f1'], consents: [], consentRequired: false };
+    const e: EndpointContext = { current: '1.0.0', memberships: ['f1'], consents: [], consentRequired: false, cohort: undefined };
     expect(memo.plan(e, NOW).next).toBeUndefined();
     expect(memo.plan(e, NOW + HOUR - 1).next).toBeUndefined();
     expect(memo.plan(e, NOW + HOUR).next).toBe('1.1.0');

@@ -23,7 +23,7 @@ export function planFor(catalogue: AppCatalogue, ep: EndpointContext, now: numbe
   if (current === undefined) return EMPTY_PLAN;
   const entries = catalogue.entries;
   const memberships = new Set(ep.memberships);
-  const eligible = entries.map((e) => ineligibility(e.software, memberships, ep.consents, ep.consentRequired, now) === undefined);
+  const eligible = entries.map((e) => ineligibility(e.software, memberships, ep.consents, ep.consentRequired, now, ep.cohort) === undefined);
 
   const startKey = versionKey(current);
   const dist = new Map<string, number>([[startKey, 0]]);
@@ -90,9 +90,12 @@ export function planFor(catalogue: AppCatalogue, ep: EndpointContext, now: numbe
 }
 
 /**
- * Plans with a memo per (current version, relevant memberships, relevant consents), valid while no
- * rollout date of the catalogue passes: fleets have few distinct combinations even with millions
- * of endpoints. One memo per catalogue snapshot; a new catalogue gets a new planner.
+ * Plans with a memo per (current version, relevant memberships, relevant consents, phase bucket),
+ * valid while no rollout date of the catalogue passes and no maintenance window opens or closes:
+ * fleets have few distinct combinations even with millions of endpoints. The cohort enters the key
+ * only as its bucket between the open phase percents (a handful of values), so phased software does
+ * not make the memo one entry per endpoint. One memo per catalogue snapshot; a new catalogue (a
+ * phase advance is a change of the software) gets a new planner.
  */
 export class MemoPlanner {
   private memo = new Map<string, Plan>();
@@ -108,8 +111,8 @@ export class MemoPlanner {
     if (ep.current === undefined) return EMPTY_PLAN;
     if (now >= this.validUntil || now < this.validFrom) {
       this.memo.clear();
-      this.validFrom = this.catalogue.lastRolloutDateAtOrBefore(now) ?? Number.NEGATIVE_INFINITY;
-      this.validUntil = this.catalogue.nextRolloutDateAfter(now) ?? Number.POSITIVE_INFINITY;
+      this.validFrom = this.catalogue.lastChangeAtOrBefore(now) ?? Number.NEGATIVE_INFINITY;
+      this.validUntil = this.catalogue.nextChangeAfter(now) ?? Number.POSITIVE_INFINITY;
     }
     const key = this.keyOf(ep);
     let p = this.memo.get(key);
@@ -128,6 +131,7 @@ export class MemoPlanner {
 
   private keyOf(ep: EndpointContext): string {
     let key = versionKey(ep.current as string);
+    if (this.catalogue.phaseBoundaries.length > 0) key += '\u0000p' + this.catalogue.phaseBoundaries.length.toString(36) + this.catalogue.phaseBucket(ep.cohort).toString(36);
     const filters = this.catalogue.targetedFilterIds;
     if (filters.size > 0 && ep.memberships.length > 0) {
       const rel = ep.memberships.filter((f) => filters.has(f));

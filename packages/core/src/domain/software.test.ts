@@ -692,6 +692,74 @@ describe('validateSoftwareInput: failurePolicy', () => {
   });
 });
 
+describe('validateSoftwareInput: reportTimeoutMinutes, phases, phaseGate, maintenanceWindow (spec §2)', () => {
+  test('reportTimeoutMinutes is optional, an integer from 1 to 43200', () => {
+    expect(accept(body({ failurePolicy: { maxFailureRate: 0.1, minReports: 5, reportTimeoutMinutes: 30 } })).failurePolicy).toEqual({
+      maxFailureRate: 0.1,
+      minReports: 5,
+      reportTimeoutMinutes: 30,
+    });
+    for (const bad of [0, 43_201, 1.5, '30', -1]) {
+      reject(body({ failurePolicy: { maxFailureRate: 0.1, minReports: 5, reportTimeoutMinutes: bad } }), 'failurePolicy.reportTimeoutMinutes');
+    }
+  });
+
+  test('phases: soakMinutes defaults to 60, percents strictly increase and end at 100', () => {
+    expect(accept(body({ phases: [{ percent: 1 }, { percent: 10, soakMinutes: 0 }, { percent: 100, soakMinutes: 43_200 }] })).phases).toEqual([
+      { percent: 1, soakMinutes: 60 },
+      { percent: 10, soakMinutes: 0 },
+      { percent: 100, soakMinutes: 43_200 },
+    ]);
+    expect(accept(body({ phases: [{ percent: 100 }] })).phases).toEqual([{ percent: 100, soakMinutes: 60 }]);
+    expect(accept(body({ phases: null }))).not.toHaveProperty('phases');
+    reject(body({ phases: [] }), 'phases');
+    reject(body({ phases: {} }), 'phases');
+    reject(body({ phases: Array.from({ length: 11 }, (_, i) => ({ percent: (i + 1) * 9 + 1 })) }), 'phases');
+    reject(body({ phases: [{ percent: 10 }, { percent: 10 }, { percent: 100 }] }), 'phases[1].percent');
+    reject(body({ phases: [{ percent: 50 }, { percent: 10 }, { percent: 100 }] }), 'phases[1].percent');
+    reject(body({ phases: [{ percent: 10 }, { percent: 50 }] }), 'phases[1].percent');
+    reject(body({ phases: [{ percent: 0 }, { percent: 100 }] }), 'phases[0].percent');
+    reject(body({ phases: [{ percent: 101 }] }), 'phases[0].percent');
+    reject(body({ phases: [{ percent: '10' }, { percent: 100 }] }), 'phases[0].percent');
+    reject(body({ phases: [{ percent: 10, soakMinutes: 43_201 }, { percent: 100 }] }), 'phases[0].soakMinutes');
+    reject(body({ phases: [{ percent: 10, soakMinutes: -1 }, { percent: 100 }] }), 'phases[0].soakMinutes');
+    reject(body({ phases: [{ percent: 10, soak: 1 }, { percent: 100 }] }), 'phases[0].soak');
+    reject(body({ phases: [5, { percent: 100 }] }), 'phases[0]');
+  });
+
+  test('phaseGate: like a failure policy without the timeout', () => {
+    expect(accept(body({ phaseGate: { maxFailureRate: 0.05, minReports: 20 } })).phaseGate).toEqual({ maxFailureRate: 0.05, minReports: 20 });
+    reject(body({ phaseGate: { maxFailureRate: 0, minReports: 20 } }), 'phaseGate.maxFailureRate');
+    reject(body({ phaseGate: { maxFailureRate: 0.5, minReports: 0 } }), 'phaseGate.minReports');
+    reject(body({ phaseGate: { maxFailureRate: 0.5, minReports: 2, reportTimeoutMinutes: 5 } }), 'phaseGate.reportTimeoutMinutes');
+    reject(body({ phaseGate: 'strict' }), 'phaseGate');
+  });
+
+  test('maintenanceWindow: an IANA zone, HH:MM start and end (different), weekdays', () => {
+    expect(accept(body({ maintenanceWindow: { timeZone: 'Europe/Berlin', start: '22:00', end: '04:30', days: ['sun', 'mon', 'mon'] } })).maintenanceWindow).toEqual({
+      timeZone: 'Europe/Berlin',
+      start: '22:00',
+      end: '04:30',
+      days: ['mon', 'sun'],
+    });
+    expect(accept(body({ maintenanceWindow: { timeZone: 'UTC', start: '00:00', end: '23:59' } })).maintenanceWindow).toEqual({ timeZone: 'UTC', start: '00:00', end: '23:59' });
+    reject(body({ maintenanceWindow: { timeZone: 'Mars/Olympus', start: '01:00', end: '02:00' } }), 'maintenanceWindow.timeZone');
+    reject(body({ maintenanceWindow: { timeZone: '+02:00', start: '01:00', end: '02:00' } }), 'maintenanceWindow.timeZone');
+    reject(body({ maintenanceWindow: { start: '01:00', end: '02:00' } }), 'maintenanceWindow.timeZone');
+    reject(body({ maintenanceWindow: { timeZone: 'UTC', start: '24:00', end: '02:00' } }), 'maintenanceWindow.start');
+    reject(body({ maintenanceWindow: { timeZone: 'UTC', start: '1:00', end: '02:00' } }), 'maintenanceWindow.start');
+    reject(body({ maintenanceWindow: { timeZone: 'UTC', start: '01:00', end: '02:60' } }), 'maintenanceWindow.end');
+    reject(body({ maintenanceWindow: { timeZone: 'UTC', start: '01:00', end: '01:00' } }), 'maintenanceWindow.end');
+    reject(body({ maintenanceWindow: { timeZone: 'UTC', start: '01:00', end: '02:00', days: [] } }), 'maintenanceWindow.days');
+    reject(body({ maintenanceWindow: { timeZone: 'UTC', start: '01:00', end: '02:00', days: ['monday'] } }), 'maintenanceWindow.days[0]');
+    reject(body({ maintenanceWindow: { timeZone: 'UTC', start: '01:00', end: '02:00', weeks: 1 } }), 'maintenanceWindow.weeks');
+  });
+
+  test('the read-only phase is ignored on input', () => {
+    expect(accept(body({ phase: { index: 3, percent: 100, openedAt: 'x', hold: false } }))).not.toHaveProperty('phase');
+  });
+});
+
 describe('isValidFilterId / isValidAppName', () => {
   test('isValidFilterId', () => {
     expect(isValidFilterId('abc')).toBe(true);

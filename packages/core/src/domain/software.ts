@@ -1,7 +1,9 @@
 import { failure, type Failure, type Result, err, ok } from './result';
 import { findNonJson, type JsonValue, MAX_JSON_DEPTH, utf8ByteLength } from './json';
 import { parseKaaDate } from './kaa-date';
+import { DEFAULT_SOAK_MINUTES, MAX_PHASES, MAX_SOAK_MINUTES, type Phase, type PhaseGate, type PhaseState } from './phases';
 import { isStrictSemver, matches, parseInputMatcher, sameVersion } from './version';
+import { isHourMinute, isTimeZone, type MaintenanceWindow, WEEKDAYS, type Weekday } from './window';
 
 export const ROLLOUT_STRATEGIES = ['suspended', 'targeted', 'general'] as const;
 export type RolloutStrategy = (typeof ROLLOUT_STRATEGIES)[number];
@@ -16,7 +18,11 @@ export interface RolloutFilter {
 export interface FailurePolicy {
   readonly maxFailureRate: number;
   readonly minReports: number;
+  /** Spec §4.11: an endpoint offered the version that reports nothing within this time counts as timed out. */
+  readonly reportTimeoutMinutes?: number;
 }
+
+export const MAX_REPORT_TIMEOUT_MINUTES = 43_200;
 
 /** The file attached to a software (spec §5): `size` and `sha256` describe the bytes of the object at `objectKey`. */
 export interface SoftwareFile {
@@ -42,6 +48,12 @@ export interface SoftwareDraft {
   readonly rolloutStrategy: RolloutStrategy;
   readonly filters: readonly RolloutFilter[];
   readonly failurePolicy?: FailurePolicy;
+  /** Phased rollout (spec §4.10). */
+  readonly phases?: readonly Phase[];
+  /** Health gate of a phase advance (spec §4.10); `failurePolicy` stands in when absent. */
+  readonly phaseGate?: PhaseGate;
+  /** Maintenance window (spec §4.12). */
+  readonly maintenanceWindow?: MaintenanceWindow;
 }
 
 /** A stored software of one (tenant, application). `revision` starts at 1 and grows with each change (ETag). */
@@ -53,6 +65,8 @@ export interface Software extends SoftwareDraft {
   readonly revision: number;
   readonly file?: SoftwareFile;
   readonly suspendedReason?: string;
+  /** The open phase of a phased rollout (absent when not phased, or suspended before its first phase opened). */
+  readonly phase?: PhaseState;
 }
 
 export interface SoftwareRules {
@@ -70,9 +84,9 @@ const APP_NAME = /^[a-z0-9_-]{1,256}$/;
 
 export type SoftwareValidationError = Failure<'software.invalid' | 'software.specification_too_large'>;
 
-const WRITABLE = new Set(['version', 'upgradableFrom', 'specification', 'metadata', 'rolloutStrategy', 'filters', 'failurePolicy']);
+const WRITABLE = new Set(['version', 'upgradableFrom', 'specification', 'metadata', 'rolloutStrategy', 'filters', 'failurePolicy', 'phases', 'phaseGate', 'maintenanceWindow']);
 /** Read-only fields a client may send back unchanged after a GET; they are ignored. */
-const READ_ONLY = new Set(['createdAt', 'updatedAt', 'file', 'suspendedReason']);
+const READ_ONLY = new Set(['createdAt', 'updatedAt', 'file', 'suspendedReason', 'phase']);
 
 export function isValidAppName(s: unknown): s is string {
   return typeof s === 'string' && APP_NAME.test(s);
@@ -203,24 +217,83 @@ export function validateSoftwareInput(
     }
   }
 
-  let failurePolicy: FailurePolicy | undefined;
-  const fp = b['failurePolicy'];
-  if (fp !== undefined && fp !== null) {
-    if (typeof fp !== 'object' || Array.isArray(fp)) return err(invalid('failurePolicy', `must be an object, got ${describe(fp)}`));
-    const fpo = fp as Record<string, unknown>;
-    for (const k of Object.keys(fpo)) {
-      if (k !== 'maxFailureRate' && k !== 'minReports') return err(invalid(`failurePolicy.${k}`, 'unknown field'));
+  const fpResult = optionalObject(b, 'failurePolicy', ['maxFailureRate', 'minReports', 'reportTimeoutMinutes'], (o) => {
+    const rate = checkRate('failurePolicy', o);
+    if (typeof rate !== 'number') return err(rate);
+    const min = checkMinReports('failurePolicy', o);
+    if (typeof min !== 'number') return err(min);
+    const t = o['reportTimeoutMinutes'];
+    if (t !== undefined && t !== null && !isIntegerIn(t, 1, MAX_REPORT_TIMEOUT_MINUTES)) {
+      return err(invalid('failurePolicy.reportTimeoutMinutes', `must be an integer from 1 to ${MAX_REPORT_TIMEOUT_MINUTES}`));
     }
-    const rate = fpo['maxFailureRate'];
-    const min = fpo['minReports'];
-    if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) {
-      return err(invalid('failurePolicy.maxFailureRate', 'must be a number greater than 0 and at most 1'));
+    return ok<FailurePolicy>({ maxFailureRate: rate, minReports: min, ...(typeof t === 'number' ? { reportTimeoutMinutes: t } : {}) });
+  });
+  if (!fpResult.ok) return fpResult;
+  const failurePolicy = fpResult.value;
+
+  const gateResult = optionalObject(b, 'phaseGate', ['maxFailureRate', 'minReports'], (o) => {
+    const rate = checkRate('phaseGate', o);
+    if (typeof rate !== 'number') return err(rate);
+    const min = checkMinReports('phaseGate', o);
+    if (typeof min !== 'number') return err(min);
+    return ok<PhaseGate>({ maxFailureRate: rate, minReports: min });
+  });
+  if (!gateResult.ok) return gateResult;
+  const phaseGate = gateResult.value;
+
+  let phases: Phase[] | undefined;
+  const ph = b['phases'];
+  if (ph !== undefined && ph !== null) {
+    if (!Array.isArray(ph)) return err(invalid('phases', `must be an array, got ${describe(ph)}`));
+    if (ph.length === 0 || ph.length > MAX_PHASES) return err(invalid('phases', `must have 1 to ${MAX_PHASES} phases`));
+    phases = [];
+    for (let i = 0; i < ph.length; i++) {
+      const item: unknown = ph[i];
+      const field = `phases[${i}]`;
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) return err(invalid(field, `must be an object, got ${describe(item)}`));
+      const o = item as Record<string, unknown>;
+      for (const k of Object.keys(o)) if (k !== 'percent' && k !== 'soakMinutes') return err(invalid(`${field}.${k}`, 'unknown field'));
+      const percent = o['percent'];
+      if (typeof percent !== 'number' || !Number.isFinite(percent) || !(percent > 0 && percent <= 100)) {
+        return err(invalid(`${field}.percent`, 'must be a number greater than 0 and at most 100'));
+      }
+      const prev = phases[i - 1];
+      if (prev && !(percent > prev.percent)) return err(invalid(`${field}.percent`, `must be greater than the previous phase's ${prev.percent}`));
+      const soak = o['soakMinutes'];
+      if (soak !== undefined && soak !== null && !isIntegerIn(soak, 0, MAX_SOAK_MINUTES)) {
+        return err(invalid(`${field}.soakMinutes`, `must be an integer from 0 to ${MAX_SOAK_MINUTES}`));
+      }
+      phases.push({ percent, soakMinutes: typeof soak === 'number' ? soak : DEFAULT_SOAK_MINUTES });
     }
-    if (typeof min !== 'number' || !Number.isInteger(min) || min < 1 || min > 1_000_000_000) {
-      return err(invalid('failurePolicy.minReports', 'must be an integer from 1 to 1000000000'));
-    }
-    failurePolicy = { maxFailureRate: rate, minReports: min };
+    if ((phases[phases.length - 1] as Phase).percent !== 100) return err(invalid(`phases[${phases.length - 1}].percent`, 'the last phase must be 100'));
   }
+
+  const windowResult = optionalObject(b, 'maintenanceWindow', ['timeZone', 'start', 'end', 'days'], (o) => {
+    const tz = o['timeZone'];
+    if (!isTimeZone(tz)) return err(invalid('maintenanceWindow.timeZone', `must be an IANA time zone name such as Europe/Berlin, got ${JSON.stringify(tz)}`));
+    const start = o['start'];
+    const end = o['end'];
+    if (!isHourMinute(start)) return err(invalid('maintenanceWindow.start', `must be HH:MM (24 h), got ${JSON.stringify(start)}`));
+    if (!isHourMinute(end)) return err(invalid('maintenanceWindow.end', `must be HH:MM (24 h), got ${JSON.stringify(end)}`));
+    if (start === end) return err(invalid('maintenanceWindow.end', 'must differ from start (an end before the start crosses midnight)'));
+    const d = o['days'];
+    let days: Weekday[] | undefined;
+    if (d !== undefined && d !== null) {
+      if (!Array.isArray(d) || d.length === 0) return err(invalid('maintenanceWindow.days', `must be a non-empty array of ${WEEKDAYS.join(', ')}`));
+      days = [];
+      for (let i = 0; i < d.length; i++) {
+        const day: unknown = d[i];
+        if (typeof day !== 'string' || !(WEEKDAYS as readonly string[]).includes(day)) {
+          return err(invalid(`maintenanceWindow.days[${i}]`, `must be one of ${WEEKDAYS.join(', ')}, got ${JSON.stringify(day)}`));
+        }
+        if (!days.includes(day as Weekday)) days.push(day as Weekday);
+      }
+      days.sort((x, y) => WEEKDAYS.indexOf(x) - WEEKDAYS.indexOf(y));
+    }
+    return ok<MaintenanceWindow>({ timeZone: tz, start, end, ...(days ? { days } : {}) });
+  });
+  if (!windowResult.ok) return windowResult;
+  const maintenanceWindow = windowResult.value;
 
   const draft: SoftwareDraft = {
     version,
@@ -230,8 +303,45 @@ export function validateSoftwareInput(
     rolloutStrategy: rs as RolloutStrategy,
     filters,
     ...(failurePolicy ? { failurePolicy } : {}),
+    ...(phases ? { phases } : {}),
+    ...(phaseGate ? { phaseGate } : {}),
+    ...(maintenanceWindow ? { maintenanceWindow } : {}),
   };
   return ok(draft);
+}
+
+function isIntegerIn(v: unknown, min: number, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+}
+
+function checkRate(field: string, o: Record<string, unknown>): number | SoftwareValidationError {
+  const rate = o['maxFailureRate'];
+  if (typeof rate !== 'number' || !(rate > 0 && rate <= 1)) return invalid(`${field}.maxFailureRate`, 'must be a number greater than 0 and at most 1');
+  return rate;
+}
+
+function checkMinReports(field: string, o: Record<string, unknown>): number | SoftwareValidationError {
+  const min = o['minReports'];
+  if (!isIntegerIn(min, 1, 1_000_000_000)) return invalid(`${field}.minReports`, 'must be an integer from 1 to 1000000000');
+  return min;
+}
+
+/**
+ * An optional object field: absent or null gives undefined; otherwise it must be an object with only
+ * `keys`, and `parse` checks it (returning the value or a failure).
+ */
+function optionalObject<T extends object>(
+  b: Record<string, unknown>,
+  field: string,
+  keys: readonly string[],
+  parse: (o: Record<string, unknown>) => Result<T, SoftwareValidationError>,
+): Result<T | undefined, SoftwareValidationError> {
+  const v = b[field];
+  if (v === undefined || v === null) return ok(undefined);
+  if (typeof v !== 'object' || Array.isArray(v)) return err(invalid(field, `must be an object, got ${describe(v)}`));
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!keys.includes(k)) return err(invalid(`${field}.${k}`, 'unknown field'));
+  return parse(o);
 }
 
 function checkFreeJson(field: string, v: unknown, rules: SoftwareRules): SoftwareValidationError | undefined {

@@ -1,5 +1,7 @@
+import { openPercent } from './phases';
 import type { Software } from './software';
 import { compareVersions, matches, parseMatcher, type VersionMatcher } from './version';
+import { lastWindowTransition, type MaintenanceWindow, nextWindowTransition } from './window';
 
 /** The precedence key of a version: build metadata does not count (1.0.0+a and 1.0.0+b are the same). */
 export function versionKey(v: string): string {
@@ -74,6 +76,14 @@ export class AppCatalogue {
   readonly targetedFilterIds: ReadonlySet<string>;
   /** Version keys of all software (any strategy). */
   readonly versionKeys: ReadonlySet<string>;
+  /**
+   * The open percents below 100 of non-suspended phased software, ascending and distinct (spec
+   * §4.10). Which of them an endpoint's cohort is below is all a plan needs to know of the cohort:
+   * endpoints are bucketed by the boundaries they fall between, not planned one by one.
+   */
+  readonly phaseBoundaries: readonly number[];
+  /** Maintenance windows of non-suspended software: their openings and closings change plans. */
+  readonly windows: readonly MaintenanceWindow[];
   private readonly byKey = new Map<string, PreparedSoftware>();
   private readonly successorCache = new Map<string, readonly number[]>();
   private readonly rolloutDates: readonly number[];
@@ -84,8 +94,15 @@ export class AppCatalogue {
       .map((s) => ({ software: s, key: versionKey(s.version), matchers: s.upgradableFrom.map(parseMatcher).filter((m): m is VersionMatcher => m !== undefined) }));
     const filters = new Set<string>();
     const dates: number[] = [];
+    const boundaries = new Set<number>();
+    const windows: MaintenanceWindow[] = [];
     for (const e of this.entries) {
       this.byKey.set(e.key, e);
+      if (e.software.rolloutStrategy !== 'suspended') {
+        const p = openPercent(e.software);
+        if (p < 100) boundaries.add(p);
+        if (e.software.maintenanceWindow) windows.push(e.software.maintenanceWindow);
+      }
       if (e.software.rolloutStrategy === 'targeted') {
         for (const f of e.software.filters) {
           filters.add(f.filterId);
@@ -96,6 +113,17 @@ export class AppCatalogue {
     this.targetedFilterIds = filters;
     this.versionKeys = new Set(this.byKey.keys());
     this.rolloutDates = dates.sort((a, b) => a - b);
+    this.phaseBoundaries = [...boundaries].sort((a, b) => a - b);
+    this.windows = windows;
+  }
+
+  /** Which phase bucket a cohort falls in: how many phase boundaries it is at or above. */
+  phaseBucket(cohort: number | undefined): number {
+    const b = this.phaseBoundaries;
+    if (cohort === undefined) return b.length;
+    let n = 0;
+    while (n < b.length && cohort >= (b[n] as number)) n++;
+    return n;
   }
 
   get software(): readonly Software[] {
@@ -129,6 +157,26 @@ export class AppCatalogue {
   lastRolloutDateAtOrBefore(t: number): number | undefined {
     let last: number | undefined;
     for (const d of this.rolloutDates) if (d <= t) last = d;
+    return last;
+  }
+
+  /** The first time after `t` when eligibility may change by time alone: a rollout date passing or a window opening or closing. */
+  nextChangeAfter(t: number): number | undefined {
+    let next = this.nextRolloutDateAfter(t);
+    for (const w of this.windows) {
+      const x = nextWindowTransition(w, t);
+      if (x !== undefined && (next === undefined || x < next)) next = x;
+    }
+    return next;
+  }
+
+  /** The last time at or before `t` when eligibility changed by time alone. */
+  lastChangeAtOrBefore(t: number): number | undefined {
+    let last = this.lastRolloutDateAtOrBefore(t);
+    for (const w of this.windows) {
+      const x = lastWindowTransition(w, t);
+      if (x !== undefined && (last === undefined || x > last)) last = x;
+    }
     return last;
   }
 }

@@ -10,7 +10,10 @@ export function softwareBody(
     filters: { filterId: string; rolloutDate?: string }[];
     specification: unknown;
     metadata: unknown;
-    failurePolicy: { maxFailureRate: number; minReports: number };
+    failurePolicy: { maxFailureRate: number; minReports: number; reportTimeoutMinutes?: number };
+    phases: { percent: number; soakMinutes?: number }[];
+    phaseGate: { maxFailureRate: number; minReports: number };
+    maintenanceWindow: { timeZone: string; start: string; end: string; days?: string[] };
   }> = {},
 ): Record<string, unknown> {
   return {
@@ -21,6 +24,9 @@ export function softwareBody(
     ...(overrides.metadata !== undefined ? { metadata: overrides.metadata } : {}),
     ...(overrides.filters !== undefined ? { filters: overrides.filters } : {}),
     ...(overrides.failurePolicy !== undefined ? { failurePolicy: overrides.failurePolicy } : {}),
+    ...(overrides.phases !== undefined ? { phases: overrides.phases } : {}),
+    ...(overrides.phaseGate !== undefined ? { phaseGate: overrides.phaseGate } : {}),
+    ...(overrides.maintenanceWindow !== undefined ? { maintenanceWindow: overrides.maintenanceWindow } : {}),
   };
 }
 

@@ -87,7 +87,7 @@ export class ConfigRequestService {
       state = await this.loadMemberships(key, req, state);
     }
 
-    const plan = planner.plan(contextOf(state, consentRequired, current), now);
+    const plan = planner.plan(contextOf(key, state, consentRequired, planner.catalogue, current), now);
     const target = plan.next !== undefined ? planner.catalogue.find(plan.next) : planner.catalogue.find(current);
     if (!target) return answer('none', 200, 'no software available');
     if (configId !== undefined && versionKey(target.version) === versionKey(configId)) return answer('unchanged', 200, null);

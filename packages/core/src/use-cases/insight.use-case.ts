@@ -75,7 +75,7 @@ export class InsightService {
     let index = 0;
     for await (const batch of this.deps.endpoints.stream(tenantId, appName, { batchSize: this.options.pushBatchSize })) {
       for (const state of batch) {
-        const item = this.classify(sw, state, settings.consentRequired, now, (ctxNow) => planner.plan(contextOf(state, settings.consentRequired), ctxNow), planner.catalogue);
+        const item = this.classify(sw, state, settings.consentRequired, now, (ctxNow) => planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), ctxNow), planner.catalogue);
         counts[item.group]++;
         if (index >= page.offset && items.length < page.limit) items.push(item);
         index++;
@@ -105,13 +105,13 @@ export class InsightService {
         .filter((f) => memberships.has(f.filterId) && f.rolloutDate !== undefined && f.rolloutDate > now)
         .sort((a, b) => (a.rolloutDate as number) - (b.rolloutDate as number));
       for (const f of future) {
-        const later = planFor(catalogue, contextOf(state, consentRequired), f.rolloutDate as number);
+        const later = planFor(catalogue, contextOf(state, state, consentRequired, catalogue), f.rolloutDate as number);
         if (later.next !== undefined && versionKey(later.next) === versionKey(sw.version)) {
           return { ...base, group: 'later', filterId: f.filterId, rolloutDate: f.rolloutDate as number };
         }
       }
     }
-    const why = ineligibility(sw, memberships, state.consents, consentRequired, now);
+    const why = ineligibility(sw, memberships, state.consents, consentRequired, now, contextOf(state, state, consentRequired, catalogue).cohort);
     if (why === 'filter-not-matched') {
       const anyMatch = sw.filters.some((f) => memberships.has(f.filterId));
       if (!anyMatch) return { ...base, group: 'filter-not-matched' };
@@ -143,7 +143,7 @@ export class InsightService {
     const state = await this.deps.endpoints.get({ tenantId, appName, endpointId });
     if (!state) return err(failure('endpoint.not_found', `endpoint ${JSON.stringify(endpointId)} unknown in application ${JSON.stringify(appName)}`, 'endpointId'));
     const planner = await this.catalogues.planner(tenantId, appName);
-    const plan = planner.plan(contextOf(state, settings.consentRequired), this.deps.clock.now());
+    const plan = planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), this.deps.clock.now());
     return ok({
       endpointId,
       ...(state.appVersionName !== undefined ? { appVersionName: state.appVersionName } : {}),

@@ -1,7 +1,8 @@
 import type { EndpointContext } from '../domain/eligibility';
+import { cohortOf } from '../domain/phases';
 import type { Plan } from '../domain/planner';
 import type { Software } from '../domain/software';
-import { versionKey } from '../domain/upgrade-graph';
+import { type AppCatalogue, versionKey } from '../domain/upgrade-graph';
 import type { EndpointKey, EndpointState, PullState, PushScope } from '../ports';
 import type { CatalogueAt, CatalogueCache } from './catalogue-cache';
 import { UNLIMITED_PUSHES } from '../ports';
@@ -31,13 +32,23 @@ export interface PushRunSummary {
   readonly superseded: boolean;
 }
 
-/** The planner's view of one endpoint. */
-export function contextOf(state: Pick<PullState, 'currentVersion' | 'filters' | 'consents'> | undefined, consentRequired: boolean, current?: string): EndpointContext {
+/**
+ * The planner's view of one endpoint. Its cohort (spec §4.10) is computed only when the catalogue
+ * has a phase below 100 % open.
+ */
+export function contextOf(
+  key: EndpointKey,
+  state: Pick<PullState, 'currentVersion' | 'filters' | 'consents'> | undefined,
+  consentRequired: boolean,
+  catalogue: AppCatalogue,
+  current?: string,
+): EndpointContext {
   return {
     current: current ?? state?.currentVersion,
     memberships: state?.filters ?? [],
     consents: state?.consents ?? [],
     consentRequired,
+    cohort: catalogue.phaseBoundaries.length > 0 ? cohortOf(key.tenantId, key.appName, key.endpointId) : undefined,
   };
 }
 
@@ -83,7 +94,7 @@ export class PushService {
       const out: PushCandidate[] = [];
       for (const state of batch) {
         if (state.currentVersion === undefined) continue;
-        const plan = planner.plan(contextOf(state, settings.consentRequired), now);
+        const plan = planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), now);
         const target = pushTarget(state, plan);
         if (target === undefined) continue;
         const software = planner.catalogue.find(target);
@@ -131,7 +142,7 @@ export class PushService {
     const state = await this.deps.endpoints.get(key);
     if (!state || state.currentVersion === undefined) return false;
     const planner = await this.catalogues.planner(key.tenantId, key.appName);
-    const target = pushTarget(state, planner.plan(contextOf(state, settings.consentRequired), this.deps.clock.now()));
+    const target = pushTarget(state, planner.plan(contextOf(key, state, settings.consentRequired, planner.catalogue), this.deps.clock.now()));
     const software = target === undefined ? undefined : planner.catalogue.find(target);
     if (!software) return false;
     return (await this.pushAll([{ key, appVersionName: state.appVersionName as string, software }], correlationId, `event:${correlationId}`)).sent === 1;

@@ -2,6 +2,7 @@ import { OtaoError } from '../domain/errors';
 import { formatKaaDate } from '../domain/kaa-date';
 import { isJsonObject } from '../domain/json';
 import { err, failure, type Failure, ok, type Result } from '../domain/result';
+import { phaseStateAfterChange } from '../domain/phases';
 import { type Software, type SoftwareDraft, validateSoftwareInput } from '../domain/software';
 import { describeCycle, findCycle, versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
@@ -84,7 +85,8 @@ export class SoftwareService {
     const cycle = findCycle([...existing, draft]);
     if (cycle) return err(cycleError(cycle));
     const now = this.deps.clock.now();
-    const sw: Software = { ...draft, tenantId, appName, createdAt: now, updatedAt: now, revision: 1 };
+    const phase = phaseStateAfterChange(undefined, draft, now);
+    const sw: Software = { ...draft, tenantId, appName, createdAt: now, updatedAt: now, revision: 1, ...(phase ? { phase } : {}) };
     if ((await this.deps.software.create(sw)) === 'conflict') return err(conflict(appName, draft.version));
     await this.changed(sw, 'created', correlationId, sw.rolloutStrategy !== 'suspended');
     return ok(sw);
@@ -194,15 +196,18 @@ export class SoftwareService {
   }
 
   private merge(current: Software, draft: SoftwareDraft): Software {
-    const { failurePolicy: _fp, suspendedReason, ...base } = current;
+    const { failurePolicy: _fp, phases: _p, phaseGate: _g, maintenanceWindow: _w, phase: _ph, suspendedReason, ...base } = current;
     const keepReason = draft.rolloutStrategy === 'suspended' && suspendedReason !== undefined;
+    const now = this.deps.clock.now();
+    const phase = phaseStateAfterChange(current, draft, now);
     return {
       ...base,
       ...draft,
       version: current.version,
-      updatedAt: this.deps.clock.now(),
+      updatedAt: now,
       revision: current.revision + 1,
       ...(keepReason ? { suspendedReason } : {}),
+      ...(phase ? { phase } : {}),
     };
   }
 

@@ -1,0 +1,107 @@
+import { sha256 } from '@noble/hashes/sha2';
+import { utf8ToBytes } from '@noble/hashes/utils';
+
+/** One phase of a phased rollout (spec §2, §4.10): open to the endpoints whose cohort is below `percent`. */
+export interface Phase {
+  readonly percent: number;
+  /** How long the phase stays open at least before it may advance automatically. */
+  readonly soakMinutes: number;
+}
+
+/** The health gate of a phase advance (spec §4.10). */
+export interface PhaseGate {
+  readonly maxFailureRate: number;
+  readonly minReports: number;
+}
+
+/** The open phase of a phased rollout (read-only `phase` of spec §2). */
+export interface PhaseState {
+  /** Index into `phases` of the open phase. */
+  readonly index: number;
+  /** When this phase opened (epoch ms). */
+  readonly openedAt: number;
+  /** A held rollout does not advance automatically. */
+  readonly hold: boolean;
+  /** Why it is held, as the operator said. */
+  readonly holdReason?: string;
+}
+
+export const MAX_PHASES = 10;
+export const DEFAULT_SOAK_MINUTES = 60;
+export const MAX_SOAK_MINUTES = 43_200;
+
+const COHORT_CACHE_LIMIT = 250_000;
+const cohortCache = new Map<string, number>();
+
+/**
+ * The stable cohort number b(E) in [0, 100) of spec §4.10: the first 4 bytes of
+ * SHA-256(`tenantId/appName/endpointId`) (UTF-8) as an unsigned big-endian integer, modulo 10 000,
+ * divided by 100. Two decimals exactly (`2810 / 100`); the same for every version of the app.
+ * Memoised (bounded): a SHA-256 costs several microseconds, a pull decides in less.
+ */
+export function cohortOf(tenantId: string, appName: string, endpointId: string): number {
+  const id = `${tenantId}/${appName}/${endpointId}`;
+  let c = cohortCache.get(id);
+  if (c === undefined) {
+    const h = sha256(utf8ToBytes(id));
+    const n = ((h[0] as number) * 2 ** 24 + ((h[1] as number) << 16) + ((h[2] as number) << 8) + (h[3] as number)) % 10_000;
+    c = n / 100;
+    if (cohortCache.size >= COHORT_CACHE_LIMIT) cohortCache.clear();
+    cohortCache.set(id, c);
+  }
+  return c;
+}
+
+/** The percent of the open phase (100 when not phased): eligible while `cohort < percent`. */
+export function openPercent(sw: { readonly phases?: readonly Phase[]; readonly phase?: PhaseState }): number {
+  const phases = sw.phases;
+  if (!phases || phases.length === 0) return 100;
+  const i = Math.min(Math.max(sw.phase?.index ?? 0, 0), phases.length - 1);
+  return (phases[i] as Phase).percent;
+}
+
+/** Whether an endpoint of this cohort is inside the open phase. An unknown cohort is inside only when the phase is 100 %. */
+export function inOpenPhase(sw: { readonly phases?: readonly Phase[]; readonly phase?: PhaseState }, cohort: number | undefined): boolean {
+  const p = openPercent(sw);
+  if (p >= 100) return true;
+  return cohort !== undefined && cohort < p;
+}
+
+/** The index of the first phase that includes this cohort (the phase that will offer the version to the endpoint). */
+export function phaseIncluding(phases: readonly Phase[], cohort: number): number {
+  for (let i = 0; i < phases.length; i++) if (cohort < (phases[i] as Phase).percent) return i;
+  return phases.length - 1;
+}
+
+/**
+ * The phase state after a change of the software (spec §4.10):
+ * - not phased: none;
+ * - suspended and never opened: none (the first phase opens when it first leaves `suspended`);
+ * - phased for the first time (created, or `phases` added, or first leaving suspended): phase 0 opens now;
+ * - `phases` changed: the open cohort is kept — the new index is the highest whose percent is at most
+ *   the previously open percent (0 when none is); `openedAt` is kept when the open percent stays;
+ * - otherwise unchanged (a suspended rollout keeps its phase and resumes there).
+ */
+export function phaseStateAfterChange(
+  before: { readonly phases?: readonly Phase[]; readonly phase?: PhaseState } | undefined,
+  after: { readonly phases?: readonly Phase[]; readonly rolloutStrategy: string },
+  now: number,
+): PhaseState | undefined {
+  const phases = after.phases;
+  if (!phases || phases.length === 0) return undefined;
+  const prev = before?.phase;
+  if (!prev || !before?.phases || before.phases.length === 0) {
+    return after.rolloutStrategy === 'suspended' ? undefined : { index: 0, openedAt: now, hold: false };
+  }
+  const oldPercent = openPercent(before);
+  let index = 0;
+  for (let i = 0; i < phases.length; i++) if ((phases[i] as Phase).percent <= oldPercent) index = i;
+  const newPercent = (phases[index] as Phase).percent;
+  const { holdReason } = prev;
+  return {
+    index,
+    openedAt: newPercent === oldPercent ? prev.openedAt : now,
+    hold: prev.hold,
+    ...(holdReason !== undefined ? { holdReason } : {}),
+  };
+}
