@@ -1,4 +1,4 @@
-import type { SoftwareRepository } from '@otao/core';
+import type { Software, SoftwareRepository } from '@otao/core';
 import { HOSTILE_JSON, software, unique, viaJson } from './shapes';
 import { type SubjectFactory, suiteTest, type SuiteOptions } from './subject';
 
@@ -191,6 +191,28 @@ export function softwareRepositoryContract(name: string, factory: SubjectFactory
       const mine = (await repo.listTargeted()).filter((s) => s.tenantId === tenant || s.tenantId === other);
       expect(mine.map((s) => `${s.tenantId === tenant ? 'a' : 'b'}:${s.version}`).sort()).toEqual(['a:1.0.0', 'b:2.0.0']);
       expect(mine.find((s) => s.version === '2.0.0')?.filters).toEqual([{ filterId: 'g', rolloutDate: 5 }]);
+    });
+
+    it('listWindowed returns the non-suspended software with a maintenance window, of every tenant, and follows replaces', async () => {
+      const other = unique('t');
+      const window = { timeZone: 'Europe/Berlin', start: '22:00', end: '04:00', days: ['sat' as const] };
+      await repo.create(software(tenant, app, '1.0.0', { maintenanceWindow: window }));
+      await repo.create(software(other, app, '2.0.0', { rolloutStrategy: 'targeted', filters: [{ filterId: 'f' }], maintenanceWindow: window }));
+      await repo.create(software(tenant, app, '3.0.0', { rolloutStrategy: 'suspended', maintenanceWindow: window }));
+      await repo.create(software(tenant, app, '4.0.0'));
+      const mine = async () =>
+        (await repo.listWindowed())
+          .filter((s) => s.tenantId === tenant || s.tenantId === other)
+          .map((s) => `${s.tenantId === tenant ? 'a' : 'b'}:${s.version}`)
+          .sort();
+      expect(await mine()).toEqual(['a:1.0.0', 'b:2.0.0']);
+      expect((await repo.listWindowed()).find((s) => s.tenantId === tenant && s.version === '1.0.0')?.maintenanceWindow).toEqual(window);
+      // suspending removes it, a window added by a replace adds it
+      const v1 = (await repo.get(tenant, app, '1.0.0')) as Software;
+      expect(await repo.replace({ ...v1, rolloutStrategy: 'suspended', revision: v1.revision + 1 }, v1.revision)).toBe('replaced');
+      const v4 = (await repo.get(tenant, app, '4.0.0')) as Software;
+      expect(await repo.replace({ ...v4, maintenanceWindow: window, revision: v4.revision + 1 }, v4.revision)).toBe('replaced');
+      expect(await mine()).toEqual(['a:4.0.0', 'b:2.0.0']);
     });
   });
 }

@@ -23,6 +23,8 @@ export interface SoftwareDocument {
   revision: number;
   /** `createdAt` of the software: a deleted and re-created version is another incarnation, whatever its revision. */
   createdAt: number;
+  /** True for non-suspended software with a maintenance window (listWindowed); absent on documents written before windows existed. */
+  windowed?: boolean;
   body: string;
 }
 
@@ -37,6 +39,7 @@ function toDocument(s: Software): SoftwareDocument {
     rolloutStrategy: s.rolloutStrategy,
     revision: s.revision,
     createdAt: s.createdAt,
+    windowed: s.rolloutStrategy !== 'suspended' && s.maintenanceWindow !== undefined,
     body: JSON.stringify(s),
   };
 }
@@ -129,6 +132,11 @@ export class MongoSoftwareRepository implements SoftwareRepository {
 
   async listTargeted(): Promise<Software[]> {
     const docs = await run('software.listTargeted', () => this.docs.find({ rolloutStrategy: 'targeted' }).toArray());
+    return docs.map(toSoftware);
+  }
+
+  async listWindowed(): Promise<Software[]> {
+    const docs = await run('software.listWindowed', () => this.docs.find({ windowed: true }).toArray());
     return docs.map(toSoftware);
   }
 

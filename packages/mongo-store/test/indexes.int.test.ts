@@ -97,6 +97,7 @@ const queries: [string, () => Promise<Document>][] = [
   ['endpoints.loadedFilters', () => explainFind(COLLECTIONS.loadedFilters, { tenantId: 'tenant-3', appName: 'app-3' })],
   ['software.list', () => explainFind(COLLECTIONS.software, { tenantId: 'tenant-3', appName: 'app-3' })],
   ['software.listTargeted', () => explainFind(COLLECTIONS.software, { rolloutStrategy: 'targeted' })],
+  ['software.listWindowed', () => explainFind(COLLECTIONS.software, { windowed: true })],
   ['stats.deleteTenant', () => explainFind(COLLECTIONS.rolloutStats, { tenantId: 'tenant-3' })],
   ['jobs.claim', () => explainFind(COLLECTIONS.jobs, { availableAt: { $lte: 1_000_100 }, until: { $lte: 1_000_100 } }, { sort: { availableAt: 1, createdAt: 1 }, limit: 1 })],
   ['jobs.enqueue (the waiting job of a key)', () => explainFind(COLLECTIONS.jobs, { slot: 'key-1999' })],

@@ -42,7 +42,8 @@ export interface WindowSpan {
  * The opening that starts on the local calendar day `day` (a DateTime at local midnight), or none
  * when `days` excludes that day. Local times are turned into instants by the zone's rules (Luxon on
  * the platform's IANA data): a start or end inside a spring-forward gap moves forward by the gap
- * (02:30 becomes 03:30); inside a fall-back overlap the earlier instant (the first 02:30) is taken.
+ * (02:30 becomes 03:30); inside a fall-back overlap the later instant (standard time: the second
+ * 02:30) is taken — Luxon's rule, pinned by the tests.
  */
 function spanStarting(w: MaintenanceWindow, day: DateTime): WindowSpan | undefined {
   if (w.days && !w.days.includes(WEEKDAYS[day.weekday - 1] as Weekday)) return undefined;

@@ -36,6 +36,11 @@ export interface SoftwareRepository {
   /** Every targeted software of every tenant (start-up filter bootstrap and the rollout-date scheduler). */
   listTargeted(): Promise<Software[]>;
   /**
+   * Every software of every tenant that has a maintenance window and is not suspended (the window
+   * scheduler: an opening is a push trigger, spec §4.12). Served by an index, not a scan.
+   */
+  listWindowed(): Promise<Software[]>;
+  /**
    * The revision of the application's catalogue: a number that changes with every create, replace
    * or delete of its software (and `deleteTenant`), never returning to an earlier value; 0 when
    * nothing was ever stored. It moves once the change is stored, before the writing call returns,

@@ -94,4 +94,9 @@ export class InMemorySoftwareRepository implements SoftwareRepository {
     this.faults.check('software.listTargeted');
     return [...this.apps.values()].flatMap((m) => [...m.values()]).filter((s) => s.rolloutStrategy === 'targeted');
   }
+
+  async listWindowed(): Promise<Software[]> {
+    this.faults.check('software.listWindowed');
+    return [...this.apps.values()].flatMap((m) => [...m.values()]).filter((s) => s.rolloutStrategy !== 'suspended' && s.maintenanceWindow !== undefined);
+  }
 }
