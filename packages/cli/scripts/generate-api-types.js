@@ -2,7 +2,7 @@
 // Generates src/generated/api.ts (the REST API's types) with openapi-typescript from the OpenAPI
 // document that @otao/http-express serves at GET /api/v1/openapi.json (its exported OPENAPI_TEXT,
 // the built package's openapi.json). `npm run generate:api -w @otao/cli` rewrites the file;
-// test/api-types.test.ts fails when the committed file differs from a fresh generation.
+// `--check` exits 1 instead of writing when they differ; test/api-types.test.ts runs it, so the test fails when the committed file differs from a fresh generation.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -24,8 +24,18 @@ async function generate() {
 module.exports = { generate, OUTPUT };
 
 if (require.main === module) {
+  const check = process.argv.includes('--check');
   generate().then(
     (text) => {
+      if (check) {
+        const committed = fs.existsSync(OUTPUT) ? fs.readFileSync(OUTPUT, 'utf8') : '';
+        if (committed !== text) {
+          console.error(`${OUTPUT} is stale: run \`npm run generate:api -w @otao/cli\` and commit it`);
+          process.exit(1);
+        }
+        console.log(`${path.relative(process.cwd(), OUTPUT)} is up to date`);
+        return;
+      }
       fs.mkdirSync(path.dirname(OUTPUT), { recursive: true });
       fs.writeFileSync(OUTPUT, text);
       console.log(`wrote ${path.relative(process.cwd(), OUTPUT)}`);

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import { basename } from 'node:path';
-import { Readable, Transform } from 'node:stream';
 import { SingleBar } from 'cli-progress';
 import type { Ctx } from './context';
 import { CliError, EXIT, usageError } from './errors';
 import type { Schemas } from './client';
 import { bytes } from './output';
+
+const CHUNK = 256 * 1024;
 
 export interface UploadResult {
   readonly file: Schemas['FileInfo'];
@@ -35,6 +37,7 @@ export async function uploadFile(ctx: Ctx, appName: string, version: string, pat
   let sent = 0;
   const bar = progress && ctx.io.stderrTty ? new SingleBar({ format: `upload ${fileName} [{bar}] {percentage}% {sentH}/{sizeH} {eta_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }) : undefined;
   bar?.start(size, 0, { sentH: bytes(0), sizeH: bytes(size) });
+  const source = createReadStream(path, { highWaterMark: CHUNK });
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
@@ -43,7 +46,6 @@ export async function uploadFile(ctx: Ctx, appName: string, version: string, pat
       done(null, chunk);
     },
   });
-  const source = createReadStream(path, { highWaterMark: 256 * 1024 });
   source.on('error', (e) => counter.destroy(e));
   source.pipe(counter);
   ctx.log(`upload ${path} (${size} bytes) as ${fileName}`);
@@ -51,11 +53,9 @@ export async function uploadFile(ctx: Ctx, appName: string, version: string, pat
     const { data, response } = await ctx.api.call(
       ctx.api.client.PUT('/applications/{appName}/software/{version}/file', {
         params: { path: { appName, version }, query: { name: fileName } },
-        // The body is the stream itself: openapi-fetch passes it to fetch unchanged (half duplex).
-        body: Readable.toWeb(counter) as unknown as string,
-        bodySerializer: (b: unknown) => b,
+        // openapi-fetch builds the request (path, query, headers); the file goes through uploadFetch.
         headers: { 'content-type': 'application/octet-stream' },
-        duplex: 'half',
+        fetch: ctx.api.uploadFetch(counter),
       } as never),
     );
     const file = data as Schemas['FileInfo'];

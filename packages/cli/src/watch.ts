@@ -27,15 +27,17 @@ export interface Assessment {
 
 /**
  * When is a rollout done (docs/cli.md): it is not suspended, no endpoint is left to offer —
- * preview's `now` (less the endpoints that already reported this version failed, which stay
- * eligible) plus `later` (filter dates, phases, windows) is 0 — and every endpoint offered the
+ * preview's `now` (less the endpoints already offered the version: those that reported it failed
+ * and those not reported yet) plus `later` (filter dates, phases, windows) is 0 — and every endpoint offered the
  * version has reported it (applied or failed) or timed out. Suspended: rolloutStrategy `suspended`.
  */
 export function assess(r: RolloutView, counts: Readonly<Record<string, number>>): Assessment {
   const timedOut = r.timedOut ?? 0;
   const reported = r.applied + r.failed + timedOut;
-  const remaining = Math.max(0, (counts['now'] ?? 0) - r.failed) + (counts['later'] ?? 0);
   const unreported = Math.max(0, r.offered - reported);
+  // `now` also holds the endpoints offered the version that have not reported (unreported) and those
+  // that reported it failed (they stay eligible): neither is left to offer.
+  const remaining = Math.max(0, (counts['now'] ?? 0) - r.failed - unreported) + (counts['later'] ?? 0);
   const status: WatchStatus = r.rolloutStrategy === 'suspended' ? 'suspended' : remaining === 0 && unreported === 0 ? 'done' : 'running';
   return { status, remaining, unreported, reported };
 }
