@@ -78,7 +78,7 @@ export default tseslint.config(
   // Adapters: the core's public entry; never another adapter.
   {
     files: ['packages/*/src/**/*.ts'],
-    ignores: ['packages/core/**', 'packages/contract-tests/**', 'packages/*/src/**/*.test.ts'],
+    ignores: ['packages/core/**', 'packages/contract-tests/**', 'packages/cli/**', 'packages/*/src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -88,8 +88,26 @@ export default tseslint.config(
   },
   {
     files: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.ts'],
-    ignores: ['packages/core/**'],
+    ignores: ['packages/core/**', 'packages/cli/**'],
     rules: { 'no-restricted-imports': ['error', adapterImports()] },
+  },
+  // The CLI (packages/cli) is a client of the REST API only: no OTAO package at run time. Its
+  // tests start the built server as a process and simulate a fleet with the NATS stand-ins.
+  {
+    files: ['packages/cli/src/**/*.ts'],
+    ignores: ['packages/cli/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [NO_ESCAPE, { regex: '^@otao/', message: 'otao talks to OTAO through the REST API only (spec §12): no OTAO package.' }] }],
+    },
+  },
+  {
+    files: ['packages/cli/src/**/*.test.ts', 'packages/cli/test/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [NO_ESCAPE, { regex: '^@otao/(?!test-services$|nats-cdtp/testing$|nats-cdtp$).+', message: 'CLI tests use the built server as a process, the test services and the NATS stand-ins only.' }] },
+      ],
+    },
   },
   // Apps (composition roots): anything public, never core internals or the contract suites.
   {

@@ -32,6 +32,10 @@ for (const p of pkgs) {
   } else if (p.kind === 'contract-tests') {
     const bad = otao.filter((d) => d !== '@otao/core');
     if (bad.length) problems.push(`${p.dir}: contract suites may depend on @otao/core only, not ${bad.join(', ')}`);
+  } else if (p.kind === 'cli') {
+    // otao talks to OTAO over the REST API only (spec §12); its tests may run anything (the built
+    // server as a process, the NATS stand-ins, the OpenAPI document it generates its types from).
+    if (otao.length) problems.push(`${p.dir}: the CLI must not depend on OTAO packages at run time (${otao.join(', ')}): it uses the REST API`);
   } else if (p.kind === 'app') {
     if (otao.includes('@otao/contract-tests')) problems.push(`${p.dir}: an app must not depend on @otao/contract-tests`);
   } else {

@@ -1,0 +1,24 @@
+import { assess, type RolloutView } from './watch';
+import { sparkline } from './output';
+import { useUntil } from './auth';
+
+const r = (over: Partial<RolloutView>): RolloutView => ({ version: '1.0.0', offered: 0, applied: 0, failed: 0, failureRate: 0, rolloutStrategy: 'general', ...over });
+
+test('a rollout is done when nobody is left to offer and every offered endpoint reported', () => {
+  expect(assess(r({ offered: 2, applied: 2 }), { 'already-on-version': 2, now: 0, later: 0 }).status).toBe('done');
+  // An endpoint that failed stays eligible (now) but counts as reported.
+  expect(assess(r({ offered: 3, applied: 2, failed: 1 }), { now: 1 }).status).toBe('done');
+  expect(assess(r({ offered: 2, applied: 1 }), { now: 1 })).toMatchObject({ status: 'running', unreported: 1, remaining: 0 });
+  expect(assess(r({ offered: 1, applied: 1 }), { now: 3 })).toMatchObject({ status: 'running', remaining: 3 });
+  expect(assess(r({ offered: 1, applied: 1 }), { later: 5 })).toMatchObject({ status: 'running', remaining: 5 });
+  expect(assess(r({ offered: 2, applied: 1, timedOut: 1 }), {}).status).toBe('done');
+  expect(assess(r({ offered: 4, failed: 2, rolloutStrategy: 'suspended' }), { now: 4 }).status).toBe('suspended');
+});
+
+test('sparkline and token lifetime', () => {
+  expect(sparkline([0, 1, 2, 4])).toBe('▁▃▅█');
+  expect(sparkline([])).toBe('');
+  expect(sparkline([0, 0])).toBe('▁▁');
+  expect(useUntil(1000, 300)).toBe(1000 + 300_000 - 30_000);
+  expect(useUntil(0, 60)).toBe(60_000 - 6_000);
+});

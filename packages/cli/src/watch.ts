@@ -1,0 +1,129 @@
+import { SingleBar } from 'cli-progress';
+import type { Schemas } from './client';
+import type { Ctx } from './context';
+import { CliError, EXIT } from './errors';
+import type { HistoryBucket, RolloutHistory } from './pending-api';
+import { percent, sparkline } from './output';
+
+/** The rollout view with the fields of spec §6.3 the served document may not describe yet. */
+export type RolloutView = Schemas['Rollout'] & {
+  timedOut?: number;
+  rolledBack?: number;
+  phase?: { index: number; percent: number; openedAt?: string; hold?: boolean; waitingFor?: string; nextCheckAt?: string };
+  window?: { open: boolean; nextOpenAt?: string };
+};
+
+export type WatchStatus = 'running' | 'done' | 'suspended';
+
+export interface Assessment {
+  readonly status: WatchStatus;
+  /** Endpoints that would still be offered the version (now or later) and have not reported it failed. */
+  readonly remaining: number;
+  /** Endpoints offered the version that have not reported yet (nor timed out). */
+  readonly unreported: number;
+  /** applied + failed + timedOut. */
+  readonly reported: number;
+}
+
+/**
+ * When is a rollout done (docs/cli.md): it is not suspended, no endpoint is left to offer —
+ * preview's `now` (less the endpoints already offered the version: those that reported it failed
+ * and those not reported yet) plus `later` (filter dates, phases, windows) is 0 — and every endpoint offered the
+ * version has reported it (applied or failed) or timed out. Suspended: rolloutStrategy `suspended`.
+ */
+export function assess(r: RolloutView, counts: Readonly<Record<string, number>>): Assessment {
+  const timedOut = r.timedOut ?? 0;
+  const reported = r.applied + r.failed + timedOut;
+  const unreported = Math.max(0, r.offered - reported);
+  // `now` also holds the endpoints offered the version that have not reported (unreported) and those
+  // that reported it failed (they stay eligible): neither is left to offer.
+  const remaining = Math.max(0, (counts['now'] ?? 0) - r.failed - unreported) + (counts['later'] ?? 0);
+  const status: WatchStatus = r.rolloutStrategy === 'suspended' ? 'suspended' : remaining === 0 && unreported === 0 ? 'done' : 'running';
+  return { status, remaining, unreported, reported };
+}
+
+function bucketTotal(b: HistoryBucket): number {
+  return (b.applied ?? 0) + (b.failed ?? 0) + (b.timedOut ?? 0);
+}
+
+export function historyBuckets(h: RolloutHistory): HistoryBucket[] {
+  if (Array.isArray(h)) return h;
+  return h.content ?? h.buckets ?? [];
+}
+
+export interface WatchOptions {
+  readonly intervalMs: number;
+  readonly json: boolean;
+}
+
+/** Polls status (and preview counts, and history when the server has it) until done or suspended. */
+export async function watchRollout(ctx: Ctx, appName: string, version: string, opts: WatchOptions): Promise<number> {
+  const path = { appName, version };
+  let historyAvailable = true;
+  const polled: number[] = [];
+  let lastReported: number | undefined;
+  let lastLine = '';
+  const tty = ctx.io.stdoutTty && !opts.json;
+  const bar = tty
+    ? new SingleBar({
+        format: `${appName} ${version} [{bar}] {reported}/{total} reported | applied {applied} failed {failed} timed out {timedOut} | failure rate {rate} | {phase} | {spark}`,
+        stream: process.stdout,
+        hideCursor: true,
+        barsize: 24,
+      })
+    : undefined;
+  let started = false;
+  for (;;) {
+    const [{ data: r }, { data: preview }] = await Promise.all([
+      ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/rollout', { params: { path }, ...ctx.api.init })),
+      ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/preview', { params: { path, query: { limit: 1 } }, ...ctx.api.init })),
+    ]);
+    const rollout = r as RolloutView;
+    const a = assess(rollout, preview.counts);
+    let series: number[] = [];
+    if (historyAvailable) {
+      try {
+        const { data: h } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/rollout/history', { params: { path, query: { bucket: 'minute' } }, ...ctx.api.init }));
+        series = historyBuckets(h).map(bucketTotal);
+      } catch (e) {
+        if (!(e instanceof CliError) || e.status !== 404 || e.code !== 'route.not_found') throw e;
+        historyAvailable = false;
+        ctx.log('rollout history is not served here: the sparkline shows reports per poll');
+      }
+    }
+    if (!historyAvailable) {
+      if (lastReported !== undefined) polled.push(Math.max(0, a.reported - lastReported));
+      lastReported = a.reported;
+      series = polled;
+    }
+    const phase = rollout.phase ? `phase ${rollout.phase.index} (${rollout.phase.percent}%${rollout.phase.waitingFor ? `, waiting for ${rollout.phase.waitingFor}` : ''})` : 'no phases';
+    const total = a.reported + a.unreported + a.remaining;
+    if (opts.json) {
+      ctx.io.out(JSON.stringify({ at: new Date().toISOString(), status: a.status, remaining: a.remaining, unreported: a.unreported, counts: preview.counts, rollout }));
+    } else if (bar) {
+      const payload = { reported: a.reported, applied: rollout.applied, failed: rollout.failed, timedOut: rollout.timedOut ?? 0, rate: percent(rollout.failureRate), phase, spark: sparkline(series) };
+      if (!started) {
+        bar.start(Math.max(total, 1), a.reported, payload);
+        started = true;
+      } else {
+        bar.setTotal(Math.max(total, 1));
+        bar.update(a.reported, payload);
+      }
+    } else {
+      const line = `${appName} ${version}: offered ${rollout.offered} applied ${rollout.applied} failed ${rollout.failed} timedOut ${rollout.timedOut ?? 0} | failure rate ${percent(rollout.failureRate)} | remaining ${a.remaining} unreported ${a.unreported} | ${phase} | ${rollout.rolloutStrategy}`;
+      if (line !== lastLine) ctx.io.out(`${line} ${sparkline(series)}`.trimEnd());
+      lastLine = line;
+    }
+    if (a.status !== 'running') {
+      bar?.stop();
+      if (a.status === 'suspended') {
+        ctx.io.err(`otao: rollout of ${appName} ${version} suspended${rollout.suspendedReason ? `: ${rollout.suspendedReason}` : ''}`);
+        return EXIT.suspended;
+      }
+      if (!opts.json) ctx.io.out(`rollout of ${appName} ${version} done: applied ${rollout.applied}, failed ${rollout.failed}, timed out ${rollout.timedOut ?? 0}, failure rate ${percent(rollout.failureRate)}`);
+      return EXIT.ok;
+    }
+    await new Promise((ok) => setTimeout(ok, opts.intervalMs));
+  }
+}
+
