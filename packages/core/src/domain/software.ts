@@ -53,6 +53,8 @@ export interface Software extends SoftwareDraft {
   readonly revision: number;
   readonly file?: SoftwareFile;
   readonly suspendedReason?: string;
+  /** The audit entry of the change that wrote this state (docs/audit.md); never shown by the REST API. */
+  readonly changeId?: string;
 }
 
 export interface SoftwareRules {
