@@ -43,7 +43,7 @@ test('every change made over REST is audited with the caller as actor and the re
   await request(app).delete(`${sw}/1.0.0`).set(alice).set('Correlation-ID', 'req-5').expect(204);
 
   const res = await request(app).get(AUDIT).set(alice).expect(200);
-  if (!auditPage(res.body)) throw new Error(JSON.stringify(auditPage.errors));
+  if (!auditPage(res.body as object)) throw new Error(JSON.stringify(auditPage.errors));
   expect(res.body.totalElements).toBe(5);
   expect(res.body.content.map((e: { action: string; correlationId: string }) => [e.action, e.correlationId])).toEqual([
     ['software.deleted', 'req-5'],
