@@ -45,6 +45,8 @@ export interface OtaoConfig {
   /** OTAO_EVENT_RETRY_SECONDS: how long an incoming event is retried while a dependency is down. */
   readonly eventRetrySeconds: number;
   readonly specMaxBytes: number;
+  /** OTAO_AUDIT_RETENTION_DAYS: how long audit entries are kept (spec §4.13). */
+  readonly auditRetentionDays: number;
   readonly logLevel: LogLevel;
 }
 
@@ -249,6 +251,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     pushRatePerSecond: int('OTAO_PUSH_RATE_PER_SECOND', 0, 0, 1_000_000),
     eventRetrySeconds: int('OTAO_EVENT_RETRY_SECONDS', 600, 0, 86_400),
     specMaxBytes: int('OTAO_SPEC_MAX_BYTES', 262_144, 1024, 16 * 1024 * 1024),
+    auditRetentionDays: int('OTAO_AUDIT_RETENTION_DAYS', 400, 1, 36_500),
     logLevel,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { Container, ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
 import {
+  AUDIT_MAINTENANCE_LEASE,
   createOtaoCore,
   type CoreDeps,
 
@@ -215,6 +216,7 @@ const coreModule = new ContainerModule(({ bind }) => {
         softwareEvents: nats.softwareEvents,
         filterDirectory: nats.filterDirectory,
         work,
+        audit: m.instrument('audit', store.audit),
         ...(files ? { files: files } : {}),
         // OTAO_PUSH_RATE_PER_SECOND: one budget in the store for every replica (spec §4.3)
         ...(c.pushRatePerSecond > 0 ? { pacer: m.instrument('pacer', new MongoPushPacer(store.db, c.pushRatePerSecond)) } : {}),
@@ -223,6 +225,7 @@ const coreModule = new ContainerModule(({ bind }) => {
       const core = createOtaoCore(deps, {
         specMaxBytes: c.specMaxBytes,
         maxFileBytes: c.s3.maxFileBytes,
+        auditRetentionMs: c.auditRetentionDays * 86_400_000,
         ...(files ? { fileLinks: { urlPath: c.s3.urlPath, ttlSeconds: c.s3.urlTtlSeconds } } : {}),
         onFileCleanupFailed: (key, e) => {
           m.fileOrphans.inc();
@@ -258,6 +261,9 @@ async function retry<T>(what: string, log: Logger, stopped: () => boolean, fn: (
   return undefined;
 }
 
+/** How often the audit log is maintained (reconciler and retention). */
+const AUDIT_TICK_MS = 60_000;
+
 /** How long a starting replica waits for the registry's first load before it serves CDTP requests anyway. */
 const REGISTRY_GRACE_MS = 5000;
 
@@ -271,6 +277,7 @@ export class OtaoServer {
   private stopping = false;
   private storeUp = false;
   private ticker: NodeJS.Timeout | undefined;
+  private auditTicker: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(config: OtaoConfig) {
@@ -361,6 +368,7 @@ export class OtaoServer {
     if (!reg.tekton) await retry('registry settings', log, () => this.stopping, () => core.endpointEvents.registryLoaded(reg.registry.entries()));
     await retry('filter bootstrap', log, () => this.stopping, () => core.endpointEvents.bootstrapMissingFilters());
     this.scheduleRolloutTick(0);
+    this.scheduleAuditTick(AUDIT_TICK_MS);
     log.info({ instance: c.instanceName, port: this.port }, 'OTAO started');
   }
 
@@ -437,6 +445,33 @@ export class OtaoServer {
     }, ms);
   }
 
+  /**
+   * Audit log maintenance (spec §4.13) under the store lease, every minute: the reconciler resolves
+   * entries left pending by a crash, then entries older than OTAO_AUDIT_RETENTION_DAYS are pruned;
+   * both in batches (docs/audit.md).
+   */
+  private scheduleAuditTick(ms: number): void {
+    if (this.stopping) return;
+    this.auditTicker = setTimeout(() => {
+      // the reconciler may finish a tenant deletion or read software: after the registry's first load, like every background task
+      if (!this.container.get<RegistryHandle>(TYPES.Registry).registry.loaded) {
+        this.scheduleAuditTick(1000);
+        return;
+      }
+      void this.core.audit
+        .maintain(this.config.replicaId)
+        .then((r) => {
+          if (r.committed + r.discarded + r.pruned > 0) this.log.info(r, 'audit log maintained');
+          this.scheduleAuditTick(AUDIT_TICK_MS);
+        })
+        .catch((e: unknown) => {
+          this.log.warn({ err: (e as Error).message }, 'audit log maintenance failed; retrying');
+          this.scheduleAuditTick(AUDIT_TICK_MS);
+        });
+    }, ms);
+    this.auditTicker.unref();
+  }
+
   /** Graceful stop: stop taking requests, finish in-flight ones, drain NATS, close the store. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopping) return;
@@ -444,6 +479,7 @@ export class OtaoServer {
     const log = this.log;
     log.info('stopping OTAO');
     if (this.ticker) clearTimeout(this.ticker);
+    if (this.auditTicker) clearTimeout(this.auditTicker);
     const http = this.http;
     if (http) {
       const closed = new Promise<void>((r) => http.close(() => r()));
@@ -462,6 +498,7 @@ export class OtaoServer {
     const store = this.container.get<MongoStore>(TYPES.Store);
     try {
       await store.lease.release('rollout-dates', this.config.replicaId);
+      await store.lease.release(AUDIT_MAINTENANCE_LEASE, this.config.replicaId);
     } catch {
       // the lease expires by itself
     }

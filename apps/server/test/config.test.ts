@@ -25,6 +25,7 @@ test('defaults of spec §9', () => {
     pushRatePerSecond: 0,
     eventRetrySeconds: 600,
     specMaxBytes: 262144,
+    auditRetentionDays: 400,
     logLevel: 'info',
   });
   expect(c.replicaId).toMatch(/^[A-Za-z0-9_-]+-[0-9a-f]{8}$/);
@@ -227,4 +228,11 @@ test('applications inline in the YAML file: the per-tenant shape kaa.tenants, al
   expect(both.inlineApplications).toEqual({
     kaa: { applications: { kettle: { versions: { 'kettle-v1': {} } } }, tenants: { acme: { applications: { kettle: { versions: { 'acme-kettle-v1': {} } } } } } },
   });
+});
+
+test('OTAO_AUDIT_RETENTION_DAYS: default 400, a whole number of days from 1 to 36500', () => {
+  expect(loadConfig({ ...base, OTAO_AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays).toBe(30);
+  for (const bad of ['0', '-5', 'forever', '1.5', '36501']) {
+    expect(() => loadConfig({ ...base, OTAO_AUDIT_RETENTION_DAYS: bad })).toThrow(/OTAO_AUDIT_RETENTION_DAYS: .* must be an integer from 1 to 36500/);
+  }
 });

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPrivateKey, generateKeyPairSync, sign as rsaSign } from 'node:crypto';
 import request from 'supertest';
+import { actorOfToken } from '@otao/core';
 import { createTestOtao, type TestOtao } from '@otao/core/testing';
 import { createHttpApp } from '@otao/http-express';
 import { startKeycloak, type Keycloak } from '@otao/test-services';
@@ -30,7 +31,7 @@ afterAll(async () => {
   await kc?.stop();
 });
 
-function stack(mode: 'rpt' | 'uma', audience = 'otao'): { t: TestOtao; app: ReturnType<typeof createHttpApp> } {
+function stack(mode: 'rpt' | 'uma', audience = 'otao'): { t: TestOtao; app: ReturnType<typeof createHttpApp>; sec: ReturnType<typeof createSecurity> } {
   const cfg = loadConfig({
     OTAO_APPLICATIONS_FILE: __filename, // exists; the registry here is the test's own
     OTAO_TENANT_MANAGER_URL: tmUrl,
@@ -44,7 +45,7 @@ function stack(mode: 'rpt' | 'uma', audience = 'otao'): { t: TestOtao; app: Retu
     apps: ['tenant-a', 'tenant-b'].flatMap((tenantId) => ['kettle', 'toaster'].map((appName) => ({ tenantId, appName, versions: [`${appName}-${tenantId}-v1`] }))),
   });
   const sec = createSecurity(cfg);
-  return { t, app: createHttpApp({ core: t.core, authenticator: sec.authenticator, permissions: sec.permissions }) };
+  return { t, sec, app: createHttpApp({ core: t.core, authenticator: sec.authenticator, permissions: sec.permissions }) };
 }
 
 const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -52,9 +53,10 @@ const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base
 describe.each(['rpt', 'uma'] as const)('REST with Keycloak tokens, %s permission mode', (mode) => {
   let app: ReturnType<typeof createHttpApp>;
   let t: TestOtao;
+  let sec: ReturnType<typeof createSecurity>;
   const token = async (realm: string, user: string): Promise<string> => (mode === 'rpt' ? kc.rptToken(realm, user) : kc.passwordToken(realm, user));
   const bearer = async (realm: string, user: string): Promise<Record<string, string>> => ({ Authorization: `Bearer ${await token(realm, user)}` });
-  beforeAll(() => ({ t, app } = stack(mode)));
+  beforeAll(() => ({ t, app, sec } = stack(mode)));
 
   test('every status of the software routes with real tokens', async () => {
     const admin = await bearer('tenant-a', 'admin');
@@ -136,5 +138,20 @@ describe.each(['rpt', 'uma'] as const)('REST with Keycloak tokens, %s permission
     expect(res.status).toBe(401);
     expect(res.body.message).toContain('aud');
     expect((await request(app).get('/api/v1/applications/kettle/software').set('Authorization', `Bearer ${real}`)).status).toBe(200);
+  });
+
+  test('audit log: the actor of a user token is the user (sub, preferred_username); of a client-credentials token the client', async () => {
+    const admin = await token('tenant-a', 'admin');
+    await request(app).post('/api/v1/applications/toaster/software').set('Authorization', `Bearer ${admin}`).set('Correlation-ID', `kc-audit-${mode}`).send({ version: '3.0.0', rolloutStrategy: 'general' }).expect(201);
+    const res = await request(app).get('/api/v1/applications/toaster/audit?action=software.created').set(await bearer('tenant-a', 'admin')).expect(200);
+    const entry = res.body.content.find((e: { correlationId: string }) => e.correlationId === `kc-audit-${mode}`);
+    const sub = JSON.parse(Buffer.from(admin.split('.')[1]!, 'base64url').toString()).sub as string;
+    expect(entry).toMatchObject({ tenantId: 'tenant-a', appName: 'toaster', version: '3.0.0', actor: { type: 'user', id: sub, name: 'admin' } });
+    expect(JSON.stringify(res.body)).not.toContain(admin);
+    // a client-credentials token, verified by the same authenticator
+    const client = await sec.authenticator.authenticate(`Bearer ${await kc.clientCredentialsToken('tenant-a')}`);
+    if (!client.ok) throw new Error(client.error.message);
+    expect(actorOfToken(client.value.subject, client.value.claims)).toEqual({ type: 'client', id: kc.clientId, name: `service-account-${kc.clientId}` });
+    await request(app).delete('/api/v1/applications/toaster/software/3.0.0').set('Authorization', `Bearer ${admin}`).expect(204);
   });
 });

@@ -6,3 +6,4 @@ export * from './rollout-stats-repository.contract';
 export * from './lease.contract';
 export * from './job-queue.contract';
 export * from './file-store.contract';
+export * from './audit-log.contract';

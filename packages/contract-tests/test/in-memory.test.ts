@@ -1,5 +1,5 @@
-import { endpointRepositoryContract, fileStoreContract, jobQueueContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '../src';
-import { InMemoryEndpointRepository, InMemoryFileStore, InMemoryJobQueue, InMemoryLease, InMemoryRolloutStatsRepository, InMemorySoftwareRepository } from '@otao/core/testing';
+import { auditLogContract, endpointRepositoryContract, fileStoreContract, jobQueueContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '../src';
+import { InMemoryAuditLog, InMemoryEndpointRepository, InMemoryFileStore, InMemoryJobQueue, InMemoryLease, InMemoryRolloutStatsRepository, InMemorySoftwareRepository } from '@otao/core/testing';
 
 // The in-memory fakes of @otao/core/testing must keep the same contracts as the real adapters.
 softwareRepositoryContract('in-memory', { create: async () => new InMemorySoftwareRepository() });
@@ -7,6 +7,7 @@ endpointRepositoryContract('in-memory', { create: async () => new InMemoryEndpoi
 rolloutStatsRepositoryContract('in-memory', { create: async () => new InMemoryRolloutStatsRepository() });
 leaseContract('in-memory', { create: async () => new InMemoryLease() });
 jobQueueContract('in-memory', { create: async () => new InMemoryJobQueue() });
+auditLogContract('in-memory', { create: async () => new InMemoryAuditLog() });
 fileStoreContract(
   'in-memory',
   {

@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import {
+  type Actor,
+  actorOfToken,
+  ANONYMOUS_ACTOR,
+  type AuditFilters,
   type Authenticator,
   type ErrorCode,
   isOtaoError,
   isValidAppName,
+  parseKaaDate,
   type OtaoCore,
   type PermissionChecker,
   type Precondition,
@@ -13,7 +18,7 @@ import {
 } from '@otao/core';
 import { HTTP_STATUS, HttpFailure } from './error-mapping';
 import { OPENAPI_TEXT } from './openapi';
-import { applicationDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
+import { applicationDto, auditEntryDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
 import { RequestValidator } from './validation';
 
 /** The minimal logger this adapter needs (pino's signature). */
@@ -59,8 +64,8 @@ export interface HttpOptions {
 
 /** What a plug-in router needs to behave like the built-in routes. */
 export interface RouteKit {
-  /** Authenticates and authorizes; returns the principal and app name, or throws HttpFailure. */
-  authorize(req: Request, scope: SoftwareScope): Promise<{ principal: Principal; appName: string }>;
+  /** Authenticates and authorizes; returns the principal, the actor (audit log) and app name, or throws HttpFailure. */
+  authorize(req: Request, scope: SoftwareScope): Promise<{ principal: Principal; actor: Actor; appName: string }>;
   /** Throws the HttpFailure of a core Failure. */
   fail(code: ErrorCode, message: string): never;
   readonly core: OtaoCore;
@@ -109,6 +114,44 @@ function intQuery(req: Request, name: string, def: number, min: number, max: num
   const n = Number(raw);
   if (n < min || n > max) throw new HttpFailure('request.invalid', `${name}: must be an integer from ${min} to ${max}`);
   return n;
+}
+
+/** The query parameters of `GET …/audit` (spec §6.4.1); any other is refused (a misspelt filter must not silently match everything). */
+const AUDIT_QUERY = new Set(['version', 'endpointId', 'action', 'actor', 'since', 'until', 'limit', 'offset']);
+
+function auditFilters(req: Request): AuditFilters {
+  const text = (name: string): string | undefined => {
+    const raw = req.query[name];
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'string') throw new HttpFailure('request.invalid', `${name}: must be given once`);
+    return raw;
+  };
+  for (const name of Object.keys(req.query)) {
+    if (!AUDIT_QUERY.has(name)) throw new HttpFailure('request.invalid', `${name}: unknown query parameter (allowed: ${[...AUDIT_QUERY].join(', ')})`);
+  }
+  const date = (name: string): number | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return undefined;
+    const ms = parseKaaDate(raw);
+    if (ms === undefined) throw new HttpFailure('request.invalid', `${name}: must be an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z), got ${JSON.stringify(raw.slice(0, 64))}`);
+    return ms;
+  };
+  const version = text('version');
+  const endpointId = text('endpointId');
+  const action = text('action');
+  const actor = text('actor');
+  const since = date('since');
+  const until = date('until');
+  return {
+    offset: intQuery(req, 'offset', 0, 0, 1_000_000_000),
+    limit: intQuery(req, 'limit', 100, 1, 1000),
+    ...(version !== undefined ? { version } : {}),
+    ...(endpointId !== undefined ? { endpointId } : {}),
+    ...(action !== undefined ? { action } : {}),
+    ...(actor !== undefined ? { actor } : {}),
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
+  };
 }
 
 /** Builds the express application of the REST API (spec §6) over the core's use cases. */
@@ -179,25 +222,26 @@ export function createHttpApp(options: HttpOptions): express.Express {
   };
 
   // The caller: on ignored paths the default tenant with every scope (`anonymous`), else the token's.
-  const authenticate = async (req: Request): Promise<{ principal: Principal; anonymous: boolean }> => {
-    if (ignored(req.originalUrl.split('?')[0] ?? '')) return { principal: { tenantId: defaultTenant, subject: 'anonymous', token: '', claims: {} }, anonymous: true };
+  // The actor (audit log, spec §4.13) is taken from the verified token: the core never sees a token.
+  const authenticate = async (req: Request): Promise<{ principal: Principal; actor: Actor; anonymous: boolean }> => {
+    if (ignored(req.originalUrl.split('?')[0] ?? '')) return { principal: { tenantId: defaultTenant, subject: 'anonymous', token: '', claims: {} }, actor: ANONYMOUS_ACTOR, anonymous: true };
     const auth = await authenticator.authenticate(req.get('authorization'));
     if (!auth.ok) throw new HttpFailure(auth.error.code, auth.error.message);
-    return { principal: auth.value, anonymous: false };
+    return { principal: auth.value, actor: actorOfToken(auth.value.subject, auth.value.claims), anonymous: false };
   };
-  const authorize = async (req: Request, scope: SoftwareScope): Promise<{ principal: Principal; appName: string }> => {
+  const authorize = async (req: Request, scope: SoftwareScope): Promise<{ principal: Principal; actor: Actor; appName: string }> => {
     const appName = param(req, 'appName');
-    const { principal, anonymous } = await authenticate(req);
+    const { principal, actor, anonymous } = await authenticate(req);
     if (!isValidAppName(appName)) throw new HttpFailure('request.invalid', 'appName: must match ^[a-z0-9_-]+$');
-    if (anonymous) return { principal, appName };
+    if (anonymous) return { principal, actor, appName };
     const decision = await permissions.check(principal, appName, scope);
     if (decision === 'none') throw new HttpFailure('application.not_found', `application ${JSON.stringify(appName)} not found`);
     if (decision === 'forbidden') throw new HttpFailure('auth.forbidden', `scope ${scope} is required on application-${appName}`);
-    return { principal, appName };
+    return { principal, actor, appName };
   };
   // Routes with a body check the caller before the body is read, parsed or validated: an anonymous
   // or unpermitted request gets 401/404/403, never 415/400/413 (docs/security.md, order of checks).
-  type Authorized = { principal: Principal; appName: string };
+  type Authorized = { principal: Principal; actor: Actor; appName: string };
   const authorizeFirst =
     (scope: SoftwareScope) =>
     async (req: Request, res: Response, next: NextFunction): Promise<void> => {
@@ -235,9 +279,9 @@ export function createHttpApp(options: HttpOptions): express.Express {
     res.json(unwrap(await core.software.list(principal.tenantId, appName)).map(softwareDto));
   });
   api.post(`${base}/software`, authorizeFirst('application:software:update'), requireJson, async (req, res) => {
-    const { principal, appName } = authorized(res);
+    const { principal, actor, appName } = authorized(res);
     validateBody('SoftwareCreate', req.body);
-    const sw = unwrap(await core.software.create(principal.tenantId, appName, req.body, req.correlationId ?? newId()));
+    const sw = unwrap(await core.software.create(principal.tenantId, appName, req.body, req.correlationId ?? newId(), actor));
     res.status(201).setHeader('Location', `${req.baseUrl}/applications/${appName}/software/${encodeURIComponent(sw.version)}`).setHeader('ETag', etagOf(sw)).json(softwareDto(sw));
   });
   api.get(`${base}/software/:version`, async (req, res) => {
@@ -246,14 +290,14 @@ export function createHttpApp(options: HttpOptions): express.Express {
     res.setHeader('ETag', etagOf(sw)).json(softwareDto(sw));
   });
   api.put(`${base}/software/:version`, authorizeFirst('application:software:update'), requireJson, async (req, res) => {
-    const { principal, appName } = authorized(res);
+    const { principal, actor, appName } = authorized(res);
     validateBody('SoftwareReplace', req.body);
-    const sw = unwrap(await core.software.replace(principal.tenantId, appName, param(req, 'version'), req.body, ifMatch(req), req.correlationId ?? newId()));
+    const sw = unwrap(await core.software.replace(principal.tenantId, appName, param(req, 'version'), req.body, ifMatch(req), req.correlationId ?? newId(), actor));
     res.setHeader('ETag', etagOf(sw)).json(softwareDto(sw));
   });
   api.delete(`${base}/software/:version`, async (req, res) => {
-    const { principal, appName } = await authorize(req, 'application:software:delete');
-    unwrap(await core.software.delete(principal.tenantId, appName, param(req, 'version'), ifMatch(req), req.correlationId ?? newId()));
+    const { principal, actor, appName } = await authorize(req, 'application:software:delete');
+    unwrap(await core.software.delete(principal.tenantId, appName, param(req, 'version'), ifMatch(req), req.correlationId ?? newId(), actor));
     res.status(204).end();
   });
   api.get(`${base}/software/:version/preview`, async (req, res) => {
@@ -280,14 +324,20 @@ export function createHttpApp(options: HttpOptions): express.Express {
     res.json(endpointViewDto(unwrap(await core.insight.endpoint(principal.tenantId, appName, param(req, 'endpointId')))));
   });
   api.put(`${base}/endpoints/:endpointId/consents/:version`, async (req, res) => {
-    const { principal, appName } = await authorize(req, 'application:software:update');
-    unwrap(await core.consents.grant(principal.tenantId, appName, param(req, 'endpointId'), param(req, 'version'), req.correlationId ?? newId()));
+    const { principal, actor, appName } = await authorize(req, 'application:software:update');
+    unwrap(await core.consents.grant(principal.tenantId, appName, param(req, 'endpointId'), param(req, 'version'), req.correlationId ?? newId(), actor));
     res.status(204).end();
   });
   api.delete(`${base}/endpoints/:endpointId/consents/:version`, async (req, res) => {
-    const { principal, appName } = await authorize(req, 'application:software:update');
-    unwrap(await core.consents.revoke(principal.tenantId, appName, param(req, 'endpointId'), param(req, 'version')));
+    const { principal, actor, appName } = await authorize(req, 'application:software:update');
+    unwrap(await core.consents.revoke(principal.tenantId, appName, param(req, 'endpointId'), param(req, 'version'), req.correlationId ?? newId(), actor));
     res.status(204).end();
+  });
+  // Spec §6.4.1 / §4.13: the application's audit entries, newest first.
+  api.get(`${base}/audit`, async (req, res) => {
+    const { principal, appName } = await authorize(req, 'application:software:read');
+    const page = unwrap(await core.audit.page(principal.tenantId, appName, auditFilters(req)));
+    res.json({ content: page.content.map(auditEntryDto), totalElements: page.totalElements });
   });
 
   options.extraRoutes?.(api, { authorize, fail, core });
@@ -299,6 +349,7 @@ export function createHttpApp(options: HttpOptions): express.Express {
     [/^\/applications\/[^/]+\/software\/[^/]+$/, 'GET, HEAD, PUT, DELETE'],
     [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout)$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints$/, 'GET, HEAD'],
+    [/^\/applications\/[^/]+\/audit$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints\/[^/]+\/software$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints\/[^/]+\/consents\/[^/]+$/, 'PUT, DELETE'],
     [/^\/openapi\.json$/, 'GET, HEAD'],

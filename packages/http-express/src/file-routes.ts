@@ -36,7 +36,7 @@ export function fileRoutes(): {
     api.put(path, async (req, res) => {
       // The body may be left unread (4xx before the upload, 413 midway): never keep this connection.
       res.setHeader('Connection', 'close');
-      const { principal, appName } = await kit.authorize(req, 'application:software:update');
+      const { principal, actor, appName } = await kit.authorize(req, 'application:software:update');
       const files = filesOf();
       const tenantId = principal.tenantId;
       const version = param(req, 'version');
@@ -64,6 +64,7 @@ export function fileRoutes(): {
           contentType,
           body: incoming.body,
           correlationId: req.correlationId ?? 'file-upload',
+          actor,
         });
       } catch (e) {
         incoming.discard();
@@ -93,8 +94,8 @@ export function fileRoutes(): {
     });
 
     api.delete(path, async (req, res) => {
-      const { principal, appName } = await kit.authorize(req, 'application:software:update');
-      unwrap(await filesOf().remove(principal.tenantId, appName, param(req, 'version'), req.correlationId ?? 'file-delete'));
+      const { principal, actor, appName } = await kit.authorize(req, 'application:software:update');
+      unwrap(await filesOf().remove(principal.tenantId, appName, param(req, 'version'), req.correlationId ?? 'file-delete', actor));
       res.status(204).end();
     });
   };

@@ -1,5 +1,6 @@
 import {
   type ApplicationView,
+  type AuditEntry,
   formatKaaDate,
   openPercent,
   type EndpointReport,
@@ -15,6 +16,22 @@ import {
 /** An application of `GET /applications` (spec §6.4.1). */
 export function applicationDto(a: ApplicationView): Record<string, unknown> {
   return { appName: a.appName, consentRequired: a.consentRequired, appVersionNames: [...a.appVersionNames] };
+}
+
+/** An audit entry as the REST API shows it (spec §4.13): Kaa date, optional fields only when present. */
+export function auditEntryDto(e: AuditEntry): Record<string, unknown> {
+  return {
+    id: e.id,
+    at: formatKaaDate(e.at),
+    tenantId: e.tenantId,
+    appName: e.appName,
+    actor: { type: e.actor.type, id: e.actor.id, ...(e.actor.name !== undefined ? { name: e.actor.name } : {}) },
+    action: e.action,
+    ...(e.version !== undefined ? { version: e.version } : {}),
+    ...(e.endpointId !== undefined ? { endpointId: e.endpointId } : {}),
+    ...(e.changes !== undefined ? { changes: e.changes } : {}),
+    correlationId: e.correlationId,
+  };
 }
 
 /** Software as the REST API shows it: Kaa dates, optional fields only when present. */

@@ -11,6 +11,7 @@ export const COLLECTIONS = {
   checkpoints: 'checkpoints',
   jobs: 'jobs',
   rateBudgets: 'rate_budgets',
+  audit: 'audit',
 } as const;
 
 /**
@@ -39,6 +40,14 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.leases]: [],
   [COLLECTIONS.checkpoints]: [],
   [COLLECTIONS.rateBudgets]: [],
+  [COLLECTIONS.audit]: [
+    // page(tenant, app) newest first, its count; the prefix serves deleteTenant
+    { name: 'audit_by_app', key: { tenantId: 1, appName: 1, at: -1, _id: -1 } },
+    // the reconciler: pending entries, oldest first
+    { name: 'audit_pending', key: { state: 1, at: 1, _id: 1 } },
+    // retention: the oldest entries
+    { name: 'audit_by_time', key: { at: 1 } },
+  ],
   [COLLECTIONS.jobs]: [
     { name: 'jobs_by_availability', key: { availableAt: 1, createdAt: 1 } },
     { name: 'jobs_by_slot', key: { slot: 1 }, unique: true },

@@ -8,5 +8,6 @@ export * from './mongo-endpoint-repository';
 export * from './mongo-rollout-stats-repository';
 export * from './mongo-lease';
 export * from './mongo-job-queue';
+export * from './mongo-audit-log';
 export * from './mongo-push-pacer';
 export * from './mongo-store';

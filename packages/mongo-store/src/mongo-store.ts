@@ -2,6 +2,7 @@ import { type Collection, type Db, type Document, MongoClient } from 'mongodb';
 import { ensureIndexes } from './collections';
 import { batchOptions, driverOptions, type MongoStoreConfig } from './config';
 import { abandonUnsettled, noteClient, raiseDeadline, run, withDeadline } from './errors';
+import { MongoAuditLog } from './mongo-audit-log';
 import { MongoEndpointRepository } from './mongo-endpoint-repository';
 import { MongoJobQueue } from './mongo-job-queue';
 import { MongoLease } from './mongo-lease';
@@ -70,6 +71,7 @@ export class MongoStore {
   readonly stats: MongoRolloutStatsRepository;
   readonly lease: MongoLease;
   readonly jobs: MongoJobQueue;
+  readonly audit: MongoAuditLog;
   /** How many times the client was replaced because it no longer reached a reachable server. */
   reconnects = 0;
   private watcher: NodeJS.Timeout | undefined;
@@ -88,6 +90,7 @@ export class MongoStore {
     this.stats = new MongoRolloutStatsRepository(this.db);
     this.lease = new MongoLease(this.db);
     this.jobs = new MongoJobQueue(this.db);
+    this.audit = new MongoAuditLog(this.db);
   }
 
   /** The driver client in use now (it may be replaced, see the class comment). */

@@ -1,5 +1,5 @@
-import { endpointRepositoryContract, jobQueueContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '@otao/contract-tests';
-import { MongoEndpointRepository, MongoJobQueue, MongoLease, MongoRolloutStatsRepository, MongoSoftwareRepository, type MongoStore } from '../src';
+import { auditLogContract, endpointRepositoryContract, jobQueueContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '@otao/contract-tests';
+import { MongoAuditLog, MongoEndpointRepository, MongoJobQueue, MongoLease, MongoRolloutStatsRepository, MongoSoftwareRepository, type MongoStore } from '../src';
 import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
 
 // The same contract suites as the in-memory fakes (packages/contract-tests/test/in-memory.test.ts),
@@ -33,3 +33,4 @@ endpointRepositoryContract('mongo-store', {
 rolloutStatsRepositoryContract('mongo-store', { create: async () => new MongoRolloutStatsRepository(store.db) });
 leaseContract('mongo-store', { create: async () => new MongoLease(store.db) });
 jobQueueContract('mongo-store', { create: async () => new MongoJobQueue(store.db) });
+auditLogContract('mongo-store', { create: async () => new MongoAuditLog(store.db) });

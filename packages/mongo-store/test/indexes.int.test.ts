@@ -34,6 +34,22 @@ beforeAll(async () => {
   for (let i = 0; i < 300; i++) await store.endpoints.markFilterLoaded(`tenant-${i % 30}`, `app-${i % 10}`, `f-${i}`);
   for (let i = 0; i < 2000; i++) await store.jobs.enqueue('pushes', `key-${i}`, '{}', 1_000_000 + i);
   for (let i = 0; i < 500; i++) await store.jobs.claim('r', 2_000_000, 1000);
+  // 20 000 audit entries over 30 tenants and 10 apps, a few pending
+  const audit = [];
+  for (let i = 0; i < 20_000; i++) {
+    audit.push({
+      _id: `audit-${i}`,
+      tenantId: `tenant-${i % 30}`,
+      appName: `app-${i % 10}`,
+      at: 1_000_000 + i * 1000,
+      actor: { type: 'user', id: `sub-${i % 50}`, name: `user-${i % 50}` },
+      action: i % 3 === 0 ? 'software.created' : 'software.updated',
+      version: `1.${i % 40}.0`,
+      correlationId: `c-${i}`,
+      state: i % 500 === 0 ? 'pending' : 'committed',
+    });
+  }
+  for (let i = 0; i < audit.length; i += 5000) await store.db.collection(COLLECTIONS.audit).insertMany(audit.slice(i, i + 5000) as unknown as Document[]);
   // Let PostgreSQL's planner see the new tables' statistics (autovacuum would do it a little later).
   await new Promise((r) => setTimeout(r, 1500));
 }, 600_000);
@@ -100,6 +116,12 @@ const queries: [string, () => Promise<Document>][] = [
   ['software.listWindowed', () => explainFind(COLLECTIONS.software, { windowed: true })],
   ['stats.deleteTenant', () => explainFind(COLLECTIONS.rolloutStats, { tenantId: 'tenant-3' })],
   ['jobs.claim', () => explainFind(COLLECTIONS.jobs, { availableAt: { $lte: 1_000_100 }, until: { $lte: 1_000_100 } }, { sort: { availableAt: 1, createdAt: 1 }, limit: 1 })],
+  ['audit.page (tenant, app, newest first)', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed' }, { sort: { at: -1, _id: -1 }, skip: 100, limit: 100 })],
+  ['audit.page with filters', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed', at: { $gte: 2_000_000, $lt: 9_000_000 }, version: '1.3.0', $or: [{ 'actor.id': 'user-3' }, { 'actor.name': 'user-3' }] }, { sort: { at: -1, _id: -1 }, limit: 100 })],
+  ['audit.page count', () => explainCount(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed' })],
+  ['audit.pending (the reconciler)', () => explainFind(COLLECTIONS.audit, { state: 'pending', at: { $lt: 15_000_000 } }, { sort: { at: 1, _id: 1 }, limit: 500 })],
+  ['audit.prune (the oldest entries)', () => explainFind(COLLECTIONS.audit, { at: { $lt: 5_000_000 } }, { sort: { at: 1 }, limit: 500 })],
+  ['audit.deleteTenant', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-4', action: { $ne: 'tenant.deleted' } })],
   ['jobs.enqueue (the waiting job of a key)', () => explainFind(COLLECTIONS.jobs, { slot: 'key-1999' })],
 ];
 

@@ -8,6 +8,7 @@ import {
   InMemoryRolloutStatsRepository,
   InMemorySoftwareRepository,
   SequentialIds,
+  InMemoryAuditLog,
 } from '@otao/core/testing';
 import { type NatsServer, startNats } from '@otao/test-services';
 import { createNatsCdtp, type NatsCdtp, type NatsCdtpClients, type NatsCdtpConfig } from '../src';
@@ -121,6 +122,7 @@ export function buildOtao(
       softwareEvents: nats.softwareEvents,
       filterDirectory: nats.filterDirectory,
       work,
+      audit: new InMemoryAuditLog(),
     },
     { specMaxBytes: 262_144, ...(options.catalogueMaxAgeMs !== undefined ? { catalogueMaxAgeMs: options.catalogueMaxAgeMs } : {}) },
   );

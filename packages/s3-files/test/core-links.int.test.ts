@@ -12,6 +12,7 @@ import {
   RecordingConfigPublisher,
   RecordingSoftwareEventPublisher,
   SequentialIds,
+  InMemoryAuditLog,
 } from '@otao/core/testing';
 import { sha256, startS3Env, type S3Env } from './s3-env';
 
@@ -38,6 +39,7 @@ function coreWith(env: S3Env, urlPath: string): { core: OtaoCore; publisher: Rec
     filterDirectory: new InMemoryFilterDirectory(),
     work,
     files: env.store,
+    audit: new InMemoryAuditLog(),
   };
   const core = createOtaoCore(deps, { fileLinks: { urlPath, ttlSeconds: 600 } });
   const drain = async (): Promise<void> => {

@@ -67,6 +67,8 @@ export interface Software extends SoftwareDraft {
   readonly suspendedReason?: string;
   /** The open phase of a phased rollout (absent when not phased, or suspended before its first phase opened). */
   readonly phase?: PhaseState;
+  /** The audit entry of the change that wrote this state (docs/audit.md); never shown by the REST API. */
+  readonly changeId?: string;
 }
 
 export interface SoftwareRules {

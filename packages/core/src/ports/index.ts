@@ -10,3 +10,4 @@ export * from './file-store.port';
 export * from './work-scheduler.port';
 export * from './security.port';
 export * from './job-queue.port';
+export * from './audit-log.port';

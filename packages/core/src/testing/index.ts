@@ -13,3 +13,4 @@ export * from './security-fakes';
 export * from './in-memory-job-queue';
 export * from './in-memory-file-store';
 export * from './sha256';
+export * from './in-memory-audit-log';

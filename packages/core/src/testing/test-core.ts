@@ -8,6 +8,7 @@ import { InMemoryLease } from './in-memory-lease';
 import { InMemoryRolloutStatsRepository } from './in-memory-rollout-stats-repository';
 import { InMemorySoftwareRepository } from './in-memory-software-repository';
 import { InMemoryFileStore } from './in-memory-file-store';
+import { InMemoryAuditLog } from './in-memory-audit-log';
 import {
   InMemoryFilterDirectory,
   QueueWorkScheduler,
@@ -29,6 +30,7 @@ export interface TestOtao {
   readonly filters: InMemoryFilterDirectory;
   readonly files: InMemoryFileStore;
   readonly work: QueueWorkScheduler;
+  readonly audit: InMemoryAuditLog;
   /** Runs queued background work (pushes, filter bootstraps) until none is left. */
   drain(): Promise<void>;
   /** Another replica: a second core over the same ports (its own caches), as a second process would be. */
@@ -54,6 +56,7 @@ export function createTestOtao(
   const filters = new InMemoryFilterDirectory();
   const files = new InMemoryFileStore();
   const work = new QueueWorkScheduler();
+  const audit = new InMemoryAuditLog();
   const deps: CoreDeps = {
     software,
     endpoints,
@@ -66,6 +69,7 @@ export function createTestOtao(
     softwareEvents: events,
     filterDirectory: filters,
     work,
+    audit,
     ...(withFiles ? { files } : {}),
     ...(pacer ? { pacer } : {}),
   };
@@ -86,5 +90,5 @@ export function createTestOtao(
       if (p) await core.pushes.run(p);
     }
   };
-  return { core, clock, software, endpoints, stats, lease, registry, publisher, events, filters, files, work, drain, replica: makeCore };
+  return { core, clock, software, endpoints, stats, lease, registry, publisher, events, filters, files, work, audit, drain, replica: makeCore };
 }

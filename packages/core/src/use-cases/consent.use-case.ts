@@ -1,6 +1,8 @@
+import { type Actor, OTAO_ACTOR } from '../domain/audit';
 import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import { isStrictSemver } from '../domain/version';
 import type { EndpointKey } from '../ports';
+import { AuditTrail } from './audit.use-case';
 import type { CoreDeps } from './core-deps';
 import type { PushService } from './push.use-case';
 
@@ -14,23 +16,36 @@ export function isValidEndpointId(id: unknown): id is string {
 
 /** Consent grants per endpoint and version or `*` (spec §3, §6.4). A grant may make a push due. */
 export class ConsentService {
+  private readonly trail: AuditTrail;
   constructor(
     private readonly deps: CoreDeps,
     private readonly pushes: PushService,
-  ) {}
+  ) {
+    this.trail = new AuditTrail(deps);
+  }
 
-  async grant(tenantId: string, appName: string, endpointId: string, version: string, correlationId: string): Promise<Result<void, ConsentError>> {
+  /** `actor`: who asks (audit log, spec §4.13); OTAO itself when absent. */
+  async grant(tenantId: string, appName: string, endpointId: string, version: string, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<void, ConsentError>> {
     const checked = this.check(tenantId, appName, endpointId, version);
     if (!checked.ok) return checked;
-    await this.deps.endpoints.grantConsent(checked.value, version, this.deps.clock.now());
+    const intent = { tenantId, appName, action: 'consent.granted', actor, correlationId, version, endpointId } as const;
+    await this.trail.around(intent, { kind: 'consent', granted: true }, () => this.deps.endpoints.grantConsent(checked.value, version, this.deps.clock.now()), () => true);
     await this.pushes.evaluateEndpoint(checked.value, correlationId);
     return ok(undefined);
   }
 
-  async revoke(tenantId: string, appName: string, endpointId: string, version: string): Promise<Result<void, ConsentError>> {
+  async revoke(
+    tenantId: string,
+    appName: string,
+    endpointId: string,
+    version: string,
+    correlationId: string = this.deps.ids.newId(),
+    actor: Actor = OTAO_ACTOR,
+  ): Promise<Result<void, ConsentError>> {
     const checked = this.check(tenantId, appName, endpointId, version);
     if (!checked.ok) return checked;
-    await this.deps.endpoints.revokeConsent(checked.value, version, this.deps.clock.now());
+    const intent = { tenantId, appName, action: 'consent.revoked', actor, correlationId, version, endpointId } as const;
+    await this.trail.around(intent, { kind: 'consent', granted: false }, () => this.deps.endpoints.revokeConsent(checked.value, version, this.deps.clock.now()), () => true);
     return ok(undefined);
   }
 

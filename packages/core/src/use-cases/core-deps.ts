@@ -1,5 +1,6 @@
 import type {
   ApplicationRegistry,
+  AuditLog,
   Clock,
   ConfigPublisher,
   EndpointRepository,
@@ -30,6 +31,8 @@ export interface CoreDeps {
   readonly files?: FileStore;
   /** The service-wide push rate; unlimited when absent. */
   readonly pacer?: PushPacer;
+  /** The audit log (spec §4.13). */
+  readonly audit: AuditLog;
 }
 
 export interface CoreOptions {
@@ -56,6 +59,14 @@ export interface CoreOptions {
   readonly askFiltersOnPull: boolean;
   /** The lease of the rollout-date scheduler. */
   readonly schedulerLeaseMs: number;
+  /** How long audit entries are kept (OTAO_AUDIT_RETENTION_DAYS). */
+  readonly auditRetentionMs: number;
+  /** How old a pending audit entry must be before the reconciler resolves it (longer than any write may take). */
+  readonly auditReconcileAfterMs: number;
+  /** Entries per batch of the audit reconciler and of pruning. */
+  readonly auditBatchSize: number;
+  /** Batches of each per maintenance round. */
+  readonly auditMaxBatches: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
@@ -67,4 +78,8 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   pushClaimMs: 60_000,
   askFiltersOnPull: true,
   schedulerLeaseMs: 30_000,
+  auditRetentionMs: 400 * 86_400_000,
+  auditReconcileAfterMs: 120_000,
+  auditBatchSize: 500,
+  auditMaxBatches: 20,
 };

@@ -1,4 +1,5 @@
 import { ApplicationsService } from './applications.use-case';
+import { AuditService } from './audit.use-case';
 import { CatalogueCache } from './catalogue-cache';
 import { ConfigRequestService } from './config-request.use-case';
 import { ConsentService } from './consent.use-case';
@@ -28,6 +29,8 @@ export interface OtaoCore {
   readonly tenants: TenantService;
   /** The applications of a tenant (spec §6.4.1). */
   readonly applications: ApplicationsService;
+  /** The audit log (spec §4.13, §6.4.1): pages, and its background maintenance. */
+  readonly audit: AuditService;
   readonly rolloutDates: RolloutDatesService;
   readonly catalogues: CatalogueCache;
   readonly options: CoreOptions;
@@ -40,6 +43,7 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
   const safety = new RolloutSafety(deps, catalogues);
   const pushes = new PushService(deps, opts, catalogues, content, safety);
   const files = deps.files;
+  const tenants = new TenantService(deps, catalogues);
   return {
     software: new SoftwareService(deps, opts, catalogues),
     ...(files ? { files: new SoftwareFilesService({ ...deps, files }, opts, catalogues) } : {}),
@@ -49,8 +53,9 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     consents: new ConsentService(deps, pushes),
     pushes,
     insight: new InsightService(deps, opts, catalogues),
-    tenants: new TenantService(deps, catalogues),
+    tenants,
     applications: new ApplicationsService(deps),
+    audit: new AuditService(deps, opts, tenants),
     rolloutDates: new RolloutDatesService(deps, opts),
     catalogues,
     options: opts,

@@ -1,8 +1,11 @@
+import { softwareChanges } from '../domain/audit';
 import { isOtaoError } from '../domain/errors';
+import type { JsonValue } from '../domain/json';
 import { formatKaaDate } from '../domain/kaa-date';
 import type { Software } from '../domain/software';
 import type { EndpointKey, RolloutCounts } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
+import { AuditTrail } from './audit.use-case';
 import type { CoreDeps } from './core-deps';
 
 /** The failure rate of spec §4.8: failed / (applied + failed); 0 with no reports. */
@@ -20,10 +23,13 @@ export function breachesPolicy(sw: Software, c: RolloutCounts): boolean {
 
 /** Rollout statistics and the failure policy (spec §4.8). */
 export class RolloutSafety {
+  private readonly trail: AuditTrail;
   constructor(
     private readonly deps: CoreDeps,
     private readonly catalogues: CatalogueCache,
-  ) {}
+  ) {
+    this.trail = new AuditTrail(deps);
+  }
 
   /** Counts an endpoint as offered a version, once per (endpoint, version). */
   async offered(key: EndpointKey, version: string): Promise<void> {
@@ -59,7 +65,10 @@ export class RolloutSafety {
       const now = this.deps.clock.now();
       const reason = `suspended by failure policy: failure rate ${failureRate(counts).toFixed(3)} (${counts.failed} failed of ${counts.applied + counts.failed} reports) reached maxFailureRate ${p.maxFailureRate} after at least ${p.minReports} reports`;
       const next: Software = { ...sw, rolloutStrategy: 'suspended', suspendedReason: reason, updatedAt: now, revision: sw.revision + 1 };
-      const outcome = await this.deps.software.replace(next, sw.revision);
+      // Audited (spec §4.13): actor otao, with the counts that triggered it.
+      const triggered = { ...counts, failureRate: failureRate(counts) } as unknown as JsonValue;
+      const intent = { tenantId, appName, action: 'software.suspended', correlationId, version: sw.version, changes: { ...softwareChanges(sw, next), counts: { new: triggered } } } as const;
+      const { outcome } = await this.trail.software(sw, next, intent, (s) => this.deps.software.replace(s, sw.revision), (o) => o === 'replaced');
       if (outcome === 'not_found') return false;
       if (outcome === 'replaced') {
         this.catalogues.invalidate(tenantId, appName);

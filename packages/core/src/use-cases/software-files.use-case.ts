@@ -1,3 +1,4 @@
+import { type Actor, fileSummary, OTAO_ACTOR } from '../domain/audit';
 import { OtaoError } from '../domain/errors';
 import { DEFAULT_FILE_NAME, fileNameProblem } from '../domain/file-name';
 import { isJsonObject } from '../domain/json';
@@ -6,11 +7,12 @@ import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import type { Software, SoftwareFile } from '../domain/software';
 import { isStrictSemver } from '../domain/version';
 import { type FileBody, type FileStore, storedObjectKey, uploadObjectKey } from '../ports';
+import { AuditTrail } from './audit.use-case';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
 
 /** What the file use case needs, and nothing more. */
-export type SoftwareFilesDeps = Pick<CoreDeps, 'software' | 'registry' | 'clock' | 'ids' | 'softwareEvents'> & { readonly files: FileStore };
+export type SoftwareFilesDeps = Pick<CoreDeps, 'software' | 'registry' | 'clock' | 'ids' | 'softwareEvents' | 'audit'> & { readonly files: FileStore };
 
 export type CheckUploadError = Failure<'application.not_found' | 'software.not_found' | 'software.specification_not_object' | 'file.invalid_name'>;
 export type UploadFileError = Failure<
@@ -32,6 +34,8 @@ export interface UploadFileRequest {
   readonly contentType?: string;
   readonly body: FileBody;
   readonly correlationId: string;
+  /** Who uploads (audit log, spec §4.13); OTAO itself when absent. */
+  readonly actor?: Actor;
 }
 
 export interface FileUploaded {
@@ -60,11 +64,14 @@ const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
  * other way round. See docs/files.md.
  */
 export class SoftwareFilesService {
+  private readonly trail: AuditTrail;
   constructor(
     private readonly deps: SoftwareFilesDeps,
     private readonly options: CoreOptions,
     private readonly catalogues: CatalogueCache,
-  ) {}
+  ) {
+    this.trail = new AuditTrail(deps);
+  }
 
   /** The largest file accepted, in bytes. */
   get maxBytes(): number {
@@ -109,7 +116,7 @@ export class SoftwareFilesService {
 
     let switched;
     try {
-      switched = await this.switchFile(target, file, objectKey);
+      switched = await this.switchFile(target, file, objectKey, req.correlationId, req.actor ?? OTAO_ACTOR);
     } catch (e) {
       // Unknown whether the record points at the new object: keep it (an orphan at worst).
       if (e instanceof KeepObject) throw e.writeError;
@@ -148,7 +155,7 @@ export class SoftwareFilesService {
    * known to be unavailable. If the object cannot be deleted after the record changed, it is left
    * as an orphan (reported through `onFileCleanupFailed`): no record points at it, nothing links to it.
    */
-  async remove(tenantId: string, appName: string, version: string, correlationId: string): Promise<Result<SoftwareFile, RemoveFileError>> {
+  async remove(tenantId: string, appName: string, version: string, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<SoftwareFile, RemoveFileError>> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     if (!isStrictSemver(version)) return err(notFound(appName, version));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -158,11 +165,12 @@ export class SoftwareFilesService {
       if (!this.deps.files.available()) throw unavailable();
       const { file, ...rest } = current;
       const next: Software = { ...rest, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
-      const outcome = await this.deps.software.replace(next, current.revision);
+      const intent = { tenantId, appName, action: 'file.deleted', actor, correlationId, version: current.version, changes: { file: { old: fileSummary(file) } } } as const;
+      const { outcome, stored } = await this.trail.software(current, next, intent, (s) => this.deps.software.replace(s, current.revision), (o) => o === 'replaced');
       if (outcome === 'not_found') return err(notFound(appName, version));
       if (outcome === 'replaced') {
         await this.cleanUp(storedObjectKey(current, file));
-        await this.changed(next, correlationId);
+        await this.changed(stored, correlationId);
         return ok(file);
       }
     }
@@ -176,7 +184,13 @@ export class SoftwareFilesService {
    * even that read fails, `KeepObject` is thrown: the new object is kept (an orphan at worst,
    * never a record without its object).
    */
-  private async switchFile(target: Software, file: SoftwareFile, objectKey: string): Promise<Result<{ software: Software; replaced?: SoftwareFile }, UploadFileError>> {
+  private async switchFile(
+    target: Software,
+    file: SoftwareFile,
+    objectKey: string,
+    correlationId: string,
+    actor: Actor,
+  ): Promise<Result<{ software: Software; replaced?: SoftwareFile }, UploadFileError>> {
     const { tenantId, appName, version } = target;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.deps.software.get(tenantId, appName, version);
@@ -184,15 +198,31 @@ export class SoftwareFilesService {
       if (!current || current.createdAt !== target.createdAt) return err(notFound(appName, version));
       if (!isJsonObject(current.specification)) return err(specNotObject(appName, version));
       const next: Software = { ...current, file, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
-      let outcome;
-      try {
-        outcome = await this.deps.software.replace(next, current.revision);
-      } catch (e) {
-        if (await this.pointsAt(target, objectKey, e)) outcome = 'replaced' as const;
-        else throw e;
-      }
+      const intent = {
+        tenantId,
+        appName,
+        action: current.file ? 'file.replaced' : 'file.uploaded',
+        actor,
+        correlationId,
+        version: current.version,
+        changes: { file: { ...(current.file ? { old: fileSummary(current.file) } : {}), new: fileSummary(file) } },
+      } as const;
+      const { outcome, stored } = await this.trail.software(
+        current,
+        next,
+        intent,
+        async (s) => {
+          try {
+            return await this.deps.software.replace(s, current.revision);
+          } catch (e) {
+            if (await this.pointsAt(target, objectKey, e)) return 'replaced' as const;
+            throw e;
+          }
+        },
+        (o) => o === 'replaced',
+      );
       if (outcome === 'not_found') return err(notFound(appName, version));
-      if (outcome === 'replaced') return ok(current.file ? { software: next, replaced: current.file } : { software: next });
+      if (outcome === 'replaced') return ok(current.file ? { software: stored, replaced: current.file } : { software: stored });
     }
     return err(concurrentChange(appName, version, 'its file was being uploaded'));
   }

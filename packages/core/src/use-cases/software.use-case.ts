@@ -1,3 +1,4 @@
+import { type Actor, OTAO_ACTOR, softwareChanges } from '../domain/audit';
 import { OtaoError } from '../domain/errors';
 import { formatKaaDate } from '../domain/kaa-date';
 import { isJsonObject } from '../domain/json';
@@ -7,6 +8,7 @@ import { type Software, type SoftwareDraft, validateSoftwareInput } from '../dom
 import { describeCycle, findCycle, versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
 import { incarnationPrefix, type SoftwareEventType, storedObjectKey } from '../ports';
+import { AuditTrail } from './audit.use-case';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
 
@@ -58,11 +60,14 @@ const RETRY = Symbol('retry');
 
 /** Create, replace, delete, list and get software (spec §2, §6.1). Its file: `SoftwareFilesService`. */
 export class SoftwareService {
+  private readonly trail: AuditTrail;
   constructor(
     private readonly deps: CoreDeps,
     private readonly options: CoreOptions,
     private readonly catalogues: CatalogueCache,
-  ) {}
+  ) {
+    this.trail = new AuditTrail(deps);
+  }
 
   async list(tenantId: string, appName: string): Promise<Result<Software[], Failure<'application.not_found'>>> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
@@ -75,7 +80,8 @@ export class SoftwareService {
     return sw ? ok(sw) : err(notFound(appName, version));
   }
 
-  async create(tenantId: string, appName: string, body: unknown, correlationId: string): Promise<Result<Software, CreateSoftwareError>> {
+  /** `actor`: who asks (audit log, spec §4.13); OTAO itself when absent. */
+  async create(tenantId: string, appName: string, body: unknown, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<Software, CreateSoftwareError>> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const v = validateSoftwareInput(body, this.options);
     if (!v.ok) return v;
@@ -87,9 +93,11 @@ export class SoftwareService {
     const now = this.deps.clock.now();
     const phase = phaseStateAfterChange(undefined, draft, now);
     const sw: Software = { ...draft, tenantId, appName, createdAt: now, updatedAt: now, revision: 1, ...(phase ? { phase } : {}) };
-    if ((await this.deps.software.create(sw)) === 'conflict') return err(conflict(appName, draft.version));
-    await this.changed(sw, 'created', correlationId, sw.rolloutStrategy !== 'suspended');
-    return ok(sw);
+    const intent = { tenantId, appName, action: 'software.created', actor, correlationId, version: sw.version, changes: softwareChanges(undefined, sw) } as const;
+    const { outcome, stored } = await this.trail.software(undefined, sw, intent, (s) => this.deps.software.create(s), (o) => o === 'created');
+    if (outcome === 'conflict') return err(conflict(appName, draft.version));
+    await this.changed(stored, 'created', correlationId, sw.rolloutStrategy !== 'suspended');
+    return ok(stored);
   }
 
   /**
@@ -104,8 +112,9 @@ export class SoftwareService {
     body: unknown,
     pre: Precondition,
     correlationId: string,
+    actor: Actor = OTAO_ACTOR,
   ): Promise<Result<Software, ReplaceSoftwareError>> {
-    return this.retryUnconditional(version, () => this.replaceOnce(tenantId, appName, version, body, pre, correlationId));
+    return this.retryUnconditional(version, () => this.replaceOnce(tenantId, appName, version, body, pre, correlationId, actor));
   }
 
   private async replaceOnce(
@@ -115,6 +124,7 @@ export class SoftwareService {
     body: unknown,
     pre: Precondition,
     correlationId: string,
+    actor: Actor,
   ): Promise<Result<Software, ReplaceSoftwareError> | typeof RETRY> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
@@ -131,19 +141,20 @@ export class SoftwareService {
     const others = (await this.deps.software.list(tenantId, appName)).filter((s) => versionKey(s.version) !== versionKey(current.version));
     const cycle = findCycle([...others, next]);
     if (cycle) return err(cycleError(cycle));
-    const outcome = await this.deps.software.replace(next, current.revision);
+    const intent = { tenantId, appName, action: 'software.updated', actor, correlationId, version: current.version, changes: softwareChanges(current, next) } as const;
+    const { outcome, stored } = await this.trail.software(current, next, intent, (s) => this.deps.software.replace(s, current.revision), (o) => o === 'replaced');
     if (outcome === 'not_found') return err(notFound(appName, version));
     if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
-    await this.changed(next, next.rolloutStrategy === 'suspended' && current.rolloutStrategy !== 'suspended' ? 'suspended' : 'updated', correlationId, true);
-    return ok(next);
+    await this.changed(stored, next.rolloutStrategy === 'suspended' && current.rolloutStrategy !== 'suspended' ? 'suspended' : 'updated', correlationId, true);
+    return ok(stored);
   }
 
   /** Deletes (§6.1); like replace, conditional with `pre.ifMatch`, else unconditional and retried after a concurrent write. */
-  async delete(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string): Promise<Result<Software, DeleteSoftwareError>> {
-    return this.retryUnconditional(version, () => this.deleteOnce(tenantId, appName, version, pre, correlationId));
+  async delete(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<Software, DeleteSoftwareError>> {
+    return this.retryUnconditional(version, () => this.deleteOnce(tenantId, appName, version, pre, correlationId, actor));
   }
 
-  private async deleteOnce(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string): Promise<Result<Software, DeleteSoftwareError> | typeof RETRY> {
+  private async deleteOnce(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string, actor: Actor): Promise<Result<Software, DeleteSoftwareError> | typeof RETRY> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
@@ -152,7 +163,13 @@ export class SoftwareService {
     if (current.file && this.deps.files && !this.deps.files.available()) {
       throw new OtaoError('dependency.unavailable', `the file store (S3) is unavailable: software ${current.version} and its file cannot be deleted now`);
     }
-    const outcome = await this.deps.software.delete(tenantId, appName, current.version, current.revision, current.createdAt);
+    const intent = { tenantId, appName, action: 'software.deleted', actor, correlationId, version: current.version, changes: softwareChanges(current, undefined) } as const;
+    const outcome = await this.trail.softwareDelete(
+      current,
+      intent,
+      () => this.deps.software.delete(tenantId, appName, current.version, current.revision, current.createdAt),
+      (o) => o === 'deleted',
+    );
     if (outcome === 'not_found') return err(notFound(appName, version));
     if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
     // The record first, its files after: an object without a record is an orphan, never the reverse.

@@ -12,3 +12,10 @@ test('sha256Hex agrees with node:crypto on every length around the block boundar
   const big = randomBytes(1_000_003);
   expect(sha256Hex(big)).toBe(node(big));
 });
+
+test('utf8Bytes agrees with Buffer on ASCII, multi-byte, astral and lone surrogates', () => {
+  const { utf8Bytes } = jest.requireActual<typeof import('./sha256')>('./sha256');
+  for (const s of ['', 'abc', 'é', '漢字', '🚀🔥', 'a\u0000b', '\ud800', 'x\udc00y', 'e\u0301']) {
+    expect(Buffer.from(utf8Bytes(s)).toString('hex')).toBe(Buffer.from(s, 'utf8').toString('hex'));
+  }
+});
