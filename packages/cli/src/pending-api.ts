@@ -1,5 +1,5 @@
 // Routes of spec §6.3 and §6.4.1 that the served OpenAPI document does not describe yet (rollout
-// history, advance, hold; audit). Written by hand in openapi-typescript's shape from the spec, so
+// history, advance, hold). Written by hand in openapi-typescript's shape from the spec, so
 // the client calls them typed like the others; a server without them answers 404
 // `route.not_found`, which the commands report like any 404 (exit 2). Once the document describes
 // a route, `npm run generate:api` puts it in generated/api.ts and it is removed from here.
@@ -37,24 +37,6 @@ export interface HistoryBucket {
 }
 export type RolloutHistory = HistoryBucket[] | { bucket?: string; content?: HistoryBucket[]; buckets?: HistoryBucket[] };
 
-/** An audit entry (spec §4.13). */
-export interface AuditEntry {
-  id: string;
-  at: string;
-  tenantId?: string;
-  appName: string;
-  actor: { type: 'user' | 'client' | 'otao'; id: string; name?: string };
-  action: string;
-  version?: string;
-  endpointId?: string;
-  changes?: unknown;
-  correlationId?: string;
-}
-export interface AuditPage {
-  content: AuditEntry[];
-  totalElements: number;
-}
-
 export interface PendingPaths {
   '/applications/{appName}/software/{version}/rollout/history': {
     parameters: { query?: never; header?: never; path: AppVersion; cookie?: never };
@@ -78,19 +60,6 @@ export interface PendingPaths {
       parameters: { query?: never; header?: never; path: AppVersion; cookie?: never };
       requestBody: { content: { 'application/json': { hold: boolean; reason?: string } } };
       responses: { 200: JsonResponse<Rollout> } & ErrorResponses;
-    };
-  };
-  '/applications/{appName}/audit': {
-    parameters: { query?: never; header?: never; path: { appName: string }; cookie?: never };
-    get: {
-      parameters: {
-        query?: { version?: string; endpointId?: string; action?: string; actor?: string; since?: string; until?: string; limit?: number; offset?: number };
-        header?: never;
-        path: { appName: string };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: { 200: JsonResponse<AuditPage> } & ErrorResponses;
     };
   };
 }

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option, type OptionValues } from '@commander-js/extra-typings';
-import type { Schemas } from './client';
+import type { Paths, Schemas } from './client';
 import type { GlobalOptions } from './config';
 import { type Ctx, makeCtx } from './context';
 import { EXIT } from './errors';
@@ -7,6 +7,8 @@ import { type Io, fields, json, percent, table } from './output';
 import { type SoftwareFlags, softwareBody } from './software-input';
 import { uploadFile } from './upload';
 import { historyBuckets, type RolloutView, watchRollout } from './watch';
+
+type AuditAction = NonNullable<NonNullable<Paths['/applications/{appName}/audit']['get']['parameters']['query']>['action']>;
 
 type Software = Schemas['Software'];
 
@@ -393,7 +395,7 @@ export function buildProgram(deps: ProgramDeps): Command {
           offset: o.offset,
           ...(o.version !== undefined ? { version: o.version } : {}),
           ...(o.endpoint !== undefined ? { endpointId: o.endpoint } : {}),
-          ...(o.action !== undefined ? { action: o.action } : {}),
+          ...(o.action !== undefined ? { action: o.action as AuditAction } : {}),
           ...(o.actor !== undefined ? { actor: o.actor } : {}),
           ...(o.since !== undefined ? { since: o.since } : {}),
           ...(o.until !== undefined ? { until: o.until } : {}),

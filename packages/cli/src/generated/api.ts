@@ -22,6 +22,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{appName}/audit": {
+        parameters: {
+            query?: {
+                /** @description Entries of this action. */
+                action?: "software.created" | "software.updated" | "software.deleted" | "software.suspended" | "file.uploaded" | "file.replaced" | "file.deleted" | "consent.granted" | "consent.revoked" | "rollout.advanced" | "rollout.held" | "rollout.resumed" | "phase.advanced" | "tenant.deleted";
+                /** @description Entries whose actor's `id` or `name` is this. */
+                actor?: string;
+                /** @description Entries about this endpoint (consents). */
+                endpointId?: string;
+                limit?: number;
+                offset?: number;
+                /** @description Entries at or after this time (ISO 8601). */
+                since?: string;
+                /** @description Entries strictly before this time (ISO 8601). */
+                until?: string;
+                /** @description Entries of this version (exact text; `*` for consents to every version). */
+                version?: string;
+            };
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+            };
+            cookie?: never;
+        };
+        /** Audit entries of the application (spec §4.13), newest first, paginated. Scope application:software:read. Unknown query parameters are refused (400). */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/applications/{appName}/endpoints": {
         parameters: {
             query?: {
@@ -296,6 +337,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Who made the change: `user` (token `sub`, `preferred_username`), `client` (client-credentials token: its client id), `otao` (OTAO itself). With authentication off: `{type: user, id: anonymous}`. */
+        Actor: {
+            id: string;
+            name?: string;
+            /** @enum {string} */
+            type: "user" | "client" | "otao";
+        };
         Application: {
             /** @example kettle */
             appName: string;
@@ -309,6 +357,31 @@ export interface components {
             appVersionNames: string[];
             /** @description Spec §3: while true an endpoint is offered a version only after consent. */
             consentRequired: boolean;
+        };
+        /** @description A changed field: `old` absent when it had no value, `new` absent when it has none. `specification` and `metadata` appear as `{size, sha256}` of their JSON text, never their content. */
+        AuditChange: {
+            new?: unknown;
+            old?: unknown;
+        };
+        AuditEntry: {
+            /** @enum {string} */
+            action: "software.created" | "software.updated" | "software.deleted" | "software.suspended" | "file.uploaded" | "file.replaced" | "file.deleted" | "consent.granted" | "consent.revoked" | "rollout.advanced" | "rollout.held" | "rollout.resumed" | "phase.advanced" | "tenant.deleted";
+            actor: components["schemas"]["Actor"];
+            appName: string;
+            /** Format: date-time */
+            at: string;
+            changes?: {
+                [key: string]: components["schemas"]["AuditChange"];
+            };
+            correlationId: string;
+            endpointId?: string;
+            id: string;
+            tenantId: string;
+            version?: string;
+        };
+        AuditPage: {
+            content: components["schemas"]["AuditEntry"][];
+            totalElements: number;
         };
         EndpointPage: {
             content: components["schemas"]["EndpointState"][];
@@ -343,6 +416,8 @@ export interface components {
         FailurePolicy: {
             maxFailureRate: number;
             minReports: number;
+            /** @description Spec §4.11: an endpoint offered the version that reports nothing within this time after its first offer counts as timedOut, once. */
+            reportTimeoutMinutes?: number;
         };
         FileDownload: {
             contentType: string;
@@ -374,6 +449,40 @@ export interface components {
             filterId: string;
             /** @description RFC 3339 UTC; returned in Kaa form. */
             rolloutDate?: string | null;
+        };
+        MaintenanceWindow: {
+            /** @description The days the window starts on; every day when absent. */
+            days?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+            /** @description HH:MM; before start crosses midnight; equal to start is rejected. */
+            end: string;
+            /** @description HH:MM, 24 h, local time in timeZone. */
+            start: string;
+            /**
+             * @description An IANA time zone name, e.g. Europe/Berlin.
+             * @example Europe/Berlin
+             */
+            timeZone: string;
+        };
+        Phase: {
+            /** @description Endpoints whose cohort b(E) is below this percent are eligible while the phase is open. */
+            percent: number;
+            /**
+             * @description How long the phase stays open at least before it advances automatically.
+             * @default 60
+             */
+            soakMinutes: number;
+        };
+        PhaseGate: {
+            maxFailureRate: number;
+            minReports: number;
+        };
+        PhaseState: {
+            hold: boolean;
+            holdReason?: string;
+            index: number;
+            /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
+            openedAt: string;
+            percent: number;
         };
         Preview: {
             content: {
@@ -416,7 +525,11 @@ export interface components {
             failurePolicy?: components["schemas"]["FailurePolicy"];
             file?: components["schemas"]["FileInfo"];
             filters: components["schemas"]["Filter"][];
+            maintenanceWindow?: components["schemas"]["MaintenanceWindow"];
             metadata: unknown;
+            phase?: components["schemas"]["PhaseState"];
+            phaseGate?: components["schemas"]["PhaseGate"];
+            phases?: components["schemas"]["Phase"][];
             /** @enum {string} */
             rolloutStrategy: "suspended" | "targeted" | "general";
             specification: unknown;
@@ -433,8 +546,13 @@ export interface components {
             /** @description Read-only; ignored on input. */
             file?: unknown;
             filters?: components["schemas"]["FilterInput"][] | null;
+            maintenanceWindow?: null | components["schemas"]["MaintenanceWindow"];
             /** @description Any JSON, descriptive. Default null. */
             metadata?: unknown;
+            /** @description Read-only; ignored on input. */
+            phase?: unknown;
+            phaseGate?: null | components["schemas"]["PhaseGate"];
+            phases?: null | components["schemas"]["Phase"][];
             /** @enum {string} */
             rolloutStrategy: "suspended" | "targeted" | "general";
             /** @description Any JSON, delivered to the endpoint as is (plus the download link when a file is attached). Default {}. */
@@ -455,8 +573,13 @@ export interface components {
             /** @description Read-only; ignored on input. */
             file?: unknown;
             filters?: components["schemas"]["FilterInput"][] | null;
+            maintenanceWindow?: null | components["schemas"]["MaintenanceWindow"];
             /** @description Any JSON, descriptive. Default null. */
             metadata?: unknown;
+            /** @description Read-only; ignored on input. */
+            phase?: unknown;
+            phaseGate?: null | components["schemas"]["PhaseGate"];
+            phases?: null | components["schemas"]["Phase"][];
             /** @enum {string} */
             rolloutStrategy: "suspended" | "targeted" | "general";
             /** @description Any JSON, delivered to the endpoint as is (plus the download link when a file is attached). Default {}. */
@@ -510,6 +633,95 @@ export interface operations {
                 };
             };
             /** @description A dependency (application registry not loaded yet, tenant manager, authorization server) is unavailable (`dependency.unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description Entries of this action. */
+                action?: "software.created" | "software.updated" | "software.deleted" | "software.suspended" | "file.uploaded" | "file.replaced" | "file.deleted" | "consent.granted" | "consent.revoked" | "rollout.advanced" | "rollout.held" | "rollout.resumed" | "phase.advanced" | "tenant.deleted";
+                /** @description Entries whose actor's `id` or `name` is this. */
+                actor?: string;
+                /** @description Entries about this endpoint (consents). */
+                endpointId?: string;
+                limit?: number;
+                offset?: number;
+                /** @description Entries at or after this time (ISO 8601). */
+                since?: string;
+                /** @description Entries strictly before this time (ISO 8601). */
+                until?: string;
+                /** @description Entries of this version (exact text; `*` for consents to every version). */
+                version?: string;
+            };
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Page of committed entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Invalid query: the message names the parameter and the rule (`request.invalid`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`auth.unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated with some permission on the application but lacking the scope (`auth.forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown resource, or no permission at all on the application (no existence leaks). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (store, S3, tenant manager, authorization server) is unavailable. */
             503: {
                 headers: {
                     [name: string]: unknown;
