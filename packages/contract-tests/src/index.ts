@@ -6,3 +6,6 @@ export * from './rollout-stats-repository.contract';
 export * from './lease.contract';
 export * from './job-queue.contract';
 export * from './file-store.contract';
+export * from './filter-directory.contract';
+export * from './config-publisher.contract';
+export * from './application-registry.contract';
