@@ -7,3 +7,6 @@ export * from './lease.contract';
 export * from './job-queue.contract';
 export * from './file-store.contract';
 export * from './audit-log.contract';
+export * from './filter-directory.contract';
+export * from './config-publisher.contract';
+export * from './application-registry.contract';

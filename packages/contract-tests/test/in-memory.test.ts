@@ -1,5 +1,27 @@
-import { auditLogContract, endpointRepositoryContract, fileStoreContract, jobQueueContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '../src';
-import { InMemoryAuditLog, InMemoryEndpointRepository, InMemoryFileStore, InMemoryJobQueue, InMemoryLease, InMemoryRolloutStatsRepository, InMemorySoftwareRepository } from '@otao/core/testing';
+import {
+  applicationRegistryContract,
+  auditLogContract,
+  configPublisherContract,
+  endpointRepositoryContract,
+  fileStoreContract,
+  filterDirectoryContract,
+  jobQueueContract,
+  leaseContract,
+  rolloutStatsRepositoryContract,
+  softwareRepositoryContract,
+} from '../src';
+import {
+  InMemoryApplicationRegistry,
+  InMemoryAuditLog,
+  InMemoryEndpointRepository,
+  InMemoryFileStore,
+  InMemoryFilterDirectory,
+  InMemoryJobQueue,
+  InMemoryLease,
+  InMemoryRolloutStatsRepository,
+  InMemorySoftwareRepository,
+  RecordingConfigPublisher,
+} from '@otao/core/testing';
 
 // The in-memory fakes of @otao/core/testing must keep the same contracts as the real adapters.
 softwareRepositoryContract('in-memory', { create: async () => new InMemorySoftwareRepository() });
@@ -30,3 +52,55 @@ fileStoreContract(
   },
   { largeBytes: 3 * 1024 * 1024 },
 );
+// One fault switch stands for EPR silent, answering 5xx or answering 4xx.
+filterDirectoryContract('in-memory', {
+  create: async () => {
+    const directory = new InMemoryFilterDirectory();
+    return {
+      directory,
+      setMembers: async (filterId, appVersionName, endpointIds) => directory.setMembers(filterId, appVersionName, endpointIds),
+      fail: async () => {
+        directory.faults.unavailable = true;
+      },
+      heal: async () => {
+        directory.faults.unavailable = false;
+      },
+    };
+  },
+});
+// The recorded pushes are what a consumer receives.
+configPublisherContract('recording', {
+  create: async () => {
+    const publisher = new RecordingConfigPublisher();
+    return {
+      publisher,
+      received: async () =>
+        publisher.pushes.map((p) => ({
+          appVersionName: p.appVersionName,
+          endpointId: p.endpointId,
+          version: p.version,
+          content: p.content,
+          contentType: p.contentType,
+          correlationId: p.correlationId,
+        })),
+      outage: {
+        begin: async () => {
+          publisher.faults.unavailable = true;
+        },
+        end: async () => {
+          publisher.faults.unavailable = false;
+        },
+      },
+    };
+  },
+});
+const defined = (apps: Parameters<Parameters<typeof applicationRegistryContract>[1]['create']>[0]): InMemoryApplicationRegistry =>
+  new InMemoryApplicationRegistry(apps.map((a) => ({ tenantId: a.tenantId, appName: a.appName, versions: a.appVersionNames, ...(a.consentRequired !== undefined ? { consentRequired: a.consentRequired } : {}) })));
+applicationRegistryContract('in-memory', {
+  create: async (apps) => defined(apps),
+  beforeFirstLoad: async (apps) => {
+    const r = defined(apps);
+    r.loaded = false;
+    return r;
+  },
+});

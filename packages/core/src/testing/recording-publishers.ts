@@ -40,7 +40,8 @@ export class InMemoryFilterDirectory implements FilterDirectory {
   async endpointsByFilter(filterId: string): Promise<ReadonlyMap<string, readonly string[]>> {
     this.calls.endpointsByFilter++;
     this.faults.check('efmp.ep-list-by-filter');
-    return this.members.get(filterId) ?? new Map();
+    // A copy: an answer is what EPR knew when asked, not a live view of the table.
+    return new Map([...(this.members.get(filterId) ?? [])].map(([v, ids]) => [v, [...ids]]));
   }
 
   async filtersOfEndpoint(endpointId: string): Promise<readonly string[]> {
