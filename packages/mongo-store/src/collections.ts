@@ -24,6 +24,7 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     // one software per precedence; its prefix serves list(tenant, app)
     { name: 'software_by_version', key: { tenantId: 1, appName: 1, versionKey: 1 }, unique: true },
     { name: 'software_by_strategy', key: { rolloutStrategy: 1 } },
+    { name: 'software_by_phased', key: { phased: 1 } },
   ],
   [COLLECTIONS.catalogueRevisions]: [{ name: 'catalogue_revisions_by_tenant', key: { tenantId: 1 } }],
   [COLLECTIONS.endpoints]: [

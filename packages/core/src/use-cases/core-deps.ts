@@ -54,8 +54,10 @@ export interface CoreOptions {
   readonly pushClaimMs: number;
   /** Whether a pull may ask EPR for the filters of an endpoint with no membership record. */
   readonly askFiltersOnPull: boolean;
-  /** The lease of the rollout-date scheduler. */
+  /** The lease of the rollout-date and phase schedulers. */
   readonly schedulerLeaseMs: number;
+  /** How often the phase scheduler checks the gates of phased rollouts (spec §4.10); the rollout view's `nextCheckAt` when waiting for reports or the gate. */
+  readonly phaseCheckMs: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
@@ -67,4 +69,5 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   pushClaimMs: 60_000,
   askFiltersOnPull: true,
   schedulerLeaseMs: 30_000,
+  phaseCheckMs: 5_000,
 };

@@ -6,6 +6,7 @@ import { ContentBuilder } from './content-builder';
 import { type CoreDeps, type CoreOptions, DEFAULT_CORE_OPTIONS } from './core-deps';
 import { EndpointEventsService } from './endpoint-events.use-case';
 import { InsightService } from './insight.use-case';
+import { PhaseService } from './phases.use-case';
 import { PushService } from './push.use-case';
 import { ReportService } from './report.use-case';
 import { RolloutDatesService } from './rollout-dates.use-case';
@@ -29,6 +30,8 @@ export interface OtaoCore {
   /** The applications of a tenant (spec §6.4.1). */
   readonly applications: ApplicationsService;
   readonly rolloutDates: RolloutDatesService;
+  /** Phased rollouts (spec §4.10): the automatic advance and the operator's advance, hold and resume. */
+  readonly phases: PhaseService;
   readonly catalogues: CatalogueCache;
   readonly options: CoreOptions;
 }
@@ -52,6 +55,7 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     tenants: new TenantService(deps, catalogues),
     applications: new ApplicationsService(deps),
     rolloutDates: new RolloutDatesService(deps, opts),
+    phases: new PhaseService(deps, opts, catalogues),
     catalogues,
     options: opts,
   };
