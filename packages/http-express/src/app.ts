@@ -266,6 +266,17 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const { principal, appName } = await authorize(req, 'application:software:read');
     res.json(rolloutDto(unwrap(await core.insight.rollout(principal.tenantId, appName, param(req, 'version')))));
   });
+  api.post(`${base}/software/:version/rollout/advance`, async (req, res) => {
+    const { principal, appName } = await authorize(req, 'application:software:update');
+    res.json(rolloutDto(unwrap(await core.phases.advance(principal.tenantId, appName, param(req, 'version'), req.correlationId ?? newId()))));
+  });
+  api.put(`${base}/software/:version/rollout/hold`, authorizeFirst('application:software:update'), requireJson, async (req, res) => {
+    const { principal, appName } = authorized(res);
+    validateBody('RolloutHold', req.body);
+    const body = req.body as { hold: boolean; reason?: string };
+    const command = { hold: body.hold, ...(body.reason !== undefined ? { reason: body.reason } : {}) };
+    res.json(rolloutDto(unwrap(await core.phases.hold(principal.tenantId, appName, param(req, 'version'), command, req.correlationId ?? newId()))));
+  });
   api.get(`${base}/endpoints`, async (req, res) => {
     const { principal, appName } = await authorize(req, 'application:software:read');
     const limit = intQuery(req, 'limit', 100, 1, 1000);
@@ -298,6 +309,8 @@ export function createHttpApp(options: HttpOptions): express.Express {
     [/^\/applications\/[^/]+\/software$/, 'GET, HEAD, POST'],
     [/^\/applications\/[^/]+\/software\/[^/]+$/, 'GET, HEAD, PUT, DELETE'],
     [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout)$/, 'GET, HEAD'],
+    [/^\/applications\/[^/]+\/software\/[^/]+\/rollout\/advance$/, 'POST'],
+    [/^\/applications\/[^/]+\/software\/[^/]+\/rollout\/hold$/, 'PUT'],
     [/^\/applications\/[^/]+\/endpoints$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints\/[^/]+\/software$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints\/[^/]+\/consents\/[^/]+$/, 'PUT, DELETE'],
