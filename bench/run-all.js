@@ -31,6 +31,11 @@ if (!onlyE2e) {
     row('core-decide', 'push computation, general rollout over 100k EPs', `${r.pushCandidatesMs} ms`, '—', '—', '< 1 000 ms');
   }
   {
+    const r = run('phases/run.js', ['--json', '--seconds', s]).json;
+    row('phases', 'config.decide per second (core-decide + 3 phased versions x 4 phases, 1 maintenance window)', f(r.decisionsPerSecond), `${f(r.baselinePerSecond)} (lookup + prepared answer)`, f(r.ratio, 3), '>= 200 000 /s');
+    row('phases', `push computation after a phase advance over 100k EPs (${f(r.pushCandidates)} candidates)`, `${r.pushCandidatesMs} ms`, '—', '—', '< 1 000 ms');
+  }
+  {
     const r = run('cdtp/run.js', ['--json', '--seconds', quick ? '2' : '4', '--rounds', quick ? '1' : '3']).json;
     for (const [mode, m] of Object.entries(r.pull)) {
       row('cdtp', `pull throughput (${mode} client)`, `${f(m.otao.throughput)} req/s`, `${f(m.bare.throughput)} req/s bare NATS`, f(m.throughputRatio, 2), '>= 0.70');

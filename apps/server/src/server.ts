@@ -11,6 +11,7 @@ import {
   type CoreDeps,
 
   isOtaoError,
+  PHASES_LEASE,
   type OtaoCore,
 } from '@otao/core';
 import { createHttpApp, fileRoutes } from '@otao/http-express';
@@ -278,6 +279,7 @@ export class OtaoServer {
   private storeUp = false;
   private ticker: NodeJS.Timeout | undefined;
   private auditTicker: NodeJS.Timeout | undefined;
+  private phaseTicker: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(config: OtaoConfig) {
@@ -369,6 +371,7 @@ export class OtaoServer {
     await retry('filter bootstrap', log, () => this.stopping, () => core.endpointEvents.bootstrapMissingFilters());
     this.scheduleRolloutTick(0);
     this.scheduleAuditTick(AUDIT_TICK_MS);
+    this.schedulePhaseTick(0);
     log.info({ instance: c.instanceName, port: this.port }, 'OTAO started');
   }
 
@@ -472,6 +475,32 @@ export class OtaoServer {
     this.auditTicker.unref();
   }
 
+  /**
+   * Phased rollouts (§4.10) under their own store lease: every `phaseCheckMs` (5 s), or at the next
+   * soak end if sooner; at once again after an advance (the next phase may be due: soak 0).
+   */
+  private schedulePhaseTick(ms: number): void {
+    if (this.stopping) return;
+    this.phaseTicker = setTimeout(() => {
+      if (!this.container.get<RegistryHandle>(TYPES.Registry).registry.loaded) {
+        this.schedulePhaseTick(1000);
+        return;
+      }
+      const period = this.core.options.phaseCheckMs;
+      void this.core.phases
+        .tick(this.config.replicaId)
+        .then((r) => {
+          if (r.ran && (r.advanced > 0 || r.caughtUp > 0)) this.log.info(r, 'phased rollouts processed');
+          const next = r.nextCheckAt === undefined ? period : Math.max(50, Math.min(period, r.nextCheckAt - Date.now() + 10));
+          this.schedulePhaseTick(next);
+        })
+        .catch((e: unknown) => {
+          this.log.warn({ err: (e as Error).message }, 'phase tick failed; retrying');
+          this.schedulePhaseTick(period);
+        });
+    }, ms);
+  }
+
   /** Graceful stop: stop taking requests, finish in-flight ones, drain NATS, close the store. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopping) return;
@@ -480,6 +509,7 @@ export class OtaoServer {
     log.info('stopping OTAO');
     if (this.ticker) clearTimeout(this.ticker);
     if (this.auditTicker) clearTimeout(this.auditTicker);
+    if (this.phaseTicker) clearTimeout(this.phaseTicker);
     const http = this.http;
     if (http) {
       const closed = new Promise<void>((r) => http.close(() => r()));
@@ -499,6 +529,7 @@ export class OtaoServer {
     try {
       await store.lease.release('rollout-dates', this.config.replicaId);
       await store.lease.release(AUDIT_MAINTENANCE_LEASE, this.config.replicaId);
+      await store.lease.release(PHASES_LEASE, this.config.replicaId);
     } catch {
       // the lease expires by itself
     }

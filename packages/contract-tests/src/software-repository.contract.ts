@@ -214,5 +214,33 @@ export function softwareRepositoryContract(name: string, factory: SubjectFactory
       expect(await repo.replace({ ...v4, maintenanceWindow: window, revision: v4.revision + 1 }, v4.revision)).toBe('replaced');
       expect(await mine()).toEqual(['a:4.0.0', 'b:2.0.0']);
     });
+
+    it('listPhased returns the phased software that is not suspended, of every tenant, and follows each change', async () => {
+      const other = unique('t');
+      const phases = [
+        { percent: 10, soakMinutes: 60 },
+        { percent: 100, soakMinutes: 0 },
+      ];
+      const phase = { index: 0, openedAt: 1_700_000_000_000, hold: false };
+      await repo.create(software(tenant, app, '1.0.0', { phases, phase }));
+      await repo.create(software(other, app, '2.0.0', { rolloutStrategy: 'targeted', filters: [{ filterId: 'f' }], phases, phase }));
+      await repo.create(software(tenant, app, '3.0.0', { rolloutStrategy: 'suspended', phases, phase })); // suspended: not listed
+      await repo.create(software(tenant, app, '4.0.0')); // not phased
+      const listed = async (): Promise<string[]> =>
+        (await repo.listPhased())
+          .filter((s) => s.tenantId === tenant || s.tenantId === other)
+          .map((s) => `${s.tenantId === tenant ? 'a' : 'b'}:${s.version}`)
+          .sort();
+      expect(await listed()).toEqual(['a:1.0.0', 'b:2.0.0']);
+      expect((await repo.listPhased()).find((s) => s.tenantId === tenant && s.version === '1.0.0')).toEqual(viaJson(software(tenant, app, '1.0.0', { phases, phase })));
+      // suspending, resuming, adding and removing phases, deleting: listPhased follows
+      expect(await repo.replace(software(tenant, app, '1.0.0', { phases, phase, rolloutStrategy: 'suspended', revision: 2 }), 1)).toBe('replaced');
+      expect(await repo.replace(software(tenant, app, '3.0.0', { phases, phase, revision: 2 }), 1)).toBe('replaced');
+      expect(await repo.replace(software(tenant, app, '4.0.0', { phases, phase, revision: 2 }), 1)).toBe('replaced');
+      expect(await listed()).toEqual(['a:3.0.0', 'a:4.0.0', 'b:2.0.0']);
+      expect(await repo.replace(software(tenant, app, '4.0.0', { revision: 3 }), 2)).toBe('replaced');
+      expect(await repo.delete(other, app, '2.0.0')).toBe('deleted');
+      expect(await listed()).toEqual(['a:3.0.0']);
+    });
   });
 }

@@ -29,4 +29,5 @@ export * from './use-cases/applications.use-case';
 export * from './use-cases/insight.use-case';
 export * from './use-cases/rollout-dates.use-case';
 export * from './use-cases/audit.use-case';
+export * from './use-cases/phases.use-case';
 export * from './use-cases/otao-core';

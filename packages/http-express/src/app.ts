@@ -310,6 +310,17 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const { principal, appName } = await authorize(req, 'application:software:read');
     res.json(rolloutDto(unwrap(await core.insight.rollout(principal.tenantId, appName, param(req, 'version')))));
   });
+  api.post(`${base}/software/:version/rollout/advance`, async (req, res) => {
+    const { principal, actor, appName } = await authorize(req, 'application:software:update');
+    res.json(rolloutDto(unwrap(await core.phases.advance(principal.tenantId, appName, param(req, 'version'), req.correlationId ?? newId(), actor))));
+  });
+  api.put(`${base}/software/:version/rollout/hold`, authorizeFirst('application:software:update'), requireJson, async (req, res) => {
+    const { principal, actor, appName } = authorized(res);
+    validateBody('RolloutHold', req.body);
+    const body = req.body as { hold: boolean; reason?: string };
+    const command = { hold: body.hold, ...(body.reason !== undefined ? { reason: body.reason } : {}) };
+    res.json(rolloutDto(unwrap(await core.phases.hold(principal.tenantId, appName, param(req, 'version'), command, req.correlationId ?? newId(), actor))));
+  });
   api.get(`${base}/endpoints`, async (req, res) => {
     const { principal, appName } = await authorize(req, 'application:software:read');
     const limit = intQuery(req, 'limit', 100, 1, 1000);
@@ -348,6 +359,8 @@ export function createHttpApp(options: HttpOptions): express.Express {
     [/^\/applications\/[^/]+\/software$/, 'GET, HEAD, POST'],
     [/^\/applications\/[^/]+\/software\/[^/]+$/, 'GET, HEAD, PUT, DELETE'],
     [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout)$/, 'GET, HEAD'],
+    [/^\/applications\/[^/]+\/software\/[^/]+\/rollout\/advance$/, 'POST'],
+    [/^\/applications\/[^/]+\/software\/[^/]+\/rollout\/hold$/, 'PUT'],
     [/^\/applications\/[^/]+\/endpoints$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/audit$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints\/[^/]+\/software$/, 'GET, HEAD'],

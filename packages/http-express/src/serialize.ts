@@ -146,5 +146,8 @@ export function previewDto(p: Preview): Record<string, unknown> {
 }
 
 export function rolloutDto(r: RolloutView): Record<string, unknown> {
-  return { ...r };
+  const { phase, ...rest } = r;
+  if (!phase) return { ...rest };
+  const { openedAt, nextCheckAt, ...p } = phase;
+  return { ...rest, phase: { ...p, openedAt: formatKaaDate(openedAt), ...(nextCheckAt !== undefined ? { nextCheckAt: formatKaaDate(nextCheckAt) } : {}) } };
 }

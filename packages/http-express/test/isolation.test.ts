@@ -53,6 +53,8 @@ test('tenant A can neither read, change, delete nor detect tenant B data on any 
   expect((await request(app).put(`${A}/software/1.0.0`).set(alice).send({ rolloutStrategy: 'suspended' })).status).toBe(404);
   expect((await request(app).delete(`${A}/software/1.0.0`).set(alice)).status).toBe(404);
   expect((await request(app).delete(`${A}/software/1.1.0`).set(alice).set('If-Match', '"r1"')).status).toBe(404);
+  expect((await request(app).post(`${A}/software/1.1.0/rollout/advance`).set(alice)).status).toBe(404);
+  expect((await request(app).put(`${A}/software/1.1.0/rollout/hold`).set(alice).send({ hold: true })).status).toBe(404);
   // consent calls act on A's own endpoint record of that id, never on B's
   await request(app).delete(`${A}/endpoints/ep-b/consents/*`).set(alice).expect(204);
   await request(app).put(`${A}/endpoints/ep-b/consents/1.1.0`).set(alice).expect(204);

@@ -27,6 +27,7 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { name: 'software_by_strategy', key: { rolloutStrategy: 1 } },
     // listWindowed: the window scheduler
     { name: 'software_windowed', key: { windowed: 1 } },
+    { name: 'software_by_phased', key: { phased: 1 } },
   ],
   [COLLECTIONS.catalogueRevisions]: [{ name: 'catalogue_revisions_by_tenant', key: { tenantId: 1 } }],
   [COLLECTIONS.endpoints]: [

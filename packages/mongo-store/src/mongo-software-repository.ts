@@ -25,7 +25,13 @@ export interface SoftwareDocument {
   createdAt: number;
   /** True for non-suspended software with a maintenance window (listWindowed); absent on documents written before windows existed. */
   windowed?: boolean;
+  /** Has `phases` and is not suspended: what `listPhased()` finds (absent in documents stored before it existed: see `backfillPhased`). */
+  phased?: boolean;
   body: string;
+}
+
+function isPhased(s: Software): boolean {
+  return s.rolloutStrategy !== 'suspended' && (s.phases?.length ?? 0) > 0;
 }
 
 function toDocument(s: Software): SoftwareDocument {
@@ -40,6 +46,7 @@ function toDocument(s: Software): SoftwareDocument {
     revision: s.revision,
     createdAt: s.createdAt,
     windowed: s.rolloutStrategy !== 'suspended' && s.maintenanceWindow !== undefined,
+    phased: isPhased(s),
     body: JSON.stringify(s),
   };
 }
@@ -138,6 +145,25 @@ export class MongoSoftwareRepository implements SoftwareRepository {
   async listWindowed(): Promise<Software[]> {
     const docs = await run('software.listWindowed', () => this.docs.find({ windowed: true }).toArray());
     return docs.map(toSoftware);
+  }
+
+  async listPhased(): Promise<Software[]> {
+    const docs = await run('software.listPhased', () => this.docs.find({ phased: true }).toArray());
+    return docs.map(toSoftware).filter(isPhased);
+  }
+
+  /**
+   * Sets `phased` on the documents stored before the field existed (run by the store's `start()`;
+   * idempotent, a compare-and-set on the revision so a concurrent change wins). Returns how many it set.
+   */
+  async backfillPhased(): Promise<number> {
+    const docs = await run('software.backfillPhased', () => this.docs.find({ phased: { $exists: false } }).toArray());
+    let n = 0;
+    for (const d of docs) {
+      const r = await run('software.backfillPhased', () => this.docs.updateOne({ _id: d._id, revision: d.revision, createdAt: d.createdAt }, { $set: { phased: isPhased(toSoftware(d)) } }));
+      n += r.modifiedCount;
+    }
+    return n;
   }
 
   private async find(tenantId: string, appName: string, version: string): Promise<SoftwareDocument | null> {

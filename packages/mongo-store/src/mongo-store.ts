@@ -103,6 +103,7 @@ export class MongoStore {
     this.stopped = false;
     await run('store.start', () => this.current.connect());
     await run('store.indexes', () => ensureIndexes(this.db));
+    await this.software.backfillPhased();
     if (!this.watcher) {
       this.watcher = setInterval(() => void this.watch(), WATCH_INTERVAL_MS);
       this.watcher.unref();

@@ -27,7 +27,7 @@ beforeAll(async () => {
   }
   await store.endpoints.importStates(states);
   for (let i = 0; i < 300; i++) {
-    const s = software(`tenant-${i % 30}`, `app-${i % 10}`, `1.${i}.0`, { rolloutStrategy: i % 3 === 0 ? 'targeted' : i % 3 === 1 ? 'general' : 'suspended' });
+    const s = software(`tenant-${i % 30}`, `app-${i % 10}`, `1.${i}.0`, { rolloutStrategy: i % 3 === 0 ? 'targeted' : i % 3 === 1 ? 'general' : 'suspended', ...(i % 50 === 1 ? { phases: [{ percent: 10, soakMinutes: 60 }, { percent: 100, soakMinutes: 60 }] } : {}) });
     await store.software.create(s);
     await store.stats.increment(s.tenantId, s.appName, s.version, 'offered');
   }
@@ -114,6 +114,7 @@ const queries: [string, () => Promise<Document>][] = [
   ['software.list', () => explainFind(COLLECTIONS.software, { tenantId: 'tenant-3', appName: 'app-3' })],
   ['software.listTargeted', () => explainFind(COLLECTIONS.software, { rolloutStrategy: 'targeted' })],
   ['software.listWindowed', () => explainFind(COLLECTIONS.software, { windowed: true })],
+  ['software.listPhased', () => explainFind(COLLECTIONS.software, { phased: true })],
   ['stats.deleteTenant', () => explainFind(COLLECTIONS.rolloutStats, { tenantId: 'tenant-3' })],
   ['jobs.claim', () => explainFind(COLLECTIONS.jobs, { availableAt: { $lte: 1_000_100 }, until: { $lte: 1_000_100 } }, { sort: { availableAt: 1, createdAt: 1 }, limit: 1 })],
   ['audit.page (tenant, app, newest first)', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed' }, { sort: { at: -1, _id: -1 }, skip: 100, limit: 100 })],

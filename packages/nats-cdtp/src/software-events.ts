@@ -13,7 +13,7 @@ export interface SoftwareEventBody {
   readonly correlationId: string;
 }
 
-const TYPES: readonly SoftwareEventType[] = ['created', 'updated', 'deleted', 'suspended'];
+const TYPES: readonly SoftwareEventType[] = ['created', 'updated', 'deleted', 'suspended', 'phase-advanced'];
 
 /** Parses a software event; undefined when it is not one (wrong JSON, missing fields, unknown type). */
 export function parseSoftwareEvent(subject: string, data: Uint8Array): SoftwareEvent | undefined {

@@ -316,6 +316,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{appName}/software/{version}/rollout/advance": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.0.0
+                 */
+                version: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Opens the next phase of a phased rollout now (soak and gate skipped; clears a hold). Scope application:software:update. */
+        post: operations["advanceRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/applications/{appName}/software/{version}/rollout/hold": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.0.0
+                 */
+                version: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Holds (`hold: true`) or resumes (`hold: false`) a phased rollout: a held rollout does not advance automatically. Scope application:software:update. */
+        put: operations["holdRollout"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -490,6 +552,13 @@ export interface components {
                 endpointId: string;
                 filterId?: string;
                 group: string;
+                /** @description For `later` by `phase-not-open`: the index of the phase that will include the endpoint. */
+                phase?: number;
+                /**
+                 * @description For `later`: what the endpoint waits for — a filter's rolloutDate (`filterId`, `rolloutDate`), or its phase (`phase`).
+                 * @enum {string}
+                 */
+                reason?: "rollout-date" | "phase-not-open";
                 /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
                 rolloutDate?: string;
             }[];
@@ -515,9 +584,32 @@ export interface components {
             failed: number;
             failureRate: number;
             offered: number;
+            phase?: components["schemas"]["RolloutPhase"];
             rolloutStrategy: string;
             suspendedReason?: string;
             version: string;
+        };
+        RolloutHold: {
+            /** @description true holds the rollout (no automatic advance), false resumes it. */
+            hold: boolean;
+            /** @description Why it is held (kept while held; ignored when resuming). */
+            reason?: string;
+        };
+        /** @description The open phase of a phased rollout (spec §4.10, §6.3). */
+        RolloutPhase: {
+            hold: boolean;
+            holdReason?: string;
+            index: number;
+            /** @description When the advance is checked next: the end of the soak while soaking, else the next periodic check at the latest. Absent for `hold` and `done`. Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
+            nextCheckAt?: string;
+            /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
+            openedAt: string;
+            percent: number;
+            /**
+             * @description The first condition of the automatic advance that does not hold yet: `done` (last phase), `hold` (held, or suspended), `soak`, `reports` (fewer reports than the gate's minReports), `gate` (failure rate at or above maxFailureRate). When all hold (the next check advances it): `gate` with a gate, else `soak`.
+             * @enum {string}
+             */
+            waitingFor: "soak" | "reports" | "gate" | "hold" | "done";
         };
         Software: {
             /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
@@ -1968,6 +2060,204 @@ export interface operations {
             };
             /** @description Unknown resource, or no permission at all on the application (no existence leaks). */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (store, S3, tenant manager, authorization server) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    advanceRollout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.0.0
+                 */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rollout after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Invalid input: the message names the field and the rule (`request.invalid`, `request.invalid_json`, `software.invalid`, `consent.invalid_version`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`auth.unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated with some permission on the application but lacking the scope (`auth.forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown resource, or no permission at all on the application (no existence leaks). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the software has no phases (`rollout.not_phased`), is suspended (`rollout.suspended`), is on its last phase (`rollout.last_phase`, advance only), or the change lost to concurrent writers on every attempt (`software.edit_conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (store, S3, tenant manager, authorization server) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    holdRollout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.0.0
+                 */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutHold"];
+            };
+        };
+        responses: {
+            /** @description The rollout after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Invalid input: the message names the field and the rule (`request.invalid`, `request.invalid_json`, `software.invalid`, `consent.invalid_version`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`auth.unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated with some permission on the application but lacking the scope (`auth.forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown resource, or no permission at all on the application (no existence leaks). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the software has no phases (`rollout.not_phased`), is suspended (`rollout.suspended`), is on its last phase (`rollout.last_phase`, advance only), or the change lost to concurrent writers on every attempt (`software.edit_conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body or specification too large (`request.too_large`, `software.specification_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body must be application/json (`request.unsupported_media_type`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

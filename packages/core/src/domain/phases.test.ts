@@ -1,4 +1,4 @@
-import { cohortOf, inOpenPhase, openPercent, phaseIncluding, phaseStateAfterChange } from './phases';
+import { cohortOf, gateWait, inOpenPhase, nextPhaseState, openPercent, phaseGateOf, phaseIncluding, phaseStateAfterChange, phaseWaitBeforeGate, soakEndsAt } from './phases';
 
 describe('cohort b(E) (spec §4.10)', () => {
   test.each([
@@ -74,5 +74,37 @@ describe('open phase', () => {
     expect(phaseStateAfterChange(open2, { phases: coarse, rolloutStrategy: 'general' }, now)).toEqual({ index: 0, openedAt: now, hold: true, holdReason: 'look' });
     // no new percent is at most the open one: the first phase, the narrowest there is
     expect(phaseStateAfterChange({ phases, phase: { index: 0, openedAt: 5, hold: false } }, { phases: coarse, rolloutStrategy: 'general' }, now)).toEqual({ index: 0, openedAt: now, hold: false });
+  });
+});
+
+describe('automatic advance conditions (§4.10)', () => {
+  const phases = [
+    { percent: 10, soakMinutes: 30 },
+    { percent: 100, soakMinutes: 0 },
+  ];
+  const open = { rolloutStrategy: 'general', phases, phase: { index: 0, openedAt: 1_000_000, hold: false } };
+
+  test('done, hold (or suspended), soak, in this order; then only the gate is left', () => {
+    expect(phaseWaitBeforeGate({ ...open, phase: { ...open.phase, index: 1 } }, 0)).toBe('done');
+    expect(phaseWaitBeforeGate({ ...open, phase: { ...open.phase, hold: true } }, 0)).toBe('hold');
+    expect(phaseWaitBeforeGate({ ...open, rolloutStrategy: 'suspended' }, 1e12)).toBe('hold');
+    expect(phaseWaitBeforeGate({ rolloutStrategy: 'suspended', phases }, 1e12)).toBe('hold'); // never opened
+    expect(phaseWaitBeforeGate(open, 1_000_000 + 30 * 60_000 - 1)).toBe('soak');
+    expect(phaseWaitBeforeGate(open, 1_000_000 + 30 * 60_000)).toBeUndefined();
+    expect(soakEndsAt(open)).toBe(1_000_000 + 30 * 60_000);
+  });
+
+  test('the gate: phaseGate, else the failure policy; minReports reached and the rate strictly below the maximum', () => {
+    expect(phaseGateOf(open)).toBeUndefined();
+    expect(phaseGateOf({ ...open, failurePolicy: { maxFailureRate: 0.3, minReports: 5 } })).toEqual({ maxFailureRate: 0.3, minReports: 5 });
+    expect(phaseGateOf({ ...open, failurePolicy: { maxFailureRate: 0.3, minReports: 5 }, phaseGate: { maxFailureRate: 0.1, minReports: 50 } })).toEqual({ maxFailureRate: 0.1, minReports: 50 });
+    const gate = { maxFailureRate: 0.1, minReports: 10 };
+    expect(gateWait(gate, { reports: 9, failureRate: 0 })).toBe('reports');
+    expect(gateWait(gate, { reports: 10, failureRate: 0.1 })).toBe('gate');
+    expect(gateWait(gate, { reports: 10, failureRate: 0.09 })).toBeUndefined();
+  });
+
+  test('the next phase opens at now, not held', () => {
+    expect(nextPhaseState({ index: 0, openedAt: 5, hold: true, holdReason: 'x' }, 99)).toEqual({ index: 1, openedAt: 99, hold: false });
   });
 });

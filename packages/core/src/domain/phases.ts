@@ -105,3 +105,63 @@ export function phaseStateAfterChange(
     ...(holdReason !== undefined ? { holdReason } : {}),
   };
 }
+
+/** What the automatic advance of a phase waits for (spec §6.3 `waitingFor`). */
+export type PhaseWait = 'soak' | 'reports' | 'gate' | 'hold' | 'done';
+
+/** The counts the gate of a phase advance reads (spec §4.8): reports of the version and their failure rate. */
+export interface GateReading {
+  readonly reports: number;
+  readonly failureRate: number;
+}
+
+/** The rollout fields the phase rules read. */
+export interface PhasedRollout {
+  readonly rolloutStrategy: string;
+  readonly phases?: readonly Phase[];
+  readonly phase?: PhaseState;
+  readonly phaseGate?: PhaseGate;
+  readonly failurePolicy?: { readonly maxFailureRate: number; readonly minReports: number };
+}
+
+/** The gate of a phase advance: `phaseGate`, else the `failurePolicy`'s thresholds, else none (soak alone). */
+export function phaseGateOf(sw: PhasedRollout): PhaseGate | undefined {
+  if (sw.phaseGate) return sw.phaseGate;
+  const p = sw.failurePolicy;
+  return p ? { maxFailureRate: p.maxFailureRate, minReports: p.minReports } : undefined;
+}
+
+/** When the open phase's soak ends (epoch ms), or undefined when not phased / no phase open. */
+export function soakEndsAt(sw: PhasedRollout): number | undefined {
+  const phases = sw.phases;
+  const state = sw.phase;
+  if (!phases || phases.length === 0 || !state) return undefined;
+  const p = phases[Math.min(Math.max(state.index, 0), phases.length - 1)] as Phase;
+  return state.openedAt + p.soakMinutes * 60_000;
+}
+
+/**
+ * Spec §4.10, the conditions of an automatic advance that need no counts, in this order: the last
+ * phase is `done`; a held (or suspended: a suspension holds the phase) rollout waits for `hold`; a
+ * phase open for less than its `soakMinutes` waits for `soak`. Undefined when only the gate is left
+ * to check (or nothing, when there is no gate).
+ */
+export function phaseWaitBeforeGate(sw: PhasedRollout, now: number): PhaseWait | undefined {
+  const phases = sw.phases;
+  const state = sw.phase;
+  if (!phases || phases.length === 0) return 'done';
+  if (state && state.index >= phases.length - 1) return 'done';
+  if (!state || state.hold || sw.rolloutStrategy === 'suspended') return 'hold';
+  return now < (soakEndsAt(sw) as number) ? 'soak' : undefined;
+}
+
+/** The gate of spec §4.10: at least `minReports` reports, and a failure rate below `maxFailureRate`. Undefined when it passes. */
+export function gateWait(gate: PhaseGate, reading: GateReading): 'reports' | 'gate' | undefined {
+  if (reading.reports < gate.minReports) return 'reports';
+  return reading.failureRate < gate.maxFailureRate ? undefined : 'gate';
+}
+
+/** The phase state once the next phase opened at `now` (automatically or by an operator): not held. */
+export function nextPhaseState(state: PhaseState, now: number): PhaseState {
+  return { index: state.index + 1, openedAt: now, hold: false };
+}

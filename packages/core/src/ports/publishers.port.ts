@@ -37,7 +37,7 @@ export interface ConfigPublisher {
   publish(push: ConfigPush): Promise<void>;
 }
 
-export type SoftwareEventType = 'created' | 'updated' | 'deleted' | 'suspended';
+export type SoftwareEventType = 'created' | 'updated' | 'deleted' | 'suspended' | 'phase-advanced';
 
 /** Spec §4.9 event body. */
 export interface SoftwareEvent {

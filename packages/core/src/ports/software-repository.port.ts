@@ -41,6 +41,12 @@ export interface SoftwareRepository {
    */
   listWindowed(): Promise<Software[]>;
   /**
+   * Every software of every tenant that has `phases` and is not `suspended` (the phase scheduler,
+   * spec §4.10), in no particular order; `[]` when none. Reflects every acknowledged create, replace
+   * and delete (a software suspended, resumed, or given or stripped of `phases` leaves or joins it).
+   */
+  listPhased(): Promise<Software[]>;
+  /**
    * The revision of the application's catalogue: a number that changes with every create, replace
    * or delete of its software (and `deleteTenant`), never returning to an earlier value; 0 when
    * nothing was ever stored. It moves once the change is stored, before the writing call returns,

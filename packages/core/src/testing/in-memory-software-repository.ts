@@ -99,4 +99,9 @@ export class InMemorySoftwareRepository implements SoftwareRepository {
     this.faults.check('software.listWindowed');
     return [...this.apps.values()].flatMap((m) => [...m.values()]).filter((s) => s.rolloutStrategy !== 'suspended' && s.maintenanceWindow !== undefined);
   }
+
+  async listPhased(): Promise<Software[]> {
+    this.faults.check('software.listPhased');
+    return [...this.apps.values()].flatMap((m) => [...m.values()]).filter((s) => s.rolloutStrategy !== 'suspended' && (s.phases?.length ?? 0) > 0);
+  }
 }

@@ -57,7 +57,7 @@ export interface CoreOptions {
   readonly pushClaimMs: number;
   /** Whether a pull may ask EPR for the filters of an endpoint with no membership record. */
   readonly askFiltersOnPull: boolean;
-  /** The lease of the rollout-date scheduler. */
+  /** The lease of the rollout-date and phase schedulers. */
   readonly schedulerLeaseMs: number;
   /** How long audit entries are kept (OTAO_AUDIT_RETENTION_DAYS). */
   readonly auditRetentionMs: number;
@@ -67,6 +67,8 @@ export interface CoreOptions {
   readonly auditBatchSize: number;
   /** Batches of each per maintenance round. */
   readonly auditMaxBatches: number;
+  /** How often the phase scheduler checks the gates of phased rollouts (spec §4.10); the rollout view's `nextCheckAt` when waiting for reports or the gate. */
+  readonly phaseCheckMs: number;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
@@ -82,4 +84,5 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   auditReconcileAfterMs: 120_000,
   auditBatchSize: 500,
   auditMaxBatches: 20,
+  phaseCheckMs: 5_000,
 };

@@ -1,14 +1,15 @@
 import { ineligibility } from '../domain/eligibility';
-import { planFor, type Plan } from '../domain/planner';
+import { cohortOf, gateWait, inOpenPhase, phaseGateOf, phaseIncluding, type PhaseWait, phaseWaitBeforeGate, soakEndsAt } from '../domain/phases';
+import { MemoPlanner, planFor, type Plan } from '../domain/planner';
 import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import type { RolloutStrategy, Software } from '../domain/software';
-import { versionKey } from '../domain/upgrade-graph';
+import { AppCatalogue, versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
 import type { EndpointPage, EndpointReport, EndpointState, RolloutCounts } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
 import { contextOf } from './push.use-case';
-import { failureRate } from './rollout-safety';
+import { failureRate, reportCount } from './rollout-safety';
 
 export type PreviewGroup = 'now' | 'later' | 'no-path' | 'filter-not-matched' | 'consent-missing' | 'already-on-version' | 'version-unknown' | 'suspended';
 export const PREVIEW_GROUPS: readonly PreviewGroup[] = ['now', 'later', 'no-path', 'filter-not-matched', 'consent-missing', 'already-on-version', 'version-unknown', 'suspended'];
@@ -17,10 +18,17 @@ export interface PreviewItem {
   readonly endpointId: string;
   readonly group: PreviewGroup;
   readonly currentVersion?: string;
-  /** For `later`: the filter and date that will make the endpoint eligible. */
+  /** For `later`: what it waits for — a filter's `rolloutDate` (`filterId`, `rolloutDate`) or a phase (`phase`). */
+  readonly reason?: LaterReason;
+  /** For `later` by `rollout-date`: the filter and date that will make the endpoint eligible. */
   readonly filterId?: string;
   readonly rolloutDate?: number;
+  /** For `later` by `phase-not-open`: the index of the phase that will include the endpoint (spec §4.10). */
+  readonly phase?: number;
 }
+
+/** Why a `later` endpoint is not offered the version now. */
+export type LaterReason = 'rollout-date' | 'phase-not-open';
 
 export interface Preview {
   readonly version: string;
@@ -37,6 +45,63 @@ export interface RolloutView extends RolloutCounts {
   readonly failureRate: number;
   readonly rolloutStrategy: RolloutStrategy;
   readonly suspendedReason?: string;
+  /** The open phase of a phased rollout (spec §6.3). */
+  readonly phase?: PhaseView;
+}
+
+/** The open phase of a phased rollout and what its automatic advance waits for (spec §6.3; docs/api.md). */
+export interface PhaseView {
+  readonly index: number;
+  readonly percent: number;
+  readonly openedAt: number;
+  readonly hold: boolean;
+  readonly holdReason?: string;
+  /**
+   * The first condition of the automatic advance (§4.10) that does not hold yet: `done` (last
+   * phase), `hold` (held, or suspended: a suspension holds the phase), `soak`, `reports` (fewer than
+   * the gate's `minReports`), `gate` (failure rate at or above `maxFailureRate`). When every
+   * condition holds (the next check advances it), the last one checked: `gate` with a gate, else `soak`.
+   */
+  readonly waitingFor: PhaseWait;
+  /**
+   * When the advance is checked next: the soak's end while soaking; otherwise the next periodic
+   * check at the latest (`now + phaseCheckMs`). Absent for `hold` and `done`: nothing is checked.
+   */
+  readonly nextCheckAt?: number;
+}
+
+/** The rollout view of a software from its counts (spec §6.3), at `now`; `checkMs` is the period of the phase checks. */
+export function rolloutViewOf(sw: Software, c: RolloutCounts, now: number, checkMs: number): RolloutView {
+  return {
+    version: sw.version,
+    offered: c.offered,
+    applied: c.applied,
+    failed: c.failed,
+    failureRate: failureRate(c),
+    rolloutStrategy: sw.rolloutStrategy,
+    ...(sw.suspendedReason !== undefined ? { suspendedReason: sw.suspendedReason } : {}),
+    ...(sw.phases && sw.phases.length > 0 && sw.phase ? { phase: phaseViewOf(sw, c, now, checkMs) } : {}),
+  };
+}
+
+function phaseViewOf(sw: Software, c: RolloutCounts, now: number, checkMs: number): PhaseView {
+  const state = sw.phase!;
+  const phases = sw.phases!;
+  const index = Math.min(Math.max(state.index, 0), phases.length - 1);
+  const gate = phaseGateOf(sw);
+  const waitingFor: PhaseWait =
+    phaseWaitBeforeGate(sw, now) ?? (gate ? (gateWait(gate, { reports: reportCount(c), failureRate: failureRate(c) }) ?? 'gate') : 'soak');
+  const soakEnd = soakEndsAt(sw) as number;
+  const nextCheckAt = waitingFor === 'hold' || waitingFor === 'done' ? undefined : soakEnd > now ? soakEnd : now + checkMs;
+  return {
+    index,
+    percent: phases[index]!.percent,
+    openedAt: state.openedAt,
+    hold: state.hold,
+    ...(state.holdReason !== undefined ? { holdReason: state.holdReason } : {}),
+    waitingFor,
+    ...(nextCheckAt !== undefined ? { nextCheckAt } : {}),
+  };
 }
 
 export interface EndpointView {
@@ -73,9 +138,11 @@ export class InsightService {
     const counts = Object.fromEntries(PREVIEW_GROUPS.map((g) => [g, 0])) as Record<PreviewGroup, number>;
     const items: PreviewItem[] = [];
     let index = 0;
+    // A phased version seen with its last phase open: whom it would be next for once its phases reach them.
+    const opened = sw.phases && sw.phases.length > 0 && sw.phase ? new MemoPlanner(new AppCatalogue(planner.catalogue.software.map((s) => (s === sw ? { ...s, phase: { ...sw.phase!, index: sw.phases!.length - 1 } } : s)))) : undefined;
     for await (const batch of this.deps.endpoints.stream(tenantId, appName, { batchSize: this.options.pushBatchSize })) {
       for (const state of batch) {
-        const item = this.classify(sw, state, settings.consentRequired, now, (ctxNow) => planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), ctxNow), planner.catalogue);
+        const item = this.classify(sw, state, settings.consentRequired, now, (ctxNow) => planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), ctxNow), planner.catalogue, opened);
         counts[item.group]++;
         if (index >= page.offset && items.length < page.limit) items.push(item);
         index++;
@@ -91,6 +158,7 @@ export class InsightService {
     now: number,
     planAt: (t: number) => Plan,
     catalogue: Parameters<typeof planFor>[0],
+    opened: MemoPlanner | undefined,
   ): PreviewItem {
     const base = { endpointId: state.endpointId, ...(state.currentVersion !== undefined ? { currentVersion: state.currentVersion } : {}) };
     if (state.currentVersion === undefined) return { ...base, group: 'version-unknown' };
@@ -107,7 +175,17 @@ export class InsightService {
       for (const f of future) {
         const later = planFor(catalogue, contextOf(state, state, consentRequired, catalogue), f.rolloutDate as number);
         if (later.next !== undefined && versionKey(later.next) === versionKey(sw.version)) {
-          return { ...base, group: 'later', filterId: f.filterId, rolloutDate: f.rolloutDate as number };
+          return { ...base, group: 'later', reason: 'rollout-date', filterId: f.filterId, rolloutDate: f.rolloutDate as number };
+        }
+      }
+    }
+    // Later: the endpoint's cohort is outside the open phase, and the version would be its next hop once its phase opens.
+    if (opened && sw.phases) {
+      const cohort = cohortOf(state.tenantId, state.appName, state.endpointId);
+      if (!inOpenPhase(sw, cohort)) {
+        const later = opened.plan(contextOf(state, state, consentRequired, opened.catalogue), now);
+        if (later.next !== undefined && versionKey(later.next) === versionKey(sw.version)) {
+          return { ...base, group: 'later', reason: 'phase-not-open', phase: phaseIncluding(sw.phases, cohort) };
         }
       }
     }
@@ -126,15 +204,7 @@ export class InsightService {
     const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!sw) return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
     const c = await this.deps.stats.get(tenantId, appName, sw.version);
-    return ok({
-      version: sw.version,
-      offered: c.offered,
-      applied: c.applied,
-      failed: c.failed,
-      failureRate: failureRate(c),
-      rolloutStrategy: sw.rolloutStrategy,
-      ...(sw.suspendedReason !== undefined ? { suspendedReason: sw.suspendedReason } : {}),
-    });
+    return ok(rolloutViewOf(sw, c, this.deps.clock.now(), this.options.phaseCheckMs));
   }
 
   async endpoint(tenantId: string, appName: string, endpointId: string): Promise<Result<EndpointView, Failure<'application.not_found' | 'endpoint.not_found'>>> {

@@ -7,6 +7,7 @@ import { ContentBuilder } from './content-builder';
 import { type CoreDeps, type CoreOptions, DEFAULT_CORE_OPTIONS } from './core-deps';
 import { EndpointEventsService } from './endpoint-events.use-case';
 import { InsightService } from './insight.use-case';
+import { PhaseService } from './phases.use-case';
 import { PushService } from './push.use-case';
 import { ReportService } from './report.use-case';
 import { RolloutDatesService } from './rollout-dates.use-case';
@@ -32,6 +33,8 @@ export interface OtaoCore {
   /** The audit log (spec §4.13, §6.4.1): pages, and its background maintenance. */
   readonly audit: AuditService;
   readonly rolloutDates: RolloutDatesService;
+  /** Phased rollouts (spec §4.10): the automatic advance and the operator's advance, hold and resume. */
+  readonly phases: PhaseService;
   readonly catalogues: CatalogueCache;
   readonly options: CoreOptions;
 }
@@ -57,6 +60,7 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     applications: new ApplicationsService(deps),
     audit: new AuditService(deps, opts, tenants),
     rolloutDates: new RolloutDatesService(deps, opts),
+    phases: new PhaseService(deps, opts, catalogues),
     catalogues,
     options: opts,
   };

@@ -90,3 +90,8 @@ export class RolloutSafety {
     return false;
   }
 }
+
+/** The reports of a version counted by the gates (spec §4.8, §4.10): the denominator of `failureRate`, kept beside it. */
+export function reportCount(c: RolloutCounts): number {
+  return c.applied + c.failed;
+}
