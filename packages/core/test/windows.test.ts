@@ -100,4 +100,29 @@ describe('maintenance windows (§4.12)', () => {
     await t.drain();
     expect(pushed(t)).toEqual(['ep1:1.1.0']);
   });
+
+  test('preview: outside the window the endpoints are later with reason window-closed and the next opening; the rollout view shows the window', async () => {
+    const t = createTestOtao({ start: '2026-03-28T12:00:00Z' }); // Saturday 13:00 CET
+    await create(t, '1.1.0', ['1.0.0'], { maintenanceWindow: WINDOW });
+    await create(t, '2.0.0', ['1.0.0'], { rolloutStrategy: 'targeted', filters: [{ filterId: 'never' }] });
+    put(t, 'ep1', '1.0.0');
+    put(t, 'ep2', '1.1.0');
+    put(t, 'ep3', '0.9.0');
+    const opening = Date.parse('2026-03-28T21:00:00Z');
+    const p = await t.core.insight.preview(TEST_TENANT, TEST_APP, '1.1.0', { offset: 0, limit: 10 });
+    if (!p.ok) throw new Error(p.error.code);
+    expect(p.value.counts).toMatchObject({ now: 0, later: 1, 'already-on-version': 1, 'no-path': 1 });
+    expect(p.value.items.find((i) => i.endpointId === 'ep1')).toEqual({ endpointId: 'ep1', currentVersion: '1.0.0', group: 'later', reason: 'window-closed', nextOpenAt: opening });
+    const r = await t.core.insight.rollout(TEST_TENANT, TEST_APP, '1.1.0');
+    expect(r.ok && r.value.window).toEqual({ open: false, nextOpenAt: opening });
+    // inside the window: now, and the view says open with the next Saturday as the next opening
+    t.clock.set('2026-03-28T22:00:00Z');
+    const q = await t.core.insight.preview(TEST_TENANT, TEST_APP, '1.1.0', { offset: 0, limit: 10 });
+    expect(q.ok && q.value.counts).toMatchObject({ now: 1, later: 0 });
+    const open = await t.core.insight.rollout(TEST_TENANT, TEST_APP, '1.1.0');
+    expect(open.ok && open.value.window).toEqual({ open: true, nextOpenAt: Date.parse('2026-04-04T20:00:00Z') }); // 22:00 CEST
+    // software without a window: no window in the view
+    const none = await t.core.insight.rollout(TEST_TENANT, TEST_APP, '2.0.0');
+    expect(none.ok && none.value).not.toHaveProperty('window');
+  });
 });

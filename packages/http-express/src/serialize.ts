@@ -141,13 +141,18 @@ export function previewDto(p: Preview): Record<string, unknown> {
     total: p.total,
     offset: p.offset,
     limit: p.limit,
-    content: p.items.map((i) => ({ ...i, ...(i.rolloutDate !== undefined ? { rolloutDate: formatKaaDate(i.rolloutDate) } : {}) })),
+    content: p.items.map((i) => ({
+      ...i,
+      ...(i.rolloutDate !== undefined ? { rolloutDate: formatKaaDate(i.rolloutDate) } : {}),
+      ...(i.nextOpenAt !== undefined ? { nextOpenAt: formatKaaDate(i.nextOpenAt) } : {}),
+    })),
   };
 }
 
 export function rolloutDto(r: RolloutView): Record<string, unknown> {
-  const { phase, ...rest } = r;
-  if (!phase) return { ...rest };
+  const { phase, window, ...rest } = r;
+  const windowDto = window ? { window: { open: window.open, ...(window.nextOpenAt !== undefined ? { nextOpenAt: formatKaaDate(window.nextOpenAt) } : {}) } } : {};
+  if (!phase) return { ...rest, ...windowDto };
   const { openedAt, nextCheckAt, ...p } = phase;
-  return { ...rest, phase: { ...p, openedAt: formatKaaDate(openedAt), ...(nextCheckAt !== undefined ? { nextCheckAt: formatKaaDate(nextCheckAt) } : {}) } };
+  return { ...rest, phase: { ...p, openedAt: formatKaaDate(openedAt), ...(nextCheckAt !== undefined ? { nextCheckAt: formatKaaDate(nextCheckAt) } : {}) }, ...windowDto };
 }

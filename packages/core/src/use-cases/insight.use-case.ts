@@ -5,6 +5,7 @@ import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import type { RolloutStrategy, Software } from '../domain/software';
 import { AppCatalogue, versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
+import { isWindowOpen, nextWindowOpening } from '../domain/window';
 import type { EndpointPage, EndpointReport, EndpointState, RolloutCounts } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
@@ -25,10 +26,12 @@ export interface PreviewItem {
   readonly rolloutDate?: number;
   /** For `later` by `phase-not-open`: the index of the phase that will include the endpoint (spec §4.10). */
   readonly phase?: number;
+  /** For `later` by `window-closed`: when the maintenance window opens next (spec §4.12). */
+  readonly nextOpenAt?: number;
 }
 
 /** Why a `later` endpoint is not offered the version now. */
-export type LaterReason = 'rollout-date' | 'phase-not-open';
+export type LaterReason = 'rollout-date' | 'phase-not-open' | 'window-closed';
 
 export interface Preview {
   readonly version: string;
@@ -47,6 +50,13 @@ export interface RolloutView extends RolloutCounts {
   readonly suspendedReason?: string;
   /** The open phase of a phased rollout (spec §6.3). */
   readonly phase?: PhaseView;
+  /** The maintenance window, when the software has one (spec §6.3): open now, and the next opening after now. */
+  readonly window?: WindowView;
+}
+
+export interface WindowView {
+  readonly open: boolean;
+  readonly nextOpenAt?: number;
 }
 
 /** The open phase of a phased rollout and what its automatic advance waits for (spec §6.3; docs/api.md). */
@@ -81,7 +91,13 @@ export function rolloutViewOf(sw: Software, c: RolloutCounts, now: number, check
     rolloutStrategy: sw.rolloutStrategy,
     ...(sw.suspendedReason !== undefined ? { suspendedReason: sw.suspendedReason } : {}),
     ...(sw.phases && sw.phases.length > 0 && sw.phase ? { phase: phaseViewOf(sw, c, now, checkMs) } : {}),
+    ...(sw.maintenanceWindow ? { window: windowViewOf(sw.maintenanceWindow, now) } : {}),
   };
+}
+
+function windowViewOf(w: NonNullable<Software['maintenanceWindow']>, now: number): WindowView {
+  const next = nextWindowOpening(w, now);
+  return { open: isWindowOpen(w, now), ...(next !== undefined ? { nextOpenAt: next } : {}) };
 }
 
 function phaseViewOf(sw: Software, c: RolloutCounts, now: number, checkMs: number): PhaseView {
@@ -140,9 +156,21 @@ export class InsightService {
     let index = 0;
     // A phased version seen with its last phase open: whom it would be next for once its phases reach them.
     const opened = sw.phases && sw.phases.length > 0 && sw.phase ? new MemoPlanner(new AppCatalogue(planner.catalogue.software.map((s) => (s === sw ? { ...s, phase: { ...sw.phase!, index: sw.phases!.length - 1 } } : s)))) : undefined;
+    // A version whose maintenance window is closed: whom it would be next for when the window opens.
+    const opensAt = sw.maintenanceWindow && !isWindowOpen(sw.maintenanceWindow, now) ? nextWindowOpening(sw.maintenanceWindow, now) : undefined;
+    const atOpening = opensAt !== undefined ? { at: opensAt, planner: new MemoPlanner(planner.catalogue) } : undefined;
     for await (const batch of this.deps.endpoints.stream(tenantId, appName, { batchSize: this.options.pushBatchSize })) {
       for (const state of batch) {
-        const item = this.classify(sw, state, settings.consentRequired, now, (ctxNow) => planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), ctxNow), planner.catalogue, opened);
+        const item = this.classify(
+          sw,
+          state,
+          settings.consentRequired,
+          now,
+          (ctxNow) => planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), ctxNow),
+          planner.catalogue,
+          opened,
+          atOpening,
+        );
         counts[item.group]++;
         if (index >= page.offset && items.length < page.limit) items.push(item);
         index++;
@@ -159,6 +187,7 @@ export class InsightService {
     planAt: (t: number) => Plan,
     catalogue: Parameters<typeof planFor>[0],
     opened: MemoPlanner | undefined,
+    atOpening: { readonly at: number; readonly planner: MemoPlanner } | undefined,
   ): PreviewItem {
     const base = { endpointId: state.endpointId, ...(state.currentVersion !== undefined ? { currentVersion: state.currentVersion } : {}) };
     if (state.currentVersion === undefined) return { ...base, group: 'version-unknown' };
@@ -183,10 +212,18 @@ export class InsightService {
     if (opened && sw.phases) {
       const cohort = cohortOf(state.tenantId, state.appName, state.endpointId);
       if (!inOpenPhase(sw, cohort)) {
-        const later = opened.plan(contextOf(state, state, consentRequired, opened.catalogue), now);
+        // planned when the window (if closed) opens: the phase is what the endpoint waits for longest
+        const later = opened.plan(contextOf(state, state, consentRequired, opened.catalogue), atOpening?.at ?? now);
         if (later.next !== undefined && versionKey(later.next) === versionKey(sw.version)) {
           return { ...base, group: 'later', reason: 'phase-not-open', phase: phaseIncluding(sw.phases, cohort) };
         }
+      }
+    }
+    // Later: the maintenance window is closed, and the version will be the endpoint's next hop when it opens.
+    if (atOpening) {
+      const later = atOpening.planner.plan(contextOf(state, state, consentRequired, atOpening.planner.catalogue), atOpening.at);
+      if (later.next !== undefined && versionKey(later.next) === versionKey(sw.version)) {
+        return { ...base, group: 'later', reason: 'window-closed', nextOpenAt: atOpening.at };
       }
     }
     const why = ineligibility(sw, memberships, state.consents, consentRequired, now, contextOf(state, state, consentRequired, catalogue).cohort);
