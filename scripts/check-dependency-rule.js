@@ -30,6 +30,11 @@ for (const p of pkgs) {
   } else if (p.kind === 'contract-tests') {
     const bad = otao.filter((d) => d !== '@otao/core');
     if (bad.length) problems.push(`${p.dir}: contract suites may depend on @otao/core only, not ${bad.join(', ')}`);
+  } else if (p.dir === 'apps/console') {
+    // The console runs in the browser and uses the REST API only; OTAO packages only for its tests.
+    if (otao.length) problems.push(`${p.dir}: the console may not depend on OTAO packages at run time (${otao.join(', ')})`);
+    const devBad = Object.keys(p.json.devDependencies ?? {}).filter((d) => d.startsWith('@otao/') && !['@otao/test-services', '@otao/nats-cdtp'].includes(d));
+    if (devBad.length) problems.push(`${p.dir}: the console's tests may use @otao/test-services and @otao/nats-cdtp (its CMX stand-in) only, not ${devBad.join(', ')}`);
   } else if (p.kind === 'app') {
     if (otao.includes('@otao/contract-tests')) problems.push(`${p.dir}: an app must not depend on @otao/contract-tests`);
   } else {
