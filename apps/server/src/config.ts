@@ -46,6 +46,8 @@ export interface OtaoConfig {
   readonly eventRetrySeconds: number;
   readonly specMaxBytes: number;
   readonly logLevel: LogLevel;
+  /** The operator console (spec §11) at /console/: OTAO_CONSOLE_ENABLED, OTAO_CONSOLE_CLIENT_ID (its public OpenID client). */
+  readonly console: { readonly enabled: boolean; readonly clientId: string };
 }
 
 /** A configuration that cannot start the service; `problems` names every wrong variable. */
@@ -208,6 +210,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
   const logLevel = str('OTAO_LOG_LEVEL', 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`OTAO_LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  const consoleClientId = str('OTAO_CONSOLE_CLIENT_ID', 'otao-console');
+  if (!/^[\x21-\x7e]{1,255}$/.test(consoleClientId)) problems.push(`OTAO_CONSOLE_CLIENT_ID: "${consoleClientId}" must be 1–255 printable ASCII characters without spaces`);
   const mongoUri = url('OTAO_MONGODB_URI', ['mongodb:', 'mongodb+srv:'], 'mongodb://127.0.0.1:27017') ?? 'mongodb://127.0.0.1:27017';
 
   const cfg: OtaoConfig = {
@@ -250,6 +254,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     eventRetrySeconds: int('OTAO_EVENT_RETRY_SECONDS', 600, 0, 86_400),
     specMaxBytes: int('OTAO_SPEC_MAX_BYTES', 262_144, 1024, 16 * 1024 * 1024),
     logLevel,
+    console: { enabled: bool('OTAO_CONSOLE_ENABLED', true), clientId: consoleClientId },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(cfg);
