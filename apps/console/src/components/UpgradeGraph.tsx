@@ -101,10 +101,10 @@ export function UpgradeGraph({ app, software, path = [], caption }: { app: strin
       <div className="graph-scroll">
         <svg width={model.width} height={model.height} viewBox={`0 0 ${model.width} ${model.height}`} role="group" aria-label={caption}>
           <defs>
-            <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
               <path d="M 0 0 L 10 5 L 0 10 z" fill="#555" />
             </marker>
-            <marker id="arrow-path" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <marker id="arrow-path" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
               <path d="M 0 0 L 10 5 L 0 10 z" fill="#0b57d0" />
             </marker>
           </defs>
