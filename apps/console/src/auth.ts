@@ -63,7 +63,9 @@ export async function initAuth(config: ConsoleConfig): Promise<AuthState> {
     user = await manager.getUser();
   }
   const signIn = async (): Promise<void> => {
-    sessionStorage.setItem(RETURN_KEY, location.pathname + location.search);
+    const back = new URL(location.href);
+    back.searchParams.delete('tenant');
+    sessionStorage.setItem(RETURN_KEY, back.pathname + back.search);
     await manager.signinRedirect();
   };
   if (!user || user.expired) return { kind: 'signed-out', tenant, signIn };
