@@ -5,8 +5,8 @@ import { api, ok, seg } from '../api/client';
 import { ErrorBox, Loading, Pager, useTitle } from '../components/common';
 
 const GROUPS: [string, string][] = [
-  ['now', 'offered now'],
-  ['later', 'later (filter date, phase or window)'],
+  ['now', 'at their next pull or push'],
+  ['later', 'when a filter date, phase or window opens'],
   ['no-path', 'never: no path from their version'],
   ['filter-not-matched', 'never: no filter matched'],
   ['consent-missing', 'not until consent is granted'],
@@ -45,7 +45,7 @@ export default function PreviewPage(): ReactNode {
               {[...GROUPS, ...Object.keys(q.data.counts).filter((g) => !GROUPS.some(([k]) => k === g)).map((g) => [g, g] as [string, string])].map(([g, words]) => (
                 <div key={g} data-group={g}>
                   <dt>
-                    {g} <span className="muted small">{words}</span>
+                    <strong>{g}</strong> <span className="small">{words}</span>
                   </dt>
                   <dd>{q.data.counts[g] ?? 0}</dd>
                 </div>
