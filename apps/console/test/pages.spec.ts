@@ -78,6 +78,14 @@ test('lists are paginated by the server', async ({ page }) => {
   await expect(page.getByRole('navigation', { name: 'Endpoints pages' })).toContainText(/of 4/);
 });
 
+test('an endpoint opens by its id from the list', async ({ page }) => {
+  await page.goto(`${baseUrl()}/console/apps/lamp/endpoints`);
+  await page.getByLabel('Open an endpoint by id').fill('lamp-003');
+  await page.getByRole('button', { name: 'Open' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Endpoint lamp-003');
+  await expect(page.getByTestId('current')).toHaveText('1.1.0');
+});
+
 test('an unknown software shows the API error in words', async ({ page }) => {
   await page.goto(`${baseUrl()}/console/apps/lamp/software/9.9.9`);
   await expect(page.getByRole('alert')).toContainText(/not found/i);

@@ -1,5 +1,5 @@
 import { useEffect, type ReactNode } from 'react';
-import { errorText } from '../api/client';
+import { ApiError, errorText } from '../api/client';
 
 export function useTitle(title: string): void {
   useEffect(() => {
@@ -21,6 +21,14 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }): 
     <div role="alert" className="error">
       {title ? <strong>{title}: </strong> : null}
       {errorText(error)}
+      {error instanceof ApiError && error.status === 401 ? (
+        <>
+          {' '}
+          <button type="button" className="secondary" onClick={() => location.reload()}>
+            Sign in again
+          </button>
+        </>
+      ) : null}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, ok, seg } from '../api/client';
 import { ErrorBox, Loading, Pager, useTitle } from '../components/common';
 
@@ -13,6 +13,7 @@ export default function EndpointsPage(): ReactNode {
   const version = params.get('version') ?? '';
   const offset = Number(params.get('offset') ?? '0') || 0;
   const [draft, setDraft] = useState(version);
+  const navigate = useNavigate();
   const q = useQuery({
     queryKey: ['endpoints', app, version, offset],
     queryFn: async () => ok(await api.GET('/applications/{appName}/endpoints', { params: { path: { appName: app }, query: { offset, limit: LIMIT, ...(version ? { version } : {}) } } })),
@@ -46,7 +47,7 @@ export default function EndpointsPage(): ReactNode {
         onSubmit={(e) => {
           e.preventDefault();
           const id = new FormData(e.currentTarget).get('endpointId');
-          if (typeof id === 'string' && id.trim()) location.assign(`${import.meta.env.BASE_URL}apps/${app}/endpoints/${seg(id.trim())}`);
+          if (typeof id === 'string' && id.trim()) void navigate(`/apps/${app}/endpoints/${seg(id.trim())}`);
         }}
       >
         <div className="field">
