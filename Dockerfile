@@ -13,6 +13,9 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/packages ./packages
 COPY --from=build /src/apps/server ./apps/server
+# the operator console (/console/): its package.json (the server resolves it) and the built files
+COPY --from=build /src/apps/console/package.json ./apps/console/package.json
+COPY --from=build /src/apps/console/dist ./apps/console/dist
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+(process.env.OTAO_HTTP_PORT||8080)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

@@ -119,6 +119,13 @@ export default tseslint.config(
       ],
     },
   },
+  // The console (spec §11) uses nothing but the REST API: no OTAO package in the browser.
+  {
+    files: ['apps/console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^@otao/', message: 'The console talks to OTAO through the REST API only (src/api/client.ts).' }] }],
+    },
+  },
   {
     files: ['**/*.test.ts', '**/test/**/*.ts'],
     rules: {

@@ -36,6 +36,11 @@ for (const p of pkgs) {
     // otao talks to OTAO over the REST API only (spec §12); its tests may run anything (the built
     // server as a process, the NATS stand-ins, the OpenAPI document it generates its types from).
     if (otao.length) problems.push(`${p.dir}: the CLI must not depend on OTAO packages at run time (${otao.join(', ')}): it uses the REST API`);
+  } else if (p.dir === 'apps/console') {
+    // The console runs in the browser and uses the REST API only; OTAO packages only for its tests.
+    if (otao.length) problems.push(`${p.dir}: the console may not depend on OTAO packages at run time (${otao.join(', ')})`);
+    const devBad = Object.keys(p.json.devDependencies ?? {}).filter((d) => d.startsWith('@otao/') && !['@otao/test-services', '@otao/nats-cdtp'].includes(d));
+    if (devBad.length) problems.push(`${p.dir}: the console's tests may use @otao/test-services and @otao/nats-cdtp (its CMX stand-in) only, not ${devBad.join(', ')}`);
   } else if (p.kind === 'app') {
     if (otao.includes('@otao/contract-tests')) problems.push(`${p.dir}: an app must not depend on @otao/contract-tests`);
   } else {

@@ -8,10 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TURBO_TELEMETRY_DISABLED=1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1   # the console's tests use Debian's chromium
 bash scripts/install.sh
 bash scripts/services/ensure-binaries.sh >/dev/null
 bash scripts/services/ensure-store.sh >/dev/null
 bash scripts/services/ensure-keycloak.sh >/dev/null
+bash scripts/services/ensure-chromium.sh >/dev/null   # the console's browser tests (apps/console)
 rm -f packages/*/.jest-results*.json apps/*/.jest-results*.json
 npx turbo run build typecheck lint --output-logs=errors-only
 node scripts/check-dependency-rule.js

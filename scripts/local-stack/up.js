@@ -132,8 +132,10 @@ async function main() {
   }
   say(`  OTAO               ${base} (S3 on, authentication off, log ${path.relative(process.cwd(), serverLog)})`);
   await story(base, nats.env.NATS_URL);
+  await fleet(base, nats.env.NATS_URL);
   say('');
-  say('The stack keeps running. Try:');
+  say(`The stack keeps running. Open the operator console: ${base}/console/`);
+  say('Or try:');
   say(`  curl ${base}/api/v1/applications/${APP}/software`);
   say(`  curl ${base}/api/v1/openapi.json`);
   say(`  curl ${base}/ready ; curl ${base}/metrics`);
@@ -187,6 +189,37 @@ async function story(base, natsUrl) {
   } finally {
     await cmx.stop();
   }
+}
+
+/**
+ * Demo data for the console: a fleet of simulated endpoints on the versions of the story (some
+ * failing), and a suspended version upgradable from a range, so that the graph, the rollout
+ * counters, the preview and the endpoint list have something to show. Idempotent across runs
+ * (the same endpoints report again).
+ */
+async function fleet(base, natsUrl) {
+  const { FakeCmx } = require('@otao/nats-cdtp/testing');
+  const api = `${base}/api/v1/applications/${APP}`;
+  const r = await http('POST', `${api}/software`, {
+    version: '2.1.0',
+    upgradableFrom: ['>=1.0.0 <2.0.0', '2.0.0'],
+    rolloutStrategy: 'suspended',
+    specification: { notes: 'held back: waiting for a fix' },
+    failurePolicy: { maxFailureRate: 0.05, minReports: 50 },
+  });
+  if (r.status !== 201 && r.status !== 409) throw new Error(`create 2.1.0: ${r.status} ${JSON.stringify(r.body)}`);
+  const size = 300;
+  const cmx = await new FakeCmx({ servers: natsUrl }).start();
+  try {
+    for (let i = 1; i <= size; i++) {
+      const endpointId = `fleet-${String(i).padStart(4, '0')}`;
+      const configId = i % 10 === 0 ? '0.9.0' : i % 3 === 0 ? '1.1.0' : i % 7 === 0 ? '2.0.0' : '1.0.0';
+      await cmx.applied({ endpointId, appVersionName: AVN, configId, statusCode: i % 23 === 0 ? 500 : 200 });
+    }
+  } finally {
+    await cmx.stop();
+  }
+  say(`  a fleet of ${size} simulated endpoints reported their versions (0.9.0 … 2.0.0, a few failures); 2.1.0 is suspended`);
 }
 
 main().catch((e) => {

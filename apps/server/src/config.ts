@@ -48,6 +48,8 @@ export interface OtaoConfig {
   /** OTAO_AUDIT_RETENTION_DAYS: how long audit entries are kept (spec §4.13). */
   readonly auditRetentionDays: number;
   readonly logLevel: LogLevel;
+  /** The operator console (spec §11) at /console/: OTAO_CONSOLE_ENABLED, OTAO_CONSOLE_CLIENT_ID (its public OpenID client). */
+  readonly console: { readonly enabled: boolean; readonly clientId: string };
 }
 
 /** A configuration that cannot start the service; `problems` names every wrong variable. */
@@ -210,6 +212,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
   const logLevel = str('OTAO_LOG_LEVEL', 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`OTAO_LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
+  const consoleClientId = str('OTAO_CONSOLE_CLIENT_ID', 'otao-console');
+  if (!/^[\x21-\x7e]{1,255}$/.test(consoleClientId)) problems.push(`OTAO_CONSOLE_CLIENT_ID: "${consoleClientId}" must be 1–255 printable ASCII characters without spaces`);
   const mongoUri = url('OTAO_MONGODB_URI', ['mongodb:', 'mongodb+srv:'], 'mongodb://127.0.0.1:27017') ?? 'mongodb://127.0.0.1:27017';
 
   const cfg: OtaoConfig = {
@@ -253,6 +257,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     specMaxBytes: int('OTAO_SPEC_MAX_BYTES', 262_144, 1024, 16 * 1024 * 1024),
     auditRetentionDays: int('OTAO_AUDIT_RETENTION_DAYS', 400, 1, 36_500),
     logLevel,
+    console: { enabled: bool('OTAO_CONSOLE_ENABLED', true), clientId: consoleClientId },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(cfg);

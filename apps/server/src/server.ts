@@ -2,6 +2,7 @@
 // an inversify container (one module per adapter; the adapters themselves know nothing of
 // inversify), and runs the service: start in dependency order, stop in reverse on SIGTERM.
 import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type { Server } from 'node:http';
 import { Container, ContainerModule } from 'inversify';
 import type { Logger } from 'pino';
@@ -14,7 +15,7 @@ import {
   PHASES_LEASE,
   type OtaoCore,
 } from '@otao/core';
-import { createHttpApp, fileRoutes } from '@otao/http-express';
+import { type ConsoleOptions, createHttpApp, fileRoutes, isConsoleBuilt } from '@otao/http-express';
 import { createMongoStore, MongoPushPacer, type MongoStore } from '@otao/mongo-store';
 import { createNatsCdtp, type NatsCdtp, type NatsCdtpObserver } from '@otao/nats-cdtp';
 import { S3FileStore } from '@otao/s3-files';
@@ -29,7 +30,7 @@ import {
 import { describeConfig, type OtaoConfig, secretsOf } from './config';
 import { createLogger } from './logger';
 import { OtaoMetrics } from './metrics';
-import { createSecurity, type Security } from './security';
+import { createSecurity, keycloakBase, type Security } from './security';
 import { DurableWorkScheduler } from './work-scheduler';
 
 export const TYPES = {
@@ -265,6 +266,19 @@ async function retry<T>(what: string, log: Logger, stopped: () => boolean, fn: (
 /** How often the audit log is maintained (reconciler and retention). */
 const AUDIT_TICK_MS = 60_000;
 
+/** The directory of the console's build output (`@otao/console`'s dist), or undefined when the package is absent. */
+function consoleDir(): string | undefined {
+  try {
+    return join(dirname(require.resolve('@otao/console/package.json')), 'dist');
+  } catch {
+    return undefined;
+  }
+}
+
+function filesEnabled(c: OtaoConfig): boolean {
+  return c.s3.enabled && c.s3.bucket !== undefined;
+}
+
 /** How long a starting replica waits for the registry's first load before it serves CDTP requests anyway. */
 const REGISTRY_GRACE_MS = 5000;
 
@@ -313,6 +327,7 @@ export class OtaoServer {
 
     if (files) await this.verifyFiles(files);
     const routes = core.files ? fileRoutes() : undefined;
+    const consoleOptions = this.consoleOptions();
     const m = this.metrics;
     const app = createHttpApp({
       core,
@@ -331,6 +346,7 @@ export class OtaoServer {
       readiness: () => this.readiness(),
       metrics: { contentType: m.registry.contentType, render: () => m.registry.metrics() },
       ...(routes ? { extraRoutes: routes.extraRoutes, extraPaths: routes.extraPaths } : {}),
+      ...(consoleOptions ? { console: consoleOptions } : {}),
     });
     this.http = await new Promise<Server>((ok, fail) => {
       const s = app.listen(c.httpPort, () => ok(s));
@@ -373,6 +389,41 @@ export class OtaoServer {
     this.scheduleAuditTick(AUDIT_TICK_MS);
     this.schedulePhaseTick(0);
     log.info({ instance: c.instanceName, port: this.port }, 'OTAO started');
+  }
+
+  /**
+   * The operator console (spec §11) when OTAO_CONSOLE_ENABLED: the build output of `@otao/console`
+   * and what the single-page application needs to know to sign in (never a secret).
+   */
+  private consoleOptions(): ConsoleOptions | undefined {
+    const c = this.config;
+    if (!c.console.enabled) return undefined;
+    const dir = consoleDir();
+    if (!dir || !isConsoleBuilt(dir)) {
+      this.log.warn({ dir }, 'the console is enabled but not built (npx turbo run build --filter=@otao/console): /console/ answers 404');
+      return undefined;
+    }
+    const { off, tenants, tenantManagerUrl, oauth, defaultTenant } = c.security;
+    const issuerBase = !off && tenantManagerUrl && oauth.issuer ? `${keycloakBase(oauth.issuer)}/realms/` : undefined;
+    const origins = [...(tenants ?? []).map((t) => t.issuer), ...(issuerBase ? [issuerBase] : [])].flatMap((u) => {
+      try {
+        return [new URL(u).origin];
+      } catch {
+        return [];
+      }
+    });
+    return {
+      dir,
+      issuerOrigins: off ? [] : origins,
+      config: {
+        auth: !off,
+        clientId: c.console.clientId,
+        ...(off ? { defaultTenant } : {}),
+        tenants: off ? [] : (tenants ?? []).map((t) => ({ id: t.id, issuer: t.issuer })),
+        ...(issuerBase ? { issuerBase } : {}),
+        files: filesEnabled(c),
+      },
+    };
   }
 
   /**

@@ -27,6 +27,7 @@ test('defaults of spec §9', () => {
     specMaxBytes: 262144,
     auditRetentionDays: 400,
     logLevel: 'info',
+    console: { enabled: true, clientId: 'otao-console' },
   });
   expect(c.replicaId).toMatch(/^[A-Za-z0-9_-]+-[0-9a-f]{8}$/);
   expect(Object.isFrozen(c.s3)).toBe(true);
@@ -69,6 +70,11 @@ test('every wrong variable is named, all at once', () => {
   ]) {
     expect(text).toContain(v);
   }
+});
+
+test('the console (spec §11): OTAO_CONSOLE_ENABLED and OTAO_CONSOLE_CLIENT_ID', () => {
+  expect(loadConfig({ ...base, OTAO_CONSOLE_ENABLED: 'false', OTAO_CONSOLE_CLIENT_ID: 'ops-console' }).console).toEqual({ enabled: false, clientId: 'ops-console' });
+  expect(() => loadConfig({ ...base, OTAO_CONSOLE_ENABLED: 'maybe', OTAO_CONSOLE_CLIENT_ID: 'has space' })).toThrow(/OTAO_CONSOLE_CLIENT_ID: "has space"[\s\S]*OTAO_CONSOLE_ENABLED: "maybe" must be true or false/);
 });
 
 test('a missing applications file is a configuration problem', () => {

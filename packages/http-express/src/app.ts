@@ -16,6 +16,7 @@ import {
   type Principal,
   type SoftwareScope,
 } from '@otao/core';
+import { CONSOLE_PATH, type ConsoleOptions, consoleRouter } from './console-routes';
 import { HTTP_STATUS, HttpFailure } from './error-mapping';
 import { OPENAPI_TEXT } from './openapi';
 import { applicationDto, auditEntryDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
@@ -60,6 +61,8 @@ export interface HttpOptions {
   /** Paths (relative to /api/v1) and allowed methods of the plug-in routes, for 405 answers. */
   readonly extraPaths?: readonly [RegExp, string][];
   readonly newId?: () => string;
+  /** The operator console (spec §11) served at /console/ from its build output; absent = not served (404). */
+  readonly console?: ConsoleOptions;
 }
 
 /** What a plug-in router needs to behave like the built-in routes. */
@@ -376,6 +379,7 @@ export function createHttpApp(options: HttpOptions): express.Express {
     } else next(new HttpFailure('route.not_found', `no route ${req.method} ${req.path}`));
   });
   app.use('/api/v1', api);
+  if (options.console) app.use(CONSOLE_PATH, consoleRouter(options.console));
   app.use((req, _res, next) => {
     next(new HttpFailure('route.not_found', `no route ${req.method} ${req.path}`));
   });

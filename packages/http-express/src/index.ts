@@ -4,3 +4,4 @@ export * from './serialize';
 export * from './openapi';
 export { RequestValidator } from './validation';
 export * from './file-routes';
+export * from './console-routes';

@@ -1,0 +1,48 @@
+import type { Software } from './software';
+import { sameVersion } from './version';
+
+/** What the planner knows of one endpoint (spec §4.1). */
+export interface EndpointContext {
+  /** Current version; undefined when the endpoint never reported one. */
+  readonly current: string | undefined;
+  /** Filter ids the endpoint matches. */
+  readonly memberships: readonly string[];
+  /** Consent grants: versions or `*`. */
+  readonly consents: readonly string[];
+  /** The application's `consentRequired` setting. */
+  readonly consentRequired: boolean;
+}
+
+/** Why an endpoint is not eligible for a software (besides the graph). */
+export type IneligibleReason = 'suspended' | 'filter-not-matched' | 'consent-missing';
+
+export function hasConsent(consents: readonly string[], version: string): boolean {
+  return consents.some((c) => c === '*' || (c !== '' && safeSame(c, version)));
+}
+
+function safeSame(a: string, b: string): boolean {
+  try {
+    return sameVersion(a, b);
+  } catch {
+    return false;
+  }
+}
+
+/** The filter condition of a targeted software at time `now`: a matched filter whose date is absent or passed. */
+export function matchesActiveFilter(sw: Software, memberships: ReadonlySet<string>, now: number): boolean {
+  return sw.filters.some((f) => memberships.has(f.filterId) && (f.rolloutDate === undefined || f.rolloutDate <= now));
+}
+
+/** Spec §3: whether `sw` may be offered to the endpoint at `now`, ignoring the graph; or why not. */
+export function ineligibility(
+  sw: Software,
+  memberships: ReadonlySet<string>,
+  consents: readonly string[],
+  consentRequired: boolean,
+  now: number,
+): IneligibleReason | undefined {
+  if (sw.rolloutStrategy === 'suspended') return 'suspended';
+  if (sw.rolloutStrategy === 'targeted' && !matchesActiveFilter(sw, memberships, now)) return 'filter-not-matched';
+  if (consentRequired && !hasConsent(consents, sw.version)) return 'consent-missing';
+  return undefined;
+}

@@ -1,0 +1,134 @@
+import type { Software } from './software';
+import { compareVersions, matches, parseMatcher, type VersionMatcher } from './version';
+
+/** The precedence key of a version: build metadata does not count (1.0.0+a and 1.0.0+b are the same). */
+export function versionKey(v: string): string {
+  const plus = v.indexOf('+');
+  return plus < 0 ? v : v.slice(0, plus);
+}
+
+export interface GraphNode {
+  readonly version: string;
+  readonly upgradableFrom: readonly string[];
+  readonly rolloutStrategy: string;
+}
+
+/**
+ * The graph rule of spec §2: among non-suspended software, an edge runs from every registered
+ * version matching an `upgradableFrom` entry to the software's version; it must have no cycle.
+ * Returns a cycle as versions (first = last), or undefined. Deterministic: versions are visited in
+ * ascending precedence.
+ */
+export function findCycle(software: readonly GraphNode[]): string[] | undefined {
+  const nodes = software.filter((s) => s.rolloutStrategy !== 'suspended').sort((a, b) => compareVersions(a.version, b.version));
+  const matchers = nodes.map((s) => s.upgradableFrom.map(parseMatcher).filter((m): m is VersionMatcher => m !== undefined));
+  // successors[i] = indices j such that nodes[i].version matches an entry of nodes[j]
+  const successors: number[][] = nodes.map((from) =>
+    nodes.flatMap((_to, j) => ((matchers[j] ?? []).some((m) => matches(m, from.version)) ? [j] : [])),
+  );
+  const WHITE = 0, GREY = 1, BLACK = 2;
+  const colour = new Array<number>(nodes.length).fill(WHITE);
+  const stack: number[] = [];
+  const visit = (i: number): number[] | undefined => {
+    colour[i] = GREY;
+    stack.push(i);
+    for (const j of successors[i] ?? []) {
+      if (colour[j] === GREY) return [...stack.slice(stack.indexOf(j)), j];
+      if (colour[j] === WHITE) {
+        const c = visit(j);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    colour[i] = BLACK;
+    return undefined;
+  };
+  for (let i = 0; i < nodes.length; i++) {
+    if (colour[i] === WHITE) {
+      const c = visit(i);
+      if (c) return c.map((k) => (nodes[k] as GraphNode).version);
+    }
+  }
+  return undefined;
+}
+
+/** The message of a cycle error, e.g. `1.0.0 -> 2.0.0 -> 1.0.0`. */
+export function describeCycle(cycle: readonly string[]): string {
+  return cycle.join(' -> ');
+}
+
+/** Software of one (tenant, app) with parsed matchers, as the planner needs it. */
+export interface PreparedSoftware {
+  readonly software: Software;
+  readonly key: string;
+  readonly matchers: readonly VersionMatcher[];
+}
+
+/**
+ * An immutable snapshot of one application's software, prepared for planning: sorted by
+ * precedence, with parsed `upgradableFrom` matchers and the set of filters targeted software uses.
+ */
+export class AppCatalogue {
+  readonly entries: readonly PreparedSoftware[];
+  /** Filter ids referenced by non-suspended targeted software. */
+  readonly targetedFilterIds: ReadonlySet<string>;
+  /** Version keys of all software (any strategy). */
+  readonly versionKeys: ReadonlySet<string>;
+  private readonly byKey = new Map<string, PreparedSoftware>();
+  private readonly successorCache = new Map<string, readonly number[]>();
+  private readonly rolloutDates: readonly number[];
+
+  constructor(software: readonly Software[]) {
+    this.entries = [...software]
+      .sort((a, b) => compareVersions(a.version, b.version))
+      .map((s) => ({ software: s, key: versionKey(s.version), matchers: s.upgradableFrom.map(parseMatcher).filter((m): m is VersionMatcher => m !== undefined) }));
+    const filters = new Set<string>();
+    const dates: number[] = [];
+    for (const e of this.entries) {
+      this.byKey.set(e.key, e);
+      if (e.software.rolloutStrategy === 'targeted') {
+        for (const f of e.software.filters) {
+          filters.add(f.filterId);
+          if (f.rolloutDate !== undefined) dates.push(f.rolloutDate);
+        }
+      }
+    }
+    this.targetedFilterIds = filters;
+    this.versionKeys = new Set(this.byKey.keys());
+    this.rolloutDates = dates.sort((a, b) => a - b);
+  }
+
+  get software(): readonly Software[] {
+    return this.entries.map((e) => e.software);
+  }
+
+  /** The software with this version by precedence, if registered. */
+  find(version: string): Software | undefined {
+    return this.byKey.get(versionKey(version))?.software;
+  }
+
+  /** Indices (into `entries`) of the software whose `upgradableFrom` matches `version`, any strategy. */
+  successorsOf(version: string): readonly number[] {
+    const key = versionKey(version);
+    let s = this.successorCache.get(key);
+    if (!s) {
+      s = this.entries.flatMap((e, i) => (e.matchers.some((m) => matches(m, version)) ? [i] : []));
+      if (this.successorCache.size > 100_000) this.successorCache.clear();
+      this.successorCache.set(key, s);
+    }
+    return s;
+  }
+
+  /** The earliest rollout date of targeted software strictly after `t`, if any. */
+  nextRolloutDateAfter(t: number): number | undefined {
+    for (const d of this.rolloutDates) if (d > t) return d;
+    return undefined;
+  }
+
+  /** The latest rollout date of targeted software at or before `t`, if any. */
+  lastRolloutDateAtOrBefore(t: number): number | undefined {
+    let last: number | undefined;
+    for (const d of this.rolloutDates) if (d <= t) last = d;
+    return last;
+  }
+}

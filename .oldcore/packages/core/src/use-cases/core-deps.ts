@@ -1,0 +1,70 @@
+import type {
+  ApplicationRegistry,
+  Clock,
+  ConfigPublisher,
+  EndpointRepository,
+  FileStore,
+  FilterDirectory,
+  IdGenerator,
+  Lease,
+  PushPacer,
+  RolloutStatsRepository,
+  SoftwareEventPublisher,
+  SoftwareRepository,
+  WorkScheduler,
+} from '../ports';
+
+/** Every port the use cases need. `files` is absent when S3 is disabled. */
+export interface CoreDeps {
+  readonly software: SoftwareRepository;
+  readonly endpoints: EndpointRepository;
+  readonly stats: RolloutStatsRepository;
+  readonly lease: Lease;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly registry: ApplicationRegistry;
+  readonly configPublisher: ConfigPublisher;
+  readonly softwareEvents: SoftwareEventPublisher;
+  readonly filterDirectory: FilterDirectory;
+  readonly work: WorkScheduler;
+  readonly files?: FileStore;
+  /** The service-wide push rate; unlimited when absent. */
+  readonly pacer?: PushPacer;
+}
+
+export interface CoreOptions {
+  /** Maximum serialized size of a specification or metadata (OTAO_SPEC_MAX_BYTES). */
+  readonly specMaxBytes: number;
+  /** Download links (S3 enabled): where to inject them and how long they live. */
+  readonly fileLinks?: { readonly urlPath: string; readonly ttlSeconds: number };
+  /** Largest file a software may carry (OTAO_S3_MAX_FILE_BYTES); larger uploads are refused (`file.too_large`). */
+  readonly maxFileBytes: number;
+  /**
+   * Told when an object (or a prefix) that no record points at any more could not be deleted: it
+   * is left as an orphan (see docs/files.md). The change itself succeeded; the server logs and counts it.
+   */
+  readonly onFileCleanupFailed?: (keyOrPrefix: string, error: unknown) => void;
+  /** How long a cached application catalogue is trusted without an invalidation. */
+  readonly catalogueMaxAgeMs: number;
+  /** Endpoints per batch when streaming a push computation. */
+  readonly pushBatchSize: number;
+  /** Pushes of one run in flight at once (claimed, being published); bounds how long a claim waits for a paced publisher. */
+  readonly pushConcurrency: number;
+  /** How long a push claim of a one-off owner (an event, not a durable job) blocks other owners before it expires. */
+  readonly pushClaimMs: number;
+  /** Whether a pull may ask EPR for the filters of an endpoint with no membership record. */
+  readonly askFiltersOnPull: boolean;
+  /** The lease of the rollout-date scheduler. */
+  readonly schedulerLeaseMs: number;
+}
+
+export const DEFAULT_CORE_OPTIONS: CoreOptions = {
+  specMaxBytes: 262_144,
+  maxFileBytes: 2_147_483_648,
+  catalogueMaxAgeMs: 30_000,
+  pushBatchSize: 1000,
+  pushConcurrency: 1000,
+  pushClaimMs: 60_000,
+  askFiltersOnPull: true,
+  schedulerLeaseMs: 30_000,
+};

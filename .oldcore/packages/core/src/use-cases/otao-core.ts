@@ -1,0 +1,58 @@
+import { ApplicationsService } from './applications.use-case';
+import { CatalogueCache } from './catalogue-cache';
+import { ConfigRequestService } from './config-request.use-case';
+import { ConsentService } from './consent.use-case';
+import { ContentBuilder } from './content-builder';
+import { type CoreDeps, type CoreOptions, DEFAULT_CORE_OPTIONS } from './core-deps';
+import { EndpointEventsService } from './endpoint-events.use-case';
+import { InsightService } from './insight.use-case';
+import { PushService } from './push.use-case';
+import { ReportService } from './report.use-case';
+import { RolloutDatesService } from './rollout-dates.use-case';
+import { RolloutSafety } from './rollout-safety';
+import { SoftwareFilesService } from './software-files.use-case';
+import { SoftwareService } from './software.use-case';
+import { TenantService } from './tenant.use-case';
+
+/** Every use case of the core, wired over one set of ports. Adapters call these and nothing else. */
+export interface OtaoCore {
+  readonly software: SoftwareService;
+  /** The software files of spec §5; absent when S3 is disabled (no `files` port). */
+  readonly files?: SoftwareFilesService;
+  readonly config: ConfigRequestService;
+  readonly reports: ReportService;
+  readonly endpointEvents: EndpointEventsService;
+  readonly consents: ConsentService;
+  readonly pushes: PushService;
+  readonly insight: InsightService;
+  readonly tenants: TenantService;
+  /** The applications of a tenant (spec §6.4.1). */
+  readonly applications: ApplicationsService;
+  readonly rolloutDates: RolloutDatesService;
+  readonly catalogues: CatalogueCache;
+  readonly options: CoreOptions;
+}
+
+export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {}): OtaoCore {
+  const opts: CoreOptions = { ...DEFAULT_CORE_OPTIONS, ...options };
+  const catalogues = new CatalogueCache(deps.software, deps.clock, opts.catalogueMaxAgeMs);
+  const content = new ContentBuilder(deps.clock, deps.files, opts.fileLinks);
+  const safety = new RolloutSafety(deps, catalogues);
+  const pushes = new PushService(deps, opts, catalogues, content, safety);
+  const files = deps.files;
+  return {
+    software: new SoftwareService(deps, opts, catalogues),
+    ...(files ? { files: new SoftwareFilesService({ ...deps, files }, opts, catalogues) } : {}),
+    config: new ConfigRequestService(deps, opts, catalogues, content, safety),
+    reports: new ReportService(deps, safety, pushes),
+    endpointEvents: new EndpointEventsService(deps, pushes, catalogues),
+    consents: new ConsentService(deps, pushes),
+    pushes,
+    insight: new InsightService(deps, opts, catalogues),
+    tenants: new TenantService(deps, catalogues),
+    applications: new ApplicationsService(deps),
+    rolloutDates: new RolloutDatesService(deps, opts),
+    catalogues,
+    options: opts,
+  };
+}

@@ -1,0 +1,253 @@
+import { OtaoError } from '../domain/errors';
+import { formatKaaDate } from '../domain/kaa-date';
+import { isJsonObject } from '../domain/json';
+import { err, failure, type Failure, ok, type Result } from '../domain/result';
+import { type Software, type SoftwareDraft, validateSoftwareInput } from '../domain/software';
+import { describeCycle, findCycle, versionKey } from '../domain/upgrade-graph';
+import { isStrictSemver } from '../domain/version';
+import { incarnationPrefix, type SoftwareEventType, storedObjectKey } from '../ports';
+import type { CatalogueCache } from './catalogue-cache';
+import type { CoreDeps, CoreOptions } from './core-deps';
+
+export type CreateSoftwareError = Failure<
+  'application.not_found' | 'software.invalid' | 'software.specification_too_large' | 'software.version_conflict' | 'software.cycle'
+>;
+export type ReplaceSoftwareError = Failure<
+  | 'application.not_found'
+  | 'software.not_found'
+  | 'software.invalid'
+  | 'software.specification_too_large'
+  | 'software.cycle'
+  | 'software.precondition_failed'
+  | 'software.edit_conflict'
+  | 'software.specification_not_object'
+>;
+export type DeleteSoftwareError = Failure<'application.not_found' | 'software.not_found' | 'software.precondition_failed' | 'software.edit_conflict'>;
+export type GetSoftwareError = Failure<'application.not_found' | 'software.not_found'>;
+
+/**
+ * One revision of one incarnation of a software, as an ETag names it. `createdAt` is the
+ * incarnation: a deleted and re-created version restarts at revision 1 with another `createdAt`, so
+ * no (createdAt, revision) pair ever names two different states (spec §10).
+ */
+export interface SoftwareRevisionRef {
+  readonly createdAt: number;
+  readonly revision: number;
+}
+
+/** Optimistic concurrency (`If-Match`): when `ifMatch` is given, the software must currently be one of these revisions. */
+export interface Precondition {
+  readonly ifMatch?: readonly SoftwareRevisionRef[];
+}
+
+/** Whether the software is in a state the precondition names (strong comparison: incarnation and revision). */
+export function preconditionHolds(pre: Precondition, s: Software): boolean {
+  return pre.ifMatch === undefined || pre.ifMatch.some((t) => t.createdAt === s.createdAt && t.revision === s.revision);
+}
+
+/**
+ * How often an unconditional replace or delete (no If-Match) reads again and retries after losing
+ * its compare-and-set to another writer, before it answers `software.edit_conflict`. Each lost
+ * attempt means another writer succeeded, so this only runs out under a storm of writes to one software.
+ */
+export const UNCONDITIONAL_ATTEMPTS = 10;
+
+/** An attempt of a read-modify-write lost its compare-and-set and may be run again. */
+const RETRY = Symbol('retry');
+
+/** Create, replace, delete, list and get software (spec §2, §6.1). Its file: `SoftwareFilesService`. */
+export class SoftwareService {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly options: CoreOptions,
+    private readonly catalogues: CatalogueCache,
+  ) {}
+
+  async list(tenantId: string, appName: string): Promise<Result<Software[], Failure<'application.not_found'>>> {
+    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    return ok(await this.deps.software.list(tenantId, appName));
+  }
+
+  async get(tenantId: string, appName: string, version: string): Promise<Result<Software, GetSoftwareError>> {
+    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
+    return sw ? ok(sw) : err(notFound(appName, version));
+  }
+
+  async create(tenantId: string, appName: string, body: unknown, correlationId: string): Promise<Result<Software, CreateSoftwareError>> {
+    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const v = validateSoftwareInput(body, this.options);
+    if (!v.ok) return v;
+    const draft = v.value;
+    const existing = await this.deps.software.list(tenantId, appName);
+    if (existing.some((s) => versionKey(s.version) === versionKey(draft.version))) return err(conflict(appName, draft.version));
+    const cycle = findCycle([...existing, draft]);
+    if (cycle) return err(cycleError(cycle));
+    const now = this.deps.clock.now();
+    const sw: Software = { ...draft, tenantId, appName, createdAt: now, updatedAt: now, revision: 1 };
+    if ((await this.deps.software.create(sw)) === 'conflict') return err(conflict(appName, draft.version));
+    await this.changed(sw, 'created', correlationId, sw.rolloutStrategy !== 'suspended');
+    return ok(sw);
+  }
+
+  /**
+   * Full replacement of the mutable fields (§6.1). With `pre.ifMatch` it applies only to the named
+   * revision (else `software.precondition_failed`); without, it is unconditional: a concurrent
+   * write is not an error, the change is applied on top of it (read again, checked again, retried).
+   */
+  async replace(
+    tenantId: string,
+    appName: string,
+    version: string,
+    body: unknown,
+    pre: Precondition,
+    correlationId: string,
+  ): Promise<Result<Software, ReplaceSoftwareError>> {
+    return this.retryUnconditional(version, () => this.replaceOnce(tenantId, appName, version, body, pre, correlationId));
+  }
+
+  private async replaceOnce(
+    tenantId: string,
+    appName: string,
+    version: string,
+    body: unknown,
+    pre: Precondition,
+    correlationId: string,
+  ): Promise<Result<Software, ReplaceSoftwareError> | typeof RETRY> {
+    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
+    if (!current) return err(notFound(appName, version));
+    if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
+    const v = validateSoftwareInput(body, this.options, version);
+    if (!v.ok) return v;
+    if (current.file && !isJsonObject(v.value.specification)) {
+      return err(
+        failure('software.specification_not_object', `specification: must stay a JSON object while a file is attached (${current.file.name})`, 'specification'),
+      );
+    }
+    const next = this.merge(current, v.value);
+    const others = (await this.deps.software.list(tenantId, appName)).filter((s) => versionKey(s.version) !== versionKey(current.version));
+    const cycle = findCycle([...others, next]);
+    if (cycle) return err(cycleError(cycle));
+    const outcome = await this.deps.software.replace(next, current.revision);
+    if (outcome === 'not_found') return err(notFound(appName, version));
+    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
+    await this.changed(next, next.rolloutStrategy === 'suspended' && current.rolloutStrategy !== 'suspended' ? 'suspended' : 'updated', correlationId, true);
+    return ok(next);
+  }
+
+  /** Deletes (§6.1); like replace, conditional with `pre.ifMatch`, else unconditional and retried after a concurrent write. */
+  async delete(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string): Promise<Result<Software, DeleteSoftwareError>> {
+    return this.retryUnconditional(version, () => this.deleteOnce(tenantId, appName, version, pre, correlationId));
+  }
+
+  private async deleteOnce(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string): Promise<Result<Software, DeleteSoftwareError> | typeof RETRY> {
+    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
+    if (!current) return err(notFound(appName, version));
+    if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
+    // Its file could not be deleted now: refuse (503) rather than leave it behind.
+    if (current.file && this.deps.files && !this.deps.files.available()) {
+      throw new OtaoError('dependency.unavailable', `the file store (S3) is unavailable: software ${current.version} and its file cannot be deleted now`);
+    }
+    const outcome = await this.deps.software.delete(tenantId, appName, current.version, current.revision, current.createdAt);
+    if (outcome === 'not_found') return err(notFound(appName, version));
+    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
+    // The record first, its files after: an object without a record is an orphan, never the reverse.
+    await this.deleteFiles(current);
+    await this.deps.stats.delete(tenantId, appName, current.version);
+    this.catalogues.invalidate(tenantId, appName);
+    await this.publish('deleted', current, correlationId);
+    // Deleting a software can open another path for endpoints that were routed through it.
+    this.deps.work.schedulePushes({ kind: 'app', tenantId, appName, reason: `software ${current.version} deleted` });
+    return ok(current);
+  }
+
+  /**
+   * Deletes the objects of a deleted software: every upload of its incarnation (the attached file
+   * and any orphan left by an interrupted change), and a file stored before keys were unique per
+   * upload. A failure leaves orphans (reported), not an error: the software is deleted.
+   */
+  private async deleteFiles(deleted: Software): Promise<void> {
+    const files = this.deps.files;
+    if (!files) return;
+    const prefix = incarnationPrefix(deleted);
+    await files.deletePrefix(prefix).catch((e: unknown) => this.options.onFileCleanupFailed?.(prefix, e));
+    if (deleted.file && deleted.file.objectKey === undefined) {
+      const legacy = storedObjectKey(deleted, deleted.file);
+      await files.delete(legacy).catch((e: unknown) => this.options.onFileCleanupFailed?.(legacy, e));
+    }
+  }
+
+  /** Runs a read-modify-write until it is not asked to retry, at most UNCONDITIONAL_ATTEMPTS times. */
+  private async retryUnconditional<T, E>(version: string, attempt: () => Promise<Result<T, E> | typeof RETRY>): Promise<Result<T, E | Failure<'software.edit_conflict'>>> {
+    for (let i = 0; i < UNCONDITIONAL_ATTEMPTS; i++) {
+      const r = await attempt();
+      if (r !== RETRY) return r;
+    }
+    return err(
+      failure(
+        'software.edit_conflict',
+        `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while this change was applied; retry, or send If-Match to apply it only to the revision you read`,
+      ),
+    );
+  }
+
+  private merge(current: Software, draft: SoftwareDraft): Software {
+    const { failurePolicy: _fp, suspendedReason, ...base } = current;
+    const keepReason = draft.rolloutStrategy === 'suspended' && suspendedReason !== undefined;
+    return {
+      ...base,
+      ...draft,
+      version: current.version,
+      updatedAt: this.deps.clock.now(),
+      revision: current.revision + 1,
+      ...(keepReason ? { suspendedReason } : {}),
+    };
+  }
+
+  /** After a change: caches, event, and when the rollout may have changed, filter bootstrap and pushes. */
+  private async changed(sw: Software, type: SoftwareEventType, correlationId: string, rolloutChanged: boolean): Promise<void> {
+    this.catalogues.invalidate(sw.tenantId, sw.appName);
+    await this.publish(type, sw, correlationId);
+    if (!rolloutChanged) return;
+    if (sw.rolloutStrategy === 'targeted' && sw.filters.length > 0) {
+      const loaded = await this.deps.endpoints.loadedFilters(sw.tenantId, sw.appName);
+      const missing = sw.filters.map((f) => f.filterId).filter((f) => !loaded.has(f));
+      if (missing.length > 0) this.deps.work.scheduleFilterBootstrap(sw.tenantId, sw.appName, missing);
+    }
+    this.deps.work.schedulePushes({ kind: 'app', tenantId: sw.tenantId, appName: sw.appName, reason: `software ${sw.version} ${type}` });
+  }
+
+  private async publish(type: SoftwareEventType, sw: Software, correlationId: string): Promise<void> {
+    await this.deps.softwareEvents.publish({
+      type,
+      tenantId: sw.tenantId,
+      appName: sw.appName,
+      version: sw.version,
+      rolloutStrategy: sw.rolloutStrategy,
+      at: formatKaaDate(this.deps.clock.now()),
+      correlationId,
+    });
+  }
+}
+
+function appNotFound(appName: string): Failure<'application.not_found'> {
+  return failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName');
+}
+
+function notFound(appName: string, version: string): Failure<'software.not_found'> {
+  return failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version');
+}
+
+function conflict(appName: string, version: string): Failure<'software.version_conflict'> {
+  return failure('software.version_conflict', `software ${version} already exists in application ${JSON.stringify(appName)} (versions are compared by SemVer precedence)`, 'version');
+}
+
+function cycleError(cycle: readonly string[]): Failure<'software.cycle'> {
+  return failure('software.cycle', `upgradableFrom would close a cycle in the upgrade graph: ${describeCycle(cycle)}`, 'upgradableFrom');
+}
+
+function preconditionFailed(current: Software): Failure<'software.precondition_failed'> {
+  return failure('software.precondition_failed', `software ${current.version} was changed by someone else (revision ${current.revision}); reload it and retry`);
+}

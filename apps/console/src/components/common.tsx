@@ -1,0 +1,79 @@
+import { useEffect, type ReactNode } from 'react';
+import { ApiError, errorText } from '../api/client';
+
+export function useTitle(title: string): void {
+  useEffect(() => {
+    document.title = `${title} · OTAO console`;
+  }, [title]);
+}
+
+export function Loading({ what }: { what: string }): ReactNode {
+  return (
+    <p className="muted" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
+/** An API error in words (spec §11: never a blank page). */
+export function ErrorBox({ error, title }: { error: unknown; title?: string }): ReactNode {
+  return (
+    <div role="alert" className="error">
+      {title ? <strong>{title}: </strong> : null}
+      {errorText(error)}
+      {error instanceof ApiError && error.status === 401 ? (
+        <>
+          {' '}
+          <button type="button" className="secondary" onClick={() => location.reload()}>
+            Sign in again
+          </button>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+/** Server-side pagination controls (spec §11: every list is paginated by the server). */
+export function Pager({ offset, limit, total, onChange, label }: { offset: number; limit: number; total: number; onChange: (offset: number) => void; label: string }): ReactNode {
+  const last = Math.max(0, Math.floor((total - 1) / limit) * limit);
+  return (
+    <nav className="pager" aria-label={`${label} pages`}>
+      <button type="button" disabled={offset <= 0} onClick={() => onChange(0)}>
+        First
+      </button>
+      <button type="button" disabled={offset <= 0} onClick={() => onChange(Math.max(0, offset - limit))}>
+        Previous
+      </button>
+      <span aria-live="polite">
+        {total === 0 ? 'none' : `${offset + 1}–${Math.min(offset + limit, total)} of ${total}`}
+      </span>
+      <button type="button" disabled={offset + limit >= total} onClick={() => onChange(offset + limit)}>
+        Next
+      </button>
+      <button type="button" disabled={offset >= last} onClick={() => onChange(last)}>
+        Last
+      </button>
+    </nav>
+  );
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]} (${n.toLocaleString('en')} bytes)`;
+}
+
+export function percent(rate: number): string {
+  return `${(rate * 100).toFixed(1)} %`;
+}
+
+/** A strategy badge; suspended is greyed like in the graph. */
+export function StrategyBadge({ strategy }: { strategy: string }): ReactNode {
+  return <span className={`badge badge-${strategy}`}>{strategy}</span>;
+}
