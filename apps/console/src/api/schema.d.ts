@@ -149,6 +149,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{appName}/software/{version}/rollout/advance": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.0.0
+                 */
+                version: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Opens the next phase of a phased rollout now (soak and gate skipped; clears a hold). Scope application:software:update. */
+        post: operations["advanceRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/applications/{appName}/software/{version}/rollout/hold": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.0.0
+                 */
+                version: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Holds (`hold: true`) or resumes (`hold: false`) a phased rollout: a held rollout does not advance automatically. Scope application:software:update. */
+        put: operations["holdRollout"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/applications/{appName}/endpoints": {
         parameters: {
             query?: {
@@ -277,6 +339,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{appName}/audit": {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description Entries of this version (exact text; `*` for consents to every version). */
+                version?: string;
+                /** @description Entries about this endpoint (consents). */
+                endpointId?: string;
+                /** @description Entries of this action. */
+                action?: "software.created" | "software.updated" | "software.deleted" | "software.suspended" | "file.uploaded" | "file.replaced" | "file.deleted" | "consent.granted" | "consent.revoked" | "rollout.advanced" | "rollout.held" | "rollout.resumed" | "phase.advanced" | "tenant.deleted";
+                /** @description Entries whose actor's `id` or `name` is this. */
+                actor?: string;
+                /** @description Entries at or after this time (ISO 8601). */
+                since?: string;
+                /** @description Entries strictly before this time (ISO 8601). */
+                until?: string;
+            };
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+            };
+            cookie?: never;
+        };
+        /** Audit entries of the application (spec §4.13), newest first, paginated. Scope application:software:read. Unknown query parameters are refused (400). */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -316,6 +419,8 @@ export interface components {
         FailurePolicy: {
             maxFailureRate: number;
             minReports: number;
+            /** @description Spec §4.11: an endpoint offered the version that reports nothing within this time after its first offer counts as timedOut, once. */
+            reportTimeoutMinutes?: number;
         };
         SoftwareCreate: {
             /** @description Strict SemVer 2.0.0. */
@@ -338,6 +443,11 @@ export interface components {
             file?: unknown;
             /** @description Read-only; ignored on input. */
             suspendedReason?: unknown;
+            phases?: null | components["schemas"]["Phase"][];
+            phaseGate?: null | components["schemas"]["PhaseGate"];
+            maintenanceWindow?: null | components["schemas"]["MaintenanceWindow"];
+            /** @description Read-only; ignored on input. */
+            phase?: unknown;
         };
         SoftwareReplace: {
             /** @description If present, must equal the path. */
@@ -360,6 +470,11 @@ export interface components {
             file?: unknown;
             /** @description Read-only; ignored on input. */
             suspendedReason?: unknown;
+            phases?: null | components["schemas"]["Phase"][];
+            phaseGate?: null | components["schemas"]["PhaseGate"];
+            maintenanceWindow?: null | components["schemas"]["MaintenanceWindow"];
+            /** @description Read-only; ignored on input. */
+            phase?: unknown;
         };
         FileInfo: {
             name: string;
@@ -384,6 +499,10 @@ export interface components {
             updatedAt: string;
             file?: components["schemas"]["FileInfo"];
             suspendedReason?: string;
+            phases?: components["schemas"]["Phase"][];
+            phaseGate?: components["schemas"]["PhaseGate"];
+            maintenanceWindow?: components["schemas"]["MaintenanceWindow"];
+            phase?: components["schemas"]["PhaseState"];
         };
         Preview: {
             version: string;
@@ -402,6 +521,15 @@ export interface components {
                 filterId?: string;
                 /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
                 rolloutDate?: string;
+                /**
+                 * @description For `later`: what the endpoint waits for — a filter's rolloutDate (`filterId`, `rolloutDate`), its phase (`phase`), or the maintenance window (`nextOpenAt`).
+                 * @enum {string}
+                 */
+                reason?: "rollout-date" | "phase-not-open" | "window-closed";
+                /** @description For `later` by `phase-not-open`: the index of the phase that will include the endpoint. */
+                phase?: number;
+                /** @description For `later` by `window-closed`: when the maintenance window opens next (Kaa date form). */
+                nextOpenAt?: string;
             }[];
         };
         Rollout: {
@@ -412,6 +540,8 @@ export interface components {
             failureRate: number;
             rolloutStrategy: string;
             suspendedReason?: string;
+            phase?: components["schemas"]["RolloutPhase"];
+            window?: components["schemas"]["RolloutWindow"];
         };
         Report: {
             configId: string;
@@ -471,6 +601,100 @@ export interface components {
              *     ]
              */
             appVersionNames: string[];
+        };
+        Phase: {
+            /** @description Endpoints whose cohort b(E) is below this percent are eligible while the phase is open. */
+            percent: number;
+            /**
+             * @description How long the phase stays open at least before it advances automatically.
+             * @default 60
+             */
+            soakMinutes: number;
+        };
+        PhaseGate: {
+            maxFailureRate: number;
+            minReports: number;
+        };
+        MaintenanceWindow: {
+            /**
+             * @description An IANA time zone name, e.g. Europe/Berlin.
+             * @example Europe/Berlin
+             */
+            timeZone: string;
+            /** @description HH:MM, 24 h, local time in timeZone. */
+            start: string;
+            /** @description HH:MM; before start crosses midnight; equal to start is rejected. */
+            end: string;
+            /** @description The days the window starts on; every day when absent. */
+            days?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+        };
+        PhaseState: {
+            index: number;
+            percent: number;
+            /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
+            openedAt: string;
+            hold: boolean;
+            holdReason?: string;
+        };
+        /** @description Who made the change: `user` (token `sub`, `preferred_username`), `client` (client-credentials token: its client id), `otao` (OTAO itself). With authentication off: `{type: user, id: anonymous}`. */
+        Actor: {
+            /** @enum {string} */
+            type: "user" | "client" | "otao";
+            id: string;
+            name?: string;
+        };
+        /** @description A changed field: `old` absent when it had no value, `new` absent when it has none. `specification` and `metadata` appear as `{size, sha256}` of their JSON text, never their content. */
+        AuditChange: {
+            old?: unknown;
+            new?: unknown;
+        };
+        AuditEntry: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            tenantId: string;
+            appName: string;
+            actor: components["schemas"]["Actor"];
+            /** @enum {string} */
+            action: "software.created" | "software.updated" | "software.deleted" | "software.suspended" | "file.uploaded" | "file.replaced" | "file.deleted" | "consent.granted" | "consent.revoked" | "rollout.advanced" | "rollout.held" | "rollout.resumed" | "phase.advanced" | "tenant.deleted";
+            version?: string;
+            endpointId?: string;
+            changes?: {
+                [key: string]: components["schemas"]["AuditChange"];
+            };
+            correlationId: string;
+        };
+        AuditPage: {
+            content: components["schemas"]["AuditEntry"][];
+            totalElements: number;
+        };
+        /** @description The open phase of a phased rollout (spec §4.10, §6.3). */
+        RolloutPhase: {
+            index: number;
+            percent: number;
+            /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
+            openedAt: string;
+            hold: boolean;
+            holdReason?: string;
+            /**
+             * @description The first condition of the automatic advance that does not hold yet: `done` (last phase), `hold` (held, or suspended), `soak`, `reports` (fewer reports than the gate's minReports), `gate` (failure rate at or above maxFailureRate). When all hold (the next check advances it): `gate` with a gate, else `soak`.
+             * @enum {string}
+             */
+            waitingFor: "soak" | "reports" | "gate" | "hold" | "done";
+            /** @description When the advance is checked next: the end of the soak while soaking, else the next periodic check at the latest. Absent for `hold` and `done`. Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
+            nextCheckAt?: string;
+        };
+        RolloutHold: {
+            /** @description true holds the rollout (no automatic advance), false resumes it. */
+            hold: boolean;
+            /** @description Why it is held (kept while held; ignored when resuming). */
+            reason?: string;
+        };
+        RolloutWindow: {
+            /** @description Whether the maintenance window is open now. */
+            open: boolean;
+            /** @description The next opening after now (Kaa date form). */
+            nextOpenAt?: string;
         };
     };
     responses: never;
@@ -1178,6 +1402,204 @@ export interface operations {
             };
         };
     };
+    advanceRollout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.0.0
+                 */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rollout after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Invalid input: the message names the field and the rule (`request.invalid`, `request.invalid_json`, `software.invalid`, `consent.invalid_version`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`auth.unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated with some permission on the application but lacking the scope (`auth.forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown resource, or no permission at all on the application (no existence leaks). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the software has no phases (`rollout.not_phased`), is suspended (`rollout.suspended`), is on its last phase (`rollout.last_phase`, advance only), or the change lost to concurrent writers on every attempt (`software.edit_conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (store, S3, tenant manager, authorization server) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    holdRollout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.0.0
+                 */
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutHold"];
+            };
+        };
+        responses: {
+            /** @description The rollout after the change */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rollout"];
+                };
+            };
+            /** @description Invalid input: the message names the field and the rule (`request.invalid`, `request.invalid_json`, `software.invalid`, `consent.invalid_version`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`auth.unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated with some permission on the application but lacking the scope (`auth.forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown resource, or no permission at all on the application (no existence leaks). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: the software has no phases (`rollout.not_phased`), is suspended (`rollout.suspended`), is on its last phase (`rollout.last_phase`, advance only), or the change lost to concurrent writers on every attempt (`software.edit_conflict`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body or specification too large (`request.too_large`, `software.specification_too_large`). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body must be application/json (`request.unsupported_media_type`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (store, S3, tenant manager, authorization server) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listEndpoints: {
         parameters: {
             query?: {
@@ -1766,6 +2188,95 @@ export interface operations {
                 };
             };
             /** @description S3 is unavailable (`dependency.unavailable`) or the store is: nothing changed. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                /** @description Entries of this version (exact text; `*` for consents to every version). */
+                version?: string;
+                /** @description Entries about this endpoint (consents). */
+                endpointId?: string;
+                /** @description Entries of this action. */
+                action?: "software.created" | "software.updated" | "software.deleted" | "software.suspended" | "file.uploaded" | "file.replaced" | "file.deleted" | "consent.granted" | "consent.revoked" | "rollout.advanced" | "rollout.held" | "rollout.resumed" | "phase.advanced" | "tenant.deleted";
+                /** @description Entries whose actor's `id` or `name` is this. */
+                actor?: string;
+                /** @description Entries at or after this time (ISO 8601). */
+                since?: string;
+                /** @description Entries strictly before this time (ISO 8601). */
+                until?: string;
+            };
+            header?: {
+                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example kettle
+                 */
+                appName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Page of committed entries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Invalid query: the message names the parameter and the rule (`request.invalid`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`auth.unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated with some permission on the application but lacking the scope (`auth.forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown resource, or no permission at all on the application (no existence leaks). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (store, S3, tenant manager, authorization server) is unavailable. */
             503: {
                 headers: {
                     [name: string]: unknown;
