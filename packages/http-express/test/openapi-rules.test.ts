@@ -157,4 +157,29 @@ describe('the OpenAPI document encodes the code rules', () => {
       }
     }
   });
+
+  test('every link names an existing operation and only parameters it has', () => {
+    const byId = new Map(operations().map((o) => [o.op.operationId, o]));
+    let links = 0;
+    for (const { op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        for (const [name, link] of Object.entries(response.links ?? {})) {
+          links++;
+          const target = byId.get(link.operationId);
+          const where = `${op.operationId} ${status} ${name}`;
+          expect({ where, target: target !== undefined }).toEqual({ where, target: true });
+          for (const key of Object.keys(link.parameters)) {
+            const [loc, pname] = key.includes('.') ? (key.split(/\.(.*)/s) as [string, string]) : [undefined, key];
+            const found = target?.params.some((p) => p.name === pname && (loc === undefined || p.in === loc));
+            expect({ where, key, found }).toEqual({ where, key, found: true });
+          }
+        }
+      }
+    }
+    expect(links).toBeGreaterThan(20);
+    // The created software leads to every operation on it (the stateful fuzzer starts there).
+    const created = byId.get('createSoftware')?.op.responses['201']?.links ?? {};
+    const targets = new Set(Object.values(created).map((l) => l.operationId));
+    for (const id of ['getSoftware', 'replaceSoftware', 'deleteSoftware', 'previewRollout', 'rolloutStatistics', 'uploadSoftwareFile', 'getSoftwareFile', 'deleteSoftwareFile']) expect(targets).toContain(id);
+  });
 });
