@@ -1471,7 +1471,7 @@ export interface operations {
                  */
                 "Correlation-ID"?: string;
                 /**
-                 * @description ETag of the software as last read; a stale tag, a tag of an earlier incarnation or a weak tag (W/) gets 412 (strong comparison). Without it (or with *) the change is unconditional: applied on top of concurrent writes (read again and retried; 409 software.edit_conflict after 10 lost attempts).
+                 * @description ETag of the software as last read; a stale tag, a tag of an earlier incarnation or a weak tag (W/) gets 412 (strong comparison), and so does a malformed header of any length (nothing can match it). Without it (or with *) the change is unconditional: applied on top of concurrent writes (read again and retried; 409 software.edit_conflict after 10 lost attempts).
                  * @example *
                  */
                 "If-Match"?: string;
@@ -1611,7 +1611,7 @@ export interface operations {
                  */
                 "Correlation-ID"?: string;
                 /**
-                 * @description ETag of the software as last read; a stale tag, a tag of an earlier incarnation or a weak tag (W/) gets 412 (strong comparison). Without it (or with *) the change is unconditional: applied on top of concurrent writes (read again and retried; 409 software.edit_conflict after 10 lost attempts).
+                 * @description ETag of the software as last read; a stale tag, a tag of an earlier incarnation or a weak tag (W/) gets 412 (strong comparison), and so does a malformed header of any length (nothing can match it). Without it (or with *) the change is unconditional: applied on top of concurrent writes (read again and retried; 409 software.edit_conflict after 10 lost attempts).
                  * @example *
                  */
                 "If-Match"?: string;
