@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { fileNameProblem, isStrictSemver, isValidAppName, isValidEndpointId, isValidFilterId, parseInputMatcher } from '@otao/core';
+import { fileNameProblem, isStrictSemver, parseKaaDate, isValidAppName, isValidEndpointId, isValidFilterId, parseInputMatcher } from '@otao/core';
 import { OPENAPI_DOCUMENT } from '../src/openapi';
 import { RequestValidator } from '../src/validation';
 
@@ -43,6 +43,12 @@ function operations(): { path: string; method: string; op: Operation; params: Pa
 }
 
 const MAX = '9007199254740991';
+const two = (lo: number, hi: number): fc.Arbitrary<string> => fc.integer({ min: lo, max: hi }).map((n) => String(n).padStart(2, '0'));
+/** Date-times near the rule's edges: months 00–13, days 00–32, leap and common years, the accepted and some refused offsets. */
+const dateish = fc
+  .tuple(fc.constantFrom('0000', '1900', '2000', '2024', '2026', '2100', '9999'), two(0, 13), two(0, 32), two(0, 24), two(0, 60), two(0, 60), fc.constantFrom('', '.5', '.123456789', '.1234567890'), fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+01:00', ''))
+  .map(([y, mo, d, h, mi, s, f, z]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${f}${z}`);
+
 const rules: { schema: string; code: (v: string) => boolean; good: string[]; bad: string[]; arbitrary: fc.Arbitrary<string> }[] = [
   {
     schema: 'AppName',
@@ -93,6 +99,13 @@ const rules: { schema: string; code: (v: string) => boolean; good: string[]; bad
     bad: ['', '.', '..', 'a..b', 'a/b', 'a\\b', 'a\u0000', 'a\u001f', 'a\u007f', 'a\u0085', 'a\u009f', 'a\nb', 'x'.repeat(256), '\ud800', 'a\udc00b'],
     arbitrary: fc.string({ unit: fc.constantFrom('a', '.', '/', '\\', '\u0000', '\u0085', '\u2028', '\ud800', '\udc00', '😀'), maxLength: 5 }),
   },
+  {
+    schema: 'UtcDateTime',
+    code: (v) => parseKaaDate(v) !== undefined,
+    good: ['2026-01-31T12:00:00Z', '2026-01-31t12:00:00z', '2026-01-31T12:00:00.123456789+00:00', '2024-02-29T00:00:00-00:00', '2000-02-29T23:59:59Z', '0000-02-29T00:00:00Z', '2026-04-30T00:00:00Z'],
+    bad: ['', '2026-02-29T00:00:00Z', '1900-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:00:60Z', '2026-01-01T00:00:00+01:00', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00', '2026-01-01T00:00:00.Z', '2026-01-01T00:00:00.1234567890Z', '0159-08-23T13:55:55.0+08:50'],
+    arbitrary: dateish,
+  },
 ];
 
 describe('the OpenAPI document encodes the code rules', () => {
@@ -128,6 +141,7 @@ describe('the OpenAPI document encodes the code rules', () => {
         if (p.in === 'path') want = p.name === 'version' ? (path.includes('/consents/') ? 'ConsentVersion' : 'Version') : expected[p.name];
         if (p.in === 'query' && p.name === 'name') want = 'FileName';
         if (p.in === 'query' && p.name === 'version' && path.endsWith('/endpoints')) want = 'Version';
+        if (p.in === 'query' && (p.name === 'since' || p.name === 'until')) want = 'UtcDateTime';
         if (want !== undefined) expect({ where, ref: p.schema.$ref }).toEqual({ where, ref: `#/components/schemas/${want}` });
       }
     }
@@ -136,8 +150,9 @@ describe('the OpenAPI document encodes the code rules', () => {
       expect(props['version']?.$ref).toBe('#/components/schemas/Version');
       expect(props['upgradableFrom']?.items?.$ref).toBe('#/components/schemas/VersionOrRange');
     }
-    const filter = doc.components.schemas['FilterInput'] as { properties: Record<string, Schema> };
+    const filter = doc.components.schemas['FilterInput'] as { properties: Record<string, Schema & { anyOf?: Schema[] }> };
     expect(filter.properties['filterId']?.$ref).toBe('#/components/schemas/FilterId');
+    expect(filter.properties['rolloutDate']?.anyOf?.[0]?.$ref).toBe('#/components/schemas/UtcDateTime');
   });
 
   test('every path parameter has an example that its schema accepts, and every JSON request body an example its schema accepts', () => {

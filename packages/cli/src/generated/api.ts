@@ -48,15 +48,15 @@ export interface paths {
                 /** @example 0 */
                 offset?: number;
                 /**
-                 * @description Entries at or after this time (ISO 8601).
+                 * @description Entries at or after this time (RFC 3339, UTC).
                  * @example 2026-01-01T00:00:00Z
                  */
-                since?: string;
+                since?: components["schemas"]["UtcDateTime"];
                 /**
-                 * @description Entries strictly before this time (ISO 8601).
+                 * @description Entries strictly before this time (RFC 3339, UTC).
                  * @example 2030-01-01T00:00:00Z
                  */
-                until?: string;
+                until?: components["schemas"]["UtcDateTime"];
                 /**
                  * @description Entries of this version (exact text; `*` for consents to every version).
                  * @example 1.1.0
@@ -528,8 +528,8 @@ export interface components {
         FilterId: string;
         FilterInput: {
             filterId: components["schemas"]["FilterId"];
-            /** @description RFC 3339 UTC; returned in Kaa form. */
-            rolloutDate?: string | null;
+            /** @description RFC 3339 UTC (see UtcDateTime); returned in Kaa form. Absent or null: active immediately. */
+            rolloutDate?: components["schemas"]["UtcDateTime"] | null;
         };
         MaintenanceWindow: {
             /** @description The days the window starts on; every day when absent. */
@@ -675,6 +675,11 @@ export interface components {
             version?: components["schemas"]["Version"];
         };
         /**
+         * @description An RFC 3339 date-time in UTC (domain/kaa-date.ts parseKaaDate): `Z`, `z`, `+00:00` or `-00:00`, an optional fraction of up to 9 digits, a real calendar day (no 30 February; 29 February in leap years only). Responses give dates in Kaa's form yyyy-MM-dd'T'HH:mm:ss'Z'.
+         * @example 2026-01-31T12:00:00Z
+         */
+        UtcDateTime: string;
+        /**
          * @description A strict SemVer 2.0.0 version (domain/version.ts isStrictSemver): no `v` prefix, no leading zeros, major, minor and patch at most 9007199254740991 (Number.MAX_SAFE_INTEGER), at most 256 characters. In a path, `+` is URL-encoded as %2B.
          * @example 1.1.0
          */
@@ -761,15 +766,15 @@ export interface operations {
                 /** @example 0 */
                 offset?: number;
                 /**
-                 * @description Entries at or after this time (ISO 8601).
+                 * @description Entries at or after this time (RFC 3339, UTC).
                  * @example 2026-01-01T00:00:00Z
                  */
-                since?: string;
+                since?: components["schemas"]["UtcDateTime"];
                 /**
-                 * @description Entries strictly before this time (ISO 8601).
+                 * @description Entries strictly before this time (RFC 3339, UTC).
                  * @example 2030-01-01T00:00:00Z
                  */
-                until?: string;
+                until?: components["schemas"]["UtcDateTime"];
                 /**
                  * @description Entries of this version (exact text; `*` for consents to every version).
                  * @example 1.1.0
