@@ -96,8 +96,8 @@ const rules: { schema: string; code: (v: string) => boolean; good: string[]; bad
     schema: 'FileName',
     code: (v) => fileNameProblem(v) === undefined,
     good: ['kettle-1.1.0.bin', 'firmware.bin', '.hidden', 'a.b.c', 'ü', '..a'.slice(1), 'x'.repeat(255), '😀'],
-    bad: ['', '.', '..', 'a..b', 'a/b', 'a\\b', 'a\u0000', 'a\u001f', 'a\u007f', 'a\u0085', 'a\u009f', 'a\nb', 'x'.repeat(256), '\ud800', 'a\udc00b'],
-    arbitrary: fc.string({ unit: fc.constantFrom('a', '.', '/', '\\', '\u0000', '\u0085', '\u2028', '\ud800', '\udc00', '😀'), maxLength: 5 }),
+    bad: ['', '.', '..', 'a..b', 'a/b', 'a\\b', 'a\u0000', 'a\u001f', 'a\u007f', 'a\u0085', 'a\u009f', 'a\nb', 'x'.repeat(256)],
+    arbitrary: fc.string({ unit: fc.constantFrom('a', '.', '/', '\\', '\u0000', '\u0085', '\u2028', '😀'), maxLength: 5 }),
   },
   {
     schema: 'UtcDateTime',
@@ -126,10 +126,11 @@ describe('the OpenAPI document encodes the code rules', () => {
     });
   }
 
-  test('FileName: names within 255 characters but over 255 UTF-8 bytes are left to the server (the one rule JSON Schema cannot state)', () => {
+  test('FileName: what JSON Schema cannot state is left to the server — over 255 UTF-8 bytes within 255 characters, lone surrogates', () => {
     const name = 'é'.repeat(128);
     expect(accepts('FileName', name)).toBe(true);
     expect(fileNameProblem(name)).toMatch(/255 bytes/);
+    for (const lone of ['\ud800', 'a\udc00b']) expect(fileNameProblem(lone)).toMatch(/valid Unicode/);
   });
 
   test('every parameter and body field of those kinds uses the shared schema', () => {

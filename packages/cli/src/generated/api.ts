@@ -512,7 +512,7 @@ export interface components {
             uploadedAt: string;
         };
         /**
-         * @description A file name (domain/file-name.ts fileNameProblem): 1 to 255 UTF-8 bytes (maxLength bounds the characters; the byte limit is checked by the server, 400 `file.invalid_name`), no `/`, `\\`, `..`, control characters (C0, DEL, C1) or lone surrogates, not `.`.
+         * @description A file name (domain/file-name.ts fileNameProblem): 1 to 255 UTF-8 bytes, no `/`, `\\`, `..` or control characters (C0, DEL, C1), not `.`. Left to the server (400 `file.invalid_name`), as JSON Schema cannot state them: the byte limit (maxLength bounds the characters) and that the name is valid Unicode (no lone surrogate, which no URL or multipart header can carry anyway).
          * @example kettle-1.1.0.bin
          */
         FileName: string;
