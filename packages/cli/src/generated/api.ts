@@ -1821,7 +1821,8 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        /** @description The file: the raw body (name from `?name=`, default `firmware.bin`) or `multipart/form-data` with one part `file`. An absent or empty raw body is an empty file (size 0). */
+        requestBody?: {
             content: {
                 "*/*": unknown;
                 /** @example smart-kettle firmware 1.1.0 */
