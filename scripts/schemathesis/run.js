@@ -11,7 +11,7 @@
 // each API operation of each phase as one test) and prints its own line
 // `schemathesis: N cases, N passed, N failed`. Exit code 0 only when nothing failed.
 //
-// Environment: OTAO_SCHEMATHESIS_MAX_EXAMPLES (default 40 per operation and phase),
+// Environment: OTAO_SCHEMATHESIS_MAX_EXAMPLES (default 25 per operation and phase),
 // OTAO_SCHEMATHESIS_SEED (default 15), OTAO_SCHEMATHESIS_TIMEOUT_SECONDS (default 900).
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -24,7 +24,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'packages/test-services/dist/cli.js');
 const SERVER = path.join(ROOT, 'apps/server/dist/main.js');
 const RESULTS = path.join(ROOT, 'apps/server/.jest-results.schemathesis.json');
-const MAX_EXAMPLES = process.env.OTAO_SCHEMATHESIS_MAX_EXAMPLES || '40';
+const MAX_EXAMPLES = process.env.OTAO_SCHEMATHESIS_MAX_EXAMPLES || '25';
 const SEED = process.env.OTAO_SCHEMATHESIS_SEED || '15';
 const TIMEOUT_S = Number(process.env.OTAO_SCHEMATHESIS_TIMEOUT_SECONDS || 900);
 const say = (s) => console.log(`[schemathesis] ${s}`);
