@@ -76,6 +76,7 @@ async function stopAll() {
 function summarize(ndjsonFile) {
   const scenarios = new Map();
   const caseIds = new Set();
+  const statefulOps = new Set();
   for (const line of fs.readFileSync(ndjsonFile, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const ev = JSON.parse(line);
@@ -88,13 +89,15 @@ function summarize(ndjsonFile) {
       s.cases.add(id);
       caseIds.add(id);
     }
+    if (body.phase === 'stateful') for (const c of Object.values(recorder.cases ?? {})) statefulOps.add(`${c.value?.method} ${c.value?.path}`);
     const checks = Object.values(recorder.checks ?? {}).flat();
     const status = String(body.status ?? '').toLowerCase();
     s.failed ||= status === 'failure' || status === 'error' || checks.some((c) => c.status === 'failure');
-    s.skipped ||= status === 'skip' && s.cases.size === 0;
+    s.skipped ||= status === 'skip';
     scenarios.set(key, s);
   }
-  return { scenarios: new Map([...scenarios].map(([k, v]) => [k, { ...v, cases: v.cases.size }])), cases: caseIds.size };
+  // A scenario counts as skipped only when it ran no case at all.
+  return { scenarios: new Map([...scenarios].map(([k, v]) => [k, { failed: v.failed, skipped: v.skipped && v.cases.size === 0, cases: v.cases.size }])), cases: caseIds.size, statefulOps };
 }
 
 async function main() {
@@ -169,7 +172,7 @@ async function main() {
     });
   });
   if (server.exitCode !== null) say(`OTAO exited during the run (code ${server.exitCode}); see ${serverLog}`);
-  const { scenarios, cases } = fs.existsSync(ndjson) ? summarize(ndjson) : { scenarios: new Map(), cases: 0 };
+  const { scenarios, cases, statefulOps } = fs.existsSync(ndjson) ? summarize(ndjson) : { scenarios: new Map(), cases: 0, statefulOps: new Set() };
   const failedScenarios = [...scenarios.values()].filter((s) => s.failed).length;
   const passedScenarios = [...scenarios.values()].filter((s) => !s.failed && !s.skipped).length;
   const skippedScenarios = [...scenarios.values()].filter((s) => !s.failed && s.skipped).length;
@@ -189,6 +192,7 @@ async function main() {
     }),
   );
   const seconds = Math.round((Date.now() - started) / 1000);
+  say(`the stateful phase reached ${statefulOps.size} operations: ${[...statefulOps].sort().join(', ')}`);
   say(`${cases} cases in ${scenarios.size} scenarios (operation × phase), ${seconds} s, exit code ${code}`);
   console.log(`schemathesis: ${passedScenarios} passed, ${failedScenarios + (ok || failedScenarios > 0 ? 0 : 1)} failed, ${skippedScenarios} skipped`);
   return ok ? 0 : 1;
