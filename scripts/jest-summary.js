@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Adds up the JSON results every package's Jest runs wrote (.jest-results.json, and any
-// .jest-results.<run>.json such as apps/server's chaos suite) and prints one closing line,
+// .jest-results.<run>.json such as apps/server's chaos suite; apps/server/.jest-results.schemathesis.json
+// is written in the same shape by scripts/schemathesis/run.js, one test per API operation and
+// schemathesis phase) and prints one closing line,
 // `N passed, N failed, N skipped`. Skipped tests are listed: nothing is skipped silently.
 'use strict';
 const fs = require('node:fs');

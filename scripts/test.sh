@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The full test suite, from nothing: installs dependencies and the service binaries, builds,
 # type-checks, lints (with the dependency rule), starts the shared services (FerretDB, nats-server)
-# on free local ports, runs every package's tests through turbo, stops the services, runs the chaos
+# on free local ports, runs every package's tests through turbo, runs schemathesis against the
+# assembled server with the demo data (scripts/schemathesis/run.js, the OpenAPI contract; docs/api.md),
+# stops the services, runs the chaos
 # suite (`npm run test:chaos`: its own services, three replicas, a simulated fleet, faults one after
 # another; docs/operations.md), and prints one closing line `N passed, N failed, N skipped`.
 # A MONGODB_URI or NATS_URL already set is used instead of starting that service.
@@ -14,6 +16,7 @@ bash scripts/services/ensure-binaries.sh >/dev/null
 bash scripts/services/ensure-store.sh >/dev/null
 bash scripts/services/ensure-keycloak.sh >/dev/null
 bash scripts/services/ensure-chromium.sh >/dev/null   # the console's browser tests (apps/console)
+bash scripts/services/ensure-schemathesis.sh >/dev/null
 rm -f packages/*/.jest-results*.json apps/*/.jest-results*.json
 npx turbo run build typecheck lint --output-logs=errors-only
 node scripts/check-dependency-rule.js
@@ -48,6 +51,9 @@ start_service() {
 status=0
 # Each stage is bounded, so a hung process fails the run with a message instead of stalling CI.
 timeout --kill-after=30 2700 npx turbo run test --concurrency=1 --output-logs=full || status=$?
+# The OpenAPI document as the contract: schemathesis (fixed seed, bounded cases) against the built
+# server on the shared NATS and store (a database of its own) and its own S3; counted in the closing line.
+timeout --kill-after=30 1200 node scripts/schemathesis/run.js || status=$?
 # The chaos suite (issue 11) starts its own services and stops them on purpose: the shared ones go first.
 cleanup
 pids=()

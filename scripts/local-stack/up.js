@@ -12,9 +12,8 @@ const net = require('node:net');
 const path = require('node:path');
 
 const { ROOT, DIR, STATE, STORE_DIR, alive, stopStack } = require('./stack');
+const { APP, AVN, applicationsYaml, http, loadDemoData } = require('./demo-data');
 const CLI = path.join(ROOT, 'packages/test-services/dist/cli.js');
-const APP = 'smart-kettle';
-const AVN = 'smart-kettle-v1';
 const say = (s) => console.log(s);
 
 async function stopPrevious() {
@@ -66,14 +65,6 @@ async function startService(name, args, env = process.env) {
   throw new Error(`${name} did not start in time; see ${log}`);
 }
 
-async function http(method, url, body, headers = {}) {
-  const res = await fetch(url, { method, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers }, body: body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = text; }
-  return { status: res.status, body: json };
-}
-
 async function main() {
   fs.mkdirSync(DIR, { recursive: true });
   await stopPrevious();
@@ -98,7 +89,7 @@ async function main() {
   say(`  S3 (versitygw)     ${s3.env.S3_ENDPOINT} bucket otao-software`);
 
   const appsFile = path.join(DIR, 'applications.yaml');
-  fs.writeFileSync(appsFile, ['kaa:', '  applications:', `    ${APP}:`, '      tenantId: default', '      consentRequired: false', '      versions:', `        ${AVN}: {}`, ''].join('\n'));
+  fs.writeFileSync(appsFile, applicationsYaml());
   const serverLog = path.join(DIR, 'otao.log');
   const fd = fs.openSync(serverLog, 'a');
   const env = {
@@ -149,21 +140,7 @@ async function story(base, natsUrl) {
   const api = `${base}/api/v1/applications/${APP}`;
   say('');
   say(`Demo application "${APP}" (application version ${AVN}), tenant "default"`);
-  const versions = [
-    { version: '1.0.0', upgradableFrom: ['0.9.0'], rolloutStrategy: 'general', specification: { notes: 'first release' } },
-    { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: { notes: 'bug fixes' } },
-    { version: '2.0.0', upgradableFrom: ['1.1.0'], rolloutStrategy: 'general', specification: { notes: 'new features' } },
-  ];
-  for (const v of versions) {
-    const r = await http('POST', `${api}/software`, v);
-    if (r.status === 201) say(`  created software ${v.version} (upgradable from ${v.upgradableFrom.join(', ')})`);
-    else if (r.status === 409) say(`  software ${v.version} is already there (from a previous run)`);
-    else throw new Error(`create ${v.version}: ${r.status} ${JSON.stringify(r.body)}`);
-  }
-  const firmware = Buffer.from(`smart-kettle firmware 1.1.0 built ${new Date().toISOString()}\n`.repeat(200));
-  const up = await http('PUT', `${api}/software/1.1.0/file?name=kettle-1.1.0.bin`, firmware, { 'content-type': 'application/octet-stream' });
-  if (up.status !== 200 && up.status !== 201) throw new Error(`upload: ${up.status} ${JSON.stringify(up.body)}`);
-  say(`  uploaded ${up.body.name} to S3 (${up.body.size} bytes, sha256 ${up.body.sha256.slice(0, 16)}…)`);
+  const up = await loadDemoData(base, natsUrl, say);
 
   const cmx = await new FakeCmx({ servers: natsUrl }).start();
   try {
