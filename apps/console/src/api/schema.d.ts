@@ -8,7 +8,10 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path?: never;
@@ -28,15 +31,18 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
             };
             cookie?: never;
         };
@@ -55,20 +61,23 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -87,24 +96,29 @@ export interface paths {
     "/applications/{appName}/software/{version}/preview": {
         parameters: {
             query?: {
+                /** @example 10 */
                 limit?: number;
+                /** @example 0 */
                 offset?: number;
             };
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -122,20 +136,23 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -153,20 +170,23 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -184,20 +204,23 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -214,20 +237,26 @@ export interface paths {
     "/applications/{appName}/endpoints": {
         parameters: {
             query?: {
-                version?: string;
+                /** @example 1.0.0 */
+                version?: components["schemas"]["Version"];
+                /** @example 10 */
                 limit?: number;
+                /** @example 0 */
                 offset?: number;
             };
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
             };
             cookie?: never;
         };
@@ -245,17 +274,20 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
-                /** @example ep-1 */
-                endpointId: string;
+                appName: components["schemas"]["AppName"];
+                /** @example kettle-1 */
+                endpointId: components["schemas"]["EndpointId"];
             };
             cookie?: never;
         };
@@ -273,22 +305,25 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
-                /** @example ep-1 */
-                endpointId: string;
+                appName: components["schemas"]["AppName"];
+                /** @example kettle-1 */
+                endpointId: components["schemas"]["EndpointId"];
                 /**
                  * @description A SemVer version or `*`.
-                 * @example 1.0.0
+                 * @example 2.0.0
                  */
-                version: string;
+                version: components["schemas"]["ConsentVersion"];
             };
             cookie?: never;
         };
@@ -307,20 +342,23 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -342,31 +380,54 @@ export interface paths {
     "/applications/{appName}/audit": {
         parameters: {
             query?: {
+                /** @example 10 */
                 limit?: number;
+                /** @example 0 */
                 offset?: number;
-                /** @description Entries of this version (exact text; `*` for consents to every version). */
+                /**
+                 * @description Entries of this version (exact text; `*` for consents to every version).
+                 * @example 1.1.0
+                 */
                 version?: string;
-                /** @description Entries about this endpoint (consents). */
+                /**
+                 * @description Entries about this endpoint (consents).
+                 * @example kettle-1
+                 */
                 endpointId?: string;
-                /** @description Entries of this action. */
+                /**
+                 * @description Entries of this action.
+                 * @example software.created
+                 */
                 action?: "software.created" | "software.updated" | "software.deleted" | "software.suspended" | "file.uploaded" | "file.replaced" | "file.deleted" | "consent.granted" | "consent.revoked" | "rollout.advanced" | "rollout.held" | "rollout.resumed" | "phase.advanced" | "tenant.deleted";
-                /** @description Entries whose actor's `id` or `name` is this. */
+                /**
+                 * @description Entries whose actor's `id` or `name` is this.
+                 * @example anonymous
+                 */
                 actor?: string;
-                /** @description Entries at or after this time (ISO 8601). */
-                since?: string;
-                /** @description Entries strictly before this time (ISO 8601). */
-                until?: string;
+                /**
+                 * @description Entries at or after this time (RFC 3339, UTC).
+                 * @example 2026-01-01T00:00:00Z
+                 */
+                since?: components["schemas"]["UtcDateTime"];
+                /**
+                 * @description Entries strictly before this time (RFC 3339, UTC).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                until?: components["schemas"]["UtcDateTime"];
             };
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
             };
             cookie?: never;
         };
@@ -401,15 +462,57 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description An application name (domain/software.ts isValidAppName): 1 to 256 of a-z, 0-9, `_`, `-`.
+         * @example smart-kettle
+         */
+        AppName: string;
+        /**
+         * @description A strict SemVer 2.0.0 version (domain/version.ts isStrictSemver): no `v` prefix, no leading zeros, major, minor and patch at most 9007199254740991 (Number.MAX_SAFE_INTEGER), at most 256 characters. In a path, `+` is URL-encoded as %2B.
+         * @example 1.1.0
+         */
+        Version: string;
+        /**
+         * @description A strict SemVer version (see Version) or `*` for every version (use-cases/consent.use-case.ts).
+         * @example 2.0.0
+         * @example *
+         */
+        ConsentVersion: string;
+        /**
+         * @description An `upgradableFrom` entry (domain/version.ts parseInputMatcher): an exact strict SemVer version, or (ours) a SemVer range written strictly: no `v` prefix, no `=` operator, operators `<`, `<=`, `>`, `>=`, `~`, `^` directly before their version, comparators separated by spaces, sets by `||`, or a hyphen range `A - B` (400 `software.invalid` otherwise). An entry matching the software's own version is refused (400).
+         * @example 1.0.0
+         * @example >=1.0.0 <2.0.0
+         */
+        VersionOrRange: string;
+        /**
+         * @description An endpoint id (use-cases/consent.use-case.ts isValidEndpointId): 1 to 512 characters (UTF-16 code units).
+         * @example kettle-1
+         */
+        EndpointId: string;
+        /**
+         * @description A filter id, a NATS subject token (domain/software.ts isValidFilterId): 1 to 256 characters (UTF-16 code units), no `.`, `*`, `>` or whitespace (JavaScript's `\s`).
+         * @example beta-testers
+         */
+        FilterId: string;
+        /**
+         * @description A file name (domain/file-name.ts fileNameProblem): 1 to 255 UTF-8 bytes, no `/`, `\\`, `..` or control characters (C0, DEL, C1), not `.`. Left to the server (400 `file.invalid_name`), as JSON Schema cannot state them: the byte limit (maxLength bounds the characters) and that the name is valid Unicode (no lone surrogate, which no URL or multipart header can carry anyway).
+         * @example kettle-1.1.0.bin
+         */
+        FileName: string;
+        /**
+         * @description An RFC 3339 date-time in UTC (domain/kaa-date.ts parseKaaDate): `Z`, `z`, `+00:00` or `-00:00`, an optional fraction of up to 9 digits, a real calendar day (no 30 February; 29 February in leap years only). Responses give dates in Kaa's form yyyy-MM-dd'T'HH:mm:ss'Z'.
+         * @example 2026-01-31T12:00:00Z
+         */
+        UtcDateTime: string;
         Error: {
             message: string;
             /** @description Stable dotted code (docs/errors.md). */
             code: string;
         };
         FilterInput: {
-            filterId: string;
-            /** @description RFC 3339 UTC; returned in Kaa form. */
-            rolloutDate?: string | null;
+            filterId: components["schemas"]["FilterId"];
+            /** @description RFC 3339 UTC (see UtcDateTime); returned in Kaa form. Absent or null: active immediately. */
+            rolloutDate?: components["schemas"]["UtcDateTime"] | null;
         };
         Filter: {
             filterId: string;
@@ -424,9 +527,9 @@ export interface components {
         };
         SoftwareCreate: {
             /** @description Strict SemVer 2.0.0. */
-            version: string;
+            version: components["schemas"]["Version"];
             /** @description Exact strict SemVer versions, or (ours) SemVer ranges such as `>=1.2.0 <2.0.0`, written strictly: no `v` prefix, no `=` operator, operators `<`, `<=`, `>`, `>=`, `~`, `^` directly before their version, or a hyphen range `A - B` (400 `software.invalid` otherwise). Default []. */
-            upgradableFrom?: string[] | null;
+            upgradableFrom?: components["schemas"]["VersionOrRange"][] | null;
             /** @description Any JSON, delivered to the endpoint as is (plus the download link when a file is attached). Default {}. */
             specification?: unknown;
             /** @description Any JSON, descriptive. Default null. */
@@ -451,9 +554,9 @@ export interface components {
         };
         SoftwareReplace: {
             /** @description If present, must equal the path. */
-            version?: string;
+            version?: components["schemas"]["Version"];
             /** @description Exact strict SemVer versions, or (ours) SemVer ranges such as `>=1.2.0 <2.0.0`, written strictly: no `v` prefix, no `=` operator, operators `<`, `<=`, `>`, `>=`, `~`, `^` directly before their version, or a hyphen range `A - B` (400 `software.invalid` otherwise). Default []. */
-            upgradableFrom?: string[] | null;
+            upgradableFrom?: components["schemas"]["VersionOrRange"][] | null;
             /** @description Any JSON, delivered to the endpoint as is (plus the download link when a file is attached). Default {}. */
             specification?: unknown;
             /** @description Any JSON, descriptive. Default null. */
@@ -477,7 +580,7 @@ export interface components {
             phase?: unknown;
         };
         FileInfo: {
-            name: string;
+            name: components["schemas"]["FileName"];
             size: number;
             sha256: string;
             contentType: string;
@@ -576,7 +679,7 @@ export interface components {
             filters?: string[];
         };
         FileDownload: {
-            name: string;
+            name: components["schemas"]["FileName"];
             size: number;
             sha256: string;
             contentType: string;
@@ -709,7 +812,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path?: never;
@@ -750,15 +856,18 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
             };
             cookie?: never;
         };
@@ -824,15 +933,18 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
             };
             cookie?: never;
         };
@@ -944,20 +1056,23 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -1025,27 +1140,44 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
-                /** @description ETag of the software as last read; a stale tag, a tag of an earlier incarnation or a weak tag (W/) gets 412 (strong comparison). Without it (or with *) the change is unconditional: applied on top of concurrent writes (read again and retried; 409 software.edit_conflict after 10 lost attempts). */
+                /**
+                 * @description ETag of the software as last read; a stale tag, a tag of an earlier incarnation or a weak tag (W/) gets 412 (strong comparison), and so does a malformed header of any length (nothing can match it). Without it (or with *) the change is unconditional: applied on top of concurrent writes (read again and retried; 409 software.edit_conflict after 10 lost attempts).
+                 * @example *
+                 */
                 "If-Match"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "upgradableFrom": [
+                 *         "1.0.0"
+                 *       ],
+                 *       "rolloutStrategy": "general",
+                 *       "specification": {
+                 *         "notes": "bug fixes"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["SoftwareReplace"];
             };
         };
@@ -1148,22 +1280,28 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
-                /** @description ETag of the software as last read; a stale tag, a tag of an earlier incarnation or a weak tag (W/) gets 412 (strong comparison). Without it (or with *) the change is unconditional: applied on top of concurrent writes (read again and retried; 409 software.edit_conflict after 10 lost attempts). */
+                /**
+                 * @description ETag of the software as last read; a stale tag, a tag of an earlier incarnation or a weak tag (W/) gets 412 (strong comparison), and so does a malformed header of any length (nothing can match it). Without it (or with *) the change is unconditional: applied on top of concurrent writes (read again and retried; 409 software.edit_conflict after 10 lost attempts).
+                 * @example *
+                 */
                 "If-Match"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -1244,24 +1382,29 @@ export interface operations {
     previewRollout: {
         parameters: {
             query?: {
+                /** @example 10 */
                 limit?: number;
+                /** @example 0 */
                 offset?: number;
             };
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -1327,20 +1470,23 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -1406,20 +1552,23 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -1494,25 +1643,34 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "hold": true,
+                 *       "reason": "checking the canaries"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RolloutHold"];
             };
         };
@@ -1603,20 +1761,26 @@ export interface operations {
     listEndpoints: {
         parameters: {
             query?: {
-                version?: string;
+                /** @example 1.0.0 */
+                version?: components["schemas"]["Version"];
+                /** @example 10 */
                 limit?: number;
+                /** @example 0 */
                 offset?: number;
             };
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
             };
             cookie?: never;
         };
@@ -1682,17 +1846,20 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
-                /** @example ep-1 */
-                endpointId: string;
+                appName: components["schemas"]["AppName"];
+                /** @example kettle-1 */
+                endpointId: components["schemas"]["EndpointId"];
             };
             cookie?: never;
         };
@@ -1758,22 +1925,25 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
-                /** @example ep-1 */
-                endpointId: string;
+                appName: components["schemas"]["AppName"];
+                /** @example kettle-1 */
+                endpointId: components["schemas"]["EndpointId"];
                 /**
                  * @description A SemVer version or `*`.
-                 * @example 1.0.0
+                 * @example 2.0.0
                  */
-                version: string;
+                version: components["schemas"]["ConsentVersion"];
             };
             cookie?: never;
         };
@@ -1837,22 +2007,25 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
-                /** @example ep-1 */
-                endpointId: string;
+                appName: components["schemas"]["AppName"];
+                /** @example kettle-1 */
+                endpointId: components["schemas"]["EndpointId"];
                 /**
                  * @description A SemVer version or `*`.
-                 * @example 1.0.0
+                 * @example 2.0.0
                  */
-                version: string;
+                version: components["schemas"]["ConsentVersion"];
             };
             cookie?: never;
         };
@@ -1916,20 +2089,23 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -1994,29 +2170,37 @@ export interface operations {
     uploadSoftwareFile: {
         parameters: {
             query?: {
-                /** @description File name: 1 to 255 UTF-8 bytes, no `/`, `\\`, `..` or control characters. Default `firmware.bin` (raw body) or the part's file name (multipart). */
-                name?: string;
+                /**
+                 * @description File name: 1 to 255 UTF-8 bytes, no `/`, `\\`, `..` or control characters. Default `firmware.bin` (raw body) or the part's file name (multipart).
+                 * @example kettle-1.1.0.bin
+                 */
+                name?: components["schemas"]["FileName"];
             };
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
-        requestBody: {
+        /** @description The file: the raw body (name from `?name=`, default `firmware.bin`) or `multipart/form-data` with one part `file`. An absent or empty raw body is an empty file (size 0). */
+        requestBody?: {
             content: {
+                /** @example smart-kettle firmware 1.1.0 */
                 "application/octet-stream": string;
                 "multipart/form-data": {
                     file: string;
@@ -2116,20 +2300,23 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -2201,31 +2388,54 @@ export interface operations {
     listAuditEntries: {
         parameters: {
             query?: {
+                /** @example 10 */
                 limit?: number;
+                /** @example 0 */
                 offset?: number;
-                /** @description Entries of this version (exact text; `*` for consents to every version). */
+                /**
+                 * @description Entries of this version (exact text; `*` for consents to every version).
+                 * @example 1.1.0
+                 */
                 version?: string;
-                /** @description Entries about this endpoint (consents). */
+                /**
+                 * @description Entries about this endpoint (consents).
+                 * @example kettle-1
+                 */
                 endpointId?: string;
-                /** @description Entries of this action. */
+                /**
+                 * @description Entries of this action.
+                 * @example software.created
+                 */
                 action?: "software.created" | "software.updated" | "software.deleted" | "software.suspended" | "file.uploaded" | "file.replaced" | "file.deleted" | "consent.granted" | "consent.revoked" | "rollout.advanced" | "rollout.held" | "rollout.resumed" | "phase.advanced" | "tenant.deleted";
-                /** @description Entries whose actor's `id` or `name` is this. */
+                /**
+                 * @description Entries whose actor's `id` or `name` is this.
+                 * @example anonymous
+                 */
                 actor?: string;
-                /** @description Entries at or after this time (ISO 8601). */
-                since?: string;
-                /** @description Entries strictly before this time (ISO 8601). */
-                until?: string;
+                /**
+                 * @description Entries at or after this time (RFC 3339, UTC).
+                 * @example 2026-01-01T00:00:00Z
+                 */
+                since?: components["schemas"]["UtcDateTime"];
+                /**
+                 * @description Entries strictly before this time (RFC 3339, UTC).
+                 * @example 2030-01-01T00:00:00Z
+                 */
+                until?: components["schemas"]["UtcDateTime"];
             };
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
             };
             cookie?: never;
         };

@@ -375,20 +375,23 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -406,20 +409,23 @@ export interface paths {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -633,13 +639,15 @@ export interface components {
                 endpointId: string;
                 filterId?: string;
                 group: string;
+                /** @description For `later` by `window-closed`: when the maintenance window opens next (Kaa date form). */
+                nextOpenAt?: string;
                 /** @description For `later` by `phase-not-open`: the index of the phase that will include the endpoint. */
                 phase?: number;
                 /**
-                 * @description For `later`: what the endpoint waits for — a filter's rolloutDate (`filterId`, `rolloutDate`), or its phase (`phase`).
+                 * @description For `later`: what the endpoint waits for — a filter's rolloutDate (`filterId`, `rolloutDate`), its phase (`phase`), or the maintenance window (`nextOpenAt`).
                  * @enum {string}
                  */
-                reason?: "rollout-date" | "phase-not-open";
+                reason?: "rollout-date" | "phase-not-open" | "window-closed";
                 /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
                 rolloutDate?: string;
             }[];
@@ -669,6 +677,7 @@ export interface components {
             rolloutStrategy: string;
             suspendedReason?: string;
             version: string;
+            window?: components["schemas"]["RolloutWindow"];
         };
         RolloutHold: {
             /** @description true holds the rollout (no automatic advance), false resumes it. */
@@ -691,6 +700,12 @@ export interface components {
              * @enum {string}
              */
             waitingFor: "soak" | "reports" | "gate" | "hold" | "done";
+        };
+        RolloutWindow: {
+            /** @description The next opening after now (Kaa date form). */
+            nextOpenAt?: string;
+            /** @description Whether the maintenance window is open now. */
+            open: boolean;
         };
         Software: {
             /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
@@ -2274,20 +2289,23 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
@@ -2362,25 +2380,34 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID. */
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
                 "Correlation-ID"?: string;
             };
             path: {
                 /**
                  * @description Application name.
-                 * @example kettle
+                 * @example smart-kettle
                  */
-                appName: string;
+                appName: components["schemas"]["AppName"];
                 /**
                  * @description Software version (SemVer; `+` URL-encoded as %2B).
-                 * @example 1.0.0
+                 * @example 1.1.0
                  */
-                version: string;
+                version: components["schemas"]["Version"];
             };
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "hold": true,
+                 *       "reason": "checking the canaries"
+                 *     }
+                 */
                 "application/json": components["schemas"]["RolloutHold"];
             };
         };
