@@ -151,7 +151,7 @@ async function story(base, natsUrl) {
     say(`    <- ConfigResponse ${r.statusCode}: configId ${r.configId}, specification ${JSON.stringify({ ...spec, link: spec.link ? `${spec.link.slice(0, 60)}…` : undefined })}`);
     const dl = await fetch(spec.link);
     const bytes = Buffer.from(await dl.arrayBuffer());
-    const same = crypto.createHash('sha256').update(bytes).digest('hex') === up.body.sha256;
+    const same = crypto.createHash('sha256').update(bytes).digest('hex') === up.sha256;
     say(`  the endpoint downloads the file through the presigned link: HTTP ${dl.status}, ${bytes.length} bytes, checksum ${same ? 'matches' : 'DIFFERS'}`);
     if (!same) throw new Error('downloaded bytes differ from the upload');
     say('  it installs 1.1.0 and reports it (ConfigApplied 200)');
@@ -188,11 +188,34 @@ async function fleet(base, natsUrl) {
   const size = 300;
   const cmx = await new FakeCmx({ servers: natsUrl }).start();
   try {
+    const versionOf = (i) => (i % 10 === 0 ? '0.9.0' : i % 3 === 0 ? '1.1.0' : i % 7 === 0 || i % 4 === 0 ? '2.0.0' : '1.0.0');
     for (let i = 1; i <= size; i++) {
       const endpointId = `fleet-${String(i).padStart(4, '0')}`;
-      const configId = i % 10 === 0 ? '0.9.0' : i % 3 === 0 ? '1.1.0' : i % 7 === 0 ? '2.0.0' : '1.0.0';
-      await cmx.applied({ endpointId, appVersionName: AVN, configId, statusCode: i % 23 === 0 ? 500 : 200 });
+      await cmx.applied({ endpointId, appVersionName: AVN, configId: versionOf(i), statusCode: i % 23 === 0 ? 500 : 200 });
     }
+    // A phased rollout in progress (spec §4.10): 3.0.0 opens to the 10 % cohort first; the endpoints
+    // on 2.0.0 inside it pull it and report, one in three failing, so the rollout page has counters,
+    // a phase waiting for its gate, and history.
+    const p = await http('POST', `${api}/software`, {
+      version: '3.0.0',
+      upgradableFrom: ['2.0.0'],
+      rolloutStrategy: 'general',
+      specification: { notes: 'phased: 10 % → 50 % → 100 %' },
+      phases: [{ percent: 10, soakMinutes: 30 }, { percent: 50, soakMinutes: 120 }, { percent: 100 }],
+      phaseGate: { maxFailureRate: 0.1, minReports: 5 },
+      failurePolicy: { maxFailureRate: 0.5, minReports: 20, reportTimeoutMinutes: 120 },
+    });
+    if (p.status !== 201 && p.status !== 409) throw new Error(`create 3.0.0: ${p.status} ${JSON.stringify(p.body)}`);
+    let offered = 0;
+    for (let i = 1; i <= size; i++) {
+      if (versionOf(i) !== '2.0.0' || i % 23 === 0) continue; // on 2.0.0 (a failed report left it where it was)
+      const endpointId = `fleet-${String(i).padStart(4, '0')}`;
+      const answer = await cmx.pull({ endpointId, appVersionName: AVN, configId: '2.0.0' }).catch(() => undefined);
+      if (answer?.configId !== '3.0.0') continue;
+      offered++;
+      await cmx.applied({ endpointId, appVersionName: AVN, configId: '3.0.0', statusCode: offered % 3 === 0 ? 500 : 200 });
+    }
+    say(`  3.0.0 is rolling out in phases: ${offered} endpoints of the 10 % cohort on 2.0.0 got it (one in three failed)`);
   } finally {
     await cmx.stop();
   }
