@@ -27,4 +27,5 @@ export * from './use-cases/tenant.use-case';
 export * from './use-cases/applications.use-case';
 export * from './use-cases/insight.use-case';
 export * from './use-cases/rollout-dates.use-case';
+export * from './use-cases/report-timeouts.use-case';
 export * from './use-cases/otao-core';

@@ -9,6 +9,7 @@ import { InsightService } from './insight.use-case';
 import { PushService } from './push.use-case';
 import { ReportService } from './report.use-case';
 import { RolloutDatesService } from './rollout-dates.use-case';
+import { ReportTimeoutsService } from './report-timeouts.use-case';
 import { RolloutSafety } from './rollout-safety';
 import { SoftwareFilesService } from './software-files.use-case';
 import { SoftwareService } from './software.use-case';
@@ -29,6 +30,8 @@ export interface OtaoCore {
   /** The applications of a tenant (spec §6.4.1). */
   readonly applications: ApplicationsService;
   readonly rolloutDates: RolloutDatesService;
+  /** Report timeouts (spec §4.11) and history pruning, under a lease. */
+  readonly reportTimeouts: ReportTimeoutsService;
   readonly catalogues: CatalogueCache;
   readonly options: CoreOptions;
 }
@@ -52,6 +55,7 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     tenants: new TenantService(deps, catalogues),
     applications: new ApplicationsService(deps),
     rolloutDates: new RolloutDatesService(deps, opts),
+    reportTimeouts: new ReportTimeoutsService(deps, opts, safety),
     catalogues,
     options: opts,
   };
