@@ -373,7 +373,7 @@ export class MongoEndpointRepository implements EndpointRepository {
       const previous = stored ?? legacy;
       if (previous === outcome) return false;
       const filter = { ...upsertFilter(key), [field]: stored ?? { $exists: false } } as Filter<EndpointDocument>;
-      const update = this.update(key, undefined, { set: { [field]: outcome, counted: mark, countedBy: token ?? null, countedFrom: previous ?? null } as Fields });
+      const update = this.update(key, undefined, { set: { [field]: outcome, counted: mark, countedBy: token ?? null, countedFrom: previous ?? null } });
       if ((await this.writer.write({ updateOne: { filter, update, upsert: true } })) === 'ok') return previous !== undefined ? { previous } : {};
     }
     throw new OtaoError('store.unavailable', 'endpoints.markReportCounted: too many concurrent changes of one endpoint');

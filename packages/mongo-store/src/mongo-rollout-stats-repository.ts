@@ -234,7 +234,7 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
           const start = bucketStart(bucket, w.at);
           const hid = historyId(tenantId, appName, vk, bucket, start);
           const h = history.get(hid) ?? { bucket, start, delta: zero() };
-          history.set(hid, { bucket, start, delta: plus(h.delta, w.delta) as Delta });
+          history.set(hid, { bucket, start, delta: plus(h.delta, w.delta) });
         }
       }
       const carried: Change[] = owed && !isZero(owed.counts) ? [{ delta: owed.counts, at: owed.lastOfferedAt ?? Number.NEGATIVE_INFINITY }] : [];
@@ -244,7 +244,7 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
       if (buckets.status === 'rejected' || totals.status === 'rejected') {
         // Kept and retried (whatever the error of the buckets: nobody waits for them alone).
         const o = this.owe(id);
-        o.history = buckets.status === 'rejected' ? history : new Map();
+        o.history = buckets.status === 'rejected' ? history : new Map<string, { bucket: HistoryBucket; start: number; delta: Delta }>();
         this.retryLater(id, tenantId, appName, vk);
       } else if (owed) {
         if (owed.timer) clearTimeout(owed.timer);
@@ -266,9 +266,9 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
             const start = bucketStart(bucket, w.at);
             const hid = historyId(tenantId, appName, vk, bucket, start);
             const h = o.history.get(hid) ?? { bucket, start, delta: zero() };
-            o.history.set(hid, { bucket, start, delta: plus(h.delta, w.delta) as Delta });
+            o.history.set(hid, { bucket, start, delta: plus(h.delta, w.delta) });
           }
-          o.counts = plus(o.counts, w.delta) as Delta;
+          o.counts = plus(o.counts, w.delta);
           if (w.delta.offered > 0) o.lastOfferedAt = Math.max(o.lastOfferedAt ?? w.at, w.at);
           c = plus(c, w.delta);
           w.resolve(c);
@@ -299,7 +299,7 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
     let inc = zero();
     let lastOfferedAt: number | undefined;
     for (const w of changes) {
-      inc = plus(inc, w.delta) as Delta;
+      inc = plus(inc, w.delta);
       if (w.delta.offered > 0 && Number.isFinite(w.at)) lastOfferedAt = Math.max(lastOfferedAt ?? w.at, w.at);
     }
     const write = () =>
