@@ -13,7 +13,7 @@ import {
 } from '@otao/core';
 import { HTTP_STATUS, HttpFailure } from './error-mapping';
 import { OPENAPI_TEXT } from './openapi';
-import { applicationDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
+import { applicationDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, rolloutHistoryDto, softwareDto } from './serialize';
 import { RequestValidator } from './validation';
 
 /** The minimal logger this adapter needs (pino's signature). */
@@ -266,6 +266,17 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const { principal, appName } = await authorize(req, 'application:software:read');
     res.json(rolloutDto(unwrap(await core.insight.rollout(principal.tenantId, appName, param(req, 'version')))));
   });
+  api.get(`${base}/software/:version/rollout/history`, async (req, res) => {
+    const { principal, appName } = await authorize(req, 'application:software:read');
+    const query: Record<string, string> = {};
+    for (const name of ['bucket', 'since', 'until'] as const) {
+      const v = req.query[name];
+      if (v === undefined) continue;
+      if (typeof v !== 'string') throw new HttpFailure('request.invalid', `${name}: must be given once`);
+      query[name] = v;
+    }
+    res.json(rolloutHistoryDto(unwrap(await core.insight.history(principal.tenantId, appName, param(req, 'version'), query))));
+  });
   api.get(`${base}/endpoints`, async (req, res) => {
     const { principal, appName } = await authorize(req, 'application:software:read');
     const limit = intQuery(req, 'limit', 100, 1, 1000);
@@ -297,7 +308,7 @@ export function createHttpApp(options: HttpOptions): express.Express {
     [/^\/applications$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/software$/, 'GET, HEAD, POST'],
     [/^\/applications\/[^/]+\/software\/[^/]+$/, 'GET, HEAD, PUT, DELETE'],
-    [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout)$/, 'GET, HEAD'],
+    [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout|rollout\/history)$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints\/[^/]+\/software$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/endpoints\/[^/]+\/consents\/[^/]+$/, 'PUT, DELETE'],

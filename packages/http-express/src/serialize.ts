@@ -7,6 +7,7 @@ import {
   type EndpointView,
   type Precondition,
   type Preview,
+  type RolloutHistory,
   type RolloutView,
   type Software,
   type SoftwareRevisionRef,
@@ -130,4 +131,14 @@ export function previewDto(p: Preview): Record<string, unknown> {
 
 export function rolloutDto(r: RolloutView): Record<string, unknown> {
   return { ...r };
+}
+
+export function rolloutHistoryDto(h: RolloutHistory): Record<string, unknown> {
+  return {
+    version: h.version,
+    bucket: h.bucket,
+    since: formatKaaDate(h.since),
+    until: formatKaaDate(h.until),
+    buckets: h.buckets.map((b) => ({ start: formatKaaDate(b.start), offered: b.offered, applied: b.applied, failed: b.failed, timedOut: b.timedOut, rolledBack: b.rolledBack })),
+  };
 }
