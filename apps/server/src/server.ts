@@ -10,7 +10,9 @@ import {
   type CoreDeps,
 
   isOtaoError,
+  openPercent,
   type OtaoCore,
+  REPORT_TIMEOUTS_LEASE,
 } from '@otao/core';
 import { createHttpApp, fileRoutes } from '@otao/http-express';
 import { createMongoStore, MongoPushPacer, type MongoStore } from '@otao/mongo-store';
@@ -26,7 +28,7 @@ import {
 } from '@otao/tekton-config';
 import { describeConfig, type OtaoConfig, secretsOf } from './config';
 import { createLogger } from './logger';
-import { OtaoMetrics } from './metrics';
+import { OtaoMetrics, type RolloutSample } from './metrics';
 import { createSecurity, type Security } from './security';
 import { DurableWorkScheduler } from './work-scheduler';
 
@@ -258,6 +260,12 @@ async function retry<T>(what: string, log: Logger, stopped: () => boolean, fn: (
   return undefined;
 }
 
+/** How often the report-timeout scan runs (under its lease: one replica at a time). */
+const REPORT_TIMEOUT_TICK_MS = 30_000;
+/** How old the rollout gauges may be; and how many active rollouts are read for them. */
+const ROLLOUT_GAUGE_REFRESH_MS = 30_000;
+const ROLLOUT_GAUGE_SCAN_LIMIT = 10_000;
+
 /** How long a starting replica waits for the registry's first load before it serves CDTP requests anyway. */
 const REGISTRY_GRACE_MS = 5000;
 
@@ -271,6 +279,7 @@ export class OtaoServer {
   private stopping = false;
   private storeUp = false;
   private ticker: NodeJS.Timeout | undefined;
+  private timeoutTicker: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(config: OtaoConfig) {
@@ -361,6 +370,8 @@ export class OtaoServer {
     if (!reg.tekton) await retry('registry settings', log, () => this.stopping, () => core.endpointEvents.registryLoaded(reg.registry.entries()));
     await retry('filter bootstrap', log, () => this.stopping, () => core.endpointEvents.bootstrapMissingFilters());
     this.scheduleRolloutTick(0);
+    this.scheduleTimeoutTick(REPORT_TIMEOUT_TICK_MS);
+    m.setRolloutSource(() => this.activeRollouts(), ROLLOUT_GAUGE_REFRESH_MS);
     log.info({ instance: c.instanceName, port: this.port }, 'OTAO started');
   }
 
@@ -437,6 +448,36 @@ export class OtaoServer {
     }, ms);
   }
 
+  /** Report timeouts (§4.11) and history pruning under the store lease `report-timeouts`, every 30 s. */
+  private scheduleTimeoutTick(ms: number): void {
+    if (this.stopping) return;
+    this.timeoutTicker = setTimeout(() => {
+      if (!this.container.get<RegistryHandle>(TYPES.Registry).registry.loaded) {
+        this.scheduleTimeoutTick(1000);
+        return;
+      }
+      void this.core.reportTimeouts
+        .tick(this.config.replicaId)
+        .then((r) => {
+          if (r.ran && (r.timedOut > 0 || r.pruned > 0)) this.log.info(r, 'report timeouts processed');
+        })
+        .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'report timeout tick failed; retrying'))
+        .finally(() => this.scheduleTimeoutTick(REPORT_TIMEOUT_TICK_MS));
+    }, ms);
+  }
+
+  /** The rollout gauges' snapshot (spec §6.5): non-suspended software offered in the last 7 days, most recently offered first. */
+  private async activeRollouts(): Promise<RolloutSample[]> {
+    const store = this.container.get<MongoStore>(TYPES.Store);
+    const out: RolloutSample[] = [];
+    for (const a of await store.stats.active(Date.now() - 7 * 86_400_000, ROLLOUT_GAUGE_SCAN_LIMIT)) {
+      const sw = (await this.core.catalogues.planner(a.tenantId, a.appName)).catalogue.find(a.version);
+      if (!sw || sw.rolloutStrategy === 'suspended') continue;
+      out.push({ tenantId: a.tenantId, appName: a.appName, version: a.version, counts: a.counts, phasePercent: openPercent(sw) });
+    }
+    return out;
+  }
+
   /** Graceful stop: stop taking requests, finish in-flight ones, drain NATS, close the store. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopping) return;
@@ -444,6 +485,7 @@ export class OtaoServer {
     const log = this.log;
     log.info('stopping OTAO');
     if (this.ticker) clearTimeout(this.ticker);
+    if (this.timeoutTicker) clearTimeout(this.timeoutTicker);
     const http = this.http;
     if (http) {
       const closed = new Promise<void>((r) => http.close(() => r()));
@@ -462,6 +504,7 @@ export class OtaoServer {
     const store = this.container.get<MongoStore>(TYPES.Store);
     try {
       await store.lease.release('rollout-dates', this.config.replicaId);
+      await store.lease.release(REPORT_TIMEOUTS_LEASE, this.config.replicaId);
     } catch {
       // the lease expires by itself
     }
