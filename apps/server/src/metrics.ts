@@ -1,4 +1,26 @@
+import type { RolloutCounter, RolloutCounts } from '@otao/core';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One active rollout (non-suspended software offered in the last 7 days) as the gauges show it. */
+export interface RolloutSample {
+  readonly tenantId: string;
+  readonly appName: string;
+  readonly version: string;
+  readonly counts: RolloutCounts;
+  /** The open phase's percent (100 when not phased). */
+  readonly phasePercent: number;
+}
+
+/** The most series per rollout gauge; the rollouts beyond it (least recently offered) are dropped and counted. */
+export const ROLLOUT_SERIES_LIMIT = 1000;
+
+const ROLLOUT_GAUGES: readonly [RolloutCounter, string][] = [
+  ['offered', 'otao_rollout_offered'],
+  ['applied', 'otao_rollout_applied'],
+  ['failed', 'otao_rollout_failed'],
+  ['timedOut', 'otao_rollout_timed_out'],
+  ['rolledBack', 'otao_rollout_rolled_back'],
+];
 
 /**
  * Prometheus metrics of spec §6.5 (docs/operations.md explains each): CDTP requests by status and
@@ -33,10 +55,68 @@ export class OtaoMetrics {
 
   readonly storeReconnects = new Counter({ name: 'otao_store_client_replacements_total', help: 'Times the store client was replaced because it no longer reached a store that a fresh client reached (docs/mongo-store.md)', registers: [this.registry] });
 
+  readonly rolloutsDropped = new Gauge({
+    name: 'otao_rollout_series_dropped',
+    help: `Active rollouts left out of the otao_rollout_* gauges (more than ${ROLLOUT_SERIES_LIMIT}; the least recently offered go)`,
+    registers: [this.registry],
+  });
+
   private readonly storeCommandChildren = new Map<string, { inc(): void }>();
+  private rolloutSource: (() => Promise<readonly RolloutSample[]>) | undefined;
+  private rolloutRefreshMs = 30_000;
+  private rolloutSnapshot: readonly RolloutSample[] = [];
+  private rolloutLoadedAt = Number.NEGATIVE_INFINITY;
+  private rolloutLoading = false;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'otao_process_' });
+    // Per active rollout: computed at scrape time from a cached snapshot (never a store query per scrape).
+    const gauges: [string, string, (s: RolloutSample) => number][] = [
+      ...ROLLOUT_GAUGES.map(([counter, name]): [string, string, (s: RolloutSample) => number] => [name, `Endpoints ${counter} of an active rollout (spec §4.8), by tenant, app and version`, (s) => s.counts[counter]]),
+      ['otao_rollout_phase_percent', 'The open phase percent of an active rollout (100 when not phased)', (s) => s.phasePercent],
+    ];
+    const refresh = (): void => this.refreshRollouts();
+    const snapshot = (): readonly RolloutSample[] => this.rolloutSnapshot;
+    for (const [name, help, value] of gauges) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['tenant', 'app', 'version'],
+        registers: [this.registry],
+        collect(this: Gauge) {
+          refresh();
+          this.reset();
+          for (const s of snapshot()) this.set({ tenant: s.tenantId, app: s.appName, version: s.version }, value(s));
+        },
+      });
+    }
+  }
+
+  /**
+   * Where the rollout gauges come from: `source` (most recently offered first) is asked at most every
+   * `refreshMs`, in the background of a scrape; a scrape shows the last snapshot (the first scrapes
+   * after start: none yet). At most {@link ROLLOUT_SERIES_LIMIT} rollouts are kept.
+   */
+  setRolloutSource(source: () => Promise<readonly RolloutSample[]>, refreshMs: number): void {
+    this.rolloutSource = source;
+    this.rolloutRefreshMs = refreshMs;
+    this.refreshRollouts();
+  }
+
+  private refreshRollouts(): void {
+    const source = this.rolloutSource;
+    if (!source || this.rolloutLoading || Date.now() - this.rolloutLoadedAt < this.rolloutRefreshMs) return;
+    this.rolloutLoading = true;
+    source()
+      .then((all) => {
+        this.rolloutSnapshot = all.slice(0, ROLLOUT_SERIES_LIMIT);
+        this.rolloutsDropped.set(Math.max(0, all.length - ROLLOUT_SERIES_LIMIT));
+      })
+      .catch(() => undefined) // the store is down: the last snapshot stays, tried again after refreshMs
+      .finally(() => {
+        this.rolloutLoading = false;
+        this.rolloutLoadedAt = Date.now();
+      });
   }
 
   /** Counts one store command (the store's `onCommand` hook): called on every round trip, so the labelled child is cached. */

@@ -13,7 +13,9 @@ import {
 
   isOtaoError,
   PHASES_LEASE,
+  openPercent,
   type OtaoCore,
+  REPORT_TIMEOUTS_LEASE,
 } from '@otao/core';
 import { type ConsoleOptions, createHttpApp, fileRoutes, isConsoleBuilt } from '@otao/http-express';
 import { createMongoStore, MongoPushPacer, type MongoStore } from '@otao/mongo-store';
@@ -29,7 +31,7 @@ import {
 } from '@otao/tekton-config';
 import { describeConfig, type OtaoConfig, secretsOf } from './config';
 import { createLogger } from './logger';
-import { OtaoMetrics } from './metrics';
+import { OtaoMetrics, type RolloutSample } from './metrics';
 import { createSecurity, keycloakBase, type Security } from './security';
 import { DurableWorkScheduler } from './work-scheduler';
 
@@ -279,6 +281,12 @@ function filesEnabled(c: OtaoConfig): boolean {
   return c.s3.enabled && c.s3.bucket !== undefined;
 }
 
+/** How often the report-timeout scan runs (under its lease: one replica at a time). */
+const REPORT_TIMEOUT_TICK_MS = 30_000;
+/** How old the rollout gauges may be; and how many active rollouts are read for them. */
+const ROLLOUT_GAUGE_REFRESH_MS = 30_000;
+const ROLLOUT_GAUGE_SCAN_LIMIT = 10_000;
+
 /** How long a starting replica waits for the registry's first load before it serves CDTP requests anyway. */
 const REGISTRY_GRACE_MS = 5000;
 
@@ -294,6 +302,7 @@ export class OtaoServer {
   private ticker: NodeJS.Timeout | undefined;
   private auditTicker: NodeJS.Timeout | undefined;
   private phaseTicker: NodeJS.Timeout | undefined;
+  private timeoutTicker: NodeJS.Timeout | undefined;
   private readonly sockets = new Set<import('node:net').Socket>();
 
   constructor(config: OtaoConfig) {
@@ -388,6 +397,8 @@ export class OtaoServer {
     this.scheduleRolloutTick(0);
     this.scheduleAuditTick(AUDIT_TICK_MS);
     this.schedulePhaseTick(0);
+    this.scheduleTimeoutTick(REPORT_TIMEOUT_TICK_MS);
+    m.setRolloutSource(() => this.activeRollouts(), ROLLOUT_GAUGE_REFRESH_MS);
     log.info({ instance: c.instanceName, port: this.port }, 'OTAO started');
   }
 
@@ -552,6 +563,37 @@ export class OtaoServer {
     }, ms);
   }
 
+
+  /** Report timeouts (§4.11) and history pruning under the store lease `report-timeouts`, every 30 s. */
+  private scheduleTimeoutTick(ms: number): void {
+    if (this.stopping) return;
+    this.timeoutTicker = setTimeout(() => {
+      if (!this.container.get<RegistryHandle>(TYPES.Registry).registry.loaded) {
+        this.scheduleTimeoutTick(1000);
+        return;
+      }
+      void this.core.reportTimeouts
+        .tick(this.config.replicaId)
+        .then((r) => {
+          if (r.ran && (r.timedOut > 0 || r.pruned > 0)) this.log.info(r, 'report timeouts processed');
+        })
+        .catch((e: unknown) => this.log.warn({ err: (e as Error).message }, 'report timeout tick failed; retrying'))
+        .finally(() => this.scheduleTimeoutTick(REPORT_TIMEOUT_TICK_MS));
+    }, ms);
+  }
+
+  /** The rollout gauges' snapshot (spec §6.5): non-suspended software offered in the last 7 days, most recently offered first. */
+  private async activeRollouts(): Promise<RolloutSample[]> {
+    const store = this.container.get<MongoStore>(TYPES.Store);
+    const out: RolloutSample[] = [];
+    for (const a of await store.stats.active(Date.now() - 7 * 86_400_000, ROLLOUT_GAUGE_SCAN_LIMIT)) {
+      const sw = (await this.core.catalogues.planner(a.tenantId, a.appName)).catalogue.find(a.version);
+      if (!sw || sw.rolloutStrategy === 'suspended') continue;
+      out.push({ tenantId: a.tenantId, appName: a.appName, version: a.version, counts: a.counts, phasePercent: openPercent(sw) });
+    }
+    return out;
+  }
+
   /** Graceful stop: stop taking requests, finish in-flight ones, drain NATS, close the store. */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopping) return;
@@ -561,6 +603,7 @@ export class OtaoServer {
     if (this.ticker) clearTimeout(this.ticker);
     if (this.auditTicker) clearTimeout(this.auditTicker);
     if (this.phaseTicker) clearTimeout(this.phaseTicker);
+    if (this.timeoutTicker) clearTimeout(this.timeoutTicker);
     const http = this.http;
     if (http) {
       const closed = new Promise<void>((r) => http.close(() => r()));
@@ -581,6 +624,7 @@ export class OtaoServer {
       await store.lease.release('rollout-dates', this.config.replicaId);
       await store.lease.release(AUDIT_MAINTENANCE_LEASE, this.config.replicaId);
       await store.lease.release(PHASES_LEASE, this.config.replicaId);
+      await store.lease.release(REPORT_TIMEOUTS_LEASE, this.config.replicaId);
     } catch {
       // the lease expires by itself
     }

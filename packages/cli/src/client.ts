@@ -6,9 +6,8 @@ import type { TokenSource } from './auth';
 import type { CliConfig } from './config';
 import { CliError, apiError, unreachable } from './errors';
 import type { components, paths } from './generated/api';
-import type { PendingPaths } from './pending-api';
 
-export type Paths = paths & PendingPaths;
+export type Paths = paths;
 export type Schemas = components['schemas'];
 export type ApiClient = Client<Paths>;
 

@@ -237,7 +237,7 @@ export function buildProgram(deps: ProgramDeps): Command {
         print(ctx, data, () =>
           table(
             ['AT', 'OFFERED', 'APPLIED', 'FAILED', 'TIMED OUT', 'ROLLED BACK'],
-            historyBuckets(data).map((b) => [b.at ?? b.start ?? '', b.offered ?? 0, b.applied ?? 0, b.failed ?? 0, b.timedOut ?? 0, b.rolledBack ?? 0]),
+            historyBuckets(data).map((b) => [b.start, b.offered, b.applied, b.failed, b.timedOut, b.rolledBack]),
           ),
         );
       }),

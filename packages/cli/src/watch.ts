@@ -2,16 +2,13 @@ import { SingleBar } from 'cli-progress';
 import type { Schemas } from './client';
 import type { Ctx } from './context';
 import { CliError, EXIT } from './errors';
-import type { HistoryBucket, RolloutHistory } from './pending-api';
 import { percent, sparkline } from './output';
 
-/** The rollout view with the fields of spec §6.3 the served document may not describe yet. */
-export type RolloutView = Schemas['Rollout'] & {
-  timedOut?: number;
-  rolledBack?: number;
-  phase?: { index: number; percent: number; openedAt?: string; hold?: boolean; waitingFor?: string; nextCheckAt?: string };
-  window?: { open: boolean; nextOpenAt?: string };
-};
+type RolloutHistory = Schemas['RolloutHistory'];
+type HistoryBucket = RolloutHistory['buckets'][number];
+
+/** The rollout view of spec §6.3 (`GET …/rollout`). */
+export type RolloutView = Schemas['Rollout'];
 
 export type WatchStatus = 'running' | 'done' | 'suspended';
 
@@ -47,8 +44,7 @@ function bucketTotal(b: HistoryBucket): number {
 }
 
 export function historyBuckets(h: RolloutHistory): HistoryBucket[] {
-  if (Array.isArray(h)) return h;
-  return h.content ?? h.buckets ?? [];
+  return h.buckets;
 }
 
 export interface WatchOptions {
@@ -78,7 +74,7 @@ export async function watchRollout(ctx: Ctx, appName: string, version: string, o
       ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/rollout', { params: { path }, ...ctx.api.init })),
       ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/preview', { params: { path, query: { limit: 1 } }, ...ctx.api.init })),
     ]);
-    const rollout = r as RolloutView;
+    const rollout = r;
     const a = assess(rollout, preview.counts);
     let series: number[] = [];
     if (historyAvailable) {

@@ -53,7 +53,8 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       await repo.recordReport(key('e1'), avn, { configId: '1.0.0', statusCode: 200, at: 4 }, true);
       const full = await repo.get(key('e1'));
       const pull = await repo.getForPull(key('e1'));
-      for (const field of ['appVersionName', 'currentVersion', 'filters', 'membershipsKnown', 'consents', 'offered'] as const) expect([field, pull?.[field]]).toEqual([field, full?.[field]]);
+      for (const field of ['appVersionName', 'currentVersion', 'filters', 'membershipsKnown', 'consents', 'offered', 'lastApplied'] as const) expect([field, pull?.[field]]).toEqual([field, full?.[field]]);
+      expect(pull?.lastApplied).toEqual({ version: '1.0.0', at: 4 });
       await repo.addMembership(key('bare'), undefined, 'f1', 5);
       expect(await repo.getForPull(key('bare'))).toMatchObject({ filters: ['f1'], membershipsKnown: true, consents: [], offered: [] });
       expect((await repo.getForPull(key('bare')))?.currentVersion).toBeUndefined();
@@ -78,6 +79,9 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       s = await repo.get(key('e1'));
       expect(s?.currentVersion).toBe('1.1.0');
       expect(s?.lastReport).toEqual({ configId: '1.1.0', statusCode: 200, at: 3 });
+      expect(s?.lastApplied).toEqual({ version: '1.1.0', at: 3 });
+      await repo.recordReport(key('e1'), avn, { configId: '1.0.0', statusCode: 500, at: 4 }, false);
+      expect((await repo.get(key('e1')))?.lastApplied).toEqual({ version: '1.1.0', at: 3 }); // a failure leaves it
     });
 
     it('memberships: add, remove, set, idempotent, memberships known', async () => {
@@ -204,28 +208,82 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect((await repo.get(key('e1')))?.offered).toEqual(['1.1.0']);
     });
 
-    it('markReportCounted is a compare-and-set per endpoint on the last counted version and outcome', async () => {
+    it('markReportCounted is a compare-and-set per endpoint and version on its latest state, answering the previous state', async () => {
       await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
       const first = await Promise.all(Array.from({ length: 6 }, () => repo.markReportCounted(key('e1'), '1.1.0', true)));
-      expect(first.filter(Boolean)).toHaveLength(1);
+      expect(first.filter(Boolean)).toEqual([{}]); // one caller, a first count
       expect(await repo.markReportCounted(key('e1'), '1.1.0', true)).toBe(false);
-      expect(await repo.markReportCounted(key('e1'), '1.1.0', false)).toBe(true); // the other outcome counts
-      expect(await repo.markReportCounted(key('e1'), '1.1.0', true)).toBe(true); // and back
-      expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toBe(true); // per endpoint, created when absent
+      expect(await repo.markReportCounted(key('e1'), '1.1.0', false)).toEqual({ previous: 'applied' }); // the state changed: its count moves
+      expect(await repo.markReportCounted(key('e1'), '1.1.0', true)).toEqual({ previous: 'failed' }); // and back
+      expect(await repo.markReportCounted(key('e1'), '1.2.0', true)).toEqual({}); // another version: its own state
+      expect(await repo.markReportCounted(key('e1'), '1.1.0', true)).toBe(false); // still applied for 1.1.0
+      expect(await repo.markReportCounted(key('e1'), '1.1.0+build', false)).toEqual({ previous: 'applied' }); // by precedence
+      expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toEqual({}); // per endpoint, created when absent
       expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toBe(false);
       expect((await repo.get(key('e1')))?.currentVersion).toBe('1.0.0'); // nothing else changes
       await repo.delete(tenant, 'e2');
-      expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toBe(true); // forgotten with the endpoint
+      expect(await repo.markReportCounted(key('e2'), '1.1.0', true)).toEqual({}); // forgotten with the endpoint
     });
 
-    it('markReportCounted is true again for a retry of the same report (its token), never for another', async () => {
-      expect(await repo.markReportCounted(key('e1'), '2.0.0', true, 'corr-1')).toBe(true);
+    it('markReportCounted answers a retry of the same report (its token) as the first time, never another', async () => {
+      expect(await repo.markReportCounted(key('e1'), '2.0.0', true, 'corr-1')).toEqual({});
       // the first mark was stored but its answer lost: the retry of the same report may count it
-      expect(await repo.markReportCounted(key('e1'), '2.0.0', true, 'corr-1')).toBe(true);
+      expect(await repo.markReportCounted(key('e1'), '2.0.0', true, 'corr-1')).toEqual({});
       expect(await repo.markReportCounted(key('e1'), '2.0.0', true, 'corr-2')).toBe(false); // the device repeating itself
       expect(await repo.markReportCounted(key('e1'), '2.0.0', true)).toBe(false);
       const racing = await Promise.all(['a', 'b', 'c', 'd'].map((t) => repo.markReportCounted(key('e1'), '2.0.0', false, t)));
-      expect(racing.filter(Boolean)).toHaveLength(1);
+      expect(racing.filter(Boolean)).toEqual([{ previous: 'applied' }]);
+      const winner = ['a', 'b', 'c', 'd'][racing.findIndex(Boolean)] as string;
+      expect(await repo.markReportCounted(key('e1'), '2.0.0', false, winner)).toEqual({ previous: 'applied' });
+    });
+
+    it('markRolledBack is a compare-and-set once per endpoint and version', async () => {
+      const results = await Promise.all(Array.from({ length: 6 }, () => repo.markRolledBack(key('e1'), '1.1.0')));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await repo.markRolledBack(key('e1'), '1.1.0+b')).toBe(false);
+      expect(await repo.markRolledBack(key('e1'), '1.2.0')).toBe(true);
+      expect(await repo.markRolledBack(key('e2'), '1.1.0')).toBe(true);
+      await repo.delete(tenant, 'e2');
+      expect(await repo.markRolledBack(key('e2'), '1.1.0')).toBe(true);
+    });
+
+    it('pending offers: made with an offer time, found oldest first by version and age, resolved by a report or a timeout mark', async () => {
+      for (const e of ['e1', 'e2', 'e3', 'e4', 'e5']) await repo.setCurrentVersion(key(e), avn, '1.0.0', 1);
+      expect(await repo.markOffered(key('e1'), '1.1.0', 100)).toBe(true);
+      expect(await repo.markOffered(key('e1'), '1.1.0', 50)).toBe(false); // the first offer's time stays
+      expect(await repo.markOffered(key('e2'), '1.1.0')).toBe(true); // without a time: not pending
+      expect(await repo.confirmPushes(tenant, app, ['e3', 'e4', 'e5', 'e1'], '1.1.0', 200)).toBe(3);
+      await repo.markOffered(key('e1'), '1.2.0', 10); // another version
+      await repo.markOffered(key('e1', 'other'), '1.1.0', 10); // another app
+      expect(await repo.findTimedOut(tenant, app, '1.1.0', 199, 10)).toEqual([{ endpointId: 'e1', offeredAt: 100 }]);
+      const due = await repo.findTimedOut(tenant, app, '1.1.0+x', 1000, 10);
+      expect(due.map((o) => o.offeredAt)).toEqual([100, 200, 200, 200]);
+      expect(due.map((o) => o.endpointId).sort()).toEqual(['e1', 'e3', 'e4', 'e5']);
+      expect(await repo.findTimedOut(tenant, app, '1.1.0', 1000, 2)).toHaveLength(2);
+      // e3 reported (another version) after its offer; e4 is on the version; e5 already has a counted state
+      await repo.recordReport(key('e3'), avn, { configId: '0.9.0', statusCode: 500, at: 300 }, false);
+      await repo.setCurrentVersion(key('e4'), avn, '1.1.0', 300);
+      await repo.markReportCounted(key('e5'), '1.1.0', false);
+      expect((await repo.findTimedOut(tenant, app, '1.1.0', 1000, 10)).map((o) => o.endpointId).sort()).toEqual(['e1', 'e4', 'e5']);
+      const marked = await Promise.all([repo.markTimedOut(tenant, app, '1.1.0', ['e1', 'e3', 'e4', 'e5', 'nobody']), repo.markTimedOut(tenant, app, '1.1.0', ['e1'])]);
+      expect(marked[0] + marked[1]).toBe(1); // e1 only, once
+      expect(await repo.findTimedOut(tenant, app, '1.1.0', 1000, 10)).toEqual([]); // all resolved
+      expect(await repo.markTimedOut(tenant, app, '1.1.0', ['e1'])).toBe(0);
+      // a report after the timeout moves the endpoint out of timedOut
+      expect(await repo.markReportCounted(key('e1'), '1.1.0', true)).toEqual({ previous: 'timedOut' });
+      // a report resolves every version's offers made before it, not later ones
+      expect(await repo.findTimedOut(tenant, app, '1.2.0', 1000, 10)).toEqual([{ endpointId: 'e1', offeredAt: 10 }]);
+      await repo.recordReport(key('e1'), avn, { configId: '1.1.0', statusCode: 200, at: 9 }, true);
+      expect(await repo.findTimedOut(tenant, app, '1.2.0', 1000, 10)).toHaveLength(1);
+      await repo.recordReport(key('e1'), avn, { configId: '1.1.0', statusCode: 200, at: 10 }, true);
+      expect(await repo.findTimedOut(tenant, app, '1.2.0', 1000, 10)).toEqual([]);
+      expect(await repo.findTimedOut(tenant, 'other', '1.1.0', 1000, 10)).toHaveLength(1);
+      // deleting the endpoint or the tenant forgets its pending offers
+      await repo.delete(tenant, 'e1');
+      expect(await repo.findTimedOut(tenant, 'other', '1.1.0', 1000, 10)).toEqual([]);
+      await repo.markOffered(key('e9'), '3.0.0', 5);
+      await repo.deleteTenant(tenant);
+      expect(await repo.findTimedOut(tenant, app, '3.0.0', 1000, 10)).toEqual([]);
     });
 
     it('delete forgets the endpoint in every app of the tenant, only there, idempotently', async () => {

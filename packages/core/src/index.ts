@@ -30,4 +30,5 @@ export * from './use-cases/insight.use-case';
 export * from './use-cases/rollout-dates.use-case';
 export * from './use-cases/audit.use-case';
 export * from './use-cases/phases.use-case';
+export * from './use-cases/report-timeouts.use-case';
 export * from './use-cases/otao-core';

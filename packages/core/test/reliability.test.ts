@@ -137,7 +137,7 @@ describe('rollout counters stay exact across a crash (§4.8)', () => {
     // the push reached the device but its replica died before recording it: nothing marked, nothing counted
     const report = (statusCode: number) => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode, correlationId: 'r' });
     expect(await report(200)).toBe('applied');
-    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 0 });
     expect((await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' }))?.offered).toEqual(['1.1.0']);
     await report(500);
     expect((await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).offered).toBe(1); // once per endpoint and version
@@ -166,9 +166,9 @@ describe('a report retried after a store outage is counted once (§4.8, §10)', 
     expect((await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' }))?.lastReport?.configId).toBe('1.1.0');
     t.software.faults.unavailable = false;
     expect(await report()).toBe('applied'); // the event listener's retry
-    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 0 });
     expect(await report('r-2')).toBe('duplicate'); // the device repeating itself (a new message)
-    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 0 });
   });
 });
 
@@ -191,7 +191,7 @@ describe('a report whose counting mark was stored but not acknowledged is still 
     await expect(report('c-1')).rejects.toMatchObject({ code: 'store.unavailable' });
     expect(await report('c-1')).toBe('applied');
     expect(await report('c-2')).toBe('duplicate');
-    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0 });
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 0 });
     expect((await t.endpoints.get(key))?.currentVersion).toBe('1.1.0');
   });
 });

@@ -554,7 +554,7 @@ describe('endpoint lifecycle and tenants (§4.5, §4.7)', () => {
     await t.core.tenants.removed(TEST_TENANT);
     expect(await t.core.software.list(TEST_TENANT, TEST_APP)).toEqual({ ok: true, value: [] });
     expect(t.endpoints.count(TEST_TENANT)).toBe(0);
-    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 0, applied: 0, failed: 0 });
+    expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 0, applied: 0, failed: 0, timedOut: 0, rolledBack: 0 });
     expect(await t.endpoints.loadedFilters(TEST_TENANT, TEST_APP)).toEqual(new Set());
     // the cached catalogue is gone too
     expect(await pull(t, 'ep2', '1.0.0')).toMatchObject(NONE);

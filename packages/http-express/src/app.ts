@@ -19,7 +19,7 @@ import {
 import { CONSOLE_PATH, type ConsoleOptions, consoleRouter } from './console-routes';
 import { HTTP_STATUS, HttpFailure } from './error-mapping';
 import { OPENAPI_TEXT } from './openapi';
-import { applicationDto, auditEntryDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, softwareDto } from './serialize';
+import { applicationDto, auditEntryDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, rolloutHistoryDto, softwareDto } from './serialize';
 import { RequestValidator } from './validation';
 
 /** The minimal logger this adapter needs (pino's signature). */
@@ -324,6 +324,17 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const command = { hold: body.hold, ...(body.reason !== undefined ? { reason: body.reason } : {}) };
     res.json(rolloutDto(unwrap(await core.phases.hold(principal.tenantId, appName, param(req, 'version'), command, req.correlationId ?? newId(), actor))));
   });
+  api.get(`${base}/software/:version/rollout/history`, async (req, res) => {
+    const { principal, appName } = await authorize(req, 'application:software:read');
+    const query: Record<string, string> = {};
+    for (const name of ['bucket', 'since', 'until'] as const) {
+      const v = req.query[name];
+      if (v === undefined) continue;
+      if (typeof v !== 'string') throw new HttpFailure('request.invalid', `${name}: must be given once`);
+      query[name] = v;
+    }
+    res.json(rolloutHistoryDto(unwrap(await core.insight.history(principal.tenantId, appName, param(req, 'version'), query))));
+  });
   api.get(`${base}/endpoints`, async (req, res) => {
     const { principal, appName } = await authorize(req, 'application:software:read');
     const limit = intQuery(req, 'limit', 100, 1, 1000);
@@ -361,7 +372,7 @@ export function createHttpApp(options: HttpOptions): express.Express {
     [/^\/applications$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/software$/, 'GET, HEAD, POST'],
     [/^\/applications\/[^/]+\/software\/[^/]+$/, 'GET, HEAD, PUT, DELETE'],
-    [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout)$/, 'GET, HEAD'],
+    [/^\/applications\/[^/]+\/software\/[^/]+\/(preview|rollout|rollout\/history)$/, 'GET, HEAD'],
     [/^\/applications\/[^/]+\/software\/[^/]+\/rollout\/advance$/, 'POST'],
     [/^\/applications\/[^/]+\/software\/[^/]+\/rollout\/hold$/, 'PUT'],
     [/^\/applications\/[^/]+\/endpoints$/, 'GET, HEAD'],

@@ -8,6 +8,7 @@ import {
   type EndpointView,
   type Precondition,
   type Preview,
+  type RolloutHistory,
   type RolloutView,
   type Software,
   type SoftwareRevisionRef,
@@ -155,4 +156,14 @@ export function rolloutDto(r: RolloutView): Record<string, unknown> {
   if (!phase) return { ...rest, ...windowDto };
   const { openedAt, nextCheckAt, ...p } = phase;
   return { ...rest, phase: { ...p, openedAt: formatKaaDate(openedAt), ...(nextCheckAt !== undefined ? { nextCheckAt: formatKaaDate(nextCheckAt) } : {}) }, ...windowDto };
+}
+
+export function rolloutHistoryDto(h: RolloutHistory): Record<string, unknown> {
+  return {
+    version: h.version,
+    bucket: h.bucket,
+    since: formatKaaDate(h.since),
+    until: formatKaaDate(h.until),
+    buckets: h.buckets.map((b) => ({ start: formatKaaDate(b.start), offered: b.offered, applied: b.applied, failed: b.failed, timedOut: b.timedOut, rolledBack: b.rolledBack })),
+  };
 }

@@ -40,7 +40,7 @@ test('tenant A can neither read, change, delete nor detect tenant B data on any 
 
   // reads: A sees its own (empty) application, never B's
   expect((await request(app).get(`${A}/software`).set(alice)).body).toEqual([]);
-  for (const path of [`${A}/software/1.0.0`, `${A}/software/1.0.0/preview`, `${A}/software/1.0.0/rollout`, `${A}/endpoints/ep-b/software`]) {
+  for (const path of [`${A}/software/1.0.0`, `${A}/software/1.0.0/preview`, `${A}/software/1.0.0/rollout`, `${A}/software/1.0.0/rollout/history`, `${A}/endpoints/ep-b/software`]) {
     const res = await request(app).get(path).set(alice);
     expect(res.status).toBe(404);
     const absent = await request(app).get(path.replace('1.0.0', '9.9.9').replace('ep-b', 'nobody')).set(alice);

@@ -378,3 +378,35 @@ describe('security ignored', () => {
     expect((await request(other).get('/api/v1/applications').expect(200)).body.map((a: { appName: string }) => a.appName)).toEqual(['toaster']);
   });
 });
+
+describe('rollout statistics and history (§6.3)', () => {
+  test('GET …/rollout has timedOut and rolledBack; GET …/rollout/history per bucket, with clear 400s', async () => {
+    const { t, app } = setup();
+    await request(app).post('/api/v1/applications/kettle/software').set(admin).send(body('1.1.0', { upgradableFrom: ['1.0.0'] })).expect(201);
+    await t.core.config.decide({ appVersionName: 'kettle-v1', endpointId: 'e1', configId: '1.0.0', correlationId: 'p1' });
+    await t.core.reports.applied({ appVersionName: 'kettle-v1', endpointId: 'e1', configId: '1.1.0', statusCode: 200, correlationId: 'r1' });
+    await t.core.config.decide({ appVersionName: 'kettle-v1', endpointId: 'e1', configId: '1.0.0', correlationId: 'p2' }); // rolled back
+    const base = '/api/v1/applications/kettle/software/1.1.0/rollout';
+    const rollout = await request(app).get(base).set(reader).expect(200);
+    expect(rollout.body).toMatchObject({ offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 1, failureRate: 1 });
+    matchesSchema('Rollout', rollout.body);
+    const history = await request(app).get(`${base}/history`).set(reader).expect(200);
+    expect(history.body).toEqual({
+      version: '1.1.0',
+      bucket: 'minute',
+      since: '2026-03-04T03:06:00Z',
+      until: '2026-03-04T05:06:07Z',
+      buckets: [{ start: '2026-03-04T05:06:00Z', offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 1 }],
+    });
+    matchesSchema('RolloutHistory', history.body);
+    const hour = await request(app).get(`${base}/history?bucket=hour&since=2026-03-04T00:00:00Z&until=2026-03-05T00:00:00Z`).set(reader).expect(200);
+    expect(hour.body.buckets).toEqual([{ start: '2026-03-04T05:00:00Z', offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 1 }]);
+    for (const q of ['bucket=day', 'since=yesterday', 'until=2026-03-04', 'since=2026-03-04T06:00:00Z&until=2026-03-04T05:00:00Z', 'since=2026-03-01T00:00:00Z', 'bucket=minute&bucket=hour']) {
+      const res = await request(app).get(`${base}/history?${q}`).set(reader);
+      expect([q, res.status, res.body.code]).toEqual([q, 400, 'request.invalid']);
+    }
+    expect((await request(app).get(`${base}/history`).set(stranger)).status).toBe(404);
+    expect((await request(app).get('/api/v1/applications/kettle/software/9.9.9/rollout/history').set(reader)).status).toBe(404);
+    expect((await request(app).post(`${base}/history`).set(admin)).status).toBe(405);
+  });
+});

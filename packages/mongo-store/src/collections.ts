@@ -7,6 +7,8 @@ export const COLLECTIONS = {
   endpoints: 'endpoints',
   loadedFilters: 'loaded_filters',
   rolloutStats: 'rollout_stats',
+  rolloutHistory: 'rollout_history',
+  pendingOffers: 'pending_offers',
   leases: 'leases',
   checkpoints: 'checkpoints',
   jobs: 'jobs',
@@ -37,7 +39,15 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
     { name: 'endpoints_by_tenant', key: { tenantId: 1, endpointId: 1 } },
   ],
   [COLLECTIONS.loadedFilters]: [{ name: 'loaded_filters_by_app', key: { tenantId: 1, appName: 1 } }],
-  [COLLECTIONS.rolloutStats]: [{ name: 'stats_by_tenant', key: { tenantId: 1 } }],
+  [COLLECTIONS.rolloutStats]: [
+    { name: 'stats_by_tenant', key: { tenantId: 1 } },
+    // active(since): the software offered recently (rollout gauges, report-timeout scan)
+    { name: 'stats_by_last_offer', key: { lastOfferedAt: 1 } },
+  ],
+  // prune(now): buckets past their retention (a software's buckets are an `_id` range)
+  [COLLECTIONS.rolloutHistory]: [{ name: 'history_by_age', key: { bucket: 1, start: 1 } }],
+  // findTimedOut(tenant, app, version, before): the oldest pending offers of a version; its prefix serves deleteTenant
+  [COLLECTIONS.pendingOffers]: [{ name: 'pending_offers_by_age', key: { tenantId: 1, appName: 1, versionKey: 1, at: 1 } }],
   [COLLECTIONS.leases]: [],
   [COLLECTIONS.checkpoints]: [],
   [COLLECTIONS.rateBudgets]: [],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { versionKey } from '@otao/core';
-import type { EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember, PullState } from '@otao/core';
+import { OtaoError, versionKey } from '@otao/core';
+import type { CountedOutcome, EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember, LastApplied, PendingOffer, PullState, ReportCounted } from '@otao/core';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { type BatchOptions, BatchedReader, BulkWriter, DEFAULT_BATCH, type WriteOutcome } from './batching';
 import { COLLECTIONS } from './collections';
@@ -28,14 +28,35 @@ export interface EndpointDocument {
   offered?: string[];
   /** Unconfirmed push claims by version ({@link claimField}): who is sending it, until when. */
   claims?: Record<string, { owner: string; until: number }>;
-  /** The last counted report (`<version>:applied|failed`), see markReportCounted. */
+  /** The last version reported applied and when (rollback detection). */
+  lastApplied?: LastApplied;
+  /** The counted state per version (`claimField(versionKey)`): each endpoint counts once per version, in its latest state. */
+  outcomes?: Record<string, CountedOutcome>;
+  /** The last count (`<versionKey>:applied|failed`), see markReportCounted. Before issue 12: `<version>:…`, the only counted state. */
   counted?: string;
   /** The token (correlation id) of the report that set `counted`. */
   countedBy?: string | null;
+  /** The state that count replaced (null: a first count), answered again to a retry of the same report. */
+  countedFrom?: CountedOutcome | null;
+  /** Version keys the endpoint was counted as rolled back from. */
+  rolledBack?: string[];
   updatedAt: number;
 }
 
-type MarkKind = 'pushed' | 'offered';
+/** An offer waiting for a report (spec §4.11): created with the first offer when the software has a report timeout. */
+export interface PendingOfferDocument {
+  /** idOf(tenantId, endpointId, appName, versionKey): an endpoint's offers are one `_id` range (reports, deletion). */
+  _id: string;
+  tenantId: string;
+  appName: string;
+  endpointId: string;
+  versionKey: string;
+  at: number;
+  /** The token of the timeout scan resolving it (markTimedOut). */
+  resolving?: string;
+}
+
+type MarkKind = 'pushed' | 'offered' | 'rolledBack';
 
 export interface LoadedFilterDocument {
   /** idOf(tenantId, appName, filterId) */
@@ -76,6 +97,7 @@ function toState(d: EndpointDocument): EndpointState {
     ...(d.appVersionName !== undefined ? { appVersionName: d.appVersionName } : {}),
     ...(d.currentVersion !== undefined ? { currentVersion: d.currentVersion } : {}),
     ...(d.lastReport !== undefined ? { lastReport: JSON.parse(d.lastReport) as EndpointReport } : {}),
+    ...(d.lastApplied ? { lastApplied: { version: d.lastApplied.version, at: d.lastApplied.at } } : {}),
     filters: d.filters ?? [],
     membershipsKnown: d.membershipsKnown ?? false,
     consents: d.consents ?? [],
@@ -86,7 +108,7 @@ function toState(d: EndpointDocument): EndpointState {
 }
 
 /** The fields a pull reads: a fifth less work for the store than whole documents. */
-const PULL_PROJECTION = { appVersionName: 1, currentVersion: 1, filters: 1, membershipsKnown: 1, consents: 1, offered: 1 } as const;
+const PULL_PROJECTION = { appVersionName: 1, currentVersion: 1, filters: 1, membershipsKnown: 1, consents: 1, offered: 1, lastApplied: 1 } as const;
 
 function toPullState(d: Pick<EndpointDocument, keyof typeof PULL_PROJECTION>): PullState {
   return {
@@ -96,6 +118,7 @@ function toPullState(d: Pick<EndpointDocument, keyof typeof PULL_PROJECTION>): P
     membershipsKnown: d.membershipsKnown ?? false,
     consents: d.consents ?? [],
     offered: d.offered ?? [],
+    ...(d.lastApplied ? { lastApplied: { version: d.lastApplied.version, at: d.lastApplied.at } } : {}),
   };
 }
 
@@ -108,6 +131,7 @@ function toDocument(s: EndpointState): EndpointDocument {
     ...(s.appVersionName !== undefined ? { appVersionName: s.appVersionName } : {}),
     ...(s.currentVersion !== undefined ? { currentVersion: s.currentVersion, currentVersionKey: versionKey(s.currentVersion) } : {}),
     ...(s.lastReport !== undefined ? { lastReport: JSON.stringify(s.lastReport) } : {}),
+    ...(s.lastApplied !== undefined ? { lastApplied: { version: s.lastApplied.version, at: s.lastApplied.at } } : {}),
     filters: [...s.filters],
     membershipsKnown: s.membershipsKnown,
     consents: [...s.consents],
@@ -130,7 +154,7 @@ export const IMPORT_CHUNK = 10_000;
 
 type Change = {
   set?: Fields;
-  addToSet?: Partial<Record<'filters' | 'consents' | 'pushed' | 'offered', string>>;
+  addToSet?: Partial<Record<'filters' | 'consents' | 'pushed' | 'offered' | 'rolledBack', string>>;
   onInsert?: Fields;
 };
 
@@ -146,9 +170,13 @@ export class MongoEndpointRepository implements EndpointRepository {
   private readonly reader: BatchedReader<EndpointDocument>;
   private readonly pullReader: BatchedReader<EndpointDocument>;
   private readonly writer: BulkWriter<EndpointDocument>;
+  private readonly offers: Collection<PendingOfferDocument>;
+  private readonly offerWriter: BulkWriter<PendingOfferDocument>;
 
   constructor(db: Db, batch: BatchOptions = DEFAULT_BATCH) {
     this.docs = db.collection<EndpointDocument>(COLLECTIONS.endpoints);
+    this.offers = db.collection<PendingOfferDocument>(COLLECTIONS.pendingOffers);
+    this.offerWriter = new BulkWriter(this.offers, 'endpoints.pendingOffers', batch);
     this.loaded = db.collection<LoadedFilterDocument>(COLLECTIONS.loadedFilters);
     this.reader = new BatchedReader(this.docs, 'endpoints.get', batch);
     this.pullReader = new BatchedReader(this.docs, 'endpoints.getForPull', batch, PULL_PROJECTION);
@@ -186,8 +214,10 @@ export class MongoEndpointRepository implements EndpointRepository {
 
   async recordReport(key: EndpointKey, appVersionName: string, report: EndpointReport, applied: boolean): Promise<void> {
     const set: Fields = { appVersionName, lastReport: JSON.stringify(report) };
-    if (applied) Object.assign(set, { currentVersion: report.configId, currentVersionKey: versionKey(report.configId) });
-    await this.upsert(key, report.at, { set });
+    if (applied) Object.assign(set, { currentVersion: report.configId, currentVersionKey: versionKey(report.configId), lastApplied: { version: report.configId, at: report.at } });
+    // The endpoint reported: its offers made until now are no longer waiting (§4.11). Gathered like the endpoint writes.
+    const { lo, hi } = idRange(key.tenantId, key.endpointId, key.appName);
+    await Promise.all([this.upsert(key, report.at, { set }), this.offerWriter.write({ deleteMany: { filter: { _id: { $gt: lo, $lt: hi }, at: { $lte: report.at } } } })]);
   }
 
   async addMembership(key: EndpointKey, appVersionName: string | undefined, filterId: string, at: number): Promise<void> {
@@ -294,13 +324,17 @@ export class MongoEndpointRepository implements EndpointRepository {
    * number is the count of new offers: each document is modified once, atomically), then the others
    * get it as pushed.
    */
-  async confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string): Promise<number> {
+  async confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, offeredAt?: number): Promise<number> {
     const op = 'endpoints.confirmPushes';
     const unset = { [`claims.${claimField(version)}`]: '' as const };
     let newlyOffered = 0;
     for (const ids of chunks([...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)), BULK_CHUNK)) {
+      // With a report timeout: which of them are offered the version for the first time (one more read per window, only then).
+      const fresh =
+        offeredAt === undefined ? [] : await run(op, () => this.docs.find({ _id: { $in: ids }, offered: { $ne: version } }, { projection: { endpointId: 1 } }).toArray());
       const first = await run(op, () => this.docs.updateMany({ _id: { $in: ids }, offered: { $ne: version } }, { $addToSet: { pushed: version, offered: version }, $unset: unset }));
       newlyOffered += first.modifiedCount;
+      if (offeredAt !== undefined && fresh.length > 0) await this.addPendingOffers(tenantId, appName, version, fresh.map((d) => d.endpointId), offeredAt);
       if (first.matchedCount < ids.length) await run(op, () => this.docs.updateMany({ _id: { $in: ids } }, { $addToSet: { pushed: version }, $unset: unset }));
     }
     return newlyOffered;
@@ -313,27 +347,99 @@ export class MongoEndpointRepository implements EndpointRepository {
     }
   }
 
-  async markOffered(key: EndpointKey, version: string): Promise<boolean> {
-    return this.mark('offered', key, version);
+  async markOffered(key: EndpointKey, version: string, offeredAt?: number): Promise<boolean> {
+    const marked = await this.mark('offered', key, version);
+    // After the mark: only the first offer becomes pending (one more gathered write, only with a report timeout).
+    if (marked && offeredAt !== undefined) await this.addPendingOffers(key.tenantId, key.appName, version, [key.endpointId], offeredAt);
+    return marked;
   }
 
-  async markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<boolean> {
-    // Same trick as `mark`: the upsert's filter matches only when the mark differs (or was set by
-    // this same report); when the record already holds it, the upsert's insert hits the unique _id
-    // and the outcome is `duplicate`.
-    const counted = `${version}:${applied ? 'applied' : 'failed'}`;
-    const condition = token === undefined ? { counted: { $ne: counted } } : { $or: [{ counted: { $ne: counted } }, { countedBy: token }] };
-    const filter = { ...upsertFilter(key), ...condition } as Filter<EndpointDocument>;
-    const outcome = await this.writer.write({ updateOne: { filter, update: this.update(key, undefined, { set: { counted, countedBy: token ?? null } }), upsert: true } });
-    return outcome === 'ok';
+  /**
+   * A read (gathered) and a compare-and-set on what was read: the upsert's filter matches only while
+   * the endpoint's state for the version is still the one read; when another writer changed it, the
+   * upsert's insert hits the unique _id (`duplicate`) and the read is done again.
+   */
+  async markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<ReportCounted | false> {
+    const outcome: CountedOutcome = applied ? 'applied' : 'failed';
+    const vk = versionKey(version);
+    const field = `outcomes.${claimField(vk)}`;
+    const mark = `${vk}:${outcome}`;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const d = await this.reader.get(docId(key));
+      if (token !== undefined && d?.countedBy === token && d.counted === mark) return d.countedFrom ? { previous: d.countedFrom } : {};
+      const stored = d?.outcomes?.[claimField(vk)];
+      // Marks of before issue 12 held only the last counted report (`<version>:<outcome>`).
+      const legacy = stored === undefined && d?.counted !== undefined && !d.outcomes && versionKey(d.counted.replace(/:(applied|failed)$/, '')) === vk ? (d.counted.endsWith(':applied') ? 'applied' : 'failed') : undefined;
+      const previous = stored ?? legacy;
+      if (previous === outcome) return false;
+      const filter = { ...upsertFilter(key), [field]: stored ?? { $exists: false } } as Filter<EndpointDocument>;
+      const update = this.update(key, undefined, { set: { [field]: outcome, counted: mark, countedBy: token ?? null, countedFrom: previous ?? null } });
+      if ((await this.writer.write({ updateOne: { filter, update, upsert: true } })) === 'ok') return previous !== undefined ? { previous } : {};
+    }
+    throw new OtaoError('store.unavailable', 'endpoints.markReportCounted: too many concurrent changes of one endpoint');
+  }
+
+  async markRolledBack(key: EndpointKey, version: string): Promise<boolean> {
+    return this.mark('rolledBack', key, versionKey(version));
+  }
+
+  async findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number): Promise<PendingOffer[]> {
+    if (limit <= 0) return [];
+    const docs = await run('endpoints.findTimedOut', () =>
+      this.offers
+        .find({ tenantId, appName, versionKey: versionKey(version), at: { $lte: offeredBefore } }, { projection: { endpointId: 1, at: 1 } })
+        .sort({ at: 1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return docs.map((d) => ({ endpointId: d.endpointId, offeredAt: d.at }));
+  }
+
+  /**
+   * Per chunk: one `updateMany` tags the offers still pending with a fresh token (a report deletes
+   * its endpoint's offers, before or after: either way it is not tagged and read back), one `find`
+   * reads back the tagged ones, one `updateMany` marks those endpoints timed out where the version
+   * has no counted state and is not current (`modifiedCount`: each endpoint once), one `deleteMany`
+   * resolves the tagged offers. A scan that dies in between leaves tagged offers, found again.
+   */
+  async markTimedOut(tenantId: string, appName: string, version: string, endpointIds: readonly string[]): Promise<number> {
+    const op = 'endpoints.markTimedOut';
+    const vk = versionKey(version);
+    const field = `outcomes.${claimField(vk)}`;
+    const token = randomUUID();
+    let marked = 0;
+    for (const ids of chunks([...new Set(endpointIds)], BULK_CHUNK)) {
+      const offerIds = ids.map((e) => idOf(tenantId, e, appName, vk));
+      const tagged = await run(op, () => this.offers.updateMany({ _id: { $in: offerIds } }, { $set: { resolving: token } }));
+      if (tagged.matchedCount === 0) continue;
+      const live = await run(op, () => this.offers.find({ _id: { $in: offerIds }, resolving: token }, { projection: { endpointId: 1 } }).toArray());
+      if (live.length > 0) {
+        const filter = { _id: { $in: live.map((d) => idOf(tenantId, appName, d.endpointId)) }, [field]: { $exists: false }, currentVersionKey: { $ne: vk } } as Filter<EndpointDocument>;
+        const r = await run(op, () => this.docs.updateMany(filter, { $set: { [field]: 'timedOut' } as Fields }));
+        marked += r.modifiedCount;
+      }
+      await run(op, () => this.offers.deleteMany({ _id: { $in: offerIds }, resolving: token }));
+    }
+    return marked;
+  }
+
+  /** Pending offers of `version` at `at`; an endpoint's existing pending offer of the version keeps its (first) time. */
+  private async addPendingOffers(tenantId: string, appName: string, version: string, endpointIds: readonly string[], at: number): Promise<void> {
+    const vk = versionKey(version);
+    await Promise.all(
+      endpointIds.map((endpointId) => this.offerWriter.write({ insertOne: { document: { _id: idOf(tenantId, endpointId, appName, vk), tenantId, appName, endpointId, versionKey: vk, at } } })),
+    );
   }
 
   async delete(tenantId: string, endpointId: string): Promise<void> {
+    const { lo, hi } = idRange(tenantId, endpointId);
     await run('endpoints.delete', () => this.docs.deleteMany({ tenantId, endpointId }));
+    await run('endpoints.delete', () => this.offers.deleteMany({ _id: { $gt: lo, $lt: hi } }));
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
     await run('endpoints.deleteTenant', () => this.docs.deleteMany({ tenantId }));
+    await run('endpoints.deleteTenant', () => this.offers.deleteMany({ tenantId }));
     await run('endpoints.deleteTenant', () => this.loaded.deleteMany({ tenantId }));
   }
 

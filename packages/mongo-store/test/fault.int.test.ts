@@ -74,7 +74,7 @@ test.each([
     ['lease.tryAcquire', () => store.lease.tryAcquire(unique('l'), 'a', 1000, 0)],
   ];
   // A count made while the store is down is not an error and not lost: it is written when the store returns.
-  expect(await store.stats.increment(tenant, 'app', '1.0.0', 'failed')).toEqual({ offered: 0, applied: 1, failed: 1 });
+  expect(await store.stats.increment(tenant, 'app', '1.0.0', 'failed')).toEqual({ offered: 0, applied: 1, failed: 1, timedOut: 0, rolledBack: 0 });
   expect(store.stats.owedCount()).toBe(1);
   for (const [name, call] of calls) {
     const { error, ms } = await failure(call).catch((e: Error) => { throw new Error(`${name}: ${e.message}`); });
@@ -89,9 +89,9 @@ test.each([
   expect((await store.software.get(tenant, 'app', '1.0.0'))?.version).toBe('1.0.0');
   expect((await store.endpoints.get(key))?.currentVersion).toBe('1.0.0');
   expect(await store.endpoints.claimPushes(tenant, 'app', ['ep-1'], '1.1.0', 'owner', 1, 60_000)).toEqual(['ep-1']);
-  expect(await store.stats.increment(tenant, 'app', '1.0.0', 'applied')).toEqual({ offered: 0, applied: 2, failed: 1 });
+  expect(await store.stats.increment(tenant, 'app', '1.0.0', 'applied')).toEqual({ offered: 0, applied: 2, failed: 1, timedOut: 0, rolledBack: 0 });
   expect(store.stats.owedCount()).toBe(0);
-  expect(await store.stats.get(tenant, 'app', '1.0.0')).toEqual({ offered: 0, applied: 2, failed: 1 });
+  expect(await store.stats.get(tenant, 'app', '1.0.0')).toEqual({ offered: 0, applied: 2, failed: 1, timedOut: 0, rolledBack: 0 });
 });
 
 // After a restart of FerretDB under load, the driver was seen to keep a client that never reached

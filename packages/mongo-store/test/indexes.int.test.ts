@@ -31,6 +31,13 @@ beforeAll(async () => {
     await store.software.create(s);
     await store.stats.increment(s.tenantId, s.appName, s.version, 'offered');
   }
+  // pending offers (report timeouts) of several versions and apps; history buckets of many software
+  for (let v = 0; v < 6; v++) {
+    const ids = Array.from({ length: 5000 }, (_, i) => `ep-${String(i).padStart(6, '0')}`);
+    await store.endpoints.confirmPushes(v % 2 === 0 ? T : 'tenant-b', v % 3 === 0 ? 'other' : APP, ids, `2.${v}.0`, 1_000_000 + v);
+    for (let i = 0; i < 5000; i += 1000) await store.endpoints.markOffered({ tenantId: T, appName: APP, endpointId: `fresh-${v}-${i}` }, `2.${v}.0`, 2_000_000 + i);
+  }
+  for (let i = 0; i < 300; i++) await store.stats.increment(`tenant-${i % 30}`, `app-${i % 10}`, `1.${i}.0`, 'applied', 1, 1_000_000 + i * 60_000);
   for (let i = 0; i < 300; i++) await store.endpoints.markFilterLoaded(`tenant-${i % 30}`, `app-${i % 10}`, `f-${i}`);
   for (let i = 0; i < 2000; i++) await store.jobs.enqueue('pushes', `key-${i}`, '{}', 1_000_000 + i);
   for (let i = 0; i < 500; i++) await store.jobs.claim('r', 2_000_000, 1000);
@@ -116,6 +123,15 @@ const queries: [string, () => Promise<Document>][] = [
   ['software.listWindowed', () => explainFind(COLLECTIONS.software, { windowed: true })],
   ['software.listPhased', () => explainFind(COLLECTIONS.software, { phased: true })],
   ['stats.deleteTenant', () => explainFind(COLLECTIONS.rolloutStats, { tenantId: 'tenant-3' })],
+  ['stats.active', () => explainFind(COLLECTIONS.rolloutStats, { lastOfferedAt: { $gte: 1_000_000_000 } }, { sort: { lastOfferedAt: -1 }, limit: 1000 })],
+  ['stats.history (a software\'s bucket range)', () => explainFind(COLLECTIONS.rolloutHistory, { _id: { $gte: idOf('tenant-3', 'app-3', '1.3.0', 'minute', '0'), $lt: idOf('tenant-3', 'app-3', '1.3.0', 'minute', '9') } }, { sort: { _id: 1 } })],
+  ['stats.prune', () => explainFind(COLLECTIONS.rolloutHistory, { bucket: 'minute', start: { $lt: 1_000_000 + 10 * 60_000 } })],
+  ['stats.delete / deleteTenant (history range)', () => explainFind(COLLECTIONS.rolloutHistory, { _id: { $gt: idRange('tenant-3').lo, $lt: idRange('tenant-3').hi } })],
+  ['endpoints.findTimedOut', () => explainFind(COLLECTIONS.pendingOffers, { tenantId: T, appName: APP, versionKey: '2.1.0', at: { $lte: 1_500_000 } }, { sort: { at: 1 }, limit: 1000 })],
+  ['endpoints.markTimedOut (tagged offers)', () => explainFind(COLLECTIONS.pendingOffers, { _id: { $in: [idOf(T, 'ep-000001', APP, '2.1.0'), idOf(T, 'ep-000002', APP, '2.1.0')] }, resolving: 'x' })],
+  ['endpoints.recordReport (an endpoint\'s pending offers)', () => explainFind(COLLECTIONS.pendingOffers, { _id: { $gt: idRange(T, 'ep-000001', APP).lo, $lt: idRange(T, 'ep-000001', APP).hi }, at: { $lte: 5_000_000 } })],
+  ['endpoints.delete (pending offers)', () => explainFind(COLLECTIONS.pendingOffers, { _id: { $gt: idRange(T, 'ep-000001').lo, $lt: idRange(T, 'ep-000001').hi } })],
+  ['endpoints.deleteTenant (pending offers)', () => explainFind(COLLECTIONS.pendingOffers, { tenantId: 'tenant-b' })],
   ['jobs.claim', () => explainFind(COLLECTIONS.jobs, { availableAt: { $lte: 1_000_100 }, until: { $lte: 1_000_100 } }, { sort: { availableAt: 1, createdAt: 1 }, limit: 1 })],
   ['audit.page (tenant, app, newest first)', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed' }, { sort: { at: -1, _id: -1 }, skip: 100, limit: 100 })],
   ['audit.page with filters', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed', at: { $gte: 2_000_000, $lt: 9_000_000 }, version: '1.3.0', $or: [{ 'actor.id': 'user-3' }, { 'actor.name': 'user-3' }] }, { sort: { at: -1, _id: -1 }, limit: 100 })],

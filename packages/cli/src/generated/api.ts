@@ -405,6 +405,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/applications/{appName}/software/{version}/rollout/history": {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example smart-kettle
+                 */
+                appName: components["schemas"]["AppName"];
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.1.0
+                 */
+                version: components["schemas"]["Version"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Rollout history per minute or hour bucket (spec §6.3). Scope application:software:read.
+         * @description Minute buckets are kept 48 h, hour buckets 90 days. Defaults: `bucket=minute`; `until` now; `since` 2 h (minute) or 7 days (hour) before `until`. The span may be at most 48 h (minute) or 90 days (hour). 400 `request.invalid` for an unknown bucket, a date that is not RFC 3339 UTC, `since` not before `until`, or a longer span.
+         */
+        get: operations["rolloutHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/applications/{appName}/software/{version}/rollout/hold": {
         parameters: {
             query?: never;
@@ -671,13 +708,37 @@ export interface components {
         Rollout: {
             applied: number;
             failed: number;
+            /** @description (failed + timedOut + rolledBack) / (applied + failed + timedOut); 0 without reports. Each endpoint counts once per version, in its latest state. */
             failureRate: number;
             offered: number;
             phase?: components["schemas"]["RolloutPhase"];
+            /** @description Endpoints that reported the version applied and then a lower version within its longest soakMinutes (default 60 min), by ConfigApplied or ConfigRequest (spec §4.8); counted once per endpoint. */
+            rolledBack: number;
             rolloutStrategy: string;
             suspendedReason?: string;
+            /** @description Endpoints offered the version that reported nothing within failurePolicy.reportTimeoutMinutes (spec §4.11); a later report moves them to applied or failed. */
+            timedOut: number;
             version: string;
             window?: components["schemas"]["RolloutWindow"];
+        };
+        RolloutHistory: {
+            /** @enum {string} */
+            bucket: "minute" | "hour";
+            /** @description Buckets whose start lies in [since, until), oldest first; buckets without any change are left out. Each holds the changes of the counters in that bucket: a timed-out endpoint that reports later shows as timedOut -1 and applied (or failed) +1 in the bucket of its report, so the buckets add up to the counts of GET …/rollout. */
+            buckets: {
+                applied: number;
+                failed: number;
+                offered: number;
+                rolledBack: number;
+                /** @description Bucket start (UTC), Kaa date form. */
+                start: string;
+                timedOut: number;
+            }[];
+            /** @description Start of the first bucket of the range (the `since` asked, rounded down to its bucket), Kaa date form. */
+            since: string;
+            /** @description End of the range (exclusive), Kaa date form. */
+            until: string;
+            version: string;
         };
         RolloutHold: {
             /** @description true holds the rollout (no automatic advance), false resumes it. */
@@ -2358,6 +2419,101 @@ export interface operations {
             };
             /** @description Conflict: the software has no phases (`rollout.not_phased`), is suspended (`rollout.suspended`), is on its last phase (`rollout.last_phase`, advance only), or the change lost to concurrent writers on every attempt (`software.edit_conflict`). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (store, S3, tenant manager, authorization server) is unavailable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rolloutHistory: {
+        parameters: {
+            query?: {
+                /** @description Bucket size (default minute). */
+                bucket?: "minute" | "hour";
+                /**
+                 * @description RFC 3339 UTC; rounded down to the start of its bucket.
+                 * @example 2026-01-01T10:00:00Z
+                 */
+                since?: components["schemas"]["UtcDateTime"];
+                /**
+                 * @description RFC 3339 UTC, exclusive (default: now).
+                 * @example 2026-01-01T12:00:00Z
+                 */
+                until?: components["schemas"]["UtcDateTime"];
+            };
+            header?: {
+                /**
+                 * @description Request id, returned in the response and logged. An id of 1–128 printable ASCII characters is kept; anything else (or none) is replaced by a generated UUID.
+                 * @example demo-1
+                 */
+                "Correlation-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Application name.
+                 * @example smart-kettle
+                 */
+                appName: components["schemas"]["AppName"];
+                /**
+                 * @description Software version (SemVer; `+` URL-encoded as %2B).
+                 * @example 1.1.0
+                 */
+                version: components["schemas"]["Version"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Counts per bucket */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutHistory"];
+                };
+            };
+            /** @description Invalid input: the message names the field and the rule (`request.invalid`, `request.invalid_json`, `software.invalid`, `consent.invalid_version`). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid bearer token (`auth.unauthenticated`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated with some permission on the application but lacking the scope (`auth.forbidden`). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown resource, or no permission at all on the application (no existence leaks). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

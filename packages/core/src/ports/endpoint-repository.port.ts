@@ -6,6 +6,27 @@ export interface EndpointReport {
   readonly at: number;
 }
 
+/** The last version an endpoint reported applied (2xx ConfigApplied) and when (epoch ms): rollback detection (spec §4.8). */
+export interface LastApplied {
+  readonly version: string;
+  readonly at: number;
+}
+
+/** The latest counted state of an endpoint for one version (spec §4.8: each endpoint counts once per version, in its latest state). */
+export type CountedOutcome = 'applied' | 'failed' | 'timedOut';
+
+/** A counted report: the endpoint's previous counted state for that version, if it had one (its count moves). */
+export interface ReportCounted {
+  readonly previous?: CountedOutcome;
+}
+
+/** An offer still waiting for a report (spec §4.11). */
+export interface PendingOffer {
+  readonly endpointId: string;
+  /** The first offer of the version to the endpoint (epoch ms). */
+  readonly offeredAt: number;
+}
+
 /** What OTAO keeps of one endpoint of one (tenant, app). */
 export interface EndpointState {
   readonly tenantId: string;
@@ -15,6 +36,8 @@ export interface EndpointState {
   /** The version last reported as installed; absent until the endpoint reports. */
   readonly currentVersion?: string;
   readonly lastReport?: EndpointReport;
+  /** The last version reported applied, set by `recordReport` with `applied`. */
+  readonly lastApplied?: LastApplied;
   /** Filter ids the endpoint matches. */
   readonly filters: readonly string[];
   /** True once memberships were loaded for this endpoint (EFMP) or any EFE event was seen. */
@@ -29,7 +52,7 @@ export interface EndpointState {
 }
 
 /** What a pull decides with (spec §4.2): the part of {@link EndpointState} the CDTP hot path reads. */
-export type PullState = Pick<EndpointState, 'appVersionName' | 'currentVersion' | 'filters' | 'membershipsKnown' | 'consents' | 'offered'>;
+export type PullState = Pick<EndpointState, 'appVersionName' | 'currentVersion' | 'filters' | 'membershipsKnown' | 'consents' | 'offered' | 'lastApplied'>;
 
 export interface EndpointKey {
   readonly tenantId: string;
@@ -65,7 +88,11 @@ export interface EndpointRepository {
   setCurrentVersion(key: EndpointKey, appVersionName: string, version: string, at: number): Promise<void>;
   /** Upserts the application version name only. Idempotent. */
   setAppVersionName(key: EndpointKey, appVersionName: string, at: number): Promise<void>;
-  /** Stores the report as `lastReport`; when `applied`, also sets the current version to `report.configId`. */
+  /**
+   * Stores the report as `lastReport`; when `applied`, also sets the current version and
+   * `lastApplied` to `report.configId` (at `report.at`). Resolves the endpoint's pending offers
+   * (every version) made at or before `report.at`: an endpoint that reported is not timed out (§4.11).
+   */
   recordReport(key: EndpointKey, appVersionName: string, report: EndpointReport, applied: boolean): Promise<void>;
   /** Adds a membership (upsert; marks memberships known). Idempotent. */
   addMembership(key: EndpointKey, appVersionName: string | undefined, filterId: string, at: number): Promise<void>;
@@ -103,23 +130,48 @@ export interface EndpointRepository {
    * Records `version` as pushed to the endpoints (after the broker accepted it) and as offered, and
    * ends any claim on it. Returns how many of them had not been offered `version` before (each
    * endpoint counts once, across replicas, with `markOffered`). Idempotent; unknown ids are skipped.
+   * With `offeredAt` (the software has a report timeout), an endpoint offered `version` for the first
+   * time also gets a pending offer at that time (see `findTimedOut`); an existing one is kept.
    */
-  confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string): Promise<number>;
+  confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, offeredAt?: number): Promise<number>;
   /** Ends `owner`'s claims without recording a push (the publish failed), so a later run pushes again. Idempotent. */
   releasePushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string): Promise<void>;
-  /** Same compare-and-set for the offered bookkeeping of rollout statistics. */
-  markOffered(key: EndpointKey, version: string): Promise<boolean>;
   /**
-   * Compare-and-set for counting reports (spec §4.8: each report counted once): records that the
-   * endpoint's report of `version` with this outcome is counted. True for exactly one caller, and
-   * only when the endpoint's last counted report was of another version or the other outcome. The
-   * report is recorded first and counted after this mark, so a report retried after a store outage
-   * between the two is still counted — once. `token` names the report (its correlation id): a retry
-   * of the same report whose first mark was stored but not acknowledged (the connection failed
-   * after the write) is true again, so its count is not lost. Creates the endpoint record when absent.
+   * Same compare-and-set for the offered bookkeeping of rollout statistics. When it is true and
+   * `offeredAt` is given (the software has a report timeout), the endpoint also gets a pending offer
+   * of `version` at that time (see `findTimedOut`).
    */
-  markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<boolean>;
-  /** Deletes everything about the endpoint in the tenant (all apps). Idempotent. */
+  markOffered(key: EndpointKey, version: string, offeredAt?: number): Promise<boolean>;
+  /**
+   * Compare-and-set for counting reports (spec §4.8: each endpoint counts at most once per version,
+   * in its latest state): sets the endpoint's counted state for `version` to applied or failed.
+   * Answers `false` when that already is its state (a repeated report: nothing to count), else
+   * `{previous}` — the state it had (applied, failed or timedOut: the caller moves that count) or
+   * none (a first count) — for exactly one of concurrent callers. The report is recorded first and
+   * counted after this mark, so a report retried after a store outage between the two is still
+   * counted — once. `token` names the report (its correlation id): a retry of the same report whose
+   * mark was stored but not acknowledged (the connection failed after the write) gets the same answer
+   * again, so its count is not lost. Creates the endpoint record when absent.
+   */
+  markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<ReportCounted | false>;
+  /**
+   * Compare-and-set, once per (endpoint, version): true for exactly one caller the first time the
+   * endpoint is marked as having rolled back from `version` (spec §4.8). Creates the record when absent.
+   */
+  markRolledBack(key: EndpointKey, version: string): Promise<boolean>;
+  /**
+   * The pending offers of `version` in (tenant, app) made at or before `offeredBefore`, oldest first,
+   * at most `limit` (spec §4.11). A pending offer is created by `markOffered`/`confirmPushes` with an
+   * offer time and resolved by `recordReport` or `markTimedOut`. Served by an index: never a scan of the fleet.
+   */
+  findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number): Promise<PendingOffer[]>;
+  /**
+   * Resolves the pending offers of `version` of these endpoints; of those still pending (no report
+   * since), each endpoint that has no counted state for `version` and is not on it is marked timed
+   * out. Returns how many were marked: an endpoint is marked at most once, across callers.
+   */
+  markTimedOut(tenantId: string, appName: string, version: string, endpointIds: readonly string[]): Promise<number>;
+  /** Deletes everything about the endpoint in the tenant (all apps), pending offers included. Idempotent. */
   delete(tenantId: string, endpointId: string): Promise<void>;
   /** Deletes every endpoint record and loaded-filter record of the tenant. Idempotent. */
   deleteTenant(tenantId: string): Promise<void>;

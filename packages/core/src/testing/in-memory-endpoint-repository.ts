@@ -1,5 +1,5 @@
 import { versionKey } from '../domain/upgrade-graph';
-import type { EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember, PullState } from '../ports';
+import type { CountedOutcome, EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember, PendingOffer, PullState, ReportCounted } from '../ports';
 import { FaultSwitch } from './faults';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -80,8 +80,13 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     this.update(key, report.at, (s) => {
       s.appVersionName = appVersionName;
       s.lastReport = Object.freeze({ ...report });
-      if (applied) s.currentVersion = report.configId;
+      if (applied) {
+        s.currentVersion = report.configId;
+        s.lastApplied = Object.freeze({ version: report.configId, at: report.at });
+      }
     });
+    const prefix = `${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}\u0000`;
+    for (const [k, at] of this.pending) if (k.startsWith(prefix) && at <= report.at) this.pending.delete(k);
   }
 
   async addMembership(key: EndpointKey, appVersionName: string | undefined, filterId: string, at: number): Promise<void> {
@@ -179,8 +184,27 @@ export class InMemoryEndpointRepository implements EndpointRepository {
 
   /** Unconfirmed push claims: tenant\0app\0endpoint\0version -> claim. */
   private readonly claims = new Map<string, { owner: string; until: number }>();
-  /** Last counted report per endpoint (`version\u0000applied|failed`), for markReportCounted. */
-  private readonly counted = new Map<string, { mark: string; token?: string }>();
+  /** Per endpoint: the counted state per version key, and the last count (mark, token, previous state) for retries of markReportCounted. */
+  private readonly counted = new Map<string, { outcomes: Map<string, CountedOutcome>; last?: { mark: string; token?: string; previous?: CountedOutcome } }>();
+  /** Rolled-back marks: tenant\0app\0endpoint\0versionKey. */
+  private readonly rolledBack = new Set<string>();
+  /** Pending offers: tenant\0app\0endpoint\0versionKey -> first offer time. */
+  private readonly pending = new Map<string, number>();
+
+  private epId(tenantId: string, appName: string, endpointId: string): string {
+    return `${tenantId}\u0000${appName}\u0000${endpointId}`;
+  }
+
+  private countedOf(id: string): { outcomes: Map<string, CountedOutcome>; last?: { mark: string; token?: string; previous?: CountedOutcome } } {
+    let c = this.counted.get(id);
+    if (!c) this.counted.set(id, (c = { outcomes: new Map() }));
+    return c;
+  }
+
+  private addPending(tenantId: string, appName: string, endpointId: string, version: string, at: number): void {
+    const k = `${this.epId(tenantId, appName, endpointId)}\u0000${versionKey(version)}`;
+    if (!this.pending.has(k)) this.pending.set(k, at);
+  }
 
   async claimPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string, now: number, ttlMs: number): Promise<string[]> {
     this.faults.check('endpoints.claimPushes');
@@ -198,7 +222,7 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     return claimed;
   }
 
-  async confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string): Promise<number> {
+  async confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, offeredAt?: number): Promise<number> {
     this.faults.check('endpoints.confirmPushes');
     let newlyOffered = 0;
     for (const endpointId of new Set(endpointIds)) {
@@ -211,6 +235,7 @@ export class InMemoryEndpointRepository implements EndpointRepository {
           if (!s.offered.includes(version)) {
             s.offered = Object.freeze([...s.offered, version]);
             newlyOffered++;
+            if (offeredAt !== undefined) this.addPending(tenantId, appName, endpointId, version, offeredAt);
           }
         },
         false,
@@ -227,30 +252,75 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     }
   }
 
-  async markOffered(key: EndpointKey, version: string): Promise<boolean> {
+  async markOffered(key: EndpointKey, version: string, offeredAt?: number): Promise<boolean> {
     this.faults.check('endpoints.markOffered');
     const cur = this.peek(key);
     if (cur?.offered.includes(version)) return false;
     this.update(key, undefined, (s) => {
       s.offered = Object.freeze([...s.offered, version]);
     });
+    if (offeredAt !== undefined) this.addPending(key.tenantId, key.appName, key.endpointId, version, offeredAt);
     return true;
   }
 
-  async markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<boolean> {
+  async markReportCounted(key: EndpointKey, version: string, applied: boolean, token?: string): Promise<ReportCounted | false> {
     this.faults.check('endpoints.markReportCounted');
-    const id = `${key.tenantId}\u0000${key.appName}\u0000${key.endpointId}`;
-    const mark = `${version}\u0000${applied ? 'applied' : 'failed'}`;
-    const last = this.counted.get(id);
-    if (last?.mark === mark && (token === undefined || last.token !== token)) return false;
+    const c = this.countedOf(this.epId(key.tenantId, key.appName, key.endpointId));
+    const outcome: CountedOutcome = applied ? 'applied' : 'failed';
+    const vk = versionKey(version);
+    const mark = `${vk}\u0000${outcome}`;
+    if (token !== undefined && c.last?.mark === mark && c.last.token === token) return c.last.previous !== undefined ? { previous: c.last.previous } : {};
+    const previous = c.outcomes.get(vk);
+    if (previous === outcome) return false;
     if (!this.peek(key)) this.update(key, undefined, () => undefined);
-    this.counted.set(id, { mark, ...(token !== undefined ? { token } : {}) });
+    c.outcomes.set(vk, outcome);
+    c.last = { mark, ...(token !== undefined ? { token } : {}), ...(previous !== undefined ? { previous } : {}) };
+    return previous !== undefined ? { previous } : {};
+  }
+
+  async markRolledBack(key: EndpointKey, version: string): Promise<boolean> {
+    this.faults.check('endpoints.markRolledBack');
+    const k = `${this.epId(key.tenantId, key.appName, key.endpointId)}\u0000${versionKey(version)}`;
+    if (this.rolledBack.has(k)) return false;
+    if (!this.peek(key)) this.update(key, undefined, () => undefined);
+    this.rolledBack.add(k);
     return true;
+  }
+
+  async findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number): Promise<PendingOffer[]> {
+    this.faults.check('endpoints.findTimedOut');
+    const prefix = `${tenantId}\u0000${appName}\u0000`;
+    const suffix = `\u0000${versionKey(version)}`;
+    const out: PendingOffer[] = [];
+    for (const [k, at] of this.pending) {
+      if (at > offeredBefore || !k.startsWith(prefix) || !k.endsWith(suffix)) continue;
+      out.push({ endpointId: k.slice(prefix.length, k.length - suffix.length), offeredAt: at });
+    }
+    return out.sort((a, b) => a.offeredAt - b.offeredAt || (a.endpointId < b.endpointId ? -1 : 1)).slice(0, Math.max(0, limit));
+  }
+
+  async markTimedOut(tenantId: string, appName: string, version: string, endpointIds: readonly string[]): Promise<number> {
+    this.faults.check('endpoints.markTimedOut');
+    const vk = versionKey(version);
+    let marked = 0;
+    for (const endpointId of new Set(endpointIds)) {
+      const id = this.epId(tenantId, appName, endpointId);
+      if (!this.pending.delete(`${id}\u0000${vk}`)) continue;
+      const state = this.peek({ tenantId, appName, endpointId });
+      if (!state || (state.currentVersion !== undefined && versionKey(state.currentVersion) === vk)) continue;
+      const c = this.countedOf(id);
+      if (c.outcomes.has(vk)) continue;
+      c.outcomes.set(vk, 'timedOut');
+      marked++;
+    }
+    return marked;
   }
 
   async delete(tenantId: string, endpointId: string): Promise<void> {
     this.faults.check('endpoints.delete');
     for (const k of [...this.counted.keys()]) if (k.startsWith(`${tenantId}\u0000`) && k.split('\u0000')[2] === endpointId) this.counted.delete(k);
+    for (const k of [...this.rolledBack]) if (k.startsWith(`${tenantId}\u0000`) && k.split('\u0000')[2] === endpointId) this.rolledBack.delete(k);
+    for (const k of [...this.pending.keys()]) if (k.startsWith(`${tenantId}\u0000`) && k.split('\u0000')[2] === endpointId) this.pending.delete(k);
     for (const [k, m] of this.apps) if (k.startsWith(`${tenantId}\u0000`)) m.delete(endpointId);
     for (const k of [...this.claims.keys()]) if (k.startsWith(`${tenantId}\u0000`) && k.split('\u0000')[2] === endpointId) this.claims.delete(k);
   }
@@ -258,6 +328,8 @@ export class InMemoryEndpointRepository implements EndpointRepository {
   async deleteTenant(tenantId: string): Promise<void> {
     this.faults.check('endpoints.deleteTenant');
     for (const k of [...this.counted.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.counted.delete(k);
+    for (const k of [...this.rolledBack]) if (k.startsWith(`${tenantId}\u0000`)) this.rolledBack.delete(k);
+    for (const k of [...this.pending.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.pending.delete(k);
     for (const k of [...this.apps.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.apps.delete(k);
     for (const k of [...this.loaded.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.loaded.delete(k);
     for (const k of [...this.claims.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.claims.delete(k);

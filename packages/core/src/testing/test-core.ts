@@ -48,7 +48,7 @@ export function createTestOtao(
   const clock = new FixedClock(start);
   const software = new InMemorySoftwareRepository();
   const endpoints = new InMemoryEndpointRepository();
-  const stats = new InMemoryRolloutStatsRepository();
+  const stats = new InMemoryRolloutStatsRepository(clock);
   const lease = new InMemoryLease();
   const registry = new InMemoryApplicationRegistry(apps ?? [{ tenantId: TEST_TENANT, appName: TEST_APP, versions: [TEST_APP_VERSION] }]);
   const publisher = new RecordingConfigPublisher();

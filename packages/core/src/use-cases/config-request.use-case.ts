@@ -1,12 +1,12 @@
 import { isOtaoError } from '../domain/errors';
 import { versionKey } from '../domain/upgrade-graph';
-import { isStrictSemver } from '../domain/version';
+import { compareVersions, isStrictSemver } from '../domain/version';
 import type { EndpointKey, PullState } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { ContentBuilder } from './content-builder';
 import type { CoreDeps, CoreOptions } from './core-deps';
 import { contextOf } from './push.use-case';
-import type { RolloutSafety } from './rollout-safety';
+import { rollbackWindowMs, type RolloutSafety } from './rollout-safety';
 
 /** A decoded 6/CDTP ConfigRequest, as far as the decision needs it. */
 export interface ConfigRequest {
@@ -78,6 +78,14 @@ export class ConfigRequestService {
       configId !== undefined &&
       (state?.currentVersion === undefined || state.currentVersion !== configId || state.appVersionName !== req.appVersionName)
     ) {
+      // §4.8: a lower version than the one last reported applied, within its rollback window, is a
+      // rollback. Decided on the state already read (no round trip unless it is one), and counted
+      // before the current version moves, so a retry after a failure finds it again.
+      const last = state?.lastApplied;
+      if (last !== undefined && state?.currentVersion !== configId && compareVersions(configId, last.version) < 0) {
+        const from = planner.catalogue.find(last.version);
+        if (from && now - last.at <= rollbackWindowMs(from)) await this.safety.rolledBack(key, from.version, req.correlationId);
+      }
       await this.deps.endpoints.setCurrentVersion(key, req.appVersionName, configId, now);
     }
     const current = configId ?? state?.currentVersion;
@@ -92,7 +100,7 @@ export class ConfigRequestService {
     if (!target) return answer('none', 200, 'no software available');
     if (configId !== undefined && versionKey(target.version) === versionKey(configId)) return answer('unchanged', 200, null);
     const content = await this.content.contentFor(target);
-    if (!(state?.offered ?? []).includes(target.version)) await this.safety.offered(key, target.version);
+    if (!(state?.offered ?? []).includes(target.version)) await this.safety.offered(key, target.version, target);
     return answer('new', 200, 'OK', target.version, content);
   }
 

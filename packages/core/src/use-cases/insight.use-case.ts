@@ -6,7 +6,8 @@ import type { RolloutStrategy, Software } from '../domain/software';
 import { AppCatalogue, versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
 import { isWindowOpen, nextWindowOpening } from '../domain/window';
-import type { EndpointPage, EndpointReport, EndpointState, RolloutCounts } from '../ports';
+import { parseKaaDate } from '../domain/kaa-date';
+import { BUCKET_RETENTION_MS, bucketStart, type EndpointPage, type EndpointReport, type EndpointState, type HistoryBucket, type RolloutCounts, type RolloutHistoryBucket } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
 import { contextOf } from './push.use-case';
@@ -87,6 +88,8 @@ export function rolloutViewOf(sw: Software, c: RolloutCounts, now: number, check
     offered: c.offered,
     applied: c.applied,
     failed: c.failed,
+    timedOut: c.timedOut,
+    rolledBack: c.rolledBack,
     failureRate: failureRate(c),
     rolloutStrategy: sw.rolloutStrategy,
     ...(sw.suspendedReason !== undefined ? { suspendedReason: sw.suspendedReason } : {}),
@@ -119,6 +122,28 @@ function phaseViewOf(sw: Software, c: RolloutCounts, now: number, checkMs: numbe
     ...(nextCheckAt !== undefined ? { nextCheckAt } : {}),
   };
 }
+
+/** Spec §6.3 history: the changes of the counters per bucket whose start lies in [since, until). */
+export interface RolloutHistory {
+  readonly version: string;
+  readonly bucket: HistoryBucket;
+  readonly since: number;
+  readonly until: number;
+  /** Oldest first; buckets without a change are absent. */
+  readonly buckets: readonly RolloutHistoryBucket[];
+}
+
+/** The raw query of `GET …/rollout/history`: `bucket` (default minute), RFC 3339 UTC `since` and `until`. */
+export interface HistoryQuery {
+  readonly bucket?: string;
+  readonly since?: string;
+  readonly until?: string;
+}
+
+/** Default span of a history query without `since`: minute buckets 2 h, hour buckets 7 days. */
+export const HISTORY_DEFAULT_SPAN_MS: Readonly<Record<HistoryBucket, number>> = { minute: 2 * 3_600_000, hour: 7 * 86_400_000 };
+/** Longest span of one history query: the buckets' retention (minute 48 h, hour 90 days). */
+export const HISTORY_MAX_SPAN_MS: Readonly<Record<HistoryBucket, number>> = BUCKET_RETENTION_MS;
 
 export interface EndpointView {
   readonly endpointId: string;
@@ -242,6 +267,36 @@ export class InsightService {
     if (!sw) return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
     const c = await this.deps.stats.get(tenantId, appName, sw.version);
     return ok(rolloutViewOf(sw, c, this.deps.clock.now(), this.options.phaseCheckMs));
+  }
+
+  /**
+   * Spec §6.3 history of one software. `since` is rounded down to its bucket's start; defaults: `until`
+   * now, `since` {@link HISTORY_DEFAULT_SPAN_MS} before `until`; the span may not exceed {@link HISTORY_MAX_SPAN_MS}.
+   */
+  async history(tenantId: string, appName: string, version: string, query: HistoryQuery): Promise<Result<RolloutHistory, NotFound | Failure<'request.invalid'>>> {
+    const bucket = query.bucket ?? 'minute';
+    if (bucket !== 'minute' && bucket !== 'hour') return err(failure('request.invalid', `bucket: must be minute or hour, got ${JSON.stringify(bucket.slice(0, 50))}`, 'bucket'));
+    const date = (name: 'since' | 'until'): number | Failure<'request.invalid'> | undefined => {
+      const v = query[name];
+      if (v === undefined) return undefined;
+      const t = parseKaaDate(v);
+      return t ?? failure('request.invalid', `${name}: must be an RFC 3339 UTC date (e.g. 2026-01-01T00:00:00Z), got ${JSON.stringify(v.slice(0, 50))}`, name);
+    };
+    const u = date('until');
+    const s = date('since');
+    if (typeof u === 'object') return err(u);
+    if (typeof s === 'object') return err(s);
+    const until = u ?? this.deps.clock.now();
+    const since = bucketStart(bucket, s ?? until - HISTORY_DEFAULT_SPAN_MS[bucket]);
+    if (since >= until) return err(failure('request.invalid', 'since: must be before until', 'since'));
+    if (until - since > HISTORY_MAX_SPAN_MS[bucket]) {
+      return err(failure('request.invalid', `since: the span may be at most ${HISTORY_MAX_SPAN_MS[bucket] / 3_600_000} hours with ${bucket} buckets`, 'since'));
+    }
+    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
+    if (!sw) return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
+    const buckets = await this.deps.stats.history(tenantId, appName, sw.version, { bucket, since, until });
+    return ok({ version: sw.version, bucket, since, until, buckets });
   }
 
   async endpoint(tenantId: string, appName: string, endpointId: string): Promise<Result<EndpointView, Failure<'application.not_found' | 'endpoint.not_found'>>> {

@@ -11,6 +11,7 @@ import { PhaseService } from './phases.use-case';
 import { PushService } from './push.use-case';
 import { ReportService } from './report.use-case';
 import { RolloutDatesService } from './rollout-dates.use-case';
+import { ReportTimeoutsService } from './report-timeouts.use-case';
 import { RolloutSafety } from './rollout-safety';
 import { SoftwareFilesService } from './software-files.use-case';
 import { SoftwareService } from './software.use-case';
@@ -35,6 +36,8 @@ export interface OtaoCore {
   readonly rolloutDates: RolloutDatesService;
   /** Phased rollouts (spec §4.10): the automatic advance and the operator's advance, hold and resume. */
   readonly phases: PhaseService;
+  /** Report timeouts (spec §4.11) and history pruning, under a lease. */
+  readonly reportTimeouts: ReportTimeoutsService;
   readonly catalogues: CatalogueCache;
   readonly options: CoreOptions;
 }
@@ -61,6 +64,7 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     audit: new AuditService(deps, opts, tenants),
     rolloutDates: new RolloutDatesService(deps, opts),
     phases: new PhaseService(deps, opts, catalogues),
+    reportTimeouts: new ReportTimeoutsService(deps, opts, safety),
     catalogues,
     options: opts,
   };

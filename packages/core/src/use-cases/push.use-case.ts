@@ -201,7 +201,11 @@ export class PushService {
       }
       const ok = mine.filter((_, i) => results[i]!.status === 'fulfilled').map((c) => c.key.endpointId);
       const failed = mine.filter((_, i) => results[i]!.status === 'rejected').map((c) => c.key.endpointId);
-      if (ok.length > 0) await this.safety.offeredMany(tenantId, appName, version, await this.deps.endpoints.confirmPushes(tenantId, appName, ok, version));
+      if (ok.length > 0) {
+        // With a report timeout (§4.11) the first offers stay pending until a report.
+        const offeredAt = software.failurePolicy?.reportTimeoutMinutes !== undefined ? this.deps.clock.now() : undefined;
+        await this.safety.offeredMany(tenantId, appName, version, await this.deps.endpoints.confirmPushes(tenantId, appName, ok, version, offeredAt));
+      }
       sent += ok.length;
       if (failed.length > 0) {
         await this.deps.endpoints.releasePushes(tenantId, appName, failed, version, owner).catch(() => undefined); // else they expire

@@ -1,9 +1,9 @@
 import { isOtaoError } from '../domain/errors';
-import { isStrictSemver } from '../domain/version';
-import type { EndpointKey } from '../ports';
+import { compareVersions, isStrictSemver } from '../domain/version';
+import type { EndpointKey, EndpointState } from '../ports';
 import type { CoreDeps } from './core-deps';
 import type { PushService } from './push.use-case';
-import type { RolloutSafety } from './rollout-safety';
+import { rollbackWindowMs, type RolloutSafety } from './rollout-safety';
 
 /** A decoded 6/CDTP ConfigApplied. Older producers send no status: 200 is assumed. */
 export interface AppliedReport {
@@ -37,6 +37,8 @@ export class ReportService {
     const key: EndpointKey = { tenantId: app.tenantId, appName: app.appName, endpointId: r.endpointId };
     const ok = r.statusCode >= 200 && r.statusCode < 300;
     const before = await this.deps.endpoints.get(key);
+    // Before the report is recorded (it moves lastApplied): a retry after a failure here finds it again.
+    if (ok) await this.countRollback(key, before, r.configId, r.correlationId);
     await this.deps.endpoints.recordReport(
       key,
       r.appVersionName,
@@ -57,8 +59,10 @@ export class ReportService {
       // recorded: a report retried after a store outage between recording and counting (it looked
       // like a duplicate then) is still counted; a repeated report is not.
       // The token lets a retry of this same report (the mark stored, its answer lost) count it.
-      if (!(await this.deps.endpoints.markReportCounted(key, r.configId, ok, r.correlationId || undefined))) return 'duplicate';
-      await this.safety.reported(app.tenantId, app.appName, r.configId, ok, r.correlationId);
+      // Each endpoint counts once per version, in its latest state: a changed state moves its count.
+      const counted = await this.deps.endpoints.markReportCounted(key, r.configId, ok, r.correlationId || undefined);
+      if (!counted) return 'duplicate';
+      await this.safety.reported(app.tenantId, app.appName, r.configId, ok, r.correlationId, counted.previous);
       // Counted: from here nothing may fail the report (a retry would count it again). A push the
       // store cannot compute now is not lost: the endpoint's next pull or the next change finds it.
       if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId).catch((e: unknown) => {
@@ -68,5 +72,17 @@ export class ReportService {
     }
     if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId);
     return ok ? 'applied' : 'failed';
+  }
+
+  /**
+   * Spec §4.8: an applied report of a version lower than the one the endpoint last reported applied,
+   * within that software's rollback window, counts the endpoint as rolled back from it (once).
+   */
+  private async countRollback(key: EndpointKey, before: EndpointState | undefined, configId: string, correlationId: string): Promise<void> {
+    const last = before?.lastApplied;
+    if (!last || compareVersions(configId, last.version) >= 0) return;
+    const sw = await this.deps.software.get(key.tenantId, key.appName, last.version);
+    if (!sw || this.deps.clock.now() - last.at > rollbackWindowMs(sw)) return;
+    await this.safety.rolledBack(key, sw.version, correlationId);
   }
 }

@@ -3,22 +3,35 @@ import { isOtaoError } from '../domain/errors';
 import type { JsonValue } from '../domain/json';
 import { formatKaaDate } from '../domain/kaa-date';
 import type { Software } from '../domain/software';
-import type { EndpointKey, RolloutCounts } from '../ports';
+import { DEFAULT_SOAK_MINUTES } from '../domain/phases';
+import type { CountedOutcome, EndpointKey, RolloutCounts } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import { AuditTrail } from './audit.use-case';
 import type { CoreDeps } from './core-deps';
 
-/** The failure rate of spec §4.8: failed / (applied + failed); 0 with no reports. */
+/** The reports of spec §4.8 (what `minReports` counts): applied + failed + timedOut. */
+export function reportCount(c: RolloutCounts): number {
+  return c.applied + c.failed + c.timedOut;
+}
+
+/** The failure rate of spec §4.8: (failed + timedOut + rolledBack) / (applied + failed + timedOut); 0 with no reports. */
 export function failureRate(c: RolloutCounts): number {
-  const reports = c.applied + c.failed;
-  return reports === 0 ? 0 : c.failed / reports;
+  const reports = reportCount(c);
+  return reports === 0 ? 0 : (c.failed + c.timedOut + c.rolledBack) / reports;
 }
 
 /** Whether a software's failure policy calls for suspending it after these counts. */
 export function breachesPolicy(sw: Software, c: RolloutCounts): boolean {
   const p = sw.failurePolicy;
   if (!p || sw.rolloutStrategy === 'suspended') return false;
-  return c.applied + c.failed >= p.minReports && failureRate(c) >= p.maxFailureRate;
+  return reportCount(c) >= p.minReports && failureRate(c) >= p.maxFailureRate;
+}
+
+/** How long after an apply a lower version counts as a rollback (spec §4.8): the longest `soakMinutes` of the phases, else 60 min. */
+export function rollbackWindowMs(sw: Pick<Software, 'phases'> | undefined): number {
+  const phases = sw?.phases ?? [];
+  const minutes = phases.length > 0 ? Math.max(...phases.map((p) => p.soakMinutes)) : DEFAULT_SOAK_MINUTES;
+  return minutes * 60_000;
 }
 
 /** Rollout statistics and the failure policy (spec §4.8). */
@@ -31,27 +44,59 @@ export class RolloutSafety {
     this.trail = new AuditTrail(deps);
   }
 
-  /** Counts an endpoint as offered a version, once per (endpoint, version). */
-  async offered(key: EndpointKey, version: string): Promise<void> {
-    if (await this.deps.endpoints.markOffered(key, version)) {
-      await this.deps.stats.increment(key.tenantId, key.appName, version, 'offered');
+  /**
+   * Counts an endpoint as offered a version, once per (endpoint, version). `software` is the offered
+   * software when known: with a report timeout (§4.11) the offer is kept pending until a report.
+   */
+  async offered(key: EndpointKey, version: string, software?: Pick<Software, 'failurePolicy'>): Promise<void> {
+    const now = this.deps.clock.now();
+    if (await this.deps.endpoints.markOffered(key, version, software?.failurePolicy?.reportTimeoutMinutes !== undefined ? now : undefined)) {
+      await this.deps.stats.increment(key.tenantId, key.appName, version, 'offered', 1, now);
     }
   }
 
   /** Counts endpoints newly offered a version by a push batch (they were marked offered by the batch's confirmation). */
   async offeredMany(tenantId: string, appName: string, version: string, count: number): Promise<void> {
-    if (count > 0) await this.deps.stats.increment(tenantId, appName, version, 'offered', count);
+    if (count > 0) await this.deps.stats.increment(tenantId, appName, version, 'offered', count, this.deps.clock.now());
   }
 
-  /** Counts a report; on failure applies the failure policy. Returns true when the software got suspended. */
-  async reported(tenantId: string, appName: string, version: string, applied: boolean, correlationId: string): Promise<boolean> {
-    const counts = await this.deps.stats.increment(tenantId, appName, version, applied ? 'applied' : 'failed');
+  /**
+   * Counts a report in the endpoint's latest state for the version: a first report adds to applied or
+   * failed, a changed one moves the count from its `previous` state (spec §4.8). Applies the failure
+   * policy after a failure. Returns true when the software got suspended.
+   */
+  async reported(tenantId: string, appName: string, version: string, applied: boolean, correlationId: string, previous?: CountedOutcome): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const to = applied ? 'applied' : 'failed';
+    const counts =
+      previous === undefined ? await this.deps.stats.increment(tenantId, appName, version, to, 1, now) : await this.deps.stats.move(tenantId, appName, version, previous, to, now);
     if (applied) return false;
+    return this.afterCount(tenantId, appName, version, counts, correlationId);
+  }
+
+  /**
+   * Spec §4.8: counts the endpoint as rolled back from `version` (once per endpoint and version) and
+   * applies the failure policy. Returns true when the software got suspended.
+   */
+  async rolledBack(key: EndpointKey, version: string, correlationId: string): Promise<boolean> {
+    if (!(await this.deps.endpoints.markRolledBack(key, version))) return false;
+    const counts = await this.deps.stats.increment(key.tenantId, key.appName, version, 'rolledBack', 1, this.deps.clock.now());
+    return this.afterCount(key.tenantId, key.appName, version, counts, correlationId);
+  }
+
+  /** Spec §4.11: counts `count` endpoints newly timed out and applies the failure policy. Returns true when the software got suspended. */
+  async timedOut(tenantId: string, appName: string, version: string, count: number, correlationId: string): Promise<boolean> {
+    if (count <= 0) return false;
+    const counts = await this.deps.stats.increment(tenantId, appName, version, 'timedOut', count, this.deps.clock.now());
+    return this.afterCount(tenantId, appName, version, counts, correlationId);
+  }
+
+  private async afterCount(tenantId: string, appName: string, version: string, counts: RolloutCounts, correlationId: string): Promise<boolean> {
     try {
       return await this.enforce(tenantId, appName, version, counts, correlationId);
     } catch (e) {
       // The count is taken; failing now would make the caller repeat the report (and count it
-      // twice). The policy is checked again at the next failure report.
+      // twice). The policy is checked again at the next failure, timeout or rollback.
       if (isOtaoError(e)) return false;
       throw e;
     }
@@ -63,7 +108,7 @@ export class RolloutSafety {
       if (!sw || !breachesPolicy(sw, counts)) return false;
       const p = sw.failurePolicy!;
       const now = this.deps.clock.now();
-      const reason = `suspended by failure policy: failure rate ${failureRate(counts).toFixed(3)} (${counts.failed} failed of ${counts.applied + counts.failed} reports) reached maxFailureRate ${p.maxFailureRate} after at least ${p.minReports} reports`;
+      const reason = `suspended by failure policy: failure rate ${failureRate(counts).toFixed(3)} (${counts.failed} failed, ${counts.timedOut} timed out, ${counts.rolledBack} rolled back of ${reportCount(counts)} reports) reached maxFailureRate ${p.maxFailureRate} after at least ${p.minReports} reports`;
       const next: Software = { ...sw, rolloutStrategy: 'suspended', suspendedReason: reason, updatedAt: now, revision: sw.revision + 1 };
       // Audited (spec §4.13): actor otao, with the counts that triggered it.
       const triggered = { ...counts, failureRate: failureRate(counts) } as unknown as JsonValue;
@@ -89,9 +134,4 @@ export class RolloutSafety {
     }
     return false;
   }
-}
-
-/** The reports of a version counted by the gates (spec §4.8, §4.10): the denominator of `failureRate`, kept beside it. */
-export function reportCount(c: RolloutCounts): number {
-  return c.applied + c.failed;
 }
