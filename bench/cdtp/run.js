@@ -204,6 +204,7 @@ async function buildOtao(url) {
       softwareEvents: nats.softwareEvents,
       filterDirectory: nats.filterDirectory,
       work,
+      audit: new t.InMemoryAuditLog(),
     },
     { specMaxBytes: 262_144 },
   );

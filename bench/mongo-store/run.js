@@ -114,7 +114,7 @@ async function main() {
       // setup: software of the app (10 versions in a chain, general) and the fleet
       const t = testing.createTestOtao({ apps: [{ tenantId: TENANT, appName: app, versions: [AVN] }] });
       const core = createOtaoCore(
-        { software: store.software, endpoints: store.endpoints, stats: store.stats, lease: store.lease, clock: t.clock, ids: new testing.SequentialIds('b-'), registry: t.registry, configPublisher: t.publisher, softwareEvents: t.events, filterDirectory: t.filters, work: t.work },
+        { software: store.software, endpoints: store.endpoints, stats: store.stats, lease: store.lease, clock: t.clock, ids: new testing.SequentialIds('b-'), registry: t.registry, configPublisher: t.publisher, softwareEvents: t.events, filterDirectory: t.filters, work: t.work, audit: store.audit },
         { pushBatchSize: BATCH },
       );
       for (let i = 0; i < VERSIONS.length; i++) {

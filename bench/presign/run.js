@@ -66,6 +66,7 @@ async function main() {
       softwareEvents: new testing.RecordingSoftwareEventPublisher(),
       filterDirectory: new testing.InMemoryFilterDirectory(),
       work: new testing.QueueWorkScheduler(),
+      audit: new testing.InMemoryAuditLog(),
       files: store,
     };
     const core = createOtaoCore(deps, { fileLinks: LINKS });

@@ -87,7 +87,7 @@ async function main() {
 
     const tt = testing.createTestOtao({ apps: [{ tenantId: TENANT, appName: APP, versions: [AVN] }], start: T0 + 31 * MIN });
     const core = createOtaoCore(
-      { software: store.software, endpoints: store.endpoints, stats: store.stats, lease: store.lease, clock: tt.clock, ids: new testing.SequentialIds('b-'), registry: tt.registry, configPublisher: tt.publisher, softwareEvents: tt.events, filterDirectory: tt.filters, work: tt.work },
+      { software: store.software, endpoints: store.endpoints, stats: store.stats, lease: store.lease, clock: tt.clock, ids: new testing.SequentialIds('b-'), registry: tt.registry, configPublisher: tt.publisher, softwareEvents: tt.events, filterDirectory: tt.filters, work: tt.work, audit: store.audit },
       { schedulerLeaseMs: 600_000 },
     );
     const created = await core.software.create(TENANT, APP, { version: V, upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: {}, failurePolicy: { maxFailureRate: 1, minReports: 1, reportTimeoutMinutes: 30 } }, 'bench');
@@ -101,10 +101,17 @@ async function main() {
     let mem = sampler();
     t = performance.now();
     let baseline = 0;
+    // keyset paging in (at, endpointId) order like the adapter (restarting at the oldest walks over
+    // every index entry deleted before: PostgreSQL keeps them until vacuum)
+    let last;
+    const page = (range, n) =>
+      offers.find({ tenantId: TENANT, appName: 'baseline', versionKey: V, ...range }, { projection: { _id: 1, at: 1, endpointId: 1 } }).sort({ at: 1, endpointId: 1 }).limit(n).toArray();
     for (;;) {
-      const docs = await offers.find({ tenantId: TENANT, appName: 'baseline', versionKey: V, at: { $lte: T0 + MIN } }, { projection: { _id: 1 } }).sort({ at: 1 }).limit(1000).toArray();
+      const docs = last === undefined ? await page({ at: { $lte: T0 + MIN } }, 1000) : await page({ at: last.at, endpointId: { $gt: last.endpointId } }, 1000);
+      if (last !== undefined && docs.length < 1000) docs.push(...(await page({ at: { $gt: last.at, $lte: T0 + MIN } }, 1000 - docs.length)));
       if (docs.length === 0) break;
       baseline += docs.length;
+      last = docs[docs.length - 1];
       await offers.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
     }
     const baseSeconds = (performance.now() - t) / 1000;

@@ -260,6 +260,23 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect(due.map((o) => o.offeredAt)).toEqual([100, 200, 200, 200]);
       expect(due.map((o) => o.endpointId).sort()).toEqual(['e1', 'e3', 'e4', 'e5']);
       expect(await repo.findTimedOut(tenant, app, '1.1.0', 1000, 2)).toHaveLength(2);
+      // in (offeredAt, endpointId) order, paged by keyset: strictly after the last one read, ties included
+      expect(due).toEqual([
+        { endpointId: 'e1', offeredAt: 100 },
+        { endpointId: 'e3', offeredAt: 200 },
+        { endpointId: 'e4', offeredAt: 200 },
+        { endpointId: 'e5', offeredAt: 200 },
+      ]);
+      expect(await repo.findTimedOut(tenant, app, '1.1.0', 1000, 2, { endpointId: 'e1', offeredAt: 100 })).toEqual([
+        { endpointId: 'e3', offeredAt: 200 },
+        { endpointId: 'e4', offeredAt: 200 },
+      ]);
+      expect(await repo.findTimedOut(tenant, app, '1.1.0', 1000, 10, { endpointId: 'e3', offeredAt: 200 })).toEqual([
+        { endpointId: 'e4', offeredAt: 200 },
+        { endpointId: 'e5', offeredAt: 200 },
+      ]);
+      expect(await repo.findTimedOut(tenant, app, '1.1.0', 1000, 10, { endpointId: 'e5', offeredAt: 200 })).toEqual([]);
+      expect(await repo.findTimedOut(tenant, app, '1.1.0', 150, 10, { endpointId: 'e0', offeredAt: 100 })).toEqual([{ endpointId: 'e1', offeredAt: 100 }]);
       // e3 reported (another version) after its offer; e4 is on the version; e5 already has a counted state
       await repo.recordReport(key('e3'), avn, { configId: '0.9.0', statusCode: 500, at: 300 }, false);
       await repo.setCurrentVersion(key('e4'), avn, '1.1.0', 300);

@@ -47,7 +47,7 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   // prune(now): buckets past their retention (a software's buckets are an `_id` range)
   [COLLECTIONS.rolloutHistory]: [{ name: 'history_by_age', key: { bucket: 1, start: 1 } }],
   // findTimedOut(tenant, app, version, before): the oldest pending offers of a version; its prefix serves deleteTenant
-  [COLLECTIONS.pendingOffers]: [{ name: 'pending_offers_by_age', key: { tenantId: 1, appName: 1, versionKey: 1, at: 1 } }],
+  [COLLECTIONS.pendingOffers]: [{ name: 'pending_offers_by_age_and_endpoint', key: { tenantId: 1, appName: 1, versionKey: 1, at: 1, endpointId: 1 } }],
   [COLLECTIONS.leases]: [],
   [COLLECTIONS.checkpoints]: [],
   [COLLECTIONS.rateBudgets]: [],
@@ -87,6 +87,7 @@ async function concurrently<T>(call: () => Promise<T>): Promise<T> {
  */
 export const OBSOLETE_INDEXES: Readonly<Record<string, readonly string[]>> = {
   [COLLECTIONS.endpoints]: ['endpoint_by_id', 'endpoints_by_filter'],
+  [COLLECTIONS.pendingOffers]: ['pending_offers_by_age'],
 };
 
 /**

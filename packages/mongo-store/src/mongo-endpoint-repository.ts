@@ -383,15 +383,28 @@ export class MongoEndpointRepository implements EndpointRepository {
     return this.mark('rolledBack', key, versionKey(version));
   }
 
-  async findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number): Promise<PendingOffer[]> {
+  /**
+   * Keyset paging in (at, endpointId) order, as two index range reads: the rest of the `after`
+   * offer's time (`at` equal, `endpointId` greater), then the later times. No `$or` (each read is one
+   * range of the index), and no walk over the offers earlier batches resolved.
+   */
+  async findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number, after?: PendingOffer): Promise<PendingOffer[]> {
     if (limit <= 0) return [];
-    const docs = await run('endpoints.findTimedOut', () =>
-      this.offers
-        .find({ tenantId, appName, versionKey: versionKey(version), at: { $lte: offeredBefore } }, { projection: { endpointId: 1, at: 1 } })
-        .sort({ at: 1 })
-        .limit(limit)
-        .toArray(),
-    );
+    const vk = versionKey(version);
+    const read = (range: Record<string, unknown>, n: number) =>
+      run('endpoints.findTimedOut', () =>
+        this.offers
+          .find({ tenantId, appName, versionKey: vk, ...range } as Filter<PendingOfferDocument>, { projection: { endpointId: 1, at: 1 } })
+          .sort({ at: 1, endpointId: 1 })
+          .limit(n)
+          .toArray(),
+      );
+    const docs = [];
+    if (after !== undefined && after.offeredAt <= offeredBefore) docs.push(...(await read({ at: after.offeredAt, endpointId: { $gt: after.endpointId } }, limit)));
+    if (docs.length < limit) {
+      const at = after === undefined ? { $lte: offeredBefore } : { $gt: after.offeredAt, $lte: offeredBefore };
+      docs.push(...(await read({ at }, limit - docs.length)));
+    }
     return docs.map((d) => ({ endpointId: d.endpointId, offeredAt: d.at }));
   }
 

@@ -160,11 +160,14 @@ export interface EndpointRepository {
    */
   markRolledBack(key: EndpointKey, version: string): Promise<boolean>;
   /**
-   * The pending offers of `version` in (tenant, app) made at or before `offeredBefore`, oldest first,
-   * at most `limit` (spec §4.11). A pending offer is created by `markOffered`/`confirmPushes` with an
-   * offer time and resolved by `recordReport` or `markTimedOut`. Served by an index: never a scan of the fleet.
+   * The pending offers of `version` in (tenant, app) made at or before `offeredBefore`, in
+   * (offeredAt, endpointId) order, at most `limit` (spec §4.11); with `after`, only those strictly
+   * after it in that order (keyset paging: a scan continues where its last batch ended, instead of
+   * walking again over the offers it resolved — on PostgreSQL their index entries stay until vacuum).
+   * A pending offer is created by `markOffered`/`confirmPushes` with an offer time and resolved by
+   * `recordReport` or `markTimedOut`. Served by an index: never a scan of the fleet.
    */
-  findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number): Promise<PendingOffer[]>;
+  findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number, after?: PendingOffer): Promise<PendingOffer[]>;
   /**
    * Resolves the pending offers of `version` of these endpoints; of those still pending (no report
    * since), each endpoint that has no counted state for `version` and is not on it is marked timed

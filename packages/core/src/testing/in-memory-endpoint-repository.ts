@@ -287,14 +287,16 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     return true;
   }
 
-  async findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number): Promise<PendingOffer[]> {
+  async findTimedOut(tenantId: string, appName: string, version: string, offeredBefore: number, limit: number, after?: PendingOffer): Promise<PendingOffer[]> {
     this.faults.check('endpoints.findTimedOut');
     const prefix = `${tenantId}\u0000${appName}\u0000`;
     const suffix = `\u0000${versionKey(version)}`;
     const out: PendingOffer[] = [];
     for (const [k, at] of this.pending) {
       if (at > offeredBefore || !k.startsWith(prefix) || !k.endsWith(suffix)) continue;
-      out.push({ endpointId: k.slice(prefix.length, k.length - suffix.length), offeredAt: at });
+      const endpointId = k.slice(prefix.length, k.length - suffix.length);
+      if (after && (at < after.offeredAt || (at === after.offeredAt && endpointId <= after.endpointId))) continue;
+      out.push({ endpointId, offeredAt: at });
     }
     return out.sort((a, b) => a.offeredAt - b.offeredAt || (a.endpointId < b.endpointId ? -1 : 1)).slice(0, Math.max(0, limit));
   }

@@ -1,5 +1,6 @@
 import { MAX_REPORT_TIMEOUT_MINUTES } from '../domain/software';
 import type { CoreDeps, CoreOptions } from './core-deps';
+import type { PendingOffer } from '../ports';
 import type { RolloutSafety } from './rollout-safety';
 
 export const REPORT_TIMEOUTS_LEASE = 'report-timeouts';
@@ -54,14 +55,16 @@ export class ReportTimeoutsService {
       versions++;
       const offeredBefore = this.deps.clock.now() - minutes * 60_000;
       const correlationId = this.deps.ids.newId();
+      let after: PendingOffer | undefined;
       for (;;) {
-        const due = await this.deps.endpoints.findTimedOut(a.tenantId, a.appName, sw.version, offeredBefore, batchSize);
+        const due = await this.deps.endpoints.findTimedOut(a.tenantId, a.appName, sw.version, offeredBefore, batchSize, after);
         if (due.length === 0) break;
         const n = await this.deps.endpoints.markTimedOut(a.tenantId, a.appName, sw.version, due.map((o) => o.endpointId));
         timedOut += n;
         await this.safety.timedOut(a.tenantId, a.appName, sw.version, n, correlationId);
         if (!(await lease())) return { ran: true, versions, timedOut, pruned: 0 };
         if (due.length < batchSize) break;
+        after = due[due.length - 1];
       }
     }
     let pruned = 0;
