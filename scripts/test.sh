@@ -20,6 +20,8 @@ bash scripts/services/ensure-schemathesis.sh >/dev/null
 rm -f packages/*/.jest-results*.json apps/*/.jest-results*.json
 npx turbo run build typecheck lint --output-logs=errors-only
 node scripts/check-dependency-rule.js
+# One style (.prettierrc.json; generated files in .prettierignore): npm run format fixes it.
+npx prettier --check --log-level warn "packages/*/src/**/*.ts" "packages/*/test/**/*.ts" "apps/*/src/**/*.{ts,tsx}" "apps/*/test/**/*.ts"
 
 run_dir=$(mktemp -d)
 pids=()

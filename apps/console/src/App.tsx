@@ -164,7 +164,14 @@ function makeRouter(auth: AuthState): ReturnType<typeof createBrowserRouter> {
               { path: 'audit', element: page(<AuditPage />) },
             ],
           },
-          { path: '*', element: <p role="alert">No such page. <Link to="/">Back to the applications</Link></p> },
+          {
+            path: '*',
+            element: (
+              <p role="alert">
+                No such page. <Link to="/">Back to the applications</Link>
+              </p>
+            ),
+          },
         ],
       },
     ],

@@ -34,8 +34,24 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
     const tag = `console${Date.now().toString(36)}`;
     const appsFile = join(mkdtempSync(join(tmpdir(), 'otao-console-')), 'applications.json');
-    const app = (consentRequired: boolean, versions: string[]) => ({ tenantId: 'default', consentRequired, versions: Object.fromEntries(versions.map((v) => [v, {}])) });
-    writeFileSync(appsFile, JSON.stringify({ kaa: { applications: { kettle: app(true, ['kettle-v1']), lamp: app(false, ['lamp-v1', 'lamp-v2']), editor: app(false, ['editor-v1']), fleet: app(false, ['fleet-v1']) } } }));
+    const app = (consentRequired: boolean, versions: string[]) => ({
+      tenantId: 'default',
+      consentRequired,
+      versions: Object.fromEntries(versions.map((v) => [v, {}])),
+    });
+    writeFileSync(
+      appsFile,
+      JSON.stringify({
+        kaa: {
+          applications: {
+            kettle: app(true, ['kettle-v1']),
+            lamp: app(false, ['lamp-v1', 'lamp-v2']),
+            editor: app(false, ['editor-v1']),
+            fleet: app(false, ['fleet-v1']),
+          },
+        },
+      }),
+    );
     const names = { instance: `otao-${tag}`, cmx: `cmx-${tag}`, epr: `epr-${tag}` };
     const server = await startServer(await freePort(), {
       OTAO_REPLICA_ID: `${tag}-1`,

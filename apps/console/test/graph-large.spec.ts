@@ -14,9 +14,11 @@ test.beforeAll(async () => {
     const version = `${major}.${minor}.0`;
     // each version from its predecessor; every 20th from a range of the previous major; a few suspended
     const upgradableFrom = i === 0 ? ['0.9.0'] : minor === 0 ? [`>=${major - 1}.0.0 <${major}.0.0`] : [`${major}.${minor - 1}.0`];
-    await rest('POST', '/applications/fleet/software', { version, upgradableFrom, rolloutStrategy: i % 17 === 0 ? 'suspended' : 'general' }).catch((e: Error) => {
-      if (!/ 409 /.test(e.message)) throw e;
-    });
+    await rest('POST', '/applications/fleet/software', { version, upgradableFrom, rolloutStrategy: i % 17 === 0 ? 'suspended' : 'general' }).catch(
+      (e: Error) => {
+        if (!/ 409 /.test(e.message)) throw e;
+      },
+    );
   }
 });
 

@@ -6,15 +6,29 @@ import { baseUrl, eventually, expectAccessible, rest, screenshot, watchConsole }
 
 test.beforeAll(async () => {
   const sw = (version: string, upgradableFrom: string[], rolloutStrategy: string, extra: Record<string, unknown> = {}) =>
-    rest('POST', '/applications/lamp/software', { version, upgradableFrom, rolloutStrategy, specification: { notes: `lamp ${version}` }, metadata: { channel: 'stable' }, ...extra }).catch((e: Error) => {
+    rest('POST', '/applications/lamp/software', {
+      version,
+      upgradableFrom,
+      rolloutStrategy,
+      specification: { notes: `lamp ${version}` },
+      metadata: { channel: 'stable' },
+      ...extra,
+    }).catch((e: Error) => {
       // seeded by an earlier worker of this run (a failed test restarts the worker)
       if (!/ 409 /.test(e.message)) throw e;
     });
   await sw('1.0.0', ['0.9.0'], 'general');
-  await sw('1.1.0', ['1.0.0'], 'targeted', { filters: [{ filterId: 'beta' }, { filterId: 'everyone', rolloutDate: '2030-01-01T00:00:00Z' }], failurePolicy: { maxFailureRate: 0.2, minReports: 5 } });
+  await sw('1.1.0', ['1.0.0'], 'targeted', {
+    filters: [{ filterId: 'beta' }, { filterId: 'everyone', rolloutDate: '2030-01-01T00:00:00Z' }],
+    failurePolicy: { maxFailureRate: 0.2, minReports: 5 },
+  });
   await sw('1.2.0', ['>=1.0.0 <1.2.0'], 'general');
   await sw('2.0.0', ['1.2.0'], 'suspended');
-  const cmx = await new FakeCmx({ servers: process.env['CONSOLE_TEST_NATS_URL']!, instanceName: process.env['CONSOLE_TEST_CMX']!, providerInstanceName: process.env['CONSOLE_TEST_PROVIDER']! }).start();
+  const cmx = await new FakeCmx({
+    servers: process.env['CONSOLE_TEST_NATS_URL']!,
+    instanceName: process.env['CONSOLE_TEST_CMX']!,
+    providerInstanceName: process.env['CONSOLE_TEST_PROVIDER']!,
+  }).start();
   try {
     for (let i = 1; i <= 12; i++) {
       const id = `lamp-${String(i).padStart(3, '0')}`;

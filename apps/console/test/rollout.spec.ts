@@ -6,7 +6,12 @@ import { baseUrl, expectAccessible, rest, screenshot, watchConsole } from './sup
 
 test.beforeAll(async () => {
   for (const version of ['3.0.0', '3.1.0']) {
-    await rest('POST', '/applications/lamp/software', { version, upgradableFrom: ['2.0.0'], rolloutStrategy: 'general', failurePolicy: { maxFailureRate: 0.1, minReports: 10 } }).catch((e: Error) => {
+    await rest('POST', '/applications/lamp/software', {
+      version,
+      upgradableFrom: ['2.0.0'],
+      rolloutStrategy: 'general',
+      failurePolicy: { maxFailureRate: 0.1, minReports: 10 },
+    }).catch((e: Error) => {
       if (!/ 409 /.test(e.message)) throw e;
     });
   }
@@ -34,12 +39,33 @@ test('phase, hold/advance and the history chart appear when the API has them', a
     const url = new URL(req.url());
     calls.push(`${req.method()} ${url.pathname.replace(/.*\/rollout/, 'rollout')}`);
     const rollout = {
-      version: '3.1.0', offered: 120, applied: 100, failed: 4, timedOut: 2, rolledBack: 1, failureRate: 0.066, rolloutStrategy: 'general',
-      phase: { index: 1, percent: 25, openedAt: new Date(now - 3_600_000).toISOString(), hold: calls.some((c) => c.startsWith('PUT')), waitingFor: 'soak', nextCheckAt: new Date(now + 1_800_000).toISOString() },
+      version: '3.1.0',
+      offered: 120,
+      applied: 100,
+      failed: 4,
+      timedOut: 2,
+      rolledBack: 1,
+      failureRate: 0.066,
+      rolloutStrategy: 'general',
+      phase: {
+        index: 1,
+        percent: 25,
+        openedAt: new Date(now - 3_600_000).toISOString(),
+        hold: calls.some((c) => c.startsWith('PUT')),
+        waitingFor: 'soak',
+        nextCheckAt: new Date(now + 1_800_000).toISOString(),
+      },
       window: { open: false, nextOpenAt: new Date(now + 7_200_000).toISOString() },
     };
     if (url.pathname.endsWith('/history')) {
-      const buckets = Array.from({ length: 30 }, (_, i) => ({ at: new Date(now - (30 - i) * 60_000).toISOString(), offered: 4 * i, applied: 3 * i, failed: i % 4, timedOut: 0, rolledBack: 0 }));
+      const buckets = Array.from({ length: 30 }, (_, i) => ({
+        at: new Date(now - (30 - i) * 60_000).toISOString(),
+        offered: 4 * i,
+        applied: 3 * i,
+        failed: i % 4,
+        timedOut: 0,
+        rolledBack: 0,
+      }));
       await route.fulfill({ json: { bucket: 'minute', buckets } });
     } else await route.fulfill({ json: rollout });
   });

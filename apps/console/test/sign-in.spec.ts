@@ -51,7 +51,17 @@ test.beforeAll(async () => {
   }
   const appsFile = join(mkdtempSync(join(tmpdir(), 'otao-console-auth-')), 'applications.json');
   const app = (tenantId: string, v: string) => ({ tenantId, consentRequired: false, versions: { [v]: {} } });
-  writeFileSync(appsFile, JSON.stringify({ kaa: { tenants: { 'tenant-a': { applications: { kettle: app('tenant-a', 'kettle-a1'), toaster: app('tenant-a', 'toaster-a1') } }, 'tenant-b': { applications: { kettle: app('tenant-b', 'kettle-b1') } } } } }));
+  writeFileSync(
+    appsFile,
+    JSON.stringify({
+      kaa: {
+        tenants: {
+          'tenant-a': { applications: { kettle: app('tenant-a', 'kettle-a1'), toaster: app('tenant-a', 'toaster-a1') } },
+          'tenant-b': { applications: { kettle: app('tenant-b', 'kettle-b1') } },
+        },
+      },
+    }),
+  );
   const tag = `consoleauth${Date.now().toString(36)}`;
   otao = await startServer(port, {
     OTAO_REPLICA_ID: `${tag}-1`,

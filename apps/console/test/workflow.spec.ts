@@ -62,13 +62,20 @@ test("the API's validation message is shown at the field it names", async ({ pag
 test('granting consent gives the endpoint its next hop, drawn on the path', async ({ page }) => {
   await rest('POST', '/applications/kettle/software', { version: '1.0.0', rolloutStrategy: 'general' });
   await rest('POST', '/applications/kettle/software', { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general' });
-  const cmx = await new FakeCmx({ servers: process.env['CONSOLE_TEST_NATS_URL']!, instanceName: process.env['CONSOLE_TEST_CMX']!, providerInstanceName: process.env['CONSOLE_TEST_PROVIDER']! }).start();
+  const cmx = await new FakeCmx({
+    servers: process.env['CONSOLE_TEST_NATS_URL']!,
+    instanceName: process.env['CONSOLE_TEST_CMX']!,
+    providerInstanceName: process.env['CONSOLE_TEST_PROVIDER']!,
+  }).start();
   try {
     await cmx.applied({ endpointId: 'kettle-0001', appVersionName: 'kettle-v1', configId: '1.0.0', statusCode: 200 });
   } finally {
     await cmx.stop();
   }
-  await eventually('kettle-0001 known', async () => ((await rest('GET', '/applications/kettle/endpoints/kettle-0001/software')) as { currentVersion?: string }).currentVersion);
+  await eventually(
+    'kettle-0001 known',
+    async () => ((await rest('GET', '/applications/kettle/endpoints/kettle-0001/software')) as { currentVersion?: string }).currentVersion,
+  );
 
   const errors = watchConsole(page);
   await page.goto(`${baseUrl()}/console/apps/kettle/endpoints/kettle-0001`);

@@ -17,7 +17,11 @@ async function main(): Promise<void> {
   const at = (): string => formatKaaDate(t.clock.now());
   const create = async (body: Record<string, unknown>): Promise<void> => {
     const r = await t.core.software.create(TENANT, APP, body, 'demo');
-    line(r.ok ? `  + software ${r.value.version} (${r.value.rolloutStrategy}) upgradable from [${r.value.upgradableFrom.join(', ')}]` : `  ! refused: ${r.error.code}: ${r.error.message}`);
+    line(
+      r.ok
+        ? `  + software ${r.value.version} (${r.value.rolloutStrategy}) upgradable from [${r.value.upgradableFrom.join(', ')}]`
+        : `  ! refused: ${r.error.code}: ${r.error.message}`,
+    );
     await t.drain();
     for (const p of t.publisher.pushes.splice(0)) line(`    push -> ${p.endpointId}: ConfigUpdated ${p.version}`);
   };
@@ -45,13 +49,24 @@ async function main(): Promise<void> {
   for (const p of t.publisher.pushes.splice(0)) line(`    push -> ${p.endpointId}: ConfigUpdated ${p.version}`);
 
   line('4. A targeted 2.1.0: filter "early" now, filter "everyone" in one day');
-  for (let i = 1; i <= 4; i++) t.endpoints.put(endpointState(TENANT, APP, `kettle-${10 + i}`, { appVersionName: AVN, currentVersion: '2.0.0', filters: i <= 2 ? ['early', 'everyone'] : ['everyone'] }));
+  for (let i = 1; i <= 4; i++)
+    t.endpoints.put(
+      endpointState(TENANT, APP, `kettle-${10 + i}`, { appVersionName: AVN, currentVersion: '2.0.0', filters: i <= 2 ? ['early', 'everyone'] : ['everyone'] }),
+    );
   await t.endpoints.markFilterLoaded(TENANT, APP, 'early');
   await t.endpoints.markFilterLoaded(TENANT, APP, 'everyone');
   const tomorrow = formatKaaDate(t.clock.now() + 86_400_000);
-  await create({ version: '2.1.0', upgradableFrom: ['2.0.0'], rolloutStrategy: 'targeted', filters: [{ filterId: 'early' }, { filterId: 'everyone', rolloutDate: tomorrow }] });
+  await create({
+    version: '2.1.0',
+    upgradableFrom: ['2.0.0'],
+    rolloutStrategy: 'targeted',
+    filters: [{ filterId: 'early' }, { filterId: 'everyone', rolloutDate: tomorrow }],
+  });
   const preview = await t.core.insight.preview(TENANT, APP, '2.1.0', { offset: 0, limit: 10 });
-  if (preview.ok) line(`  preview 2.1.0: now ${preview.value.counts.now}, later ${preview.value.counts.later}, no-path ${preview.value.counts['no-path']}, version-unknown ${preview.value.counts['version-unknown']}`);
+  if (preview.ok)
+    line(
+      `  preview 2.1.0: now ${preview.value.counts.now}, later ${preview.value.counts.later}, no-path ${preview.value.counts['no-path']}, version-unknown ${preview.value.counts['version-unknown']}`,
+    );
   t.clock.advance(86_400_000 + 1000);
   const tick = await t.core.rolloutDates.tick('demo-replica');
   await t.drain(); // the tick stored a durable push job per due filter; a replica runs it
@@ -66,10 +81,20 @@ async function main(): Promise<void> {
   }
   for (const p of t.publisher.pushes.splice(0)) line(`    push -> ${p.endpointId}: ConfigUpdated ${p.version}`);
   for (const [i, status] of [200, 500, 500, 500].entries()) {
-    await t.core.reports.applied({ appVersionName: AVN, endpointId: `kettle-${11 + i}`, configId: '2.2.0', statusCode: status, reasonPhrase: status === 200 ? null : 'flash write failed', correlationId: 'demo' });
+    await t.core.reports.applied({
+      appVersionName: AVN,
+      endpointId: `kettle-${11 + i}`,
+      configId: '2.2.0',
+      statusCode: status,
+      reasonPhrase: status === 200 ? null : 'flash write failed',
+      correlationId: 'demo',
+    });
   }
   const stats = await t.core.insight.rollout(TENANT, APP, '2.2.0');
-  if (stats.ok) line(`  2.2.0: offered ${stats.value.offered}, applied ${stats.value.applied}, failed ${stats.value.failed} -> ${stats.value.rolloutStrategy}: ${stats.value.suspendedReason ?? ''}`);
+  if (stats.ok)
+    line(
+      `  2.2.0: offered ${stats.value.offered}, applied ${stats.value.applied}, failed ${stats.value.failed} -> ${stats.value.rolloutStrategy}: ${stats.value.suspendedReason ?? ''}`,
+    );
   const d = await t.core.config.decide({ appVersionName: AVN, endpointId: 'kettle-99', configId: '2.1.0', correlationId: 'demo' });
   line(`  ${show('kettle-99', d)}`);
   line(`Software events published: ${t.events.events.map((e) => `${e.type} ${e.version}`).join(', ')}`);

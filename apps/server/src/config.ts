@@ -152,7 +152,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     return raw;
   };
 
-  const natsUrls = str('OTAO_NATS_URLS', 'nats://127.0.0.1:4222').split(',').map((s) => s.trim()).filter(Boolean);
+  const natsUrls = str('OTAO_NATS_URLS', 'nats://127.0.0.1:4222')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const u of natsUrls) {
     if (!/^(nats|tls|ws|wss):\/\/[^\s]+$/.test(u)) problems.push(`OTAO_NATS_URLS: "${redactUrl(u)}" must be nats://host:port (comma-separated list)`);
   }
@@ -167,7 +170,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const urlPath = str('OTAO_S3_URL_PATH', 'link');
   if (!/^[^.\s]+(\.[^.\s]+)*$/.test(urlPath)) problems.push(`OTAO_S3_URL_PATH: "${urlPath}" must be dot-separated non-empty keys`);
 
-  const ignored = str('OTAO_SECURITY_IGNORED', 'none').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
+  const ignored = str('OTAO_SECURITY_IGNORED', 'none')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s && s !== 'none');
   const off = ignored.includes('/**');
   const tenantManagerUrl = url('OTAO_TENANT_MANAGER_URL', ['http:', 'https:']);
   let tenants: { id: string; issuer: string }[] | undefined;
@@ -175,7 +181,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (tenantsRaw !== undefined) {
     try {
       const v: unknown = JSON.parse(tenantsRaw);
-      if (!Array.isArray(v) || v.some((t) => typeof (t as { id?: unknown }).id !== 'string' || !/^https?:\/\//.test(String((t as { issuer?: unknown }).issuer)))) {
+      if (
+        !Array.isArray(v) ||
+        v.some((t) => typeof (t as { id?: unknown }).id !== 'string' || !/^https?:\/\//.test(String((t as { issuer?: unknown }).issuer)))
+      ) {
         problems.push('OTAO_TENANTS: must be a JSON array of {"id": string, "issuer": "http(s)://…"}');
       } else tenants = (v as { id: string; issuer: string }[]).map((t) => ({ id: t.id, issuer: t.issuer }));
     } catch {
@@ -190,7 +199,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (authzRaw !== 'rpt' && authzRaw !== 'uma') problems.push(`OTAO_AUTHZ_MODE: "${authzRaw}" must be rpt or uma`);
   if (!off) {
     if (!tenants && !tenantManagerUrl) problems.push('OTAO_TENANTS or OTAO_TENANT_MANAGER_URL: one is required unless OTAO_SECURITY_IGNORED=/**');
-    if (tenantManagerUrl && !oauthIssuer) problems.push('OTAO_OAUTH_ISSUER: required with OTAO_TENANT_MANAGER_URL (the system tenant issuer and the Keycloak base)');
+    if (tenantManagerUrl && !oauthIssuer)
+      problems.push('OTAO_OAUTH_ISSUER: required with OTAO_TENANT_MANAGER_URL (the system tenant issuer and the Keycloak base)');
     if (authzRaw === 'uma' && !clientId) problems.push('OTAO_OAUTH_CLIENT_ID: required with OTAO_AUTHZ_MODE=uma (the audience of decisions)');
   }
   if ((clientId === undefined) !== (clientSecret === undefined)) problems.push('OTAO_OAUTH_CLIENT_ID and OTAO_OAUTH_CLIENT_SECRET: give both or neither');
@@ -202,24 +212,33 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (!tektonEnabled && !applicationsFile && inlineApplications === undefined) {
     problems.push('OTAO_APPLICATIONS_FILE: required unless OTAO_TEKTON_ENABLED=true (or kaa.applications / kaa.tenants in OTAO_CONFIG_FILE)');
   }
-  if (tektonEnabled && !clientId && !off) problems.push('OTAO_OAUTH_CLIENT_ID: required with OTAO_TEKTON_ENABLED=true (Tekton calls use a client-credentials token)');
+  if (tektonEnabled && !clientId && !off)
+    problems.push('OTAO_OAUTH_CLIENT_ID: required with OTAO_TEKTON_ENABLED=true (Tekton calls use a client-credentials token)');
   // OTAO's own calls (Tekton, the Tenant Manager) take their token from the system tenant's issuer;
   // without it the client would be ignored and the calls made without any token.
   if ((clientId || clientSecret) && !oauthIssuer && (tektonEnabled || tenantManagerUrl)) {
     const users = [tektonEnabled ? 'OTAO_TEKTON_ENABLED=true' : '', tenantManagerUrl ? 'OTAO_TENANT_MANAGER_URL' : ''].filter(Boolean).join(' and ');
-    problems.push(`OTAO_OAUTH_ISSUER: required with OTAO_OAUTH_CLIENT_ID/OTAO_OAUTH_CLIENT_SECRET and ${users} (OTAO's calls there use a client-credentials token from this issuer, the system tenant's)`);
+    problems.push(
+      `OTAO_OAUTH_ISSUER: required with OTAO_OAUTH_CLIENT_ID/OTAO_OAUTH_CLIENT_SECRET and ${users} (OTAO's calls there use a client-credentials token from this issuer, the system tenant's)`,
+    );
   }
 
   const logLevel = str('OTAO_LOG_LEVEL', 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`OTAO_LOG_LEVEL: "${logLevel}" must be one of ${LOG_LEVELS.join(', ')}`);
   const consoleClientId = str('OTAO_CONSOLE_CLIENT_ID', 'otao-console');
-  if (!/^[\x21-\x7e]{1,255}$/.test(consoleClientId)) problems.push(`OTAO_CONSOLE_CLIENT_ID: "${consoleClientId}" must be 1–255 printable ASCII characters without spaces`);
+  if (!/^[\x21-\x7e]{1,255}$/.test(consoleClientId))
+    problems.push(`OTAO_CONSOLE_CLIENT_ID: "${consoleClientId}" must be 1–255 printable ASCII characters without spaces`);
   const mongoUri = url('OTAO_MONGODB_URI', ['mongodb:', 'mongodb+srv:'], 'mongodb://127.0.0.1:27017') ?? 'mongodb://127.0.0.1:27017';
 
   const cfg: OtaoConfig = {
     httpPort: int('OTAO_HTTP_PORT', 8080, 0, 65535),
     instanceName: token('OTAO_SERVICE_INSTANCE_NAME', 'otao'),
-    replicaId: token('OTAO_REPLICA_ID', `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100)}-${randomBytes(4).toString('hex')}`),
+    replicaId: token(
+      'OTAO_REPLICA_ID',
+      `${hostname()
+        .replace(/[^A-Za-z0-9_-]/g, '-')
+        .slice(0, 100)}-${randomBytes(4).toString('hex')}`,
+    ),
     nats: { urls: natsUrls, ...(natsUser ? { user: natsUser } : {}), ...(natsPass ? { pass: natsPass } : {}) },
     softwareConsumerInstance: token('OTAO_SOFTWARE_CONSUMER_INSTANCE_NAME', 'cmx-ota'),
     eprInstance: token('OTAO_EPR_INSTANCE_NAME', 'epr'),
@@ -303,7 +322,15 @@ function secretsOfUrl(u: string): string[] {
  * configured URLs), for the logger to scrub from every line whatever field or message carries it.
  */
 export function secretsOf(c: OtaoConfig): string[] {
-  const urls = [...c.nats.urls, c.mongo.uri, c.security.tenantManagerUrl, c.security.oauth.issuer, c.tekton.url, c.s3.endpoint, ...(c.security.tenants ?? []).map((t) => t.issuer)];
+  const urls = [
+    ...c.nats.urls,
+    c.mongo.uri,
+    c.security.tenantManagerUrl,
+    c.security.oauth.issuer,
+    c.tekton.url,
+    c.s3.endpoint,
+    ...(c.security.tenants ?? []).map((t) => t.issuer),
+  ];
   const all = [c.nats.pass, c.security.oauth.clientSecret, ...urls.flatMap((u) => (u === undefined ? [] : secretsOfUrl(u)))];
   return [...new Set(all.filter((s): s is string => s !== undefined && s.length >= MIN_SCRUBBED_LENGTH))];
 }

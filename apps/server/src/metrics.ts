@@ -29,7 +29,12 @@ const ROLLOUT_GAUGES: readonly [RolloutCounter, string][] = [
  */
 export class OtaoMetrics {
   readonly registry = new Registry();
-  readonly cdtpRequests = new Counter({ name: 'otao_cdtp_requests_total', help: 'CDTP ConfigRequests answered, by status code and outcome', labelNames: ['status', 'outcome'], registers: [this.registry] });
+  readonly cdtpRequests = new Counter({
+    name: 'otao_cdtp_requests_total',
+    help: 'CDTP ConfigRequests answered, by status code and outcome',
+    labelNames: ['status', 'outcome'],
+    registers: [this.registry],
+  });
   readonly cdtpLatency = new Histogram({
     name: 'otao_cdtp_request_duration_seconds',
     help: 'Time from receiving a ConfigRequest to publishing its answer',
@@ -37,23 +42,73 @@ export class OtaoMetrics {
     registers: [this.registry],
   });
   readonly pushes = new Counter({ name: 'otao_pushes_total', help: 'ConfigUpdated events published', registers: [this.registry] });
-  readonly reports = new Counter({ name: 'otao_reports_total', help: 'ConfigApplied reports handled, by outcome (applied, failed, duplicate, ignored)', labelNames: ['outcome'], registers: [this.registry] });
-  readonly dropped = new Counter({ name: 'otao_dropped_messages_total', help: 'NATS messages dropped, by reason (undecodable, expired, no_reply, unknown_app_version, handler_failed, …)', labelNames: ['reason'], registers: [this.registry] });
-  readonly events = new Counter({ name: 'otao_events_total', help: 'Inbound events handled (ELCE, EFE, TLE, software, SCMP), by kind and outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] });
-  readonly httpRequests = new Counter({ name: 'otao_http_requests_total', help: 'REST requests, by route pattern, method and status', labelNames: ['route', 'method', 'status'], registers: [this.registry] });
-  readonly httpLatency = new Histogram({ name: 'otao_http_request_duration_seconds', help: 'REST request latency by route pattern', labelNames: ['route', 'method'], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
+  readonly reports = new Counter({
+    name: 'otao_reports_total',
+    help: 'ConfigApplied reports handled, by outcome (applied, failed, duplicate, ignored)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly dropped = new Counter({
+    name: 'otao_dropped_messages_total',
+    help: 'NATS messages dropped, by reason (undecodable, expired, no_reply, unknown_app_version, handler_failed, …)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly events = new Counter({
+    name: 'otao_events_total',
+    help: 'Inbound events handled (ELCE, EFE, TLE, software, SCMP), by kind and outcome',
+    labelNames: ['kind', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly httpRequests = new Counter({
+    name: 'otao_http_requests_total',
+    help: 'REST requests, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'],
+    registers: [this.registry],
+  });
+  readonly httpLatency = new Histogram({
+    name: 'otao_http_request_duration_seconds',
+    help: 'REST request latency by route pattern',
+    labelNames: ['route', 'method'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly storeCommands = new Counter({
     name: 'otao_store_commands_total',
-    help: 'Commands (round trips) sent to the store, by command name (find, insert, update, findAndModify, getMore, …), from the driver\'s command monitoring',
+    help: "Commands (round trips) sent to the store, by command name (find, insert, update, findAndModify, getMore, …), from the driver's command monitoring",
     labelNames: ['command'],
     registers: [this.registry],
   });
-  readonly storeLatency = new Histogram({ name: 'otao_store_operation_duration_seconds', help: 'State store operations, by repository method and result', labelNames: ['operation', 'result'], buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry] });
-  readonly backgroundJobs = new Counter({ name: 'otao_background_jobs_total', help: 'Background push computations and filter bootstraps, by kind and result', labelNames: ['kind', 'result'], registers: [this.registry] });
-  readonly fileOrphans = new Counter({ name: 'otao_file_orphans_total', help: 'S3 objects (or version prefixes) left behind because their deletion failed after the record changed (see docs/files.md)', registers: [this.registry] });
-  readonly up = new Gauge({ name: 'otao_dependency_up', help: '1 when the dependency is reachable (nats, store, s3, registry)', labelNames: ['dependency'], registers: [this.registry] });
+  readonly storeLatency = new Histogram({
+    name: 'otao_store_operation_duration_seconds',
+    help: 'State store operations, by repository method and result',
+    labelNames: ['operation', 'result'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly backgroundJobs = new Counter({
+    name: 'otao_background_jobs_total',
+    help: 'Background push computations and filter bootstraps, by kind and result',
+    labelNames: ['kind', 'result'],
+    registers: [this.registry],
+  });
+  readonly fileOrphans = new Counter({
+    name: 'otao_file_orphans_total',
+    help: 'S3 objects (or version prefixes) left behind because their deletion failed after the record changed (see docs/files.md)',
+    registers: [this.registry],
+  });
+  readonly up = new Gauge({
+    name: 'otao_dependency_up',
+    help: '1 when the dependency is reachable (nats, store, s3, registry)',
+    labelNames: ['dependency'],
+    registers: [this.registry],
+  });
 
-  readonly storeReconnects = new Counter({ name: 'otao_store_client_replacements_total', help: 'Times the store client was replaced because it no longer reached a store that a fresh client reached (docs/mongo-store.md)', registers: [this.registry] });
+  readonly storeReconnects = new Counter({
+    name: 'otao_store_client_replacements_total',
+    help: 'Times the store client was replaced because it no longer reached a store that a fresh client reached (docs/mongo-store.md)',
+    registers: [this.registry],
+  });
 
   readonly rolloutsDropped = new Gauge({
     name: 'otao_rollout_series_dropped',
@@ -72,7 +127,11 @@ export class OtaoMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'otao_process_' });
     // Per active rollout: computed at scrape time from a cached snapshot (never a store query per scrape).
     const gauges: [string, string, (s: RolloutSample) => number][] = [
-      ...ROLLOUT_GAUGES.map(([counter, name]): [string, string, (s: RolloutSample) => number] => [name, `Endpoints ${counter} of an active rollout (spec §4.8), by tenant, app and version`, (s) => s.counts[counter]]),
+      ...ROLLOUT_GAUGES.map(([counter, name]): [string, string, (s: RolloutSample) => number] => [
+        name,
+        `Endpoints ${counter} of an active rollout (spec §4.8), by tenant, app and version`,
+        (s) => s.counts[counter],
+      ]),
       ['otao_rollout_phase_percent', 'The open phase percent of an active rollout (100 when not phased)', (s) => s.phasePercent],
     ];
     const refresh = (): void => this.refreshRollouts();
@@ -138,7 +197,8 @@ export class OtaoMetrics {
     return new Proxy(target, {
       get(obj, prop, receiver) {
         const v = Reflect.get(obj, prop, receiver) as unknown;
-        if (typeof v !== 'function' || typeof prop !== 'string' || prop === 'stream') return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+        if (typeof v !== 'function' || typeof prop !== 'string' || prop === 'stream')
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
         return (...args: unknown[]) => {
           const end = h.startTimer({ operation: `${name}.${prop}` });
           let r: unknown;

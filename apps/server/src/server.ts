@@ -10,7 +10,6 @@ import {
   AUDIT_MAINTENANCE_LEASE,
   createOtaoCore,
   type CoreDeps,
-
   isOtaoError,
   PHASES_LEASE,
   openPercent,
@@ -21,14 +20,7 @@ import { type ConsoleOptions, createHttpApp, fileRoutes, isConsoleBuilt } from '
 import { createMongoStore, MongoPushPacer, type MongoStore } from '@otao/mongo-store';
 import { createNatsCdtp, type NatsCdtp, type NatsCdtpObserver } from '@otao/nats-cdtp';
 import { S3FileStore } from '@otao/s3-files';
-import {
-  fromDocument,
-  loadApplicationsFile,
-  MutableApplicationRegistry,
-  ScmpListener,
-  TektonApplicationRegistry,
-  TektonClient,
-} from '@otao/tekton-config';
+import { fromDocument, loadApplicationsFile, MutableApplicationRegistry, ScmpListener, TektonApplicationRegistry, TektonClient } from '@otao/tekton-config';
 import { describeConfig, type OtaoConfig, secretsOf } from './config';
 import { createLogger } from './logger';
 import { OtaoMetrics, type RolloutSample } from './metrics';
@@ -168,7 +160,12 @@ const registryModule = new ContainerModule(({ bind }) => {
               const core = ctx.get<OtaoCore>(TYPES.Core);
               const keys = new Set(changed.map((a) => `${a.tenantId}\u0000${a.appName}`));
               const apps = tekton.registry.entries().filter((e) => keys.has(`${e.tenantId}\u0000${e.appName}`));
-              void retry('registry change', log, () => false, () => core.endpointEvents.registryLoaded(apps));
+              void retry(
+                'registry change',
+                log,
+                () => false,
+                () => core.endpointEvents.registryLoaded(apps),
+              );
             },
           },
         );
@@ -177,7 +174,9 @@ const registryModule = new ContainerModule(({ bind }) => {
       const registry = new MutableApplicationRegistry();
       registry.replace(
         {},
-        c.applicationsFile ? loadApplicationsFile(c.applicationsFile, c.security.defaultTenant) : fromDocument('OTAO_CONFIG_FILE', c.inlineApplications, c.security.defaultTenant),
+        c.applicationsFile
+          ? loadApplicationsFile(c.applicationsFile, c.security.defaultTenant)
+          : fromDocument('OTAO_CONFIG_FILE', c.inlineApplications, c.security.defaultTenant),
       );
       return { registry };
     })
@@ -193,11 +192,16 @@ const coreModule = new ContainerModule(({ bind }) => {
       const c = ctx.get<OtaoConfig>(TYPES.Config);
       const m = ctx.get<OtaoMetrics>(TYPES.Metrics);
       const registry = ctx.get<RegistryHandle>(TYPES.Registry).registry;
-      return new DurableWorkScheduler(m.instrument('jobs', ctx.get<MongoStore>(TYPES.Store).jobs), ctx.get<Logger>(TYPES.Logger).child({ component: 'work' }), m, {
-        replicaId: c.replicaId,
-        // spec §10: no job runs before the registry has loaded once (it would find no application)
-        canRun: () => registry.loaded,
-      });
+      return new DurableWorkScheduler(
+        m.instrument('jobs', ctx.get<MongoStore>(TYPES.Store).jobs),
+        ctx.get<Logger>(TYPES.Logger).child({ component: 'work' }),
+        m,
+        {
+          replicaId: c.replicaId,
+          // spec §10: no job runs before the registry has loaded once (it would find no application)
+          canRun: () => registry.loaded,
+        },
+      );
     })
     .inSingletonScope();
   bind<OtaoCore>(TYPES.Core)
@@ -367,7 +371,12 @@ export class OtaoServer {
     });
     log.info({ port: this.port }, 'HTTP listening');
 
-    await retry('store start', log, () => this.stopping, () => store.start());
+    await retry(
+      'store start',
+      log,
+      () => this.stopping,
+      () => store.start(),
+    );
     this.storeUp = true;
     m.up.set({ dependency: 'store' }, 1);
     await nats.start(core, { serveRequests: false });
@@ -392,8 +401,19 @@ export class OtaoServer {
     while (!reg.registry.loaded && !this.stopping && Date.now() < graceUntil) await new Promise((r) => setTimeout(r, 50));
     if (!reg.registry.loaded) log.warn({ graceMs: REGISTRY_GRACE_MS }, 'application registry not loaded yet: serving CDTP requests with 503 until it is');
     await nats.serveRequests();
-    if (!reg.tekton) await retry('registry settings', log, () => this.stopping, () => core.endpointEvents.registryLoaded(reg.registry.entries()));
-    await retry('filter bootstrap', log, () => this.stopping, () => core.endpointEvents.bootstrapMissingFilters());
+    if (!reg.tekton)
+      await retry(
+        'registry settings',
+        log,
+        () => this.stopping,
+        () => core.endpointEvents.registryLoaded(reg.registry.entries()),
+      );
+    await retry(
+      'filter bootstrap',
+      log,
+      () => this.stopping,
+      () => core.endpointEvents.bootstrapMissingFilters(),
+    );
     this.scheduleRolloutTick(0);
     this.scheduleAuditTick(AUDIT_TICK_MS);
     this.schedulePhaseTick(0);
@@ -562,7 +582,6 @@ export class OtaoServer {
         });
     }, ms);
   }
-
 
   /** Report timeouts (§4.11) and history pruning under the store lease `report-timeouts`, every 30 s. */
   private scheduleTimeoutTick(ms: number): void {

@@ -158,14 +158,17 @@ export class DurableWorkScheduler implements WorkScheduler {
     const job = JSON.parse(payload) as Job;
     const holder = this.options.replicaId;
     let lost = false;
-    const heartbeat = setInterval(() => {
-      this.queue.renew(id, holder, Date.now(), this.leaseMs).then(
-        (ok) => {
-          if (!ok) lost = true;
-        },
-        () => undefined,
-      );
-    }, Math.max(200, Math.floor(this.leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        this.queue.renew(id, holder, Date.now(), this.leaseMs).then(
+          (ok) => {
+            if (!ok) lost = true;
+          },
+          () => undefined,
+        );
+      },
+      Math.max(200, Math.floor(this.leaseMs / 3)),
+    );
     try {
       if (job.kind === 'pushes') {
         const r = await core.pushes.run(job.scope, `job:${id}`);
@@ -190,7 +193,10 @@ export class DurableWorkScheduler implements WorkScheduler {
     } catch (e) {
       this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'retry' });
       const delay = Math.min((this.options.retryBaseMs ?? 500) * 2 ** Math.min(attempts - 1, 10), this.options.retryMaxMs ?? 30_000);
-      this.log.warn({ jobId: id, job: job.kind, attempt: attempts, err: (e as Error).message, retryInMs: delay, lostClaim: lost }, 'background job failed; will retry');
+      this.log.warn(
+        { jobId: id, job: job.kind, attempt: attempts, err: (e as Error).message, retryInMs: delay, lostClaim: lost },
+        'background job failed; will retry',
+      );
       await this.queue.release(id, holder, Date.now() + delay).catch(() => undefined);
     } finally {
       clearInterval(heartbeat);

@@ -73,12 +73,19 @@ test('every wrong variable is named, all at once', () => {
 });
 
 test('the console (spec §11): OTAO_CONSOLE_ENABLED and OTAO_CONSOLE_CLIENT_ID', () => {
-  expect(loadConfig({ ...base, OTAO_CONSOLE_ENABLED: 'false', OTAO_CONSOLE_CLIENT_ID: 'ops-console' }).console).toEqual({ enabled: false, clientId: 'ops-console' });
-  expect(() => loadConfig({ ...base, OTAO_CONSOLE_ENABLED: 'maybe', OTAO_CONSOLE_CLIENT_ID: 'has space' })).toThrow(/OTAO_CONSOLE_CLIENT_ID: "has space"[\s\S]*OTAO_CONSOLE_ENABLED: "maybe" must be true or false/);
+  expect(loadConfig({ ...base, OTAO_CONSOLE_ENABLED: 'false', OTAO_CONSOLE_CLIENT_ID: 'ops-console' }).console).toEqual({
+    enabled: false,
+    clientId: 'ops-console',
+  });
+  expect(() => loadConfig({ ...base, OTAO_CONSOLE_ENABLED: 'maybe', OTAO_CONSOLE_CLIENT_ID: 'has space' })).toThrow(
+    /OTAO_CONSOLE_CLIENT_ID: "has space"[\s\S]*OTAO_CONSOLE_ENABLED: "maybe" must be true or false/,
+  );
 });
 
 test('a missing applications file is a configuration problem', () => {
-  expect(() => loadConfig({ ...base, OTAO_APPLICATIONS_FILE: '/nonexistent/apps.yaml' })).toThrow(/OTAO_APPLICATIONS_FILE: \/nonexistent\/apps.yaml does not exist/);
+  expect(() => loadConfig({ ...base, OTAO_APPLICATIONS_FILE: '/nonexistent/apps.yaml' })).toThrow(
+    /OTAO_APPLICATIONS_FILE: \/nonexistent\/apps.yaml does not exist/,
+  );
 });
 
 test('security needs a tenant source; S3 needs a bucket; uma needs the client id', () => {
@@ -92,7 +99,9 @@ test('security needs a tenant source; S3 needs a bucket; uma needs the client id
   };
   expect(problems({ OTAO_APPLICATIONS_FILE: appsFile })).toContain('OTAO_TENANTS or OTAO_TENANT_MANAGER_URL');
   expect(problems({ ...base, OTAO_S3_ENABLED: 'true' })).toContain('OTAO_S3_BUCKET');
-  expect(problems({ OTAO_APPLICATIONS_FILE: appsFile, OTAO_TENANTS: '[{"id":"a","issuer":"https://kc/realms/a"}]', OTAO_AUTHZ_MODE: 'uma' })).toContain('OTAO_OAUTH_CLIENT_ID');
+  expect(problems({ OTAO_APPLICATIONS_FILE: appsFile, OTAO_TENANTS: '[{"id":"a","issuer":"https://kc/realms/a"}]', OTAO_AUTHZ_MODE: 'uma' })).toContain(
+    'OTAO_OAUTH_CLIENT_ID',
+  );
   expect(problems({ OTAO_APPLICATIONS_FILE: appsFile, OTAO_TENANT_MANAGER_URL: 'http://tm' })).toContain('OTAO_OAUTH_ISSUER');
 });
 
@@ -110,7 +119,9 @@ test("a client for OTAO's own calls needs its issuer whenever Tekton or the Tena
   const tekton = { OTAO_TEKTON_ENABLED: 'true' };
   // OTAO_TENANTS with Tekton: the client was silently ignored without an issuer.
   const withTekton = problems({ ...tenants, ...client, ...tekton });
-  expect(withTekton).toEqual([expect.stringMatching(/^OTAO_OAUTH_ISSUER: required with OTAO_OAUTH_CLIENT_ID\/OTAO_OAUTH_CLIENT_SECRET and OTAO_TEKTON_ENABLED=true/)]);
+  expect(withTekton).toEqual([
+    expect.stringMatching(/^OTAO_OAUTH_ISSUER: required with OTAO_OAUTH_CLIENT_ID\/OTAO_OAUTH_CLIENT_SECRET and OTAO_TEKTON_ENABLED=true/),
+  ]);
   // Authentication off does not change that: Tekton is still called.
   expect(problems({ OTAO_SECURITY_IGNORED: '/**', ...client, ...tekton }).join('\n')).toContain('OTAO_OAUTH_ISSUER: required');
   // Listed with every other problem at once.
@@ -188,7 +199,19 @@ describe('credentials inside configured URLs are never logged', () => {
     OTAO_NATS_URLS: 'nats://natsuser:NATS-URL-PASSWORD@nats:4222',
     NATS_PASSWORD: 'NATS-PASSWORD',
   };
-  const SECRETS = ['TM-PASSWORD', 'TM-QUERY-TOKEN', 'TK-PASSWORD', 'TK-QUERY-TOKEN', 'S3-PASSWORD', 'S3-QUERY-TOKEN', 'ISSUER-QUERY-SECRET', 'CLIENT-SECRET', 'MONGO-PASSWORD', 'NATS-URL-PASSWORD', 'NATS-PASSWORD'];
+  const SECRETS = [
+    'TM-PASSWORD',
+    'TM-QUERY-TOKEN',
+    'TK-PASSWORD',
+    'TK-QUERY-TOKEN',
+    'S3-PASSWORD',
+    'S3-QUERY-TOKEN',
+    'ISSUER-QUERY-SECRET',
+    'CLIENT-SECRET',
+    'MONGO-PASSWORD',
+    'NATS-URL-PASSWORD',
+    'NATS-PASSWORD',
+  ];
 
   test('describeConfig shows every URL redacted; secretsOf lists every secret', () => {
     const c = loadConfig(secretEnv);
@@ -232,7 +255,10 @@ test('applications inline in the YAML file: the per-tenant shape kaa.tenants, al
   writeFileSync(file, ['kaa:', '  applications:', '    kettle:', '      versions:', '        kettle-v1: {}', ...tenants].join('\n'));
   const both = loadConfig({ OTAO_SECURITY_IGNORED: '/**', OTAO_CONFIG_FILE: file });
   expect(both.inlineApplications).toEqual({
-    kaa: { applications: { kettle: { versions: { 'kettle-v1': {} } } }, tenants: { acme: { applications: { kettle: { versions: { 'acme-kettle-v1': {} } } } } } },
+    kaa: {
+      applications: { kettle: { versions: { 'kettle-v1': {} } } },
+      tenants: { acme: { applications: { kettle: { versions: { 'acme-kettle-v1': {} } } } } },
+    },
   });
 });
 

@@ -33,10 +33,7 @@ let epr: FakeEpr;
 
 beforeAll(async () => {
   requireBuiltServer();
-  const [nats, mongo] = await Promise.all([
-    process.env['NATS_URL'] ? undefined : startNats(),
-    process.env['MONGODB_URI'] ? undefined : startFerretDB(),
-  ]);
+  const [nats, mongo] = await Promise.all([process.env['NATS_URL'] ? undefined : startNats(), process.env['MONGODB_URI'] ? undefined : startFerretDB()]);
   const natsUrl = process.env['NATS_URL'] ?? nats!.url;
   const mongoUri = process.env['MONGODB_URI'] ?? mongo!.uri;
   if (nats) stops.push(() => nats.stop());
@@ -152,7 +149,12 @@ async function hammer(ep: string): Promise<string | undefined> {
     await until(ep, 'ConfigApplied 1.7.0 (500)', (v) => v.lastReport?.configId === '1.7.0');
   };
   await Promise.all([consents(), memberships(), reports()]);
-  const want = JSON.stringify({ consents: ['2.0.0', '2.2.0', '2.3.0'], filters: ['f0', 'f1', 'f3'], currentVersion: '1.6.0', lastReport: { configId: '1.7.0', statusCode: 500 } });
+  const want = JSON.stringify({
+    consents: ['2.0.0', '2.2.0', '2.3.0'],
+    filters: ['f0', 'f1', 'f3'],
+    currentVersion: '1.6.0',
+    lastReport: { configId: '1.7.0', statusCode: 500 },
+  });
   // The end state as each replica reads it.
   for (const r of replicas) {
     const res = await fetch(`${endpointUrl(r, ep)}/software`);

@@ -94,7 +94,10 @@ function scenario(tag: string, apps: Record<string, { tenantId: string; consentR
     const doc = {
       kaa: {
         applications: Object.fromEntries(
-          Object.entries(apps).map(([app, a]) => [app, { tenantId: a.tenantId, consentRequired: a.consentRequired, versions: Object.fromEntries(a.versions.map((v) => [v, {}])) }]),
+          Object.entries(apps).map(([app, a]) => [
+            app,
+            { tenantId: a.tenantId, consentRequired: a.consentRequired, versions: Object.fromEntries(a.versions.map((v) => [v, {}])) },
+          ]),
         ),
       },
     };
@@ -131,7 +134,11 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 const kaaDate = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function expectOffer(r: ConfigResponseRecord, version: string): Json {
-  expect({ statusCode: r.statusCode, configId: r.configId, contentType: r.contentType }).toEqual({ statusCode: 200, configId: version, contentType: 'application/json' });
+  expect({ statusCode: r.statusCode, configId: r.configId, contentType: r.contentType }).toEqual({
+    statusCode: 200,
+    configId: version,
+    contentType: 'application/json',
+  });
   expect(r.content).not.toBeNull();
   return json(r.content);
 }
@@ -283,7 +290,9 @@ test('an SCMP notification switching consentRequired off pushes the version and 
   expect(tekton.requests.some((r) => r.startsWith('GET /api/v1/app-configs'))).toBe(true);
   const api = `${otao.baseUrl}/api/v1/applications/kettle`;
   expect((await http('POST', `${api}/software`, { version: '1.0.0', upgradableFrom: ['0.9.0'], rolloutStrategy: 'general' })).status).toBe(201);
-  expect((await http('POST', `${api}/software`, { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: { n: 1 } })).status).toBe(201);
+  expect(
+    (await http('POST', `${api}/software`, { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: { n: 1 } })).status,
+  ).toBe(201);
 
   const cmx = await s.cmx();
   const ep = 'kettle-no-consent';
@@ -372,9 +381,16 @@ test('a restart loses nothing: software, ETags, endpoint state, consents and ans
     ['1.1.0', '1.0.0'],
     ['2.0.0', '1.1.0'],
   ] as const) {
-    expect((await http('POST', `${api}/software`, { version, upgradableFrom: [from], rolloutStrategy: 'general', specification: { v: version } })).status).toBe(201);
+    expect((await http('POST', `${api}/software`, { version, upgradableFrom: [from], rolloutStrategy: 'general', specification: { v: version } })).status).toBe(
+      201,
+    );
   }
-  const replaced = await http('PUT', `${api}/software/2.0.0`, { upgradableFrom: ['1.1.0'], rolloutStrategy: 'general', specification: { v: '2.0.0' }, metadata: { edited: true } });
+  const replaced = await http('PUT', `${api}/software/2.0.0`, {
+    upgradableFrom: ['1.1.0'],
+    rolloutStrategy: 'general',
+    specification: { v: '2.0.0' },
+    metadata: { edited: true },
+  });
   expect(replaced.status).toBe(200);
   const ep = 'kettle-restarted';
   expect((await http('PUT', `${api}/endpoints/${ep}/consents/1.1.0`)).status).toBe(204);
@@ -394,7 +410,11 @@ test('a restart loses nothing: software, ETags, endpoint state, consents and ans
     return { list: list.body, etags, view: view.body };
   };
   const before = await snapshot();
-  expect(before.etags).toEqual([expect.stringMatching(/^"r1\.[0-9a-z]+"$/), expect.stringMatching(/^"r1\.[0-9a-z]+"$/), expect.stringMatching(/^"r2\.[0-9a-z]+"$/)]);
+  expect(before.etags).toEqual([
+    expect.stringMatching(/^"r1\.[0-9a-z]+"$/),
+    expect.stringMatching(/^"r1\.[0-9a-z]+"$/),
+    expect.stringMatching(/^"r2\.[0-9a-z]+"$/),
+  ]);
   expect(before.view).toMatchObject({ currentVersion: '1.0.0', next: '1.1.0', consents: ['1.1.0'], lastReport: { configId: '1.0.0', statusCode: 200 } });
 
   const sameAnswer = async (): Promise<void> => {

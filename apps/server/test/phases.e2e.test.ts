@@ -52,7 +52,10 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
 test('a phased rollout over CDTP: the open cohort only, an automatic advance on the gate, hold and manual advances over REST', async () => {
   const tag = 'phases';
   const appsFile = join(mkdtempSync(join(tmpdir(), 'otao-e2e-phases-')), 'applications.json');
-  writeFileSync(appsFile, JSON.stringify({ kaa: { applications: { kettle: { tenantId: 'default', consentRequired: false, versions: { 'kettle-v1': {} } } } } }));
+  writeFileSync(
+    appsFile,
+    JSON.stringify({ kaa: { applications: { kettle: { tenantId: 'default', consentRequired: false, versions: { 'kettle-v1': {} } } } } }),
+  );
   const otao = await OtaoProcess.start({
     name: tag,
     env: {
@@ -135,7 +138,12 @@ test('a phased rollout over CDTP: the open cohort only, an automatic advance on 
   expect(advanced.status).toBe(200);
   expect(advanced.body.phase).toMatchObject({ index: 2, percent: 100, hold: false, waitingFor: 'done' });
   await eventually('pushes to the rest', 10_000, () => (pushed().length >= fleet.length - first.length ? true : undefined));
-  expect(cmx.pushes.slice(pushesBefore).map((p) => p.endpointId).sort()).toEqual(between(60, 100));
+  expect(
+    cmx.pushes
+      .slice(pushesBefore)
+      .map((p) => p.endpointId)
+      .sort(),
+  ).toEqual(between(60, 100));
   expect(await pullAll()).toEqual(fleet.filter((ep) => !first.includes(ep)).sort());
 
   const last = await http('POST', `${api}/2.0.0/rollout/advance`);

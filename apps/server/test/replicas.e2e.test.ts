@@ -54,7 +54,9 @@ beforeAll(async () => {
     OTAO_APPLICATIONS_FILE: apps,
     OTAO_LOG_LEVEL: 'info',
   };
-  replicas = await Promise.all([1, 2, 3].map((i) => OtaoProcess.start({ name: `replica${i}`, env: { ...env, OTAO_REPLICA_ID: `replica-${i}` }, readyTimeoutMs: 60_000 })));
+  replicas = await Promise.all(
+    [1, 2, 3].map((i) => OtaoProcess.start({ name: `replica${i}`, env: { ...env, OTAO_REPLICA_ID: `replica-${i}` }, readyTimeoutMs: 60_000 })),
+  );
   const res = await fetch(`${replicas[0]!.baseUrl}/api/v1/applications/${APP}/software`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -94,7 +96,15 @@ test(`${REQUESTS} CDTP requests over three replicas are each answered exactly on
   const t0 = Date.now();
   const WINDOW = 200;
   for (let i = 0; i < REQUESTS; i++) {
-    const bytes = codecs.configRequest.encode({ correlationId: `req-${i}`, timestamp: Date.now(), timeout: 0, appVersionName: AVN, endpointId: ep(i), configId: i < ROLLOUT ? '1.0.0' : '0.5.0', configName: null });
+    const bytes = codecs.configRequest.encode({
+      correlationId: `req-${i}`,
+      timestamp: Date.now(),
+      timeout: 0,
+      appVersionName: AVN,
+      endpointId: ep(i),
+      configId: i < ROLLOUT ? '1.0.0' : '0.5.0',
+      configName: null,
+    });
     nc.publish('kaa.v1.service.otao.cdtp.request', bytes, { reply: replySubject });
     if (i % WINDOW === WINDOW - 1) await until('answers of a window', () => answers.size >= i + 1 - WINDOW, 120_000);
   }
@@ -133,7 +143,12 @@ test(`a general rollout to ${ROLLOUT} endpoints pushes each exactly once, even w
   expect(res.status).toBe(201);
   // kill the replica holding the rollout job once about a third of the fleet was pushed
   await until('a third of the pushes', () => pushes.size >= ROLLOUT / 3, 600_000);
-  const claim = await store.db.collection<{ holder: string | null; until: number }>('jobs').find({ holder: { $ne: null } }).sort({ until: -1 }).limit(1).next();
+  const claim = await store.db
+    .collection<{ holder: string | null; until: number }>('jobs')
+    .find({ holder: { $ne: null } })
+    .sort({ until: -1 })
+    .limit(1)
+    .next();
   const victim = replicas.find((r) => r.replicaId === claim?.holder);
   expect(victim).toBeDefined();
   const atKill = pushes.size;

@@ -21,7 +21,15 @@ beforeAll(async () => {
   kc = await startKeycloak();
   tm = createServer((_req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ count: 2, results: [{ id: 'tenant-a', realm_name: 'tenant-a' }, { id: 'tenant-b', realm_name: 'tenant-b' }] }));
+    res.end(
+      JSON.stringify({
+        count: 2,
+        results: [
+          { id: 'tenant-a', realm_name: 'tenant-a' },
+          { id: 'tenant-b', realm_name: 'tenant-b' },
+        ],
+      }),
+    );
   });
   await new Promise<void>((r) => tm.listen(0, '127.0.0.1', () => r()));
   tmUrl = `http://127.0.0.1:${(tm.address() as AddressInfo).port}`;
@@ -42,7 +50,9 @@ function stack(mode: 'rpt' | 'uma', audience = 'otao'): { t: TestOtao; app: Retu
     OTAO_AUTHZ_MODE: mode,
   });
   const t = createTestOtao({
-    apps: ['tenant-a', 'tenant-b'].flatMap((tenantId) => ['kettle', 'toaster'].map((appName) => ({ tenantId, appName, versions: [`${appName}-${tenantId}-v1`] }))),
+    apps: ['tenant-a', 'tenant-b'].flatMap((tenantId) =>
+      ['kettle', 'toaster'].map((appName) => ({ tenantId, appName, versions: [`${appName}-${tenantId}-v1`] })),
+    ),
   });
   const sec = createSecurity(cfg);
   return { t, sec, app: createHttpApp({ core: t.core, authenticator: sec.authenticator, permissions: sec.permissions }) };
@@ -92,7 +102,11 @@ describe.each(['rpt', 'uma'] as const)('REST with Keycloak tokens, %s permission
   test('tenants are isolated: the same application name in tenant-b is another application', async () => {
     const a = await bearer('tenant-a', 'admin');
     const b = await bearer('tenant-b', 'admin');
-    await request(app).post('/api/v1/applications/kettle/software').set(b).send({ version: '7.0.0', rolloutStrategy: 'general', specification: { tenant: 'b' } }).expect(201);
+    await request(app)
+      .post('/api/v1/applications/kettle/software')
+      .set(b)
+      .send({ version: '7.0.0', rolloutStrategy: 'general', specification: { tenant: 'b' } })
+      .expect(201);
     expect((await request(app).get('/api/v1/applications/kettle/software/7.0.0').set(a)).status).toBe(404);
     expect((await request(app).get('/api/v1/applications/kettle/software').set(a)).body).toEqual([]);
     expect((await request(app).delete('/api/v1/applications/kettle/software/7.0.0').set(a)).status).toBe(404);
@@ -100,7 +114,7 @@ describe.each(['rpt', 'uma'] as const)('REST with Keycloak tokens, %s permission
     await request(app).delete('/api/v1/applications/kettle/software/7.0.0').set(b).expect(204);
   });
 
-  test('GET /applications lists the applications of the caller\'s realm it may read, and nothing of the other realm', async () => {
+  test("GET /applications lists the applications of the caller's realm it may read, and nothing of the other realm", async () => {
     const names = async (headers: Record<string, string>): Promise<unknown> => {
       const res = await request(app).get('/api/v1/applications').set(headers).expect(200);
       return res.body;
@@ -142,8 +156,16 @@ describe.each(['rpt', 'uma'] as const)('REST with Keycloak tokens, %s permission
 
   test('audit log: the actor of a user token is the user (sub, preferred_username); of a client-credentials token the client', async () => {
     const admin = await token('tenant-a', 'admin');
-    await request(app).post('/api/v1/applications/toaster/software').set('Authorization', `Bearer ${admin}`).set('Correlation-ID', `kc-audit-${mode}`).send({ version: '3.0.0', rolloutStrategy: 'general' }).expect(201);
-    const res = await request(app).get('/api/v1/applications/toaster/audit?action=software.created').set(await bearer('tenant-a', 'admin')).expect(200);
+    await request(app)
+      .post('/api/v1/applications/toaster/software')
+      .set('Authorization', `Bearer ${admin}`)
+      .set('Correlation-ID', `kc-audit-${mode}`)
+      .send({ version: '3.0.0', rolloutStrategy: 'general' })
+      .expect(201);
+    const res = await request(app)
+      .get('/api/v1/applications/toaster/audit?action=software.created')
+      .set(await bearer('tenant-a', 'admin'))
+      .expect(200);
     const entry = res.body.content.find((e: { correlationId: string }) => e.correlationId === `kc-audit-${mode}`);
     const sub = JSON.parse(Buffer.from(admin.split('.')[1]!, 'base64url').toString()).sub as string;
     expect(entry).toMatchObject({ tenantId: 'tenant-a', appName: 'toaster', version: '3.0.0', actor: { type: 'user', id: sub, name: 'admin' } });

@@ -29,7 +29,10 @@ test('consentRequired switched off in the applications file while OTAO is down: 
   const dir = mkdtempSync(join(tmpdir(), 'otao-restart-settings-'));
   const appsFile = join(dir, 'applications.yaml');
   const writeApps = (consentRequired: boolean): void =>
-    writeFileSync(appsFile, `kaa:\n  applications:\n    kettle:\n      tenantId: default\n      consentRequired: ${consentRequired}\n      versions:\n        kettle-v1: {}\n`);
+    writeFileSync(
+      appsFile,
+      `kaa:\n  applications:\n    kettle:\n      tenantId: default\n      consentRequired: ${consentRequired}\n      versions:\n        kettle-v1: {}\n`,
+    );
   const env = {
     OTAO_NATS_URLS: nats.url,
     OTAO_MONGODB_URI: mongo.uri,

@@ -38,7 +38,9 @@ async function http(method: string, url: string, body?: unknown): Promise<{ stat
   const raw = body instanceof Uint8Array;
   const res = await fetch(url, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': raw ? 'application/octet-stream' : 'application/json' }, body: raw ? body : JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': raw ? 'application/octet-stream' : 'application/json' }, body: raw ? body : JSON.stringify(body) }),
     signal: AbortSignal.timeout(15_000),
   });
   const text = await res.text();
@@ -59,7 +61,10 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 
 test('S3 down at start: the server starts, serves CDTP and REST, answers 503 where a file is needed, names S3 in /ready, and recovers by itself', async () => {
   const appsFile = join(workDir, 'applications.json');
-  writeFileSync(appsFile, JSON.stringify({ kaa: { applications: { kettle: { tenantId: 'default', consentRequired: false, versions: { 'kettle-v1': {} } } } } }));
+  writeFileSync(
+    appsFile,
+    JSON.stringify({ kaa: { applications: { kettle: { tenantId: 'default', consentRequired: false, versions: { 'kettle-v1': {} } } } } }),
+  );
   const env = {
     OTAO_NATS_URLS: nats.url,
     OTAO_MONGODB_URI: mongo.uri,
@@ -81,8 +86,14 @@ test('S3 down at start: the server starts, serves CDTP and REST, answers 503 whe
   // With S3 up: 1.0.0 gets a file; 3.0.0 has none.
   const otao = await OtaoProcess.start({ name: 's3out', env });
   const api = `${otao.baseUrl}/api/v1/applications/kettle`;
-  expect((await http('POST', `${api}/software`, { version: '1.0.0', upgradableFrom: ['0.9.0'], rolloutStrategy: 'general', specification: { notes: 'with file' } })).status).toBe(201);
-  expect((await http('POST', `${api}/software`, { version: '3.0.0', upgradableFrom: ['2.9.0'], rolloutStrategy: 'general', specification: { notes: 'no file' } })).status).toBe(201);
+  expect(
+    (await http('POST', `${api}/software`, { version: '1.0.0', upgradableFrom: ['0.9.0'], rolloutStrategy: 'general', specification: { notes: 'with file' } }))
+      .status,
+  ).toBe(201);
+  expect(
+    (await http('POST', `${api}/software`, { version: '3.0.0', upgradableFrom: ['2.9.0'], rolloutStrategy: 'general', specification: { notes: 'no file' } }))
+      .status,
+  ).toBe(201);
   const firmware = randomBytes(64 * 1024);
   const up = await http('PUT', `${api}/software/1.0.0/file?name=fw.bin`, firmware);
   expect(up.status).toBe(201);
@@ -105,7 +116,11 @@ test('S3 down at start: the server starts, serves CDTP and REST, answers 503 whe
   const sw = await http('GET', `${api}/software/1.0.0`);
   expect(sw.status).toBe(200);
   expect(sw.body.file).toMatchObject({ name: 'fw.bin', sha256: sha256(firmware) });
-  for (const r of [await http('PUT', `${api}/software/1.0.0/file?name=fw2.bin`, randomBytes(100)), await http('GET', `${api}/software/1.0.0/file`), await http('DELETE', `${api}/software/1.0.0/file`)]) {
+  for (const r of [
+    await http('PUT', `${api}/software/1.0.0/file?name=fw2.bin`, randomBytes(100)),
+    await http('GET', `${api}/software/1.0.0/file`),
+    await http('DELETE', `${api}/software/1.0.0/file`),
+  ]) {
     expect(r.status).toBe(503);
     expect(r.body.code).toBe('dependency.unavailable');
   }

@@ -24,7 +24,17 @@ afterAll(async () => {
   await Promise.all([nats?.stop(), mongo?.stop()]);
 });
 
-const SECRETS = ['TM-PASSWORD', 'TM-QUERY-TOKEN', 'TK-PASSWORD', 'TK-QUERY-TOKEN', 'S3-PASSWORD', 'S3-QUERY-TOKEN', 'ISSUER-PASSWORD', 'ISSUER-QUERY-SECRET', 'CLIENT-SECRET-VALUE'];
+const SECRETS = [
+  'TM-PASSWORD',
+  'TM-QUERY-TOKEN',
+  'TK-PASSWORD',
+  'TK-QUERY-TOKEN',
+  'S3-PASSWORD',
+  'S3-QUERY-TOKEN',
+  'ISSUER-PASSWORD',
+  'ISSUER-QUERY-SECRET',
+  'CLIENT-SECRET-VALUE',
+];
 
 /** A syntactically valid JWT of an unknown signature: enough to make OTAO ask the Tenant Manager. */
 function fakeJwt(issuer: string): string {
@@ -52,7 +62,12 @@ async function env(s3: boolean): Promise<Record<string, string>> {
     OTAO_OAUTH_CLIENT_ID: 'otao',
     OTAO_OAUTH_CLIENT_SECRET: 'CLIENT-SECRET-VALUE',
     ...(s3
-      ? { OTAO_S3_ENABLED: 'true', OTAO_S3_BUCKET: 'otao-secrets', OTAO_S3_FORCE_PATH_STYLE: 'true', OTAO_S3_ENDPOINT: `http://s3user:S3-PASSWORD@127.0.0.1:${s3Port}/?X-Amz-Security-Token=S3-QUERY-TOKEN` }
+      ? {
+          OTAO_S3_ENABLED: 'true',
+          OTAO_S3_BUCKET: 'otao-secrets',
+          OTAO_S3_FORCE_PATH_STYLE: 'true',
+          OTAO_S3_ENDPOINT: `http://s3user:S3-PASSWORD@127.0.0.1:${s3Port}/?X-Amz-Security-Token=S3-QUERY-TOKEN`,
+        }
       : { OTAO_APPLICATIONS_FILE: appsFile }),
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test-aws-secret',

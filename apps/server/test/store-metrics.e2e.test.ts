@@ -15,10 +15,7 @@ const stops: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   requireBuiltServer();
-  const [nats, mongo] = await Promise.all([
-    process.env['NATS_URL'] ? undefined : startNats(),
-    process.env['MONGODB_URI'] ? undefined : startFerretDB(),
-  ]);
+  const [nats, mongo] = await Promise.all([process.env['NATS_URL'] ? undefined : startNats(), process.env['MONGODB_URI'] ? undefined : startFerretDB()]);
   natsUrl = process.env['NATS_URL'] ?? nats!.url;
   mongoUri = process.env['MONGODB_URI'] ?? mongo!.uri;
   if (nats) stops.push(() => nats.stop());

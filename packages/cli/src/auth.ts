@@ -103,7 +103,12 @@ class ClientCredentials implements TokenSource {
       // OAuth errors are {error, error_description}; neither holds a secret.
       const b = (body ?? {}) as { error?: unknown; error_description?: unknown };
       const what = [b.error, b.error_description].filter((x) => typeof x === 'string').join(': ') || `HTTP ${res.status}`;
-      throw new CliError(`token request refused (${res.status}): ${what}`, res.status >= 500 ? EXIT.unavailable : EXIT.apiError, 'auth.token_failed', res.status);
+      throw new CliError(
+        `token request refused (${res.status}): ${what}`,
+        res.status >= 500 ? EXIT.unavailable : EXIT.apiError,
+        'auth.token_failed',
+        res.status,
+      );
     }
     if (body === undefined) throw new CliError(`${url} did not answer JSON`, EXIT.unavailable, 'auth.token_failed');
     return body;
@@ -113,7 +118,8 @@ class ClientCredentials implements TokenSource {
     if (!this.cacheFile) return undefined;
     try {
       const c = JSON.parse(readFileSync(this.cacheFile, 'utf8')) as Partial<CachedToken>;
-      if (typeof c.accessToken === 'string' && typeof c.useUntil === 'number' && this.now() < c.useUntil) return { accessToken: c.accessToken, useUntil: c.useUntil };
+      if (typeof c.accessToken === 'string' && typeof c.useUntil === 'number' && this.now() < c.useUntil)
+        return { accessToken: c.accessToken, useUntil: c.useUntil };
     } catch {
       // absent or unreadable: fetch a new token
     }

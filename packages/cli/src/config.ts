@@ -43,7 +43,10 @@ export function loadConfig(opts: GlobalOptions, env: NodeJS.ProcessEnv = process
     throw usageError(`--url / OTAO_URL: not a URL: ${raw}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usageError(`--url / OTAO_URL: http or https only, got ${url.protocol}`);
-  const base = url.toString().replace(/\/+$/, '').replace(/\/api\/v1$/, '');
+  const base = url
+    .toString()
+    .replace(/\/+$/, '')
+    .replace(/\/api\/v1$/, '');
   return Object.freeze({
     url: base,
     auth: authConfig(env),

@@ -71,7 +71,13 @@ export function buildProgram(deps: ProgramDeps): Command {
         print(ctx, data, () =>
           table(
             ['VERSION', 'STRATEGY', 'UPGRADABLE FROM', 'FILE', 'UPDATED'],
-            data.map((s) => [s.version, s.rolloutStrategy + (s.suspendedReason ? ` (${s.suspendedReason})` : ''), s.upgradableFrom.join(', '), s.file?.name ?? '', s.updatedAt]),
+            data.map((s) => [
+              s.version,
+              s.rolloutStrategy + (s.suspendedReason ? ` (${s.suspendedReason})` : ''),
+              s.upgradableFrom.join(', '),
+              s.file?.name ?? '',
+              s.updatedAt,
+            ]),
           ),
         );
       }),
@@ -83,7 +89,9 @@ export function buildProgram(deps: ProgramDeps): Command {
     .argument('<version>', 'software version')
     .action(
       act(async (ctx: Ctx, appName: string, version: string) => {
-        const { data } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}', { params: { path: { appName, version } }, ...ctx.api.init }));
+        const { data } = await ctx.api.call(
+          ctx.api.client.GET('/applications/{appName}/software/{version}', { params: { path: { appName, version } }, ...ctx.api.init }),
+        );
         print(ctx, data, () => softwareFields(data));
       }),
     );
@@ -130,7 +138,9 @@ export function buildProgram(deps: ProgramDeps): Command {
       let etag: string | undefined;
       let base: Record<string, unknown> | undefined;
       if (f.file === undefined) {
-        const cur = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}', { params: { path: { appName, version } }, ...ctx.api.init }));
+        const cur = await ctx.api.call(
+          ctx.api.client.GET('/applications/{appName}/software/{version}', { params: { path: { appName, version } }, ...ctx.api.init }),
+        );
         base = cur.data;
         etag = cur.response.headers.get('etag') ?? undefined;
       }
@@ -184,7 +194,9 @@ export function buildProgram(deps: ProgramDeps): Command {
     .argument('<version>', 'software version')
     .action(
       act(async (ctx: Ctx, appName: string, version: string) => {
-        const { data } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/file', { params: { path: { appName, version } }, ...ctx.api.init }));
+        const { data } = await ctx.api.call(
+          ctx.api.client.GET('/applications/{appName}/software/{version}/file', { params: { path: { appName, version } }, ...ctx.api.init }),
+        );
         print(ctx, data, () =>
           fields([
             ['name', data.name],
@@ -204,7 +216,9 @@ export function buildProgram(deps: ProgramDeps): Command {
     .argument('<version>', 'software version')
     .action(
       act(async (ctx: Ctx, appName: string, version: string) => {
-        await ctx.api.call(ctx.api.client.DELETE('/applications/{appName}/software/{version}/file', { params: { path: { appName, version } }, ...ctx.api.init }));
+        await ctx.api.call(
+          ctx.api.client.DELETE('/applications/{appName}/software/{version}/file', { params: { path: { appName, version } }, ...ctx.api.init }),
+        );
         print(ctx, { appName, version, fileDeleted: true }, () => `deleted the file of ${appName} ${version}`);
       }),
     );
@@ -218,7 +232,9 @@ export function buildProgram(deps: ProgramDeps): Command {
     .argument('<version>', 'software version')
     .action(
       act(async (ctx: Ctx, appName: string, version: string) => {
-        const { data } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/rollout', { params: { path: { appName, version } }, ...ctx.api.init }));
+        const { data } = await ctx.api.call(
+          ctx.api.client.GET('/applications/{appName}/software/{version}/rollout', { params: { path: { appName, version } }, ...ctx.api.init }),
+        );
         print(ctx, data, () => rolloutFields(data));
       }),
     );
@@ -233,7 +249,9 @@ export function buildProgram(deps: ProgramDeps): Command {
     .action(
       act(async (ctx: Ctx, appName: string, version: string, o: { bucket: 'minute' | 'hour'; since?: string; until?: string }) => {
         const query = { bucket: o.bucket, ...(o.since !== undefined ? { since: o.since } : {}), ...(o.until !== undefined ? { until: o.until } : {}) };
-        const { data } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/rollout/history', { params: { path: { appName, version }, query }, ...ctx.api.init }));
+        const { data } = await ctx.api.call(
+          ctx.api.client.GET('/applications/{appName}/software/{version}/rollout/history', { params: { path: { appName, version }, query }, ...ctx.api.init }),
+        );
         print(ctx, data, () =>
           table(
             ['AT', 'OFFERED', 'APPLIED', 'FAILED', 'TIMED OUT', 'ROLLED BACK'],
@@ -249,14 +267,18 @@ export function buildProgram(deps: ProgramDeps): Command {
     .argument('<version>', 'software version')
     .action(
       act(async (ctx: Ctx, appName: string, version: string) => {
-        const { data } = await ctx.api.call(ctx.api.client.POST('/applications/{appName}/software/{version}/rollout/advance', { params: { path: { appName, version } }, ...ctx.api.init }));
+        const { data } = await ctx.api.call(
+          ctx.api.client.POST('/applications/{appName}/software/{version}/rollout/advance', { params: { path: { appName, version } }, ...ctx.api.init }),
+        );
         print(ctx, data, () => `advanced ${appName} ${version}\n${rolloutFields(data)}`);
       }),
     );
   const hold = (holdIt: boolean) =>
     act(async (ctx: Ctx, appName: string, version: string, o: { reason?: string }) => {
       const body = { hold: holdIt, ...(o.reason !== undefined ? { reason: o.reason } : {}) };
-      const { data } = await ctx.api.call(ctx.api.client.PUT('/applications/{appName}/software/{version}/rollout/hold', { params: { path: { appName, version } }, body, ...ctx.api.init }));
+      const { data } = await ctx.api.call(
+        ctx.api.client.PUT('/applications/{appName}/software/{version}/rollout/hold', { params: { path: { appName, version } }, body, ...ctx.api.init }),
+      );
       print(ctx, data, () => `${holdIt ? 'held' : 'resumed'} ${appName} ${version}\n${rolloutFields(data)}`);
     });
   rollout
@@ -296,7 +318,10 @@ export function buildProgram(deps: ProgramDeps): Command {
     .action(
       act(async (ctx: Ctx, appName: string, version: string, o: { limit: number; offset: number }) => {
         const { data } = await ctx.api.call(
-          ctx.api.client.GET('/applications/{appName}/software/{version}/preview', { params: { path: { appName, version }, query: { limit: o.limit, offset: o.offset } }, ...ctx.api.init }),
+          ctx.api.client.GET('/applications/{appName}/software/{version}/preview', {
+            params: { path: { appName, version }, query: { limit: o.limit, offset: o.offset } },
+            ...ctx.api.init,
+          }),
         );
         print(ctx, data, () =>
           [
@@ -329,7 +354,14 @@ export function buildProgram(deps: ProgramDeps): Command {
           [
             table(
               ['ENDPOINT', 'APP VERSION', 'CURRENT', 'LAST REPORT', 'CONSENTS', 'UPDATED'],
-              data.content.map((e) => [e.endpointId, e.appVersionName, e.currentVersion, e.lastReport ? `${e.lastReport.configId} ${e.lastReport.statusCode}` : '', e.consents.join(', '), e.updatedAt]),
+              data.content.map((e) => [
+                e.endpointId,
+                e.appVersionName,
+                e.currentVersion,
+                e.lastReport ? `${e.lastReport.configId} ${e.lastReport.statusCode}` : '',
+                e.consents.join(', '),
+                e.updatedAt,
+              ]),
             ),
             `${data.content.length} of ${data.totalElements}`,
           ].join('\n'),
@@ -338,12 +370,14 @@ export function buildProgram(deps: ProgramDeps): Command {
     );
   endpoint
     .command('get')
-    .description("one endpoint: current version, last report, next hop, path, goal, consents")
+    .description('one endpoint: current version, last report, next hop, path, goal, consents')
     .argument('<app>', 'application name')
     .argument('<endpoint>', 'endpoint id')
     .action(
       act(async (ctx: Ctx, appName: string, endpointId: string) => {
-        const { data } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/endpoints/{endpointId}/software', { params: { path: { appName, endpointId } }, ...ctx.api.init }));
+        const { data } = await ctx.api.call(
+          ctx.api.client.GET('/applications/{appName}/endpoints/{endpointId}/software', { params: { path: { appName, endpointId } }, ...ctx.api.init }),
+        );
         print(ctx, data, () =>
           fields([
             ['endpointId', data.endpointId],
@@ -372,8 +406,20 @@ export function buildProgram(deps: ProgramDeps): Command {
       );
       print(ctx, { appName, endpointId, version, consent: grant }, () => `${grant ? 'granted' : 'revoked'} consent of ${endpointId} to ${version}`);
     });
-  consent.command('grant').description('grant consent').argument('<app>', 'application name').argument('<endpoint>', 'endpoint id').argument('<version>', 'a version or *').action(consentAction(true));
-  consent.command('revoke').description('revoke consent').argument('<app>', 'application name').argument('<endpoint>', 'endpoint id').argument('<version>', 'a version or *').action(consentAction(false));
+  consent
+    .command('grant')
+    .description('grant consent')
+    .argument('<app>', 'application name')
+    .argument('<endpoint>', 'endpoint id')
+    .argument('<version>', 'a version or *')
+    .action(consentAction(true));
+  consent
+    .command('revoke')
+    .description('revoke consent')
+    .argument('<app>', 'application name')
+    .argument('<endpoint>', 'endpoint id')
+    .argument('<version>', 'a version or *')
+    .action(consentAction(false));
 
   // ---------------------------------------------------------------------------------------------
   program
@@ -389,28 +435,34 @@ export function buildProgram(deps: ProgramDeps): Command {
     .option('--limit <n>', 'page size (1–1000)', int('--limit', 1, 1000), 100)
     .option('--offset <n>', 'page offset', int('--offset', 0, 1_000_000_000), 0)
     .action(
-      act(async (ctx: Ctx, appName: string, o: { version?: string; endpoint?: string; action?: string; actor?: string; since?: string; until?: string; limit: number; offset: number }) => {
-        const query = {
-          limit: o.limit,
-          offset: o.offset,
-          ...(o.version !== undefined ? { version: o.version } : {}),
-          ...(o.endpoint !== undefined ? { endpointId: o.endpoint } : {}),
-          ...(o.action !== undefined ? { action: o.action as AuditAction } : {}),
-          ...(o.actor !== undefined ? { actor: o.actor } : {}),
-          ...(o.since !== undefined ? { since: o.since } : {}),
-          ...(o.until !== undefined ? { until: o.until } : {}),
-        };
-        const { data } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/audit', { params: { path: { appName }, query }, ...ctx.api.init }));
-        print(ctx, data, () =>
-          [
-            table(
-              ['AT', 'ACTION', 'ACTOR', 'VERSION', 'ENDPOINT', 'CORRELATION ID'],
-              data.content.map((e) => [e.at, e.action, `${e.actor.type}:${e.actor.name ?? e.actor.id}`, e.version, e.endpointId, e.correlationId]),
-            ),
-            `${data.content.length} of ${data.totalElements}`,
-          ].join('\n'),
-        );
-      }),
+      act(
+        async (
+          ctx: Ctx,
+          appName: string,
+          o: { version?: string; endpoint?: string; action?: string; actor?: string; since?: string; until?: string; limit: number; offset: number },
+        ) => {
+          const query = {
+            limit: o.limit,
+            offset: o.offset,
+            ...(o.version !== undefined ? { version: o.version } : {}),
+            ...(o.endpoint !== undefined ? { endpointId: o.endpoint } : {}),
+            ...(o.action !== undefined ? { action: o.action as AuditAction } : {}),
+            ...(o.actor !== undefined ? { actor: o.actor } : {}),
+            ...(o.since !== undefined ? { since: o.since } : {}),
+            ...(o.until !== undefined ? { until: o.until } : {}),
+          };
+          const { data } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/audit', { params: { path: { appName }, query }, ...ctx.api.init }));
+          print(ctx, data, () =>
+            [
+              table(
+                ['AT', 'ACTION', 'ACTOR', 'VERSION', 'ENDPOINT', 'CORRELATION ID'],
+                data.content.map((e) => [e.at, e.action, `${e.actor.type}:${e.actor.name ?? e.actor.id}`, e.version, e.endpointId, e.correlationId]),
+              ),
+              `${data.content.length} of ${data.totalElements}`,
+            ].join('\n'),
+          );
+        },
+      ),
     );
 
   return program;
@@ -449,7 +501,12 @@ function rolloutFields(r: RolloutView): string {
     ['timedOut', r.timedOut],
     ['rolledBack', r.rolledBack],
     ['failureRate', percent(r.failureRate)],
-    ['phase', r.phase ? `${r.phase.index} (${r.phase.percent}%)${r.phase.hold ? ' held' : ''}${r.phase.waitingFor ? `, waiting for ${r.phase.waitingFor}` : ''}` : undefined],
+    [
+      'phase',
+      r.phase
+        ? `${r.phase.index} (${r.phase.percent}%)${r.phase.hold ? ' held' : ''}${r.phase.waitingFor ? `, waiting for ${r.phase.waitingFor}` : ''}`
+        : undefined,
+    ],
     ['window', r.window ? (r.window.open ? 'open' : `closed, opens ${r.window.nextOpenAt ?? '?'}`) : undefined],
   ]);
 }

@@ -62,12 +62,18 @@ export function softwareBody(flags: SoftwareFlags, base: SoftwareBody | undefine
   if (flags.specFile !== undefined) body['specification'] = readDocument(flags.specFile, '--spec-file');
   if (flags.metadata !== undefined) body['metadata'] = parseJsonFlag('--metadata', flags.metadata);
   if (flags.noFailurePolicy === true) {
-    if (flags.maxFailureRate !== undefined || flags.minReports !== undefined) throw usageError('--no-failure-policy with --max-failure-rate/--min-reports: give one');
+    if (flags.maxFailureRate !== undefined || flags.minReports !== undefined)
+      throw usageError('--no-failure-policy with --max-failure-rate/--min-reports: give one');
     body['failurePolicy'] = null;
   } else if (flags.maxFailureRate !== undefined || flags.minReports !== undefined) {
     const old = (body['failurePolicy'] ?? {}) as Partial<Schemas['FailurePolicy']>;
-    const policy = { ...old, ...(flags.maxFailureRate !== undefined ? { maxFailureRate: flags.maxFailureRate } : {}), ...(flags.minReports !== undefined ? { minReports: flags.minReports } : {}) };
-    if (policy.maxFailureRate === undefined || policy.minReports === undefined) throw usageError('a failure policy needs both --max-failure-rate and --min-reports');
+    const policy = {
+      ...old,
+      ...(flags.maxFailureRate !== undefined ? { maxFailureRate: flags.maxFailureRate } : {}),
+      ...(flags.minReports !== undefined ? { minReports: flags.minReports } : {}),
+    };
+    if (policy.maxFailureRate === undefined || policy.minReports === undefined)
+      throw usageError('a failure policy needs both --max-failure-rate and --min-reports');
     body['failurePolicy'] = policy;
   }
   return body;

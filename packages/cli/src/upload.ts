@@ -35,7 +35,15 @@ export async function uploadFile(ctx: Ctx, appName: string, version: string, pat
   const fileName = name ?? basename(path);
   const hash = createHash('sha256');
   let sent = 0;
-  const bar = progress && ctx.io.stderrTty ? new SingleBar({ format: `upload ${fileName} [{bar}] {percentage}% {sentH}/{sizeH} {eta_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: false }) : undefined;
+  const bar =
+    progress && ctx.io.stderrTty
+      ? new SingleBar({
+          format: `upload ${fileName} [{bar}] {percentage}% {sentH}/{sizeH} {eta_formatted}`,
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: false,
+        })
+      : undefined;
   bar?.start(size, 0, { sentH: bytes(0), sizeH: bytes(size) });
   const source = createReadStream(path, { highWaterMark: CHUNK });
   const counter = new Transform({

@@ -2,7 +2,17 @@ import { assess, type RolloutView } from './watch';
 import { sparkline } from './output';
 import { useUntil } from './auth';
 
-const r = (over: Partial<RolloutView>): RolloutView => ({ version: '1.0.0', offered: 0, applied: 0, failed: 0, timedOut: 0, rolledBack: 0, failureRate: 0, rolloutStrategy: 'general', ...over });
+const r = (over: Partial<RolloutView>): RolloutView => ({
+  version: '1.0.0',
+  offered: 0,
+  applied: 0,
+  failed: 0,
+  timedOut: 0,
+  rolledBack: 0,
+  failureRate: 0,
+  rolloutStrategy: 'general',
+  ...over,
+});
 
 test('a rollout is done when nobody is left to offer and every offered endpoint reported', () => {
   expect(assess(r({ offered: 2, applied: 2 }), { 'already-on-version': 2, now: 0, later: 0 }).status).toBe('done');

@@ -79,7 +79,9 @@ export async function watchRollout(ctx: Ctx, appName: string, version: string, o
     let series: number[] = [];
     if (historyAvailable) {
       try {
-        const { data: h } = await ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/rollout/history', { params: { path, query: { bucket: 'minute' } }, ...ctx.api.init }));
+        const { data: h } = await ctx.api.call(
+          ctx.api.client.GET('/applications/{appName}/software/{version}/rollout/history', { params: { path, query: { bucket: 'minute' } }, ...ctx.api.init }),
+        );
         series = historyBuckets(h).map(bucketTotal);
       } catch (e) {
         if (!(e instanceof CliError) || e.status !== 404 || e.code !== 'route.not_found') throw e;
@@ -92,12 +94,24 @@ export async function watchRollout(ctx: Ctx, appName: string, version: string, o
       lastReported = a.reported;
       series = polled;
     }
-    const phase = rollout.phase ? `phase ${rollout.phase.index} (${rollout.phase.percent}%${rollout.phase.waitingFor ? `, waiting for ${rollout.phase.waitingFor}` : ''})` : 'no phases';
+    const phase = rollout.phase
+      ? `phase ${rollout.phase.index} (${rollout.phase.percent}%${rollout.phase.waitingFor ? `, waiting for ${rollout.phase.waitingFor}` : ''})`
+      : 'no phases';
     const total = a.reported + a.unreported + a.remaining;
     if (opts.json) {
-      ctx.io.out(JSON.stringify({ at: new Date().toISOString(), status: a.status, remaining: a.remaining, unreported: a.unreported, counts: preview.counts, rollout }));
+      ctx.io.out(
+        JSON.stringify({ at: new Date().toISOString(), status: a.status, remaining: a.remaining, unreported: a.unreported, counts: preview.counts, rollout }),
+      );
     } else if (bar) {
-      const payload = { reported: a.reported, applied: rollout.applied, failed: rollout.failed, timedOut: rollout.timedOut ?? 0, rate: percent(rollout.failureRate), phase, spark: sparkline(series) };
+      const payload = {
+        reported: a.reported,
+        applied: rollout.applied,
+        failed: rollout.failed,
+        timedOut: rollout.timedOut ?? 0,
+        rate: percent(rollout.failureRate),
+        phase,
+        spark: sparkline(series),
+      };
       if (!started) {
         bar.start(Math.max(total, 1), a.reported, payload);
         started = true;
@@ -116,10 +130,12 @@ export async function watchRollout(ctx: Ctx, appName: string, version: string, o
         ctx.io.err(`otao: rollout of ${appName} ${version} suspended${rollout.suspendedReason ? `: ${rollout.suspendedReason}` : ''}`);
         return EXIT.suspended;
       }
-      if (!opts.json) ctx.io.out(`rollout of ${appName} ${version} done: applied ${rollout.applied}, failed ${rollout.failed}, timed out ${rollout.timedOut ?? 0}, failure rate ${percent(rollout.failureRate)}`);
+      if (!opts.json)
+        ctx.io.out(
+          `rollout of ${appName} ${version} done: applied ${rollout.applied}, failed ${rollout.failed}, timed out ${rollout.timedOut ?? 0}, failure rate ${percent(rollout.failureRate)}`,
+        );
       return EXIT.ok;
     }
     await new Promise((ok) => setTimeout(ok, opts.intervalMs));
   }
 }
-

@@ -91,7 +91,12 @@ test('--help on every command exits 0 and prints its usage', async () => {
 });
 
 test('usage errors exit 1', async () => {
-  for (const args of [['software', 'get', APP], ['bogus'], ['preview', APP, '1.0.0', '--limit', '0'], ['software', 'create', APP, '1.0.0', '--strategy', 'sometimes']]) {
+  for (const args of [
+    ['software', 'get', APP],
+    ['bogus'],
+    ['preview', APP, '1.0.0', '--limit', '0'],
+    ['software', 'create', APP, '1.0.0', '--strategy', 'sometimes'],
+  ]) {
     const r = await cli(...args);
     expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 1, stdout: '' });
     expect(r.stderr).toMatch(/error: /);
@@ -107,7 +112,10 @@ test('software create, list, get, update, delete: human and JSON output; 400, 40
   expect(parsed(created)).toMatchObject({ version: '1.0.0', upgradableFrom: ['0.9.0'], rolloutStrategy: 'general', specification: { notes: 'first' } });
 
   const yamlFile = join(work, 'sw-1.1.0.yaml');
-  writeFileSync(yamlFile, 'version: 1.1.0\nupgradableFrom: ["1.0.0"]\nrolloutStrategy: targeted\nfilters:\n  - filterId: canary\nspecification:\n  notes: fixes\n');
+  writeFileSync(
+    yamlFile,
+    'version: 1.1.0\nupgradableFrom: ["1.0.0"]\nrolloutStrategy: targeted\nfilters:\n  - filterId: canary\nspecification:\n  notes: fixes\n',
+  );
   const fromFile = await cli('software', 'create', APP, '--file', yamlFile);
   expect(fromFile.code).toBe(0);
   expect(fromFile.stdout).toContain('created kettle 1.1.0');
@@ -128,7 +136,13 @@ test('software create, list, get, update, delete: human and JSON output; 400, 40
 
   // Update from flags: read, change, write with If-Match; the other fields are kept.
   const upd = parsed(await cli('software', 'update', APP, '1.1.0', '--strategy', 'general', '--max-failure-rate', '0.2', '--min-reports', '5', '--json'));
-  expect(upd).toMatchObject({ version: '1.1.0', rolloutStrategy: 'general', failurePolicy: { maxFailureRate: 0.2, minReports: 5 }, specification: { notes: 'fixes' }, upgradableFrom: ['1.0.0'] });
+  expect(upd).toMatchObject({
+    version: '1.1.0',
+    rolloutStrategy: 'general',
+    failurePolicy: { maxFailureRate: 0.2, minReports: 5 },
+    specification: { notes: 'fixes' },
+    upgradableFrom: ['1.0.0'],
+  });
   const jsonFile = join(work, 'sw-1.1.0.json');
   writeFileSync(jsonFile, JSON.stringify({ upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: { notes: 'replaced' } }));
   const updFile = parsed(await cli('software', 'update', APP, '1.1.0', '--file', jsonFile, '--json'));
@@ -233,7 +247,12 @@ test('rollout status, preview, endpoint list/get, consent grant/revoke over a si
   expect((await cli('endpoint', 'get', APP, 'ep-status')).stdout).toMatch(/currentVersion\s*│\s*5\.0\.0/);
   expectError(await cli('endpoint', 'get', APP, 'nobody'), 2, 'endpoint.not_found');
 
-  expect(parsed(await cli('consent', 'grant', APP, 'ep-status', '*', '--json'))).toEqual({ appName: APP, endpointId: 'ep-status', version: '*', consent: true });
+  expect(parsed(await cli('consent', 'grant', APP, 'ep-status', '*', '--json'))).toEqual({
+    appName: APP,
+    endpointId: 'ep-status',
+    version: '*',
+    consent: true,
+  });
   expect(parsed(await cli('endpoint', 'get', APP, 'ep-status', '--json')).consents).toEqual(['*']);
   expect((await cli('consent', 'revoke', APP, 'ep-status', '*')).stdout).toContain('revoked consent of ep-status to *');
   expect(parsed(await cli('endpoint', 'get', APP, 'ep-status', '--json')).consents).toEqual([]);
@@ -277,11 +296,15 @@ test('rollout watch exits 0 when done and 4 when the failure policy suspends the
   for (const ep of eps) expect((await cmx.pull({ endpointId: ep, appVersionName: 'kettle-v1', configId: '6.9.0' })).configId).toBe('7.0.0');
   const watch = otao(['rollout', 'watch', APP, '7.0.0', '--json'], { ...env, OTAO_CLI_WATCH_INTERVAL_MS: '200' });
   await new Promise((r) => setTimeout(r, 1500));
-  for (const ep of eps.slice(0, 2)) await cmx.applied({ endpointId: ep, appVersionName: 'kettle-v1', configId: '7.0.0', statusCode: 500, reasonPhrase: 'flash failed' });
+  for (const ep of eps.slice(0, 2))
+    await cmx.applied({ endpointId: ep, appVersionName: 'kettle-v1', configId: '7.0.0', statusCode: 500, reasonPhrase: 'flash failed' });
   const r = await watch;
   expect(r.code).toBe(4);
   expect(r.stderr).toMatch(/^otao: rollout of kettle 7\.0\.0 suspended/);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(lines[0]).toMatchObject({ status: 'running', remaining: 0, unreported: 4, rollout: { offered: 4 } });
   expect(lines[lines.length - 1]).toMatchObject({ status: 'suspended', rollout: { rolloutStrategy: 'suspended', failed: 2 } });
 });

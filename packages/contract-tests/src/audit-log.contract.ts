@@ -36,7 +36,8 @@ export function auditLogContract(name: string, factory: SubjectFactory<AuditLog>
     let log: AuditLog;
     let tenant: string;
     const it = suiteTest(options);
-    const all = (tenantId: string, more: Partial<Parameters<AuditLog['page']>[0]> = {}) => log.page({ tenantId, appName: 'app', offset: 0, limit: 1000, ...more });
+    const all = (tenantId: string, more: Partial<Parameters<AuditLog['page']>[0]> = {}) =>
+      log.page({ tenantId, appName: 'app', offset: 0, limit: 1000, ...more });
     beforeEach(async () => {
       log = await factory.create();
       tenant = unique('t');
@@ -48,7 +49,11 @@ export function auditLogContract(name: string, factory: SubjectFactory<AuditLog>
     it('an entry round-trips whole (changes with any JSON, actor, endpoint), without its state', async () => {
       const e = entry(tenant, 1, {
         endpointId: 'ep-ü/1',
-        changes: { 'a.b': { old: { $set: 1 }, new: null }, specification: { new: { size: 10, sha256: 'ab'.repeat(32) } }, filters: { old: [{ filterId: 'f', rolloutDate: 5 }] } },
+        changes: {
+          'a.b': { old: { $set: 1 }, new: null },
+          specification: { new: { size: 10, sha256: 'ab'.repeat(32) } },
+          filters: { old: [{ filterId: 'f', rolloutDate: 5 }] },
+        },
         witness: { kind: 'software', createdAt: 7 },
       });
       await log.append(e);

@@ -41,7 +41,14 @@ const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => (globalThis as unknown as { setTimeout(f: () => void, ms: number): unknown }).setTimeout(resolve, ms));
 
 function received(p: ConfigPush): ReceivedPush {
-  return { appVersionName: p.appVersionName, endpointId: p.endpointId, version: p.version, content: p.content, contentType: p.contentType, correlationId: p.correlationId };
+  return {
+    appVersionName: p.appVersionName,
+    endpointId: p.endpointId,
+    version: p.version,
+    content: p.content,
+    contentType: p.contentType,
+    correlationId: p.correlationId,
+  };
 }
 
 /**
@@ -81,7 +88,12 @@ export function configPublisherContract(name: string, factory: SubjectFactory<Co
       const p = push(1, {
         appVersionName: 'kettle_v-2',
         version: '2.0.0-rc.1+build.7',
-        content: JSON.stringify({ url: 'https://files.example/a?X-Amz-Signature=ab%2Fcd&x=1', name: 'Чайник 🫖 漢字', nested: { a: [1, null, true] }, nul: '\u0000' }),
+        content: JSON.stringify({
+          url: 'https://files.example/a?X-Amz-Signature=ab%2Fcd&x=1',
+          name: 'Чайник 🫖 漢字',
+          nested: { a: [1, null, true] },
+          nul: '\u0000',
+        }),
       });
       await s.publisher.publish(p);
       expect(await mine()).toEqual([received(p)]);
@@ -102,7 +114,9 @@ export function configPublisherContract(name: string, factory: SubjectFactory<Co
       const got = await mine();
       expect(got).toHaveLength(pushes.length);
       expect(new Set(got.map((r) => r.correlationId)).size).toBe(pushes.length);
-      expect([...got].sort((a, b) => a.correlationId.localeCompare(b.correlationId))).toEqual(pushes.map(received).sort((a, b) => a.correlationId.localeCompare(b.correlationId)));
+      expect([...got].sort((a, b) => a.correlationId.localeCompare(b.correlationId))).toEqual(
+        pushes.map(received).sort((a, b) => a.correlationId.localeCompare(b.correlationId)),
+      );
     });
 
     it('a publish that resolved is received even when the next ones are still pending', async () => {

@@ -53,7 +53,8 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       await repo.recordReport(key('e1'), avn, { configId: '1.0.0', statusCode: 200, at: 4 }, true);
       const full = await repo.get(key('e1'));
       const pull = await repo.getForPull(key('e1'));
-      for (const field of ['appVersionName', 'currentVersion', 'filters', 'membershipsKnown', 'consents', 'offered', 'lastApplied'] as const) expect([field, pull?.[field]]).toEqual([field, full?.[field]]);
+      for (const field of ['appVersionName', 'currentVersion', 'filters', 'membershipsKnown', 'consents', 'offered', 'lastApplied'] as const)
+        expect([field, pull?.[field]]).toEqual([field, full?.[field]]);
       expect(pull?.lastApplied).toEqual({ version: '1.0.0', at: 4 });
       await repo.addMembership(key('bare'), undefined, 'f1', 5);
       expect(await repo.getForPull(key('bare'))).toMatchObject({ filters: ['f1'], membershipsKnown: true, consents: [], offered: [] });
@@ -113,11 +114,17 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       await repo.setCurrentVersion(key('known'), avn, '1.0.0', 1);
       await repo.addMembership(key('other-app'), avn, 'f', 1);
       await repo.addMembership(key('x', 'app2'), avn, 'f', 1);
-      await repo.replaceFilterMembers(tenant, app, 'f', [
-        { endpointId: 'stay', appVersionName: avn },
-        { endpointId: 'known', appVersionName: avn },
-        { endpointId: 'new', appVersionName: 'app-v2' },
-      ], 2);
+      await repo.replaceFilterMembers(
+        tenant,
+        app,
+        'f',
+        [
+          { endpointId: 'stay', appVersionName: avn },
+          { endpointId: 'known', appVersionName: avn },
+          { endpointId: 'new', appVersionName: 'app-v2' },
+        ],
+        2,
+      );
       expect((await repo.get(key('old')))?.filters).toEqual(['g']);
       expect((await repo.get(key('stay')))?.filters).toEqual(['f']);
       expect((await repo.get(key('known')))?.filters).toEqual(['f']);
@@ -164,7 +171,8 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
 
     it('claimPushes: one owner at a time, the owner may claim again; release frees it; confirm records the push and the offer', async () => {
       for (const id of ['e1', 'e2', 'e3']) await repo.setCurrentVersion(key(id), avn, '1.0.0', 1);
-      const claim = (ids: string[], version: string, owner: string, now: number): Promise<string[]> => repo.claimPushes(tenant, app, ids, version, owner, now, 1000).then((r) => [...r].sort());
+      const claim = (ids: string[], version: string, owner: string, now: number): Promise<string[]> =>
+        repo.claimPushes(tenant, app, ids, version, owner, now, 1000).then((r) => [...r].sort());
       expect(await claim(['e1', 'e2', 'ghost'], '1.1.0', 'A', 1000)).toEqual(['e1', 'e2']); // an unknown endpoint is not claimed
       expect(await repo.get(key('ghost'))).toBeUndefined();
       expect(await claim(['e1', 'e2', 'e3'], '1.1.0', 'B', 1500)).toEqual(['e3']);
@@ -197,7 +205,9 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
     it('concurrent claims of the same endpoints by different owners: each endpoint goes to exactly one', async () => {
       const ids = Array.from({ length: 20 }, (_, i) => `c${i}`);
       for (const id of ids) await repo.setCurrentVersion(key(id), avn, '1.0.0', 1);
-      const won = await Promise.all(Array.from({ length: 8 }, (_, o) => repo.claimPushes(tenant, app, o % 2 === 0 ? ids : [...ids].reverse(), '2.0.0', `owner-${o}`, 1000, 60_000)));
+      const won = await Promise.all(
+        Array.from({ length: 8 }, (_, o) => repo.claimPushes(tenant, app, o % 2 === 0 ? ids : [...ids].reverse(), '2.0.0', `owner-${o}`, 1000, 60_000)),
+      );
       expect(won.flat().sort()).toEqual([...ids].sort());
     });
 
@@ -282,7 +292,10 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       await repo.setCurrentVersion(key('e4'), avn, '1.1.0', 300);
       await repo.markReportCounted(key('e5'), '1.1.0', false);
       expect((await repo.findTimedOut(tenant, app, '1.1.0', 1000, 10)).map((o) => o.endpointId).sort()).toEqual(['e1', 'e4', 'e5']);
-      const marked = await Promise.all([repo.markTimedOut(tenant, app, '1.1.0', ['e1', 'e3', 'e4', 'e5', 'nobody']), repo.markTimedOut(tenant, app, '1.1.0', ['e1'])]);
+      const marked = await Promise.all([
+        repo.markTimedOut(tenant, app, '1.1.0', ['e1', 'e3', 'e4', 'e5', 'nobody']),
+        repo.markTimedOut(tenant, app, '1.1.0', ['e1']),
+      ]);
       expect(marked[0] + marked[1]).toBe(1); // e1 only, once
       expect(await repo.findTimedOut(tenant, app, '1.1.0', 1000, 10)).toEqual([]); // all resolved
       expect(await repo.markTimedOut(tenant, app, '1.1.0', ['e1'])).toBe(0);
@@ -402,7 +415,13 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
           lastReport: s?.lastReport?.configId,
           offered: [...(s?.offered ?? [])].sort(),
         };
-        const want = { consents: ['2.0.0', '2.2.0', '2.3.0'], filters: ['f0', 'f1', 'f3'], currentVersion: '1.6.0', lastReport: '1.7.0', offered: ['3.0.0', '3.1.0', '3.2.0', '3.3.0'] };
+        const want = {
+          consents: ['2.0.0', '2.2.0', '2.3.0'],
+          filters: ['f0', 'f1', 'f3'],
+          currentVersion: '1.6.0',
+          lastReport: '1.7.0',
+          offered: ['3.0.0', '3.1.0', '3.2.0', '3.3.0'],
+        };
         if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`run ${run}: ${JSON.stringify(got)}`);
       }
       expect(failures).toEqual([]);

@@ -50,7 +50,11 @@ export function rolloutStatsRepositoryContract(name: string, factory: SubjectFac
 
     it('concurrent moves and increments are never lost', async () => {
       await repo.increment(tenant, 'app', '1.0.0', 'failed', 50);
-      await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? repo.move(tenant, 'app', '1.0.0', 'failed', 'applied') : repo.increment(tenant, 'app', '1.0.0', 'offered'))));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          i % 2 === 0 ? repo.move(tenant, 'app', '1.0.0', 'failed', 'applied') : repo.increment(tenant, 'app', '1.0.0', 'offered'),
+        ),
+      );
       expect(await repo.get(tenant, 'app', '1.0.0')).toEqual({ ...ZERO_COUNTS, offered: 25, applied: 25, failed: 25 });
     });
 
@@ -68,14 +72,18 @@ export function rolloutStatsRepositoryContract(name: string, factory: SubjectFac
         { ...ZERO_COUNTS, start: h0 + 60_000, timedOut: 1 },
         { ...ZERO_COUNTS, start: h0 + 3_600_000, timedOut: -1, failed: 1 },
       ]);
-      expect(await repo.history(tenant, 'app', '1.0.0', { bucket: 'minute', since: h0 + 60_000, until: h0 + 3_600_000 })).toEqual([{ ...ZERO_COUNTS, start: h0 + 60_000, timedOut: 1 }]);
+      expect(await repo.history(tenant, 'app', '1.0.0', { bucket: 'minute', since: h0 + 60_000, until: h0 + 3_600_000 })).toEqual([
+        { ...ZERO_COUNTS, start: h0 + 60_000, timedOut: 1 },
+      ]);
       expect(await repo.history(tenant, 'app', '1.0.0', { bucket: 'hour', since: 0, until: h0 + 86_400_000 })).toEqual([
         { ...ZERO_COUNTS, start: h0, offered: 7, timedOut: 1 },
         { ...ZERO_COUNTS, start: h0 + 3_600_000, timedOut: -1, failed: 1 },
       ]);
       // retention: minute buckets 48 h, hour buckets 90 days
       await repo.prune(h0 + 48 * 3_600_000 + 90_000);
-      expect(await repo.history(tenant, 'app', '1.0.0', { bucket: 'minute', since: 0, until: h0 + 86_400_000 })).toEqual([{ ...ZERO_COUNTS, start: h0 + 3_600_000, timedOut: -1, failed: 1 }]);
+      expect(await repo.history(tenant, 'app', '1.0.0', { bucket: 'minute', since: 0, until: h0 + 86_400_000 })).toEqual([
+        { ...ZERO_COUNTS, start: h0 + 3_600_000, timedOut: -1, failed: 1 },
+      ]);
       expect(await repo.history(tenant, 'app', '1.0.0', { bucket: 'hour', since: 0, until: h0 + 86_400_000 })).toHaveLength(2);
       await repo.prune(h0 + 92 * 86_400_000);
       expect(await repo.history(tenant, 'app', '1.0.0', { bucket: 'hour', since: 0, until: h0 + 86_400_000 })).toEqual([]);

@@ -232,7 +232,9 @@ export function softwareRepositoryContract(name: string, factory: SubjectFactory
           .map((s) => `${s.tenantId === tenant ? 'a' : 'b'}:${s.version}`)
           .sort();
       expect(await listed()).toEqual(['a:1.0.0', 'b:2.0.0']);
-      expect((await repo.listPhased()).find((s) => s.tenantId === tenant && s.version === '1.0.0')).toEqual(viaJson(software(tenant, app, '1.0.0', { phases, phase })));
+      expect((await repo.listPhased()).find((s) => s.tenantId === tenant && s.version === '1.0.0')).toEqual(
+        viaJson(software(tenant, app, '1.0.0', { phases, phase })),
+      );
       // suspending, resuming, adding and removing phases, deleting: listPhased follows
       expect(await repo.replace(software(tenant, app, '1.0.0', { phases, phase, rolloutStrategy: 'suspended', revision: 2 }), 1)).toBe('replaced');
       expect(await repo.replace(software(tenant, app, '3.0.0', { phases, phase, revision: 2 }), 1)).toBe('replaced');

@@ -95,7 +95,14 @@ configPublisherContract('recording', {
   },
 });
 const defined = (apps: Parameters<Parameters<typeof applicationRegistryContract>[1]['create']>[0]): InMemoryApplicationRegistry =>
-  new InMemoryApplicationRegistry(apps.map((a) => ({ tenantId: a.tenantId, appName: a.appName, versions: a.appVersionNames, ...(a.consentRequired !== undefined ? { consentRequired: a.consentRequired } : {}) })));
+  new InMemoryApplicationRegistry(
+    apps.map((a) => ({
+      tenantId: a.tenantId,
+      appName: a.appName,
+      versions: a.appVersionNames,
+      ...(a.consentRequired !== undefined ? { consentRequired: a.consentRequired } : {}),
+    })),
+  );
 applicationRegistryContract('in-memory', {
   create: async (apps) => defined(apps),
   beforeFirstLoad: async (apps) => {

@@ -74,7 +74,12 @@ async function expectConsistent(t: TestOtao): Promise<void> {
 
 /** A pull of 1.0.0 by a new endpoint on 0.9.0: the link it gets serves bytes matching the record. */
 async function pullServes(t: TestOtao, expected: string): Promise<void> {
-  const d: ConfigDecision = await t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: `ep-${Math.random()}`, configId: '0.9.0', correlationId: 'pull' });
+  const d: ConfigDecision = await t.core.config.decide({
+    appVersionName: TEST_APP_VERSION,
+    endpointId: `ep-${Math.random()}`,
+    configId: '0.9.0',
+    correlationId: 'pull',
+  });
   expect(d.statusCode).toBe(200);
   const link = (JSON.parse(d.content!) as { link: string }).link;
   const served = t.files.download(link);
@@ -404,7 +409,14 @@ describe('pulls while S3 is known to be unavailable (§10)', () => {
     await s.t.drain();
     await s.t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-p', configId: '0.5.0', correlationId: 'c' });
     s.t.files.faults.unavailable = true;
-    const r = await s.t.core.software.replace(TEST_TENANT, TEST_APP, '1.0.0', softwareBody('1.0.0', ['0.9.0', '0.5.0'], { specification: { notes: '1.0.0' } }), {}, 'c');
+    const r = await s.t.core.software.replace(
+      TEST_TENANT,
+      TEST_APP,
+      '1.0.0',
+      softwareBody('1.0.0', ['0.9.0', '0.5.0'], { specification: { notes: '1.0.0' } }),
+      {},
+      'c',
+    );
     expect(r.ok).toBe(true);
     await expect(s.t.drain()).rejects.toMatchObject({ code: 'dependency.unavailable' });
     expect(s.t.publisher.pushes).toEqual([]);
@@ -501,7 +513,13 @@ describe('delete the software: the record first, then its objects (§5, §10)', 
     await uploadOk(s, '1.0.0', 'bytes');
     const current = await s.t.software.get(TEST_TENANT, TEST_APP, '1.0.0');
     jest.spyOn(s.t.software, 'delete').mockResolvedValueOnce('revision_mismatch');
-    const r = await s.t.core.software.delete(TEST_TENANT, TEST_APP, '1.0.0', { ifMatch: [{ createdAt: current!.createdAt, revision: current!.revision }] }, 'c');
+    const r = await s.t.core.software.delete(
+      TEST_TENANT,
+      TEST_APP,
+      '1.0.0',
+      { ifMatch: [{ createdAt: current!.createdAt, revision: current!.revision }] },
+      'c',
+    );
     expect(r.ok ? 'ok' : r.error.code).toBe('software.precondition_failed');
     await pullServes(s.t, 'bytes');
   });
@@ -539,11 +557,16 @@ describe('delete the software: the record first, then its objects (§5, §10)', 
     expect(s.orphans).toEqual([`${TEST_TENANT}/${TEST_APP}/1.0.0/${sw.createdAt.toString(36)}-`]);
   });
 
-  test('a version created again is another incarnation: a late clean-up of the old one never touches the new one\'s file', async () => {
+  test("a version created again is another incarnation: a late clean-up of the old one never touches the new one's file", async () => {
     const s = setup();
     const old = await create(s.t, '1.0.0');
     // An orphan of the old incarnation (an interrupted change left it).
-    await s.t.files.upload({ key: `${TEST_TENANT}/${TEST_APP}/1.0.0/${old.createdAt.toString(36)}-x/orphan.bin`, body: body('o'), contentType: 'x/y', maxBytes: 10 });
+    await s.t.files.upload({
+      key: `${TEST_TENANT}/${TEST_APP}/1.0.0/${old.createdAt.toString(36)}-x/orphan.bin`,
+      body: body('o'),
+      contentType: 'x/y',
+      maxBytes: 10,
+    });
     const realDeletePrefix = s.t.files.deletePrefix.bind(s.t.files);
     let fresh: Awaited<ReturnType<typeof uploadOk>> | undefined;
     jest.spyOn(s.t.files, 'deletePrefix').mockImplementationOnce(async (prefix) => {

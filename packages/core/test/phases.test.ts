@@ -65,7 +65,12 @@ function fleet(t: TestOtao, version: string) {
       for (const ep of ids) {
         const state = await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: ep });
         if (state?.currentVersion !== '1.0.0') continue;
-        const d: ConfigDecision = await t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: ep, configId: '1.0.0', correlationId: `pull-${ep}` });
+        const d: ConfigDecision = await t.core.config.decide({
+          appVersionName: TEST_APP_VERSION,
+          endpointId: ep,
+          configId: '1.0.0',
+          correlationId: `pull-${ep}`,
+        });
         if (d.configId === version) {
           if (!(cohort(ep) < percent)) throw new Error(`${ep} (cohort ${cohort(ep)}) offered ${version} on a pull while ${percent} % was open`);
           offered.push(ep);
@@ -76,7 +81,13 @@ function fleet(t: TestOtao, version: string) {
     /** These endpoints report `version` (applied unless listed in `failing`). */
     async report(eps: readonly string[], failing: ReadonlySet<string> = new Set()): Promise<void> {
       for (const ep of eps) {
-        await t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: ep, configId: version, statusCode: failing.has(ep) ? 500 : 200, correlationId: `report-${ep}` });
+        await t.core.reports.applied({
+          appVersionName: TEST_APP_VERSION,
+          endpointId: ep,
+          configId: version,
+          statusCode: failing.has(ep) ? 500 : 200,
+          correlationId: `report-${ep}`,
+        });
       }
       await this.drain();
     },
@@ -106,7 +117,14 @@ describe('a phased rollout over 2 000 endpoints (fixed clock)', () => {
     // soaking: no advance; the view says so and when it is next checked
     let run = await t.core.phases.tick('r1');
     expect(run).toMatchObject({ ran: true, advanced: 0, nextCheckAt: opened0 + 60 * MIN });
-    expect((await rollout(t, '2.0.0')).phase).toEqual({ index: 0, percent: 1, openedAt: opened0, hold: false, waitingFor: 'soak', nextCheckAt: opened0 + 60 * MIN });
+    expect((await rollout(t, '2.0.0')).phase).toEqual({
+      index: 0,
+      percent: 1,
+      openedAt: opened0,
+      hold: false,
+      waitingFor: 'soak',
+      nextCheckAt: opened0 + 60 * MIN,
+    });
     t.clock.advance(59 * MIN);
     expect((await t.core.phases.tick('r1')).advanced).toBe(0);
 
@@ -127,7 +145,11 @@ describe('a phased rollout over 2 000 endpoints (fixed clock)', () => {
     await f.drain();
     expect([...f.offeredTo].filter((ep) => !pushedBefore.has(ep)).sort()).toEqual(inside(10).filter((ep) => cohort(ep) >= 1));
     expect((await sw(t, '2.0.0')).phase).toEqual({ index: 1, openedAt: t.clock.now(), hold: false });
-    expect((await f.pullAll()).sort()).toEqual(inside(10).filter((ep) => cohort(ep) >= 1).sort());
+    expect((await f.pullAll()).sort()).toEqual(
+      inside(10)
+        .filter((ep) => cohort(ep) >= 1)
+        .sort(),
+    );
     await f.report(inside(10).filter((ep) => cohort(ep) >= 1));
 
     // held: soak passes, the gate passes, nothing advances; the view says hold without a next check
@@ -213,7 +235,14 @@ describe('a phased rollout over 2 000 endpoints (fixed clock)', () => {
     expect(f.offeredTo.size).toBe(inside(10).length);
     expect((await f.pullAll()).sort()).toEqual(inside(10)); // offered again on a pull (not applied yet), nobody beyond
     // phases that no longer contain 10: the highest at most 10 opens (the cohort never grows by an update)
-    const r2 = await t.core.software.replace(TEST_TENANT, TEST_APP, '2.0.0', softwareBody('2.0.0', ['1.0.0'], { phases: [{ percent: 8 }, { percent: 30 }, { percent: 100 }] }), {}, 'update-2');
+    const r2 = await t.core.software.replace(
+      TEST_TENANT,
+      TEST_APP,
+      '2.0.0',
+      softwareBody('2.0.0', ['1.0.0'], { phases: [{ percent: 8 }, { percent: 30 }, { percent: 100 }] }),
+      {},
+      'update-2',
+    );
     expect(r2.ok && r2.value.phase).toMatchObject({ index: 0, openedAt: t.clock.now() });
     await f.drain();
     expect(f.offeredTo.size).toBe(inside(10).length);
@@ -289,7 +318,14 @@ describe('operator commands (§6.3)', () => {
     expect(r.ok && r.value.phase).toMatchObject({ hold: true, holdReason: 'b' });
     expect(t.events.events.at(-1)).toMatchObject({ type: 'updated' });
     // a hold is kept by an update of the software
-    const u = await t.core.software.replace(TEST_TENANT, TEST_APP, '2.0.0', softwareBody('2.0.0', ['1.0.0'], { phases: [{ percent: 10 }, { percent: 100 }] }), {}, 'u');
+    const u = await t.core.software.replace(
+      TEST_TENANT,
+      TEST_APP,
+      '2.0.0',
+      softwareBody('2.0.0', ['1.0.0'], { phases: [{ percent: 10 }, { percent: 100 }] }),
+      {},
+      'u',
+    );
     expect(u.ok && u.value.phase).toMatchObject({ hold: true, holdReason: 'b' });
   });
 
@@ -352,6 +388,8 @@ describe('preview of a phased rollout (§6.3)', () => {
     await create(t, '1.0.0');
     await create(t, '2.0.0', ['1.0.0'], { rolloutStrategy: 'targeted', filters: [{ filterId: 'beta', rolloutDate: '2026-03-03T00:00:00Z' }] });
     const r = await t.core.insight.preview(TEST_TENANT, TEST_APP, '2.0.0', { offset: 0, limit: 10 });
-    expect(r.ok && r.value.items).toEqual([{ endpointId: 'ep1', currentVersion: '1.0.0', group: 'later', reason: 'rollout-date', filterId: 'beta', rolloutDate: Date.parse('2026-03-03T00:00:00Z') }]);
+    expect(r.ok && r.value.items).toEqual([
+      { endpointId: 'ep1', currentVersion: '1.0.0', group: 'later', reason: 'rollout-date', filterId: 'beta', rolloutDate: Date.parse('2026-03-03T00:00:00Z') },
+    ]);
   });
 });

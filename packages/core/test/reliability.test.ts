@@ -14,7 +14,8 @@ async function create(t: TestOtao, version: string, from: readonly string[], ove
 }
 
 function fleet(t: TestOtao, n: number, version = '1.0.0'): void {
-  for (let i = 0; i < n; i++) t.endpoints.put(endpointState(TEST_TENANT, TEST_APP, `ep-${String(i).padStart(3, '0')}`, { appVersionName: TEST_APP_VERSION, currentVersion: version }));
+  for (let i = 0; i < n; i++)
+    t.endpoints.put(endpointState(TEST_TENANT, TEST_APP, `ep-${String(i).padStart(3, '0')}`, { appVersionName: TEST_APP_VERSION, currentVersion: version }));
 }
 
 /** A pacer that lets one push through per take and runs `hook` before the n-th take returns. */
@@ -46,7 +47,14 @@ describe('a suspension stops a running push job before its next slice (§4.3)', 
   test('suspended over REST (the use case) while the job runs: nothing more of that version is pushed', async () => {
     let suspendedAt = -1;
     const pacer = onePerTake(4, async () => {
-      const r = await t.core.software.replace(TEST_TENANT, TEST_APP, '1.1.0', softwareBody('1.1.0', ['1.0.0'], { rolloutStrategy: 'suspended' }), {}, 'suspend');
+      const r = await t.core.software.replace(
+        TEST_TENANT,
+        TEST_APP,
+        '1.1.0',
+        softwareBody('1.1.0', ['1.0.0'], { rolloutStrategy: 'suspended' }),
+        {},
+        'suspend',
+      );
       expect(r.ok).toBe(true);
       suspendedAt = pushesOf(t, '1.1.0');
     });
@@ -135,7 +143,8 @@ describe('rollout counters stay exact across a crash (§4.8)', () => {
   test('an endpoint that reports a version whose offer was never recorded is counted offered once', async () => {
     const t = await oneEndpointOffered110();
     // the push reached the device but its replica died before recording it: nothing marked, nothing counted
-    const report = (statusCode: number) => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode, correlationId: 'r' });
+    const report = (statusCode: number) =>
+      t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode, correlationId: 'r' });
     expect(await report(200)).toBe('applied');
     expect(await t.stats.get(TEST_TENANT, TEST_APP, '1.1.0')).toEqual({ offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 0 });
     expect((await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' }))?.offered).toEqual(['1.1.0']);
@@ -149,18 +158,25 @@ describe('the registry has not loaded yet (§10)', () => {
     const t = createTestOtao();
     await create(t, '1.1.0', ['1.0.0']);
     t.registry.loaded = false;
-    await expect(t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', correlationId: 'p' })).rejects.toMatchObject({ code: 'dependency.unavailable' });
+    await expect(t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', correlationId: 'p' })).rejects.toMatchObject({
+      code: 'dependency.unavailable',
+    });
     // an event is not discarded as "unknown application version": it fails, so the listener retries it
-    await expect(t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', statusCode: 200, correlationId: 'r' })).rejects.toMatchObject({ code: 'dependency.unavailable' });
+    await expect(
+      t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', statusCode: 200, correlationId: 'r' }),
+    ).rejects.toMatchObject({ code: 'dependency.unavailable' });
     t.registry.loaded = true;
-    expect(await t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', statusCode: 200, correlationId: 'r' })).toBe('applied');
+    expect(await t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'e', configId: '1.0.0', statusCode: 200, correlationId: 'r' })).toBe(
+      'applied',
+    );
   });
 });
 
 describe('a report retried after a store outage is counted once (§4.8, §10)', () => {
   test('the outage strikes after the report was recorded and before it was counted: the retry counts it, a repeat does not', async () => {
     const t = await oneEndpointOffered110();
-    const report = (correlationId = 'r') => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId });
+    const report = (correlationId = 'r') =>
+      t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId });
     t.software.faults.unavailable = true; // recordReport succeeds, the catalogue read after it fails
     await expect(report()).rejects.toMatchObject({ code: 'store.unavailable' });
     expect((await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep-000' }))?.lastReport?.configId).toBe('1.1.0');
@@ -187,7 +203,8 @@ describe('a report whose counting mark was stored but not acknowledged is still 
       }
       return r;
     };
-    const report = (correlationId: string) => t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId });
+    const report = (correlationId: string) =>
+      t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-000', configId: '1.1.0', statusCode: 200, correlationId });
     await expect(report('c-1')).rejects.toMatchObject({ code: 'store.unavailable' });
     expect(await report('c-1')).toBe('applied');
     expect(await report('c-2')).toBe('duplicate');

@@ -75,7 +75,12 @@ describe('rollbacks (§4.8)', () => {
 
   test('a ConfigApplied of a lower version counts rolledBack; the window is the longest soakMinutes of the phases', async () => {
     const t = createTestOtao();
-    await create(t, '1.1.0', ['1.0.0'], { phases: [{ percent: 50, soakMinutes: 10 }, { percent: 100, soakMinutes: 120 }] });
+    await create(t, '1.1.0', ['1.0.0'], {
+      phases: [
+        { percent: 50, soakMinutes: 10 },
+        { percent: 100, soakMinutes: 120 },
+      ],
+    });
     put(t, 'e1', { currentVersion: '1.0.0' });
     put(t, 'e2', { currentVersion: '1.0.0' });
     await report(t, 'e1', '1.1.0');

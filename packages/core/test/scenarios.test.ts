@@ -12,7 +12,12 @@ async function create(t: TestOtao, version: string, from: readonly string[] = []
   if (!r.ok) throw new Error(`create ${version}: ${r.error.code} ${r.error.message}`);
 }
 
-function pull(t: TestOtao, endpointId: string, configId?: string | null, extra: { configName?: string | null; appVersionName?: string } = {}): Promise<ConfigDecision> {
+function pull(
+  t: TestOtao,
+  endpointId: string,
+  configId?: string | null,
+  extra: { configName?: string | null; appVersionName?: string } = {},
+): Promise<ConfigDecision> {
   return t.core.config.decide({
     appVersionName: extra.appVersionName ?? TEST_APP_VERSION,
     endpointId,
@@ -321,7 +326,14 @@ describe('failure policy (§4.8)', () => {
     expect(await report(t, 'e4', '1.1.0', 409)).toBe('failed');
     const suspended = t.events.events.filter((e) => e.type === 'suspended');
     expect(suspended).toEqual([
-      expect.objectContaining({ type: 'suspended', tenantId: TEST_TENANT, appName: TEST_APP, version: '1.1.0', rolloutStrategy: 'suspended', at: '2026-01-01T00:00:00Z' }),
+      expect.objectContaining({
+        type: 'suspended',
+        tenantId: TEST_TENANT,
+        appName: TEST_APP,
+        version: '1.1.0',
+        rolloutStrategy: 'suspended',
+        at: '2026-01-01T00:00:00Z',
+      }),
     ]);
     const sw = await t.core.software.get(TEST_TENANT, TEST_APP, '1.1.0');
     expect(sw).toMatchObject({ ok: true, value: { rolloutStrategy: 'suspended', suspendedReason: expect.stringContaining('failure') } });
@@ -362,16 +374,29 @@ describe('CDTP ConfigRequest edge cases (§4.2)', () => {
   test('configName other than default is 404 unknown configuration name', async () => {
     const t = createTestOtao();
     await create(t, '1.1.0', ['1.0.0']);
-    expect(await pull(t, 'ep1', '1.0.0', { configName: 'network' })).toMatchObject({ statusCode: 404, reasonPhrase: 'unknown configuration name', configId: null, content: null });
+    expect(await pull(t, 'ep1', '1.0.0', { configName: 'network' })).toMatchObject({
+      statusCode: 404,
+      reasonPhrase: 'unknown configuration name',
+      configId: null,
+      content: null,
+    });
     // checked before the application version
-    expect(await pull(t, 'ep1', '1.0.0', { configName: 'network', appVersionName: 'nope' })).toMatchObject({ statusCode: 404, reasonPhrase: 'unknown configuration name' });
+    expect(await pull(t, 'ep1', '1.0.0', { configName: 'network', appVersionName: 'nope' })).toMatchObject({
+      statusCode: 404,
+      reasonPhrase: 'unknown configuration name',
+    });
     expect(await pull(t, 'ep1', '1.0.0', { configName: 'default' })).toMatchObject({ ...NEW, configId: '1.1.0' });
     expect(await pull(t, 'ep1', '1.0.0', { configName: null })).toMatchObject({ ...NEW, configId: '1.1.0' });
   });
 
   test('unknown appVersionName is 404 unknown application version', async () => {
     const t = createTestOtao();
-    expect(await pull(t, 'ep1', '1.0.0', { appVersionName: 'unknown-v9' })).toMatchObject({ statusCode: 404, reasonPhrase: 'unknown application version', configId: null, content: null });
+    expect(await pull(t, 'ep1', '1.0.0', { appVersionName: 'unknown-v9' })).toMatchObject({
+      statusCode: 404,
+      reasonPhrase: 'unknown application version',
+      configId: null,
+      content: null,
+    });
   });
 
   test('an invalid SemVer configId is 400 and not recorded', async () => {
@@ -453,7 +478,15 @@ describe('pushes (§4.3)', () => {
     await create(t, '1.1.0', ['1.0.0'], { specification: { url: 'https://x/fw.bin', n: 1 } });
     await t.drain();
     expect(t.publisher.pushes).toEqual([
-      expect.objectContaining({ tenantId: TEST_TENANT, appName: TEST_APP, appVersionName: TEST_APP_VERSION, endpointId: 'a', version: '1.1.0', content: '{"url":"https://x/fw.bin","n":1}', contentType: 'application/json' }),
+      expect.objectContaining({
+        tenantId: TEST_TENANT,
+        appName: TEST_APP,
+        appVersionName: TEST_APP_VERSION,
+        endpointId: 'a',
+        version: '1.1.0',
+        content: '{"url":"https://x/fw.bin","n":1}',
+        contentType: 'application/json',
+      }),
       expect.objectContaining({ endpointId: 'b', version: '1.1.0' }),
     ]);
 
@@ -461,7 +494,14 @@ describe('pushes (§4.3)', () => {
     const r1 = await t.core.pushes.run({ kind: 'app', tenantId: TEST_TENANT, appName: TEST_APP, reason: 'again' });
     const r2 = await t.core.pushes.run({ kind: 'app', tenantId: TEST_TENANT, appName: TEST_APP, reason: 'again' });
     expect(r1.pushed + r2.pushed).toBe(0);
-    const replaced = await t.core.software.replace(TEST_TENANT, TEST_APP, '1.1.0', softwareBody('1.1.0', ['1.0.0'], { metadata: { note: 'edited' } }), {}, 'edit');
+    const replaced = await t.core.software.replace(
+      TEST_TENANT,
+      TEST_APP,
+      '1.1.0',
+      softwareBody('1.1.0', ['1.0.0'], { metadata: { note: 'edited' } }),
+      {},
+      'edit',
+    );
     expect(replaced.ok).toBe(true);
     await t.drain();
     expect(t.publisher.pushes).toHaveLength(2);
@@ -564,7 +604,10 @@ describe('endpoint lifecycle and tenants (§4.5, §4.7)', () => {
     // tenant-b untouched
     expect((await t.software.list('tenant-b', TEST_APP)).map((x) => x.version)).toEqual(['1.1.0']);
     expect(t.endpoints.count('tenant-b')).toBe(1);
-    expect(await t.core.config.decide({ appVersionName: 'kettle-b-v1', endpointId: 'epb', configId: '1.0.0', correlationId: 'b' })).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await t.core.config.decide({ appVersionName: 'kettle-b-v1', endpointId: 'epb', configId: '1.0.0', correlationId: 'b' })).toMatchObject({
+      ...NEW,
+      configId: '1.1.0',
+    });
   });
 });
 
@@ -618,7 +661,11 @@ describe('insight (§6.3, §6.4)', () => {
     expect(p.counts).toEqual(expected);
     expect(Object.keys(p.counts).sort()).toEqual([...PREVIEW_GROUPS].sort());
     expect(p.total).toBe(8);
-    expect(p.items.find((i) => i.endpointId === 'ep-later')).toMatchObject({ filterId: 'b', rolloutDate: Date.parse('2026-02-01T00:00:00Z'), currentVersion: '1.0.0' });
+    expect(p.items.find((i) => i.endpointId === 'ep-later')).toMatchObject({
+      filterId: 'b',
+      rolloutDate: Date.parse('2026-02-01T00:00:00Z'),
+      currentVersion: '1.0.0',
+    });
     expect(p.rolloutStrategy).toBe('targeted');
 
     // pagination: counts cover everyone, items only the page (ordered by endpointId)
@@ -636,8 +683,14 @@ describe('insight (§6.3, §6.4)', () => {
     expect(after).toMatchObject({ ok: true, value: { counts: { now: 3, later: 0 } } });
 
     // unknown version or application
-    expect(await t.core.insight.preview(TEST_TENANT, TEST_APP, '9.9.9', { offset: 0, limit: 10 })).toMatchObject({ ok: false, error: { code: 'software.not_found' } });
-    expect(await t.core.insight.preview(TEST_TENANT, 'nope', '2.0.0', { offset: 0, limit: 10 })).toMatchObject({ ok: false, error: { code: 'application.not_found' } });
+    expect(await t.core.insight.preview(TEST_TENANT, TEST_APP, '9.9.9', { offset: 0, limit: 10 })).toMatchObject({
+      ok: false,
+      error: { code: 'software.not_found' },
+    });
+    expect(await t.core.insight.preview(TEST_TENANT, 'nope', '2.0.0', { offset: 0, limit: 10 })).toMatchObject({
+      ok: false,
+      error: { code: 'application.not_found' },
+    });
   });
 
   test('endpoint view fields', async () => {

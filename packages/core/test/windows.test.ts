@@ -112,7 +112,13 @@ describe('maintenance windows (§4.12)', () => {
     const p = await t.core.insight.preview(TEST_TENANT, TEST_APP, '1.1.0', { offset: 0, limit: 10 });
     if (!p.ok) throw new Error(p.error.code);
     expect(p.value.counts).toMatchObject({ now: 0, later: 1, 'already-on-version': 1, 'no-path': 1 });
-    expect(p.value.items.find((i) => i.endpointId === 'ep1')).toEqual({ endpointId: 'ep1', currentVersion: '1.0.0', group: 'later', reason: 'window-closed', nextOpenAt: opening });
+    expect(p.value.items.find((i) => i.endpointId === 'ep1')).toEqual({
+      endpointId: 'ep1',
+      currentVersion: '1.0.0',
+      group: 'later',
+      reason: 'window-closed',
+      nextOpenAt: opening,
+    });
     const r = await t.core.insight.rollout(TEST_TENANT, TEST_APP, '1.1.0');
     expect(r.ok && r.value.window).toEqual({ open: false, nextOpenAt: opening });
     // inside the window: now, and the view says open with the next Saturday as the next opening

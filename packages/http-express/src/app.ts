@@ -19,7 +19,18 @@ import {
 import { CONSOLE_PATH, type ConsoleOptions, consoleRouter } from './console-routes';
 import { HTTP_STATUS, HttpFailure } from './error-mapping';
 import { OPENAPI_TEXT } from './openapi';
-import { applicationDto, auditEntryDto, endpointStateDto, endpointViewDto, etagOf, preconditionOf, previewDto, rolloutDto, rolloutHistoryDto, softwareDto } from './serialize';
+import {
+  applicationDto,
+  auditEntryDto,
+  endpointStateDto,
+  endpointViewDto,
+  etagOf,
+  preconditionOf,
+  previewDto,
+  rolloutDto,
+  rolloutHistoryDto,
+  softwareDto,
+} from './serialize';
 import { RequestValidator } from './validation';
 
 /** The minimal logger this adapter needs (pino's signature). */
@@ -136,7 +147,8 @@ function auditFilters(req: Request): AuditFilters {
     const raw = text(name);
     if (raw === undefined) return undefined;
     const ms = parseKaaDate(raw);
-    if (ms === undefined) throw new HttpFailure('request.invalid', `${name}: must be an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z), got ${JSON.stringify(raw.slice(0, 64))}`);
+    if (ms === undefined)
+      throw new HttpFailure('request.invalid', `${name}: must be an ISO 8601 date-time (e.g. 2026-01-31T12:00:00Z), got ${JSON.stringify(raw.slice(0, 64))}`);
     return ms;
   };
   const version = text('version');
@@ -227,7 +239,8 @@ export function createHttpApp(options: HttpOptions): express.Express {
   // The caller: on ignored paths the default tenant with every scope (`anonymous`), else the token's.
   // The actor (audit log, spec §4.13) is taken from the verified token: the core never sees a token.
   const authenticate = async (req: Request): Promise<{ principal: Principal; actor: Actor; anonymous: boolean }> => {
-    if (ignored(req.originalUrl.split('?')[0] ?? '')) return { principal: { tenantId: defaultTenant, subject: 'anonymous', token: '', claims: {} }, actor: ANONYMOUS_ACTOR, anonymous: true };
+    if (ignored(req.originalUrl.split('?')[0] ?? ''))
+      return { principal: { tenantId: defaultTenant, subject: 'anonymous', token: '', claims: {} }, actor: ANONYMOUS_ACTOR, anonymous: true };
     const auth = await authenticator.authenticate(req.get('authorization'));
     if (!auth.ok) throw new HttpFailure(auth.error.code, auth.error.message);
     return { principal: auth.value, actor: actorOfToken(auth.value.subject, auth.value.claims), anonymous: false };
@@ -272,7 +285,9 @@ export function createHttpApp(options: HttpOptions): express.Express {
   // Spec §6.4.1: the caller's tenant's applications on which it has the read scope (any token).
   api.get('/applications', async (req, res) => {
     const { principal, anonymous } = await authenticate(req);
-    const mayRead = anonymous ? async () => true : async (appName: string) => (await permissions.check(principal, appName, 'application:software:read')) === 'granted';
+    const mayRead = anonymous
+      ? async () => true
+      : async (appName: string) => (await permissions.check(principal, appName, 'application:software:read')) === 'granted';
     res.json((await core.applications.list(principal.tenantId, mayRead)).map(applicationDto));
   });
 
@@ -285,7 +300,11 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const { principal, actor, appName } = authorized(res);
     validateBody('SoftwareCreate', req.body);
     const sw = unwrap(await core.software.create(principal.tenantId, appName, req.body, req.correlationId ?? newId(), actor));
-    res.status(201).setHeader('Location', `${req.baseUrl}/applications/${appName}/software/${encodeURIComponent(sw.version)}`).setHeader('ETag', etagOf(sw)).json(softwareDto(sw));
+    res
+      .status(201)
+      .setHeader('Location', `${req.baseUrl}/applications/${appName}/software/${encodeURIComponent(sw.version)}`)
+      .setHeader('ETag', etagOf(sw))
+      .json(softwareDto(sw));
   });
   api.get(`${base}/software/:version`, async (req, res) => {
     const { principal, appName } = await authorize(req, 'application:software:read');
@@ -295,7 +314,9 @@ export function createHttpApp(options: HttpOptions): express.Express {
   api.put(`${base}/software/:version`, authorizeFirst('application:software:update'), requireJson, async (req, res) => {
     const { principal, actor, appName } = authorized(res);
     validateBody('SoftwareReplace', req.body);
-    const sw = unwrap(await core.software.replace(principal.tenantId, appName, param(req, 'version'), req.body, ifMatch(req), req.correlationId ?? newId(), actor));
+    const sw = unwrap(
+      await core.software.replace(principal.tenantId, appName, param(req, 'version'), req.body, ifMatch(req), req.correlationId ?? newId(), actor),
+    );
     res.setHeader('ETag', etagOf(sw)).json(softwareDto(sw));
   });
   api.delete(`${base}/software/:version`, async (req, res) => {
@@ -398,7 +419,8 @@ export function createHttpApp(options: HttpOptions): express.Express {
   // The one error renderer: {message, code}; never a stack trace, never a secret.
   app.use((e: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, code, message } = toError(e);
-    if (status >= 500) log.error({ correlationId: req.correlationId, code, err: e instanceof Error ? { name: e.name, message: e.message } : String(e) }, 'request failed');
+    if (status >= 500)
+      log.error({ correlationId: req.correlationId, code, err: e instanceof Error ? { name: e.name, message: e.message } : String(e) }, 'request failed');
     if (res.headersSent) return;
     res.status(status).json({ message, code });
   });
@@ -412,7 +434,8 @@ function toError(e: unknown): { status: number; code: string; message: string } 
   const err = e as { type?: string; status?: number; statusCode?: number; expose?: boolean };
   if (err.type === 'entity.too.large') return { status: 413, code: 'request.too_large', message: 'request body too large' };
   if (err.type === 'entity.parse.failed') return { status: 400, code: 'request.invalid_json', message: 'request body is not valid JSON' };
-  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return { status: 415, code: 'request.unsupported_media_type', message: 'unsupported body encoding or charset' };
+  if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported')
+    return { status: 415, code: 'request.unsupported_media_type', message: 'unsupported body encoding or charset' };
   const st = err.status ?? err.statusCode;
   if (typeof st === 'number' && st >= 400 && st < 500) return { status: st, code: 'request.invalid', message: 'invalid request' };
   return { status: 500, code: 'internal', message: 'internal error' };

@@ -34,7 +34,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   'config.invalid_config_id': 500,
   'auth.unauthenticated': 401,
   'auth.forbidden': 403,
-  'internal': 500,
+  internal: 500,
   'store.unavailable': 503,
   'dependency.unavailable': 503,
 };

@@ -43,7 +43,9 @@ export function softwareDto(s: Software): Record<string, unknown> {
     specification: s.specification,
     metadata: s.metadata,
     rolloutStrategy: s.rolloutStrategy,
-    filters: s.filters.map((f) => (f.rolloutDate === undefined ? { filterId: f.filterId } : { filterId: f.filterId, rolloutDate: formatKaaDate(f.rolloutDate) })),
+    filters: s.filters.map((f) =>
+      f.rolloutDate === undefined ? { filterId: f.filterId } : { filterId: f.filterId, rolloutDate: formatKaaDate(f.rolloutDate) },
+    ),
     ...(s.failurePolicy ? { failurePolicy: s.failurePolicy } : {}),
     ...(s.phases ? { phases: s.phases } : {}),
     ...(s.phaseGate ? { phaseGate: s.phaseGate } : {}),
@@ -105,7 +107,12 @@ export function preconditionOf(header: string | undefined): Precondition {
 }
 
 function reportDto(r: EndpointReport): Record<string, unknown> {
-  return { configId: r.configId, statusCode: r.statusCode, ...(r.reasonPhrase !== undefined ? { reasonPhrase: r.reasonPhrase } : {}), reportedAt: formatKaaDate(r.at) };
+  return {
+    configId: r.configId,
+    statusCode: r.statusCode,
+    ...(r.reasonPhrase !== undefined ? { reasonPhrase: r.reasonPhrase } : {}),
+    reportedAt: formatKaaDate(r.at),
+  };
 }
 
 export function endpointStateDto(s: EndpointState): Record<string, unknown> {
@@ -152,10 +159,16 @@ export function previewDto(p: Preview): Record<string, unknown> {
 
 export function rolloutDto(r: RolloutView): Record<string, unknown> {
   const { phase, window, ...rest } = r;
-  const windowDto = window ? { window: { open: window.open, ...(window.nextOpenAt !== undefined ? { nextOpenAt: formatKaaDate(window.nextOpenAt) } : {}) } } : {};
+  const windowDto = window
+    ? { window: { open: window.open, ...(window.nextOpenAt !== undefined ? { nextOpenAt: formatKaaDate(window.nextOpenAt) } : {}) } }
+    : {};
   if (!phase) return { ...rest, ...windowDto };
   const { openedAt, nextCheckAt, ...p } = phase;
-  return { ...rest, phase: { ...p, openedAt: formatKaaDate(openedAt), ...(nextCheckAt !== undefined ? { nextCheckAt: formatKaaDate(nextCheckAt) } : {}) }, ...windowDto };
+  return {
+    ...rest,
+    phase: { ...p, openedAt: formatKaaDate(openedAt), ...(nextCheckAt !== undefined ? { nextCheckAt: formatKaaDate(nextCheckAt) } : {}) },
+    ...windowDto,
+  };
 }
 
 export function rolloutHistoryDto(h: RolloutHistory): Record<string, unknown> {
@@ -164,6 +177,13 @@ export function rolloutHistoryDto(h: RolloutHistory): Record<string, unknown> {
     bucket: h.bucket,
     since: formatKaaDate(h.since),
     until: formatKaaDate(h.until),
-    buckets: h.buckets.map((b) => ({ start: formatKaaDate(b.start), offered: b.offered, applied: b.applied, failed: b.failed, timedOut: b.timedOut, rolledBack: b.rolledBack })),
+    buckets: h.buckets.map((b) => ({
+      start: formatKaaDate(b.start),
+      offered: b.offered,
+      applied: b.applied,
+      failed: b.failed,
+      timedOut: b.timedOut,
+      rolledBack: b.rolledBack,
+    })),
   };
 }

@@ -32,9 +32,19 @@ const AUDIT = '/api/v1/applications/kettle/audit';
 test('every change made over REST is audited with the caller as actor and the request id', async () => {
   const { t, app } = setup();
   const sw = '/api/v1/applications/kettle/software';
-  await request(app).post(sw).set(alice).set('Correlation-ID', 'req-1').send({ version: '1.0.0', rolloutStrategy: 'general', specification: { key: 'hush' } }).expect(201);
+  await request(app)
+    .post(sw)
+    .set(alice)
+    .set('Correlation-ID', 'req-1')
+    .send({ version: '1.0.0', rolloutStrategy: 'general', specification: { key: 'hush' } })
+    .expect(201);
   t.clock.advance(1000);
-  await request(app).put(`${sw}/1.0.0`).set(alice).set('Correlation-ID', 'req-2').send({ rolloutStrategy: 'suspended', specification: { key: 'hush' } }).expect(200);
+  await request(app)
+    .put(`${sw}/1.0.0`)
+    .set(alice)
+    .set('Correlation-ID', 'req-2')
+    .send({ rolloutStrategy: 'suspended', specification: { key: 'hush' } })
+    .expect(200);
   t.clock.advance(1000);
   await request(app).put('/api/v1/applications/kettle/endpoints/ep-1/consents/*').set(alice).set('Correlation-ID', 'req-3').expect(204);
   t.clock.advance(1000);
@@ -52,7 +62,13 @@ test('every change made over REST is audited with the caller as actor and the re
     ['software.updated', 'req-2'],
     ['software.created', 'req-1'],
   ]);
-  expect(res.body.content[0]).toMatchObject({ tenantId: 'tenant-a', appName: 'kettle', actor: { type: 'user', id: 'alice' }, version: '1.0.0', at: '2026-01-01T00:00:04Z' });
+  expect(res.body.content[0]).toMatchObject({
+    tenantId: 'tenant-a',
+    appName: 'kettle',
+    actor: { type: 'user', id: 'alice' },
+    version: '1.0.0',
+    at: '2026-01-01T00:00:04Z',
+  });
   expect(res.body.content[3].changes).toEqual({ rolloutStrategy: { old: 'general', new: 'suspended' } });
   expect(JSON.stringify(res.body)).not.toContain('hush');
   // filters and pages
@@ -62,7 +78,10 @@ test('every change made over REST is audited with the caller as actor and the re
   expect((await q('version=1.0.0&limit=1&offset=1')).content.map((e: { correlationId: string }) => e.correlationId)).toEqual(['req-2']);
   expect((await q('actor=alice')).totalElements).toBe(5);
   expect((await q('actor=mallory')).totalElements).toBe(0);
-  expect((await q('since=2026-01-01T00:00:01Z&until=2026-01-01T00:00:03Z')).content.map((e: { correlationId: string }) => e.correlationId)).toEqual(['req-3', 'req-2']);
+  expect((await q('since=2026-01-01T00:00:01Z&until=2026-01-01T00:00:03Z')).content.map((e: { correlationId: string }) => e.correlationId)).toEqual([
+    'req-3',
+    'req-2',
+  ]);
 });
 
 test('tenant-isolated: another tenant sees none of the entries; 404 without any permission, 403 without the read scope', async () => {

@@ -17,9 +17,18 @@ function builtConsole(): string {
 
 function app(dir: string) {
   const a = express();
-  a.use('/console', consoleRouter({ dir, config: { auth: true, clientId: 'otao-console', tenants: [{ id: 't', issuer: 'https://kc.example/realms/t' }] }, issuerOrigins: ['https://kc.example'] }));
+  a.use(
+    '/console',
+    consoleRouter({
+      dir,
+      config: { auth: true, clientId: 'otao-console', tenants: [{ id: 't', issuer: 'https://kc.example/realms/t' }] },
+      issuerOrigins: ['https://kc.example'],
+    }),
+  );
   a.use((_req, res) => res.status(404).json({ code: 'route.not_found' }));
-  a.use((e: { status?: number; code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => res.status(e.status ?? 500).json({ code: e.code }));
+  a.use((e: { status?: number; code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) =>
+    res.status(e.status ?? 500).json({ code: e.code }),
+  );
   return a;
 }
 

@@ -66,12 +66,21 @@ describe('file routes (spec §6.2) over the core and its in-memory file store', 
     const bytes = Buffer.from('raw firmware bytes');
     const res = await request(app).put(`${FILE}?name=fw-1.0.0.bin`).set(admin).set('Content-Type', 'application/x-firmware').send(bytes);
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ name: 'fw-1.0.0.bin', size: bytes.length, sha256: sha(bytes), contentType: 'application/x-firmware', uploadedAt: '2026-03-04T05:06:07Z' });
+    expect(res.body).toEqual({
+      name: 'fw-1.0.0.bin',
+      size: bytes.length,
+      sha256: sha(bytes),
+      contentType: 'application/x-firmware',
+      uploadedAt: '2026-03-04T05:06:07Z',
+    });
     matchesSchema('FileInfo', res.body);
     expect(res.headers['etag']).toMatch(/^"r2\.[0-9a-z]+"$/);
     expect(await objectOf(t)).toEqual(bytes);
     const got = await request(app).get(FILE).set(reader).expect(200);
-    expect(got.body).toEqual({ ...res.body, downloadUrl: expect.stringMatching(/^https:\/\/files\.example\/tenant-a\/kettle\/1\.0\.0\/[a-z0-9]+-[\w-]+\/fw-1\.0\.0\.bin\?ttl=900&/) as string });
+    expect(got.body).toEqual({
+      ...res.body,
+      downloadUrl: expect.stringMatching(/^https:\/\/files\.example\/tenant-a\/kettle\/1\.0\.0\/[a-z0-9]+-[\w-]+\/fw-1\.0\.0\.bin\?ttl=900&/) as string,
+    });
     expect(Buffer.from(files.download(got.body.downloadUrl)!.bytes)).toEqual(bytes);
     matchesSchema('FileDownload', got.body);
     const sw = await request(app).get(`/api/v1/applications/${APP}/software/1.0.0`).set(reader).expect(200);
@@ -79,7 +88,11 @@ describe('file routes (spec §6.2) over the core and its in-memory file store', 
   });
 
   test('raw PUT without a name or a content type: firmware.bin, application/octet-stream', async () => {
-    const res = await request(app).put(FILE).set(admin).set('Content-Type', '').send(Buffer.from([0, 1, 2]));
+    const res = await request(app)
+      .put(FILE)
+      .set(admin)
+      .set('Content-Type', '')
+      .send(Buffer.from([0, 1, 2]));
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ name: 'firmware.bin', size: 3 });
     expect(typeof res.body.contentType).toBe('string');
@@ -122,16 +135,30 @@ describe('file routes (spec §6.2) over the core and its in-memory file store', 
     expect(res.body.code).toBe('request.invalid');
   });
 
-  test.each([['../etc/passwd'], ['a/b.bin'], ['a\\b.bin'], ['a\u0007b'], ['x'.repeat(256)], ['']])('name %j: 400 file.invalid_name, nothing read or stored', async (name) => {
-    const res = await request(app).put(`${FILE}?name=${encodeURIComponent(name)}`).set(admin).send(Buffer.from('abc'));
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('file.invalid_name');
-    expect(files.uploads).toBe(0);
-  });
+  test.each([['../etc/passwd'], ['a/b.bin'], ['a\\b.bin'], ['a\u0007b'], ['x'.repeat(256)], ['']])(
+    'name %j: 400 file.invalid_name, nothing read or stored',
+    async (name) => {
+      const res = await request(app)
+        .put(`${FILE}?name=${encodeURIComponent(name)}`)
+        .set(admin)
+        .send(Buffer.from('abc'));
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('file.invalid_name');
+      expect(files.uploads).toBe(0);
+    },
+  );
 
   test('multipart file name with a path: 400 (not silently cut to its base name)', async () => {
     // Built by hand: form-data clients cut the path off the file name themselves.
-    const body = ['--XyZ', 'Content-Disposition: form-data; name="file"; filename="../../evil.bin"', 'Content-Type: application/octet-stream', '', 'abc', '--XyZ--', ''].join('\r\n');
+    const body = [
+      '--XyZ',
+      'Content-Disposition: form-data; name="file"; filename="../../evil.bin"',
+      'Content-Type: application/octet-stream',
+      '',
+      'abc',
+      '--XyZ--',
+      '',
+    ].join('\r\n');
     const res = await request(app).put(FILE).set(admin).set('Content-Type', 'multipart/form-data; boundary=XyZ').send(body);
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('file.invalid_name');
@@ -204,7 +231,10 @@ describe('file routes (spec §6.2) over the core and its in-memory file store', 
 
   test('a file keeps the specification an object: PUT software with an array specification is 409', async () => {
     await request(app).put(FILE).set(admin).send(Buffer.from('one')).expect(201);
-    const res = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).send({ rolloutStrategy: 'general', specification: [1] });
+    const res = await request(app)
+      .put(`/api/v1/applications/${APP}/software/1.0.0`)
+      .set(admin)
+      .send({ rolloutStrategy: 'general', specification: [1] });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('software.specification_not_object');
   });
@@ -263,7 +293,10 @@ describe('413: cut off without reading or holding the body', () => {
   });
 
   /** Sends a PUT whose body is produced lazily by `write`; resolves with the answer (ignoring the write side breaking after it). */
-  function put(headers: Record<string, string | number>, write: (req: ReturnType<typeof httpRequest>) => void): Promise<{ status: number; body: { code?: string }; connection?: string }> {
+  function put(
+    headers: Record<string, string | number>,
+    write: (req: ReturnType<typeof httpRequest>) => void,
+  ): Promise<{ status: number; body: { code?: string }; connection?: string }> {
     return new Promise((resolve, reject) => {
       const req = httpRequest({ host: '127.0.0.1', port, method: 'PUT', path: FILE, headers: { ...admin, ...headers } }, (res) => {
         let text = '';
@@ -271,7 +304,11 @@ describe('413: cut off without reading or holding the body', () => {
         res.on('data', (c: string) => (text += c));
         res.on('end', () => {
           req.destroy();
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as { code?: string }, ...(res.headers.connection ? { connection: res.headers.connection } : {}) });
+          resolve({
+            status: res.statusCode ?? 0,
+            body: JSON.parse(text) as { code?: string },
+            ...(res.headers.connection ? { connection: res.headers.connection } : {}),
+          });
         });
       });
       req.on('error', (e) => {

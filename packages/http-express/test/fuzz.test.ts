@@ -11,15 +11,38 @@ const admin = { Authorization: `Bearer ${A}:admin` };
 
 function setup() {
   const t = createTestOtao({ apps: [{ tenantId: A, appName: APP, versions: ['kettle-v1'] }] });
-  const permissions = new TablePermissionChecker().grant(A, 'admin', APP, ['application:software:read', 'application:software:update', 'application:software:delete']);
+  const permissions = new TablePermissionChecker().grant(A, 'admin', APP, [
+    'application:software:read',
+    'application:software:update',
+    'application:software:delete',
+  ]);
   return { t, app: createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions }) };
 }
 
 const semverish = fc.oneof(
-  fc.constantFrom('1.0.0', '2.0.0-rc.1', '1.0.0+b', 'v1.0.0', '01.0.0', '1.0', '', ' 1.0.0', '9999999999999999999.0.0', '1.0.0-01', '>=1.0.0 <2.0.0', '^1', '*', 'x'.repeat(300)),
+  fc.constantFrom(
+    '1.0.0',
+    '2.0.0-rc.1',
+    '1.0.0+b',
+    'v1.0.0',
+    '01.0.0',
+    '1.0',
+    '',
+    ' 1.0.0',
+    '9999999999999999999.0.0',
+    '1.0.0-01',
+    '>=1.0.0 <2.0.0',
+    '^1',
+    '*',
+    'x'.repeat(300),
+  ),
   fc.string({ maxLength: 20 }),
 );
-const dateish = fc.oneof(fc.constantFrom('2026-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-01-01T00:00:00+02:00', 'yesterday', '0000-01-01T00:00:00Z'), fc.string({ maxLength: 30 }), fc.integer());
+const dateish = fc.oneof(
+  fc.constantFrom('2026-01-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-01-01T00:00:00+02:00', 'yesterday', '0000-01-01T00:00:00Z'),
+  fc.string({ maxLength: 30 }),
+  fc.integer(),
+);
 const hostileKey = fc.constantFrom('$set', 'a.b', '__proto__', 'constructor', '', '\u0000', '$where');
 const deep = (n: number): unknown => {
   let v: unknown = 1;
@@ -39,7 +62,16 @@ const softwareBody = fc.record(
     specification: anyJson,
     metadata: anyJson,
     rolloutStrategy: fc.oneof(fc.constantFrom('general', 'targeted', 'suspended', 'GENERAL'), anyJson),
-    filters: fc.oneof(fc.array(fc.record({ filterId: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('a.b', '*', '>', ' x', 'ok')), rolloutDate: dateish }, { requiredKeys: [] }), { maxLength: 4 }), anyJson),
+    filters: fc.oneof(
+      fc.array(
+        fc.record(
+          { filterId: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('a.b', '*', '>', ' x', 'ok')), rolloutDate: dateish },
+          { requiredKeys: [] },
+        ),
+        { maxLength: 4 },
+      ),
+      anyJson,
+    ),
     failurePolicy: fc.oneof(fc.record({ maxFailureRate: fc.double(), minReports: fc.oneof(fc.integer(), fc.double()) }), anyJson),
     extra: anyJson,
   },
@@ -74,9 +106,19 @@ describe('fuzzed requests never produce a 5xx', () => {
 
   test('random raw bodies and content types', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 200 }), fc.constantFrom('application/json', 'application/json; charset=latin1', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=utf-16'), async (raw, ct) => {
-        check(await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).set('Content-Type', ct).send(raw));
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 200 }),
+        fc.constantFrom(
+          'application/json',
+          'application/json; charset=latin1',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=utf-16',
+        ),
+        async (raw, ct) => {
+          check(await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).set('Content-Type', ct).send(raw));
+        },
+      ),
       { numRuns: 150 },
     );
   }, 60_000);
@@ -94,8 +136,16 @@ describe('fuzzed requests never produce a 5xx', () => {
         ]) {
           check(await request(app).get(path).set(admin));
         }
-        check(await request(app).put(`/api/v1/applications/${APP}/endpoints/${enc(e)}/consents/${enc(v)}`).set(admin));
-        check(await request(app).delete(`/api/v1/applications/${enc(a)}/software/${enc(v)}`).set(admin));
+        check(
+          await request(app)
+            .put(`/api/v1/applications/${APP}/endpoints/${enc(e)}/consents/${enc(v)}`)
+            .set(admin),
+        );
+        check(
+          await request(app)
+            .delete(`/api/v1/applications/${enc(a)}/software/${enc(v)}`)
+            .set(admin),
+        );
       }),
       { numRuns: 150 },
     );

@@ -17,8 +17,16 @@ async function setup() {
   const permissions = new TablePermissionChecker().grant('tenant-a', 'alice', 'kettle', ALL).grant('tenant-b', 'bob', 'kettle', ALL);
   const app = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions });
   const bob = { Authorization: 'Bearer tenant-b:bob' };
-  await request(app).post('/api/v1/applications/kettle/software').set(bob).send({ version: '1.0.0', rolloutStrategy: 'general', specification: { secret: 'b' } }).expect(201);
-  await request(app).post('/api/v1/applications/kettle/software').set(bob).send({ version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general' }).expect(201);
+  await request(app)
+    .post('/api/v1/applications/kettle/software')
+    .set(bob)
+    .send({ version: '1.0.0', rolloutStrategy: 'general', specification: { secret: 'b' } })
+    .expect(201);
+  await request(app)
+    .post('/api/v1/applications/kettle/software')
+    .set(bob)
+    .send({ version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general' })
+    .expect(201);
   await t.core.config.decide({ appVersionName: 'kettle-b-v1', endpointId: 'ep-b', configId: '1.0.0', correlationId: 'c' });
   await request(app).put('/api/v1/applications/kettle/endpoints/ep-b/consents/*').set(bob).expect(204);
   return { t, app, bob };
@@ -40,7 +48,13 @@ test('tenant A can neither read, change, delete nor detect tenant B data on any 
 
   // reads: A sees its own (empty) application, never B's
   expect((await request(app).get(`${A}/software`).set(alice)).body).toEqual([]);
-  for (const path of [`${A}/software/1.0.0`, `${A}/software/1.0.0/preview`, `${A}/software/1.0.0/rollout`, `${A}/software/1.0.0/rollout/history`, `${A}/endpoints/ep-b/software`]) {
+  for (const path of [
+    `${A}/software/1.0.0`,
+    `${A}/software/1.0.0/preview`,
+    `${A}/software/1.0.0/rollout`,
+    `${A}/software/1.0.0/rollout/history`,
+    `${A}/endpoints/ep-b/software`,
+  ]) {
     const res = await request(app).get(path).set(alice);
     expect(res.status).toBe(404);
     const absent = await request(app).get(path.replace('1.0.0', '9.9.9').replace('ep-b', 'nobody')).set(alice);
@@ -60,7 +74,11 @@ test('tenant A can neither read, change, delete nor detect tenant B data on any 
   await request(app).put(`${A}/endpoints/ep-b/consents/1.1.0`).set(alice).expect(204);
   // A may create its own 1.0.0: no conflict with B's, so B's existence is not revealed
   await request(app).post(`${A}/software`).set(alice).send({ version: '1.0.0', rolloutStrategy: 'suspended' }).expect(201);
-  await request(app).post(`${A}/software`).set(alice).send({ version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general' }).expect(201);
+  await request(app)
+    .post(`${A}/software`)
+    .set(alice)
+    .send({ version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general' })
+    .expect(201);
 
   // B is unchanged
   expect(await snapshot(app, bob)).toBe(before);
@@ -80,7 +98,7 @@ test("a principal of tenant B with no permission on A's application gets 404, as
   expect(res.body.code).toBe(absent.body.code);
 });
 
-test("GET /applications shows each tenant its own applications only, the same name in two tenants being two applications", async () => {
+test('GET /applications shows each tenant its own applications only, the same name in two tenants being two applications', async () => {
   const t = createTestOtao({
     apps: [
       { tenantId: 'tenant-a', appName: 'kettle', versions: ['kettle-a-v1'] },

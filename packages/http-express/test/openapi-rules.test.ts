@@ -46,7 +46,16 @@ const MAX = '9007199254740991';
 const two = (lo: number, hi: number): fc.Arbitrary<string> => fc.integer({ min: lo, max: hi }).map((n) => String(n).padStart(2, '0'));
 /** Date-times near the rule's edges: months 00–13, days 00–32, leap and common years, the accepted and some refused offsets. */
 const dateish = fc
-  .tuple(fc.constantFrom('0000', '1900', '2000', '2024', '2026', '2100', '9999'), two(0, 13), two(0, 32), two(0, 24), two(0, 60), two(0, 60), fc.constantFrom('', '.5', '.123456789', '.1234567890'), fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+01:00', ''))
+  .tuple(
+    fc.constantFrom('0000', '1900', '2000', '2024', '2026', '2100', '9999'),
+    two(0, 13),
+    two(0, 32),
+    two(0, 24),
+    two(0, 60),
+    two(0, 60),
+    fc.constantFrom('', '.5', '.123456789', '.1234567890'),
+    fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+01:00', ''),
+  )
   .map(([y, mo, d, h, mi, s, f, z]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${f}${z}`);
 
 const rules: { schema: string; code: (v: string) => boolean; good: string[]; bad: string[]; arbitrary: fc.Arbitrary<string> }[] = [
@@ -61,7 +70,23 @@ const rules: { schema: string; code: (v: string) => boolean; good: string[]; bad
     schema: 'Version',
     code: (v) => isStrictSemver(v),
     good: ['0.0.0', '1.1.0', '1.0.0-rc.1', '1.0.0+build.7', '1.0.0-0.3.7', '1.0.0-x-y.z--', `${MAX}.${MAX}.${MAX}`, '1.0.0-99999999999999999999', '1.0.0-01a'],
-    bad: ['', 'v1.0.0', '1.0', '01.0.0', '1.0.0-01', '1.0.0-', '1.0.0+', ' 1.0.0', '1.0.0\n', '9007199254740992.0.0', '1.99999999999999999.0', '1.0.0-a..b', `1.0.0-${'a'.repeat(251)}`, '١.0.0', '*'],
+    bad: [
+      '',
+      'v1.0.0',
+      '1.0',
+      '01.0.0',
+      '1.0.0-01',
+      '1.0.0-',
+      '1.0.0+',
+      ' 1.0.0',
+      '1.0.0\n',
+      '9007199254740992.0.0',
+      '1.99999999999999999.0',
+      '1.0.0-a..b',
+      `1.0.0-${'a'.repeat(251)}`,
+      '١.0.0',
+      '*',
+    ],
     arbitrary: fc.string({ unit: fc.constantFrom('0', '1', '9', '.', '-', '+', 'a', 'v', ' '), maxLength: 12 }),
   },
   {
@@ -102,8 +127,30 @@ const rules: { schema: string; code: (v: string) => boolean; good: string[]; bad
   {
     schema: 'UtcDateTime',
     code: (v) => parseKaaDate(v) !== undefined,
-    good: ['2026-01-31T12:00:00Z', '2026-01-31t12:00:00z', '2026-01-31T12:00:00.123456789+00:00', '2024-02-29T00:00:00-00:00', '2000-02-29T23:59:59Z', '0000-02-29T00:00:00Z', '2026-04-30T00:00:00Z'],
-    bad: ['', '2026-02-29T00:00:00Z', '1900-02-29T00:00:00Z', '2026-04-31T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:00:60Z', '2026-01-01T00:00:00+01:00', '2026-01-01 00:00:00Z', '2026-01-01T00:00:00', '2026-01-01T00:00:00.Z', '2026-01-01T00:00:00.1234567890Z', '0159-08-23T13:55:55.0+08:50'],
+    good: [
+      '2026-01-31T12:00:00Z',
+      '2026-01-31t12:00:00z',
+      '2026-01-31T12:00:00.123456789+00:00',
+      '2024-02-29T00:00:00-00:00',
+      '2000-02-29T23:59:59Z',
+      '0000-02-29T00:00:00Z',
+      '2026-04-30T00:00:00Z',
+    ],
+    bad: [
+      '',
+      '2026-02-29T00:00:00Z',
+      '1900-02-29T00:00:00Z',
+      '2026-04-31T00:00:00Z',
+      '2026-13-01T00:00:00Z',
+      '2026-01-01T24:00:00Z',
+      '2026-01-01T00:00:60Z',
+      '2026-01-01T00:00:00+01:00',
+      '2026-01-01 00:00:00Z',
+      '2026-01-01T00:00:00',
+      '2026-01-01T00:00:00.Z',
+      '2026-01-01T00:00:00.1234567890Z',
+      '0159-08-23T13:55:55.0+08:50',
+    ],
     arbitrary: dateish,
   },
 ];
@@ -196,6 +243,16 @@ describe('the OpenAPI document encodes the code rules', () => {
     // The created software leads to every operation on it (the stateful fuzzer starts there).
     const created = byId.get('createSoftware')?.op.responses['201']?.links ?? {};
     const targets = new Set(Object.values(created).map((l) => l.operationId));
-    for (const id of ['getSoftware', 'replaceSoftware', 'deleteSoftware', 'previewRollout', 'rolloutStatistics', 'uploadSoftwareFile', 'getSoftwareFile', 'deleteSoftwareFile']) expect(targets).toContain(id);
+    for (const id of [
+      'getSoftware',
+      'replaceSoftware',
+      'deleteSoftware',
+      'previewRollout',
+      'rolloutStatistics',
+      'uploadSoftwareFile',
+      'getSoftwareFile',
+      'deleteSoftwareFile',
+    ])
+      expect(targets).toContain(id);
   });
 });

@@ -31,7 +31,12 @@ async function setup() {
   await request(app)
     .post(R)
     .set(admin)
-    .send({ version: '2.0.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', phases: [{ percent: 10, soakMinutes: 30 }, { percent: 50 }, { percent: 100 }] })
+    .send({
+      version: '2.0.0',
+      upgradableFrom: ['1.0.0'],
+      rolloutStrategy: 'general',
+      phases: [{ percent: 10, soakMinutes: 30 }, { percent: 50 }, { percent: 100 }],
+    })
     .expect(201);
   return { t, app };
 }
@@ -46,7 +51,14 @@ const matchesSchema = (name: string, value: unknown): void => {
 test('GET rollout shows the open phase with Kaa dates and what it waits for', async () => {
   const { app } = await setup();
   const res = await request(app).get(`${R}/2.0.0/rollout`).set(reader).expect(200);
-  expect(res.body.phase).toEqual({ index: 0, percent: 10, openedAt: '2026-03-04T05:06:07Z', hold: false, waitingFor: 'soak', nextCheckAt: '2026-03-04T05:36:07Z' });
+  expect(res.body.phase).toEqual({
+    index: 0,
+    percent: 10,
+    openedAt: '2026-03-04T05:06:07Z',
+    hold: false,
+    waitingFor: 'soak',
+    nextCheckAt: '2026-03-04T05:36:07Z',
+  });
   matchesSchema('Rollout', res.body);
   expect((await request(app).get(`${R}/1.0.0/rollout`).set(reader).expect(200)).body.phase).toBeUndefined();
 });
@@ -62,7 +74,11 @@ test('POST advance opens the next phase (200 with the rollout); 409 on the last 
   expect(last.body.code).toBe('rollout.last_phase');
   expect((await request(app).post(`${R}/1.0.0/rollout/advance`).set(admin).expect(409)).body.code).toBe('rollout.not_phased');
   expect((await request(app).post(`${R}/9.9.9/rollout/advance`).set(admin).expect(404)).body.code).toBe('software.not_found');
-  await request(app).put(`${R}/2.0.0`).set(admin).send({ rolloutStrategy: 'suspended', upgradableFrom: ['1.0.0'], phases: [{ percent: 10 }, { percent: 100 }] }).expect(200);
+  await request(app)
+    .put(`${R}/2.0.0`)
+    .set(admin)
+    .send({ rolloutStrategy: 'suspended', upgradableFrom: ['1.0.0'], phases: [{ percent: 10 }, { percent: 100 }] })
+    .expect(200);
   expect((await request(app).post(`${R}/2.0.0/rollout/advance`).set(admin).expect(409)).body.code).toBe('rollout.suspended');
 });
 
@@ -78,7 +94,11 @@ test('PUT hold holds and resumes; the body is validated (hold required, reason â
   for (const bad of [{}, { hold: 'yes' }, { hold: true, reason: 'x'.repeat(501) }, { hold: true, colour: 'red' }, [true]]) {
     expect((await request(app).put(`${R}/2.0.0/rollout/hold`).set(admin).send(bad)).status).toBe(400);
   }
-  await request(app).put(`${R}/2.0.0/rollout/hold`).set(admin).send({ hold: true, reason: 'x'.repeat(500) }).expect(200);
+  await request(app)
+    .put(`${R}/2.0.0/rollout/hold`)
+    .set(admin)
+    .send({ hold: true, reason: 'x'.repeat(500) })
+    .expect(200);
   expect((await request(app).put(`${R}/2.0.0/rollout/hold`).set(admin).set('Content-Type', 'text/plain').send('hold')).status).toBe(415);
   expect((await request(app).put(`${R}/1.0.0/rollout/hold`).set(admin).send({ hold: true }).expect(409)).body.code).toBe('rollout.not_phased');
 });
@@ -100,7 +120,9 @@ test('authorization like the other routes: 401 without a token, 403 with read on
     expect(forb.body.code).toBe('auth.forbidden');
     const none = await call(stranger, { bad: 'body' });
     expect(none.status).toBe(404);
-    const absent = await (method === 'post' ? request(app).post(path.replace(APP, 'teapot')).set(stranger) : request(app).put(path.replace(APP, 'teapot')).set(stranger).send({ hold: true }));
+    const absent = await (method === 'post'
+      ? request(app).post(path.replace(APP, 'teapot')).set(stranger)
+      : request(app).put(path.replace(APP, 'teapot')).set(stranger).send({ hold: true }));
     expect(none.body.code).toBe(absent.body.code);
     expect((await call(reader, 'not json')).status).toBe(403); // before the body
   }

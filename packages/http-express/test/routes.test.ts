@@ -27,7 +27,12 @@ function setup(): { t: TestOtao; app: ReturnType<typeof createHttpApp> } {
   return { t, app };
 }
 
-const body = (version: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ version, rolloutStrategy: 'general', specification: { v: version }, ...extra });
+const body = (version: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  version,
+  rolloutStrategy: 'general',
+  specification: { v: version },
+  ...extra,
+});
 
 // Response bodies are checked against the OpenAPI document's schemas.
 const ajv = new Ajv2020({ strict: false });
@@ -50,7 +55,11 @@ describe('software routes', () => {
     expect(res.status).toBe(201);
     expect(res.headers['location']).toBe('/api/v1/applications/kettle/software/1.0.0%2Bbuild.1');
     expect(res.headers['etag']).toMatch(/^"r1\.[0-9a-z]+"$/);
-    expect(res.body).toMatchObject({ version: '1.0.0+build.1', createdAt: '2026-03-04T05:06:07Z', filters: [{ filterId: 'f1', rolloutDate: '2026-05-01T10:00:00Z' }] });
+    expect(res.body).toMatchObject({
+      version: '1.0.0+build.1',
+      createdAt: '2026-03-04T05:06:07Z',
+      filters: [{ filterId: 'f1', rolloutDate: '2026-05-01T10:00:00Z' }],
+    });
     matchesSchema('Software', res.body);
     await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('0.9.0')).expect(201);
     await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0-rc.1')).expect(201);
@@ -66,7 +75,13 @@ describe('software routes', () => {
     const old = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201)).headers['etag'] as string;
     await request(app).delete(url).set(admin).set('If-Match', old).expect(204);
     t.clock.advance(1000);
-    const reborn = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0', { specification: { reborn: true } })).expect(201)).headers['etag'] as string;
+    const reborn = (
+      await request(app)
+        .post(`/api/v1/applications/${APP}/software`)
+        .set(admin)
+        .send(body('1.0.0', { specification: { reborn: true } }))
+        .expect(201)
+    ).headers['etag'] as string;
     expect(reborn).not.toBe(old);
     expect((await request(app).get(url).set(reader)).headers['etag']).toBe(reborn);
     // The tag of the deleted software does not match the new one: PUT and DELETE get 412, nothing changes.
@@ -112,7 +127,11 @@ describe('software routes', () => {
 
   test('PUT replaces; If-Match stale -> 412; body version must equal path -> 400; DELETE 204 then 404', async () => {
     const r1 = (await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0')).expect(201)).headers['etag'] as string;
-    const put = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0`).set(admin).set('If-Match', r1).send({ rolloutStrategy: 'suspended', specification: [1, 2] });
+    const put = await request(app)
+      .put(`/api/v1/applications/${APP}/software/1.0.0`)
+      .set(admin)
+      .set('If-Match', r1)
+      .send({ rolloutStrategy: 'suspended', specification: [1, 2] });
     expect(put.status).toBe(200);
     const r2 = put.headers['etag'] as string;
     expect(r2).toMatch(/^"r2\.[0-9a-z]+"$/);
@@ -135,8 +154,15 @@ describe('software routes', () => {
     const dup = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0+b'));
     expect(dup.status).toBe(409);
     expect(dup.body.code).toBe('software.version_conflict');
-    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('2.0.0', { upgradableFrom: ['1.0.0'] })).expect(201);
-    const cyc = await request(app).put(`/api/v1/applications/${APP}/software/1.0.0%2Ba`).set(admin).send({ rolloutStrategy: 'general', upgradableFrom: ['2.0.0'] });
+    await request(app)
+      .post(`/api/v1/applications/${APP}/software`)
+      .set(admin)
+      .send(body('2.0.0', { upgradableFrom: ['1.0.0'] }))
+      .expect(201);
+    const cyc = await request(app)
+      .put(`/api/v1/applications/${APP}/software/1.0.0%2Ba`)
+      .set(admin)
+      .send({ rolloutStrategy: 'general', upgradableFrom: ['2.0.0'] });
     expect(cyc.status).toBe(409);
     expect(cyc.body.code).toBe('software.cycle');
     expect(cyc.body.message).toContain('1.0.0+a -> 2.0.0 -> 1.0.0+a');
@@ -148,7 +174,11 @@ describe('software routes', () => {
     ['wrong type', { version: '1.0.0', rolloutStrategy: 'general', upgradableFrom: 'x' }, 'upgradableFrom'],
     ['bad enum', { version: '1.0.0', rolloutStrategy: 'sometimes' }, 'rolloutStrategy'],
     ['bad filter id', { version: '1.0.0', rolloutStrategy: 'targeted', filters: [{ filterId: 'a.b' }] }, 'filters[0].filterId'],
-    ['bad date', { version: '1.0.0', rolloutStrategy: 'targeted', filters: [{ filterId: 'f', rolloutDate: '2026-13-01T00:00:00Z' }] }, 'filters[0].rolloutDate'],
+    [
+      'bad date',
+      { version: '1.0.0', rolloutStrategy: 'targeted', filters: [{ filterId: 'f', rolloutDate: '2026-13-01T00:00:00Z' }] },
+      'filters[0].rolloutDate',
+    ],
     ['unknown field', { version: '1.0.0', rolloutStrategy: 'general', colour: 'red' }, 'colour'],
     ['bad range', { version: '1.0.0', rolloutStrategy: 'general', upgradableFrom: ['>>1'] }, 'upgradableFrom[0]'],
     ['array body', [1, 2], '(body)'],
@@ -166,10 +196,16 @@ describe('software routes', () => {
     const text = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).set('Content-Type', 'text/plain').send('hello');
     expect(text.status).toBe(415);
     expect(text.body.code).toBe('request.unsupported_media_type');
-    const huge = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0', { specification: { x: 'y'.repeat(700_000) } }));
+    const huge = await request(app)
+      .post(`/api/v1/applications/${APP}/software`)
+      .set(admin)
+      .send(body('1.0.0', { specification: { x: 'y'.repeat(700_000) } }));
     expect(huge.status).toBe(413);
     expect(huge.body.code).toBe('request.too_large');
-    const big = await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.0.0', { specification: { x: 'y'.repeat(300_000) } }));
+    const big = await request(app)
+      .post(`/api/v1/applications/${APP}/software`)
+      .set(admin)
+      .send(body('1.0.0', { specification: { x: 'y'.repeat(300_000) } }));
     expect(big.status).toBe(413);
     expect(big.body.code).toBe('software.specification_too_large');
   });
@@ -200,7 +236,10 @@ describe('software routes', () => {
       ['application/json', JSON.stringify({ specification: 'y'.repeat(700_000) })], // 413 request.too_large
     ];
     for (const [type, payload] of bodies) {
-      for (const [method, url] of [['post', create], ['put', replace]] as const) {
+      for (const [method, url] of [
+        ['post', create],
+        ['put', replace],
+      ] as const) {
         const anonymous = await request(app)[method](url).set('Content-Type', type).send(payload);
         expect([method, type, anonymous.status, anonymous.body.code]).toEqual([method, type, 401, 'auth.unauthenticated']);
         const badToken = await request(app)[method](url).set('Authorization', 'Bearer ???').set('Content-Type', type).send(payload);
@@ -260,9 +299,20 @@ describe('endpoint, consent and insight routes', () => {
   beforeEach(() => ({ t, app } = setup()));
 
   test('endpoint view, list, consents, preview and rollout', async () => {
-    await request(app).post(`/api/v1/applications/${APP}/software`).set(admin).send(body('1.1.0', { upgradableFrom: ['1.0.0'] })).expect(201);
+    await request(app)
+      .post(`/api/v1/applications/${APP}/software`)
+      .set(admin)
+      .send(body('1.1.0', { upgradableFrom: ['1.0.0'] }))
+      .expect(201);
     await t.core.config.decide({ appVersionName: 'kettle-v1', endpointId: 'ep-1', configId: '1.0.0', correlationId: 'c' });
-    await t.core.reports.applied({ appVersionName: 'kettle-v1', endpointId: 'ep-2', configId: '1.0.0', statusCode: 500, reasonPhrase: 'boom', correlationId: 'c' });
+    await t.core.reports.applied({
+      appVersionName: 'kettle-v1',
+      endpointId: 'ep-2',
+      configId: '1.0.0',
+      statusCode: 500,
+      reasonPhrase: 'boom',
+      correlationId: 'c',
+    });
     const view = await request(app).get(`/api/v1/applications/${APP}/endpoints/ep-1/software`).set(reader).expect(200);
     expect(view.body).toMatchObject({ endpointId: 'ep-1', currentVersion: '1.0.0', next: '1.1.0', path: ['1.1.0'], goal: '1.1.0', consents: [] });
     matchesSchema('EndpointView', view.body);
@@ -374,7 +424,13 @@ describe('security ignored', () => {
       { appName: 'blender', consentRequired: true, appVersionNames: ['blender-v1'] },
       { appName: APP, consentRequired: false, appVersionNames: ['kettle-v1'] },
     ]);
-    const other = createHttpApp({ core: t.core, authenticator: new StaticAuthenticator(), permissions: new TablePermissionChecker(), securityIgnored: ['/**'], defaultTenant: A });
+    const other = createHttpApp({
+      core: t.core,
+      authenticator: new StaticAuthenticator(),
+      permissions: new TablePermissionChecker(),
+      securityIgnored: ['/**'],
+      defaultTenant: A,
+    });
     expect((await request(other).get('/api/v1/applications').expect(200)).body.map((a: { appName: string }) => a.appName)).toEqual(['toaster']);
   });
 });
@@ -382,7 +438,11 @@ describe('security ignored', () => {
 describe('rollout statistics and history (§6.3)', () => {
   test('GET …/rollout has timedOut and rolledBack; GET …/rollout/history per bucket, with clear 400s', async () => {
     const { t, app } = setup();
-    await request(app).post('/api/v1/applications/kettle/software').set(admin).send(body('1.1.0', { upgradableFrom: ['1.0.0'] })).expect(201);
+    await request(app)
+      .post('/api/v1/applications/kettle/software')
+      .set(admin)
+      .send(body('1.1.0', { upgradableFrom: ['1.0.0'] }))
+      .expect(201);
     await t.core.config.decide({ appVersionName: 'kettle-v1', endpointId: 'e1', configId: '1.0.0', correlationId: 'p1' });
     await t.core.reports.applied({ appVersionName: 'kettle-v1', endpointId: 'e1', configId: '1.1.0', statusCode: 200, correlationId: 'r1' });
     await t.core.config.decide({ appVersionName: 'kettle-v1', endpointId: 'e1', configId: '1.0.0', correlationId: 'p2' }); // rolled back
@@ -401,7 +461,14 @@ describe('rollout statistics and history (§6.3)', () => {
     matchesSchema('RolloutHistory', history.body);
     const hour = await request(app).get(`${base}/history?bucket=hour&since=2026-03-04T00:00:00Z&until=2026-03-05T00:00:00Z`).set(reader).expect(200);
     expect(hour.body.buckets).toEqual([{ start: '2026-03-04T05:00:00Z', offered: 1, applied: 1, failed: 0, timedOut: 0, rolledBack: 1 }]);
-    for (const q of ['bucket=day', 'since=yesterday', 'until=2026-03-04', 'since=2026-03-04T06:00:00Z&until=2026-03-04T05:00:00Z', 'since=2026-03-01T00:00:00Z', 'bucket=minute&bucket=hour']) {
+    for (const q of [
+      'bucket=day',
+      'since=yesterday',
+      'until=2026-03-04',
+      'since=2026-03-04T06:00:00Z&until=2026-03-04T05:00:00Z',
+      'since=2026-03-01T00:00:00Z',
+      'bucket=minute&bucket=hour',
+    ]) {
       const res = await request(app).get(`${base}/history?${q}`).set(reader);
       expect([q, res.status, res.body.code]).toEqual([q, 400, 'request.invalid']);
     }

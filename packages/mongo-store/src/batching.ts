@@ -88,7 +88,9 @@ export class BatchedReader<D extends Document> extends Drain<Read<D>> {
       docs = await again(() => this.collection.find({ _id: { $in: ids } } as never, this.projection ? { projection: this.projection } : {}).toArray());
     } catch (e) {
       const error = translateError(this.operation, e);
-      batch.forEach((r) => r.reject(error === 'duplicate' ? new OtaoError('store.unavailable', `${this.operation}: unexpected duplicate key`, { cause: e }) : error));
+      batch.forEach((r) =>
+        r.reject(error === 'duplicate' ? new OtaoError('store.unavailable', `${this.operation}: unexpected duplicate key`, { cause: e }) : error),
+      );
       return;
     }
     const byId = new Map(docs.map((d) => [String(d._id), d]));
@@ -154,7 +156,9 @@ export class BulkWriter<D extends Document> extends Drain<Write<D>> {
       // A bulk error without per-operation errors (the connection failed, a write concern error): nothing is known to have been applied.
       if (perOperation.length === 0 || (e instanceof MongoBulkWriteError && e.err !== undefined)) {
         const error = translateError(this.operation, e);
-        batch.forEach((w) => w.reject(error === 'duplicate' ? new OtaoError('store.unavailable', `${this.operation}: unexpected duplicate key`, { cause: e }) : error));
+        batch.forEach((w) =>
+          w.reject(error === 'duplicate' ? new OtaoError('store.unavailable', `${this.operation}: unexpected duplicate key`, { cause: e }) : error),
+        );
         return;
       }
       const failed = new Map(perOperation.map((w) => [w.index, w]));

@@ -102,6 +102,11 @@ export async function ensureIndexes(db: Db): Promise<void> {
     const obsolete = OBSOLETE_INDEXES[name] ?? [];
     if (obsolete.length === 0 || !existing.has(name)) continue;
     const have = new Set((await db.collection(name).listIndexes().toArray()).map((i: { name?: unknown }) => String(i.name)));
-    for (const index of obsolete) if (have.has(index)) await db.collection(name).dropIndex(index).catch(() => undefined); // a concurrent start may drop it
+    for (const index of obsolete)
+      if (have.has(index))
+        await db
+          .collection(name)
+          .dropIndex(index)
+          .catch(() => undefined); // a concurrent start may drop it
   }
 }

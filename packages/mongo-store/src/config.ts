@@ -74,7 +74,9 @@ export function driverOptions(config: MongoStoreConfig): {
 /** The batching options of the configuration, defaults filled in. */
 export function batchOptions(config: MongoStoreConfig): BatchOptions {
   const b = { ...DEFAULT_BATCH, ...config.batch };
-  if (!Number.isInteger(b.maxBatch) || b.maxBatch < 1 || b.maxBatch > 25_000) throw new RangeError(`mongo-store: batch.maxBatch must be an integer in 1..25000, got ${String(b.maxBatch)}`);
-  if (!Number.isInteger(b.maxInFlight) || b.maxInFlight < 1) throw new RangeError(`mongo-store: batch.maxInFlight must be a positive integer, got ${String(b.maxInFlight)}`);
+  if (!Number.isInteger(b.maxBatch) || b.maxBatch < 1 || b.maxBatch > 25_000)
+    throw new RangeError(`mongo-store: batch.maxBatch must be an integer in 1..25000, got ${String(b.maxBatch)}`);
+  if (!Number.isInteger(b.maxInFlight) || b.maxInFlight < 1)
+    throw new RangeError(`mongo-store: batch.maxInFlight must be a positive integer, got ${String(b.maxInFlight)}`);
   return b;
 }

@@ -85,7 +85,8 @@ export class MongoAuditLog implements AuditLog {
 
   async page(q: AuditQuery): Promise<AuditPage> {
     const filter: Filter<AuditDocument> = { tenantId: q.tenantId, appName: q.appName, state: 'committed' };
-    if (q.since !== undefined || q.until !== undefined) filter.at = { ...(q.since !== undefined ? { $gte: q.since } : {}), ...(q.until !== undefined ? { $lt: q.until } : {}) };
+    if (q.since !== undefined || q.until !== undefined)
+      filter.at = { ...(q.since !== undefined ? { $gte: q.since } : {}), ...(q.until !== undefined ? { $lt: q.until } : {}) };
     if (q.version !== undefined) filter.version = q.version;
     if (q.endpointId !== undefined) filter.endpointId = q.endpointId;
     if (q.action !== undefined) filter.action = q.action;
@@ -104,12 +105,24 @@ export class MongoAuditLog implements AuditLog {
   }
 
   async pending(before: number, limit: number): Promise<AuditRecord[]> {
-    const docs = await run('audit.pending', () => this.docs.find({ state: 'pending', at: { $lt: before } }).sort({ at: 1, _id: 1 }).limit(limit).toArray());
+    const docs = await run('audit.pending', () =>
+      this.docs
+        .find({ state: 'pending', at: { $lt: before } })
+        .sort({ at: 1, _id: 1 })
+        .limit(limit)
+        .toArray(),
+    );
     return docs.map(toRecord);
   }
 
   async prune(before: number, limit: number): Promise<number> {
-    const ids = await run('audit.prune', () => this.docs.find({ at: { $lt: before } }, { projection: { _id: 1 } }).sort({ at: 1 }).limit(limit).toArray());
+    const ids = await run('audit.prune', () =>
+      this.docs
+        .find({ at: { $lt: before } }, { projection: { _id: 1 } })
+        .sort({ at: 1 })
+        .limit(limit)
+        .toArray(),
+    );
     if (ids.length === 0) return 0;
     const done = await run('audit.prune', () => this.docs.deleteMany({ _id: { $in: ids.map((d) => d._id) }, at: { $lt: before } }));
     return done.deletedCount;

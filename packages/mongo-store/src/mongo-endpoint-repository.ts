@@ -1,6 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { OtaoError, versionKey } from '@otao/core';
-import type { CountedOutcome, EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember, LastApplied, PendingOffer, PullState, ReportCounted } from '@otao/core';
+import type {
+  CountedOutcome,
+  EndpointKey,
+  EndpointPage,
+  EndpointReport,
+  EndpointRepository,
+  EndpointState,
+  FilterMember,
+  LastApplied,
+  PendingOffer,
+  PullState,
+  ReportCounted,
+} from '@otao/core';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { type BatchOptions, BatchedReader, BulkWriter, DEFAULT_BATCH, type WriteOutcome } from './batching';
 import { COLLECTIONS } from './collections';
@@ -214,10 +226,18 @@ export class MongoEndpointRepository implements EndpointRepository {
 
   async recordReport(key: EndpointKey, appVersionName: string, report: EndpointReport, applied: boolean): Promise<void> {
     const set: Fields = { appVersionName, lastReport: JSON.stringify(report) };
-    if (applied) Object.assign(set, { currentVersion: report.configId, currentVersionKey: versionKey(report.configId), lastApplied: { version: report.configId, at: report.at } });
+    if (applied)
+      Object.assign(set, {
+        currentVersion: report.configId,
+        currentVersionKey: versionKey(report.configId),
+        lastApplied: { version: report.configId, at: report.at },
+      });
     // The endpoint reported: its offers made until now are no longer waiting (§4.11). Gathered like the endpoint writes.
     const { lo, hi } = idRange(key.tenantId, key.endpointId, key.appName);
-    await Promise.all([this.upsert(key, report.at, { set }), this.offerWriter.write({ deleteMany: { filter: { _id: { $gt: lo, $lt: hi }, at: { $lte: report.at } } } })]);
+    await Promise.all([
+      this.upsert(key, report.at, { set }),
+      this.offerWriter.write({ deleteMany: { filter: { _id: { $gt: lo, $lt: hi }, at: { $lte: report.at } } } }),
+    ]);
   }
 
   async addMembership(key: EndpointKey, appVersionName: string | undefined, filterId: string, at: number): Promise<void> {
@@ -226,7 +246,9 @@ export class MongoEndpointRepository implements EndpointRepository {
   }
 
   async removeMembership(key: EndpointKey, filterId: string, at: number): Promise<void> {
-    await this.writer.write({ updateOne: { filter: { _id: docId(key) }, update: { $pull: { filters: filterId }, $set: { membershipsKnown: true, updatedAt: at } } } });
+    await this.writer.write({
+      updateOne: { filter: { _id: docId(key) }, update: { $pull: { filters: filterId }, $set: { membershipsKnown: true, updatedAt: at } } },
+    });
   }
 
   async setMemberships(key: EndpointKey, appVersionName: string | undefined, filterIds: readonly string[], at: number): Promise<void> {
@@ -264,12 +286,19 @@ export class MongoEndpointRepository implements EndpointRepository {
       const ops: AnyBulkWriteOperation<EndpointDocument>[] = [];
       for (const [endpointId, appVersionName] of entries.slice(i, i + BULK_CHUNK)) {
         const key = { tenantId, appName, endpointId };
-        ops.push({ updateOne: { filter: upsertFilter(key), update: this.update(key, at, { addToSet: { filters: filterId }, onInsert: { appVersionName } }), upsert: true } });
+        ops.push({
+          updateOne: {
+            filter: upsertFilter(key),
+            update: this.update(key, at, { addToSet: { filters: filterId }, onInsert: { appVersionName } }),
+            upsert: true,
+          },
+        });
         // An existing endpoint gets the app version name only when it has none.
         ops.push({ updateOne: { filter: { _id: docId(key), appVersionName: { $exists: false } }, update: { $set: { appVersionName } } } });
       }
       // Upserts racing another writer may hit the unique _id: the chunk is idempotent, so run it again.
-      if (!(await runUnlessDuplicate(op, () => this.docs.bulkWrite(ops, { ordered: false })))) await run(op, () => this.docs.bulkWrite(ops, { ordered: false }));
+      if (!(await runUnlessDuplicate(op, () => this.docs.bulkWrite(ops, { ordered: false }))))
+        await run(op, () => this.docs.bulkWrite(ops, { ordered: false }));
     }
   }
 
@@ -285,7 +314,9 @@ export class MongoEndpointRepository implements EndpointRepository {
   }
 
   async markFilterLoaded(tenantId: string, appName: string, filterId: string): Promise<void> {
-    await runUnlessDuplicate('endpoints.markFilterLoaded', () => this.loaded.insertOne({ _id: idOf(tenantId, appName, filterId), tenantId, appName, filterId }));
+    await runUnlessDuplicate('endpoints.markFilterLoaded', () =>
+      this.loaded.insertOne({ _id: idOf(tenantId, appName, filterId), tenantId, appName, filterId }),
+    );
   }
 
   async grantConsent(key: EndpointKey, version: string, at: number): Promise<void> {
@@ -300,12 +331,23 @@ export class MongoEndpointRepository implements EndpointRepository {
    * One `updateMany` sets a claim with a fresh token on every endpoint whose claim is free, expired
    * or the owner's own (atomic per document), then one `find` reads back which carry the token.
    */
-  async claimPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string, now: number, ttlMs: number): Promise<string[]> {
+  async claimPushes(
+    tenantId: string,
+    appName: string,
+    endpointIds: readonly string[],
+    version: string,
+    owner: string,
+    now: number,
+    ttlMs: number,
+  ): Promise<string[]> {
     const op = 'endpoints.claimPushes';
     const claim = `claims.${claimField(version)}`;
     const token = randomUUID();
     const claimed: string[] = [];
-    for (const ids of chunks([...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)), BULK_CHUNK)) {
+    for (const ids of chunks(
+      [...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)),
+      BULK_CHUNK,
+    )) {
       const filter = {
         _id: { $in: ids },
         pushed: { $ne: version },
@@ -313,7 +355,9 @@ export class MongoEndpointRepository implements EndpointRepository {
       } as Filter<EndpointDocument>;
       const r = await run(op, () => this.docs.updateMany(filter, { $set: { [claim]: { owner, until: now + ttlMs, token } } as Fields }));
       if (r.modifiedCount === 0) continue;
-      const won = await run(op, () => this.docs.find({ _id: { $in: ids }, [`${claim}.token`]: token } as Filter<EndpointDocument>, { projection: { endpointId: 1 } }).toArray());
+      const won = await run(op, () =>
+        this.docs.find({ _id: { $in: ids }, [`${claim}.token`]: token } as Filter<EndpointDocument>, { projection: { endpointId: 1 } }).toArray(),
+      );
       for (const d of won) claimed.push(d.endpointId);
     }
     return claimed;
@@ -328,13 +372,27 @@ export class MongoEndpointRepository implements EndpointRepository {
     const op = 'endpoints.confirmPushes';
     const unset = { [`claims.${claimField(version)}`]: '' as const };
     let newlyOffered = 0;
-    for (const ids of chunks([...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)), BULK_CHUNK)) {
+    for (const ids of chunks(
+      [...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)),
+      BULK_CHUNK,
+    )) {
       // With a report timeout: which of them are offered the version for the first time (one more read per window, only then).
       const fresh =
-        offeredAt === undefined ? [] : await run(op, () => this.docs.find({ _id: { $in: ids }, offered: { $ne: version } }, { projection: { endpointId: 1 } }).toArray());
-      const first = await run(op, () => this.docs.updateMany({ _id: { $in: ids }, offered: { $ne: version } }, { $addToSet: { pushed: version, offered: version }, $unset: unset }));
+        offeredAt === undefined
+          ? []
+          : await run(op, () => this.docs.find({ _id: { $in: ids }, offered: { $ne: version } }, { projection: { endpointId: 1 } }).toArray());
+      const first = await run(op, () =>
+        this.docs.updateMany({ _id: { $in: ids }, offered: { $ne: version } }, { $addToSet: { pushed: version, offered: version }, $unset: unset }),
+      );
       newlyOffered += first.modifiedCount;
-      if (offeredAt !== undefined && fresh.length > 0) await this.addPendingOffers(tenantId, appName, version, fresh.map((d) => d.endpointId), offeredAt);
+      if (offeredAt !== undefined && fresh.length > 0)
+        await this.addPendingOffers(
+          tenantId,
+          appName,
+          version,
+          fresh.map((d) => d.endpointId),
+          offeredAt,
+        );
       if (first.matchedCount < ids.length) await run(op, () => this.docs.updateMany({ _id: { $in: ids } }, { $addToSet: { pushed: version }, $unset: unset }));
     }
     return newlyOffered;
@@ -342,7 +400,10 @@ export class MongoEndpointRepository implements EndpointRepository {
 
   async releasePushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string): Promise<void> {
     const claim = `claims.${claimField(version)}`;
-    for (const ids of chunks(endpointIds.map((endpointId) => idOf(tenantId, appName, endpointId)), BULK_CHUNK)) {
+    for (const ids of chunks(
+      endpointIds.map((endpointId) => idOf(tenantId, appName, endpointId)),
+      BULK_CHUNK,
+    )) {
       await run('endpoints.releasePushes', () => this.docs.updateMany({ _id: { $in: ids }, [`${claim}.owner`]: owner }, { $unset: { [claim]: '' as const } }));
     }
   }
@@ -369,7 +430,12 @@ export class MongoEndpointRepository implements EndpointRepository {
       if (token !== undefined && d?.countedBy === token && d.counted === mark) return d.countedFrom ? { previous: d.countedFrom } : {};
       const stored = d?.outcomes?.[claimField(vk)];
       // Marks of before issue 12 held only the last counted report (`<version>:<outcome>`).
-      const legacy = stored === undefined && d?.counted !== undefined && !d.outcomes && versionKey(d.counted.replace(/:(applied|failed)$/, '')) === vk ? (d.counted.endsWith(':applied') ? 'applied' : 'failed') : undefined;
+      const legacy =
+        stored === undefined && d?.counted !== undefined && !d.outcomes && versionKey(d.counted.replace(/:(applied|failed)$/, '')) === vk
+          ? d.counted.endsWith(':applied')
+            ? 'applied'
+            : 'failed'
+          : undefined;
       const previous = stored ?? legacy;
       if (previous === outcome) return false;
       const filter = { ...upsertFilter(key), [field]: stored ?? { $exists: false } } as Filter<EndpointDocument>;
@@ -400,7 +466,8 @@ export class MongoEndpointRepository implements EndpointRepository {
           .toArray(),
       );
     const docs = [];
-    if (after !== undefined && after.offeredAt <= offeredBefore) docs.push(...(await read({ at: after.offeredAt, endpointId: { $gt: after.endpointId } }, limit)));
+    if (after !== undefined && after.offeredAt <= offeredBefore)
+      docs.push(...(await read({ at: after.offeredAt, endpointId: { $gt: after.endpointId } }, limit)));
     if (docs.length < limit) {
       const at = after === undefined ? { $lte: offeredBefore } : { $gt: after.offeredAt, $lte: offeredBefore };
       docs.push(...(await read({ at }, limit - docs.length)));
@@ -427,7 +494,11 @@ export class MongoEndpointRepository implements EndpointRepository {
       if (tagged.matchedCount === 0) continue;
       const live = await run(op, () => this.offers.find({ _id: { $in: offerIds }, resolving: token }, { projection: { endpointId: 1 } }).toArray());
       if (live.length > 0) {
-        const filter = { _id: { $in: live.map((d) => idOf(tenantId, appName, d.endpointId)) }, [field]: { $exists: false }, currentVersionKey: { $ne: vk } } as Filter<EndpointDocument>;
+        const filter = {
+          _id: { $in: live.map((d) => idOf(tenantId, appName, d.endpointId)) },
+          [field]: { $exists: false },
+          currentVersionKey: { $ne: vk },
+        } as Filter<EndpointDocument>;
         const r = await run(op, () => this.docs.updateMany(filter, { $set: { [field]: 'timedOut' } as Fields }));
         marked += r.modifiedCount;
       }
@@ -440,7 +511,11 @@ export class MongoEndpointRepository implements EndpointRepository {
   private async addPendingOffers(tenantId: string, appName: string, version: string, endpointIds: readonly string[], at: number): Promise<void> {
     const vk = versionKey(version);
     await Promise.all(
-      endpointIds.map((endpointId) => this.offerWriter.write({ insertOne: { document: { _id: idOf(tenantId, endpointId, appName, vk), tenantId, appName, endpointId, versionKey: vk, at } } })),
+      endpointIds.map((endpointId) =>
+        this.offerWriter.write({
+          insertOne: { document: { _id: idOf(tenantId, endpointId, appName, vk), tenantId, appName, endpointId, versionKey: vk, at } },
+        }),
+      ),
     );
   }
 

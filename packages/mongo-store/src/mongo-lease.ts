@@ -32,7 +32,11 @@ export class MongoLease implements Lease {
 
   async tryAcquire(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
     const won = await runUnlessDuplicate('lease.tryAcquire', () =>
-      this.leases.updateOne({ _id: name, $or: [{ holder }, { holder: null }, { until: { $lte: now } }] }, { $set: { holder, until: now + ttlMs } }, { upsert: true }),
+      this.leases.updateOne(
+        { _id: name, $or: [{ holder }, { holder: null }, { until: { $lte: now } }] },
+        { $set: { holder, until: now + ttlMs } },
+        { upsert: true },
+      ),
     );
     return won !== undefined;
   }

@@ -88,7 +88,8 @@ const isZero = (d: Delta): boolean => ROLLOUT_COUNTERS.every((k) => d[k] === 0);
 /** `start` as fixed-width text, so that a software's buckets sort by time within its `_id` range. */
 const pad = (start: number): string => String(Math.max(0, start)).padStart(16, '0');
 
-const historyId = (tenantId: string, appName: string, vk: string, bucket: HistoryBucket, start: number): string => idOf(tenantId, appName, vk, bucket, pad(start));
+const historyId = (tenantId: string, appName: string, vk: string, bucket: HistoryBucket, start: number): string =>
+  idOf(tenantId, appName, vk, bucket, pad(start));
 
 /**
  * RolloutStatsRepository on a MongoDB-wire store. Increments of one software that arrive while one
@@ -137,19 +138,41 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
     return d ? countsOf(d) : ZERO_COUNTS;
   }
 
-  async history(tenantId: string, appName: string, version: string, query: { bucket: HistoryBucket; since: number; until: number }): Promise<RolloutHistoryBucket[]> {
+  async history(
+    tenantId: string,
+    appName: string,
+    version: string,
+    query: { bucket: HistoryBucket; since: number; until: number },
+  ): Promise<RolloutHistoryBucket[]> {
     const vk = versionKey(version);
     if (query.until <= query.since) return [];
     const lo = historyId(tenantId, appName, vk, query.bucket, query.since);
     const hi = historyId(tenantId, appName, vk, query.bucket, query.until);
-    const docs = await run('stats.history', () => this.buckets.find({ _id: { $gte: lo, $lt: hi } }).sort({ _id: 1 }).toArray());
+    const docs = await run('stats.history', () =>
+      this.buckets
+        .find({ _id: { $gte: lo, $lt: hi } })
+        .sort({ _id: 1 })
+        .toArray(),
+    );
     return docs.map((d) => ({ start: d.start, ...countsOf(d) }));
   }
 
   async active(since: number, limit: number): Promise<ActiveRollout[]> {
     if (limit <= 0) return [];
-    const docs = await run('stats.active', () => this.docs.find({ lastOfferedAt: { $gte: since } }).sort({ lastOfferedAt: -1 }).limit(limit).toArray());
-    return docs.map((d) => ({ tenantId: d.tenantId, appName: d.appName, version: d.versionKey, counts: countsOf(d), lastOfferedAt: d.lastOfferedAt as number }));
+    const docs = await run('stats.active', () =>
+      this.docs
+        .find({ lastOfferedAt: { $gte: since } })
+        .sort({ lastOfferedAt: -1 })
+        .limit(limit)
+        .toArray(),
+    );
+    return docs.map((d) => ({
+      tenantId: d.tenantId,
+      appName: d.appName,
+      version: d.versionKey,
+      counts: countsOf(d),
+      lastOfferedAt: d.lastOfferedAt as number,
+    }));
   }
 
   async prune(now: number): Promise<number> {
@@ -240,7 +263,10 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
       const carried: Change[] = owed && !isZero(owed.counts) ? [{ delta: owed.counts, at: owed.lastOfferedAt ?? Number.NEGATIVE_INFINITY }] : [];
       // The counts and their buckets in parallel; the callers are answered once both are settled (a
       // history read right after an increment sees it).
-      const [totals, buckets] = await Promise.allSettled([this.add(id, tenantId, appName, vk, [...carried, ...batch]), this.addHistory(tenantId, appName, vk, history)]);
+      const [totals, buckets] = await Promise.allSettled([
+        this.add(id, tenantId, appName, vk, [...carried, ...batch]),
+        this.addHistory(tenantId, appName, vk, history),
+      ]);
       if (buckets.status === 'rejected' || totals.status === 'rejected') {
         // Kept and retried (whatever the error of the buckets: nobody waits for them alone).
         const o = this.owe(id);
@@ -324,11 +350,22 @@ export class MongoRolloutStatsRepository implements RolloutStatsRepository {
   }
 
   /** The buckets' `$inc` upserts, gathered with other software's into bulk writes; a lost first-insert race is retried as an update. */
-  private async addHistory(tenantId: string, appName: string, vk: string, history: ReadonlyMap<string, { bucket: HistoryBucket; start: number; delta: Delta }>): Promise<void> {
+  private async addHistory(
+    tenantId: string,
+    appName: string,
+    vk: string,
+    history: ReadonlyMap<string, { bucket: HistoryBucket; start: number; delta: Delta }>,
+  ): Promise<void> {
     await Promise.all(
       [...history].map(async ([_id, h]) => {
         if (isZero(h.delta)) return;
-        const op = { updateOne: { filter: { _id, tenantId }, update: { $inc: h.delta, $setOnInsert: { appName, versionKey: vk, bucket: h.bucket, start: h.start } }, upsert: true } };
+        const op = {
+          updateOne: {
+            filter: { _id, tenantId },
+            update: { $inc: h.delta, $setOnInsert: { appName, versionKey: vk, bucket: h.bucket, start: h.start } },
+            upsert: true,
+          },
+        };
         if ((await this.bucketWriter.write(op)) === 'duplicate') await this.bucketWriter.write(op);
       }),
     );

@@ -121,7 +121,11 @@ export class MongoSoftwareRepository implements SoftwareRepository {
   async delete(tenantId: string, appName: string, version: string, expectedRevision?: number, expectedCreatedAt?: number): Promise<DeleteOutcome> {
     const _id = idOf(tenantId, appName, versionKey(version));
     const filter =
-      expectedRevision === undefined ? { _id } : expectedCreatedAt === undefined ? { _id, revision: expectedRevision } : { _id, revision: expectedRevision, createdAt: expectedCreatedAt };
+      expectedRevision === undefined
+        ? { _id }
+        : expectedCreatedAt === undefined
+          ? { _id, revision: expectedRevision }
+          : { _id, revision: expectedRevision, createdAt: expectedCreatedAt };
     const r = await run('software.delete', () => this.docs.deleteOne(filter));
     if (r.deletedCount === 1) {
       await this.bump(tenantId, appName);
@@ -160,7 +164,9 @@ export class MongoSoftwareRepository implements SoftwareRepository {
     const docs = await run('software.backfillPhased', () => this.docs.find({ phased: { $exists: false } }).toArray());
     let n = 0;
     for (const d of docs) {
-      const r = await run('software.backfillPhased', () => this.docs.updateOne({ _id: d._id, revision: d.revision, createdAt: d.createdAt }, { $set: { phased: isPhased(toSoftware(d)) } }));
+      const r = await run('software.backfillPhased', () =>
+        this.docs.updateOne({ _id: d._id, revision: d.revision, createdAt: d.createdAt }, { $set: { phased: isPhased(toSoftware(d)) } }),
+      );
       n += r.modifiedCount;
     }
     return n;

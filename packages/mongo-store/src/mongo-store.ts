@@ -138,7 +138,13 @@ export class MongoStore {
       } catch {
         // unreachable through our client: is the server there?
       }
-      const probe = new MongoClient(this.config.uri, { ...driverOptions(this.config), serverSelectionTimeoutMS: WATCH_TIMEOUT_MS, connectTimeoutMS: WATCH_TIMEOUT_MS, socketTimeoutMS: WATCH_TIMEOUT_MS, monitorCommands: false });
+      const probe = new MongoClient(this.config.uri, {
+        ...driverOptions(this.config),
+        serverSelectionTimeoutMS: WATCH_TIMEOUT_MS,
+        connectTimeoutMS: WATCH_TIMEOUT_MS,
+        socketTimeoutMS: WATCH_TIMEOUT_MS,
+        monitorCommands: false,
+      });
       try {
         await withDeadline(() => probe.db(this.config.database).command({ ping: 1 }), WATCH_TIMEOUT_MS);
       } catch {

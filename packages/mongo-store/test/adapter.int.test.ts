@@ -106,7 +106,9 @@ describe('8 parallel writers, 8 separate connections', () => {
       const tenant = unique('t');
       const perWriter = 25;
       const results = await Promise.all(
-        rs.flatMap((r, w) => Array.from({ length: perWriter }, (_, i) => r.stats.increment(tenant, 'app', '1.0.0+build', (w + i) % 2 === 0 ? 'applied' : 'failed'))),
+        rs.flatMap((r, w) =>
+          Array.from({ length: perWriter }, (_, i) => r.stats.increment(tenant, 'app', '1.0.0+build', (w + i) % 2 === 0 ? 'applied' : 'failed')),
+        ),
       );
       const total = rs.length * perWriter;
       const counts = await store.stats.get(tenant, 'app', '1.0.0');
@@ -124,10 +126,17 @@ describe('8 parallel writers, 8 separate connections', () => {
       const tenant = unique('t');
       const ids = Array.from({ length: 300 }, (_, i) => `ep-${i}`);
       await store.endpoints.importStates(ids.map((id) => endpointState(tenant, 'app', id, { appVersionName: 'app-v1', currentVersion: '1.0.0' })));
-      const claimed = await Promise.all(rs.flatMap((r, i) => [r.endpoints.claimPushes(tenant, 'app', ids, '2.0.0', `r${i}`, 1000, 60_000), r.endpoints.claimPushes(tenant, 'app', [...ids].reverse(), '2.0.0', `r${i}b`, 1000, 60_000)]));
+      const claimed = await Promise.all(
+        rs.flatMap((r, i) => [
+          r.endpoints.claimPushes(tenant, 'app', ids, '2.0.0', `r${i}`, 1000, 60_000),
+          r.endpoints.claimPushes(tenant, 'app', [...ids].reverse(), '2.0.0', `r${i}b`, 1000, 60_000),
+        ]),
+      );
       expect(claimed.flat().sort()).toEqual([...ids].sort());
       // pulls of a third of the fleet race the confirmations: every endpoint is offered once in all
-      const pulls = Promise.all(ids.filter((_, i) => i % 3 === 0).map((id, i) => rs[i % 8]!.endpoints.markOffered({ tenantId: tenant, appName: 'app', endpointId: id }, '2.0.0')));
+      const pulls = Promise.all(
+        ids.filter((_, i) => i % 3 === 0).map((id, i) => rs[i % 8]!.endpoints.markOffered({ tenantId: tenant, appName: 'app', endpointId: id }, '2.0.0')),
+      );
       const confirmed = Promise.all(claimed.map((won, i) => rs[Math.floor(i / 2)]!.endpoints.confirmPushes(tenant, 'app', won, '2.0.0')));
       const newByPull = (await pulls).filter(Boolean).length;
       const newByPush = (await confirmed).reduce((a, n) => a + n, 0);
@@ -165,7 +174,9 @@ describe('8 parallel writers, 8 separate connections', () => {
     try {
       const tenant = unique('t');
       await store.software.create(software(tenant, 'app', '1.0.0'));
-      const outcomes = await Promise.all(rs.map((r, i) => r.software.replace(software(tenant, 'app', '1.0.0', { revision: 2, specification: { writer: i } }), 1)));
+      const outcomes = await Promise.all(
+        rs.map((r, i) => r.software.replace(software(tenant, 'app', '1.0.0', { revision: 2, specification: { writer: i } }), 1)),
+      );
       expect(outcomes.filter((o) => o === 'replaced')).toHaveLength(1);
       const winner = outcomes.indexOf('replaced');
       expect((await store.software.get(tenant, 'app', '1.0.0'))?.specification).toEqual({ writer: winner });

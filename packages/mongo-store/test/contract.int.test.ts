@@ -1,5 +1,20 @@
-import { auditLogContract, endpointRepositoryContract, jobQueueContract, leaseContract, rolloutStatsRepositoryContract, softwareRepositoryContract } from '@otao/contract-tests';
-import { MongoAuditLog, MongoEndpointRepository, MongoJobQueue, MongoLease, MongoRolloutStatsRepository, MongoSoftwareRepository, type MongoStore } from '../src';
+import {
+  auditLogContract,
+  endpointRepositoryContract,
+  jobQueueContract,
+  leaseContract,
+  rolloutStatsRepositoryContract,
+  softwareRepositoryContract,
+} from '@otao/contract-tests';
+import {
+  MongoAuditLog,
+  MongoEndpointRepository,
+  MongoJobQueue,
+  MongoLease,
+  MongoRolloutStatsRepository,
+  MongoSoftwareRepository,
+  type MongoStore,
+} from '../src';
 import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
 
 // The same contract suites as the in-memory fakes (packages/contract-tests/test/in-memory.test.ts),

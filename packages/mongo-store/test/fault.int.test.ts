@@ -15,7 +15,9 @@ let store: MongoStore;
 
 beforeAll(async () => {
   fdb = await startFerretDB();
-  store = new MongoStore(storeConfig(fdb.uri, databaseName(__filename), { serverSelectionTimeoutMS: TIMEOUT_MS, connectTimeoutMS: TIMEOUT_MS, socketTimeoutMS: TIMEOUT_MS }));
+  store = new MongoStore(
+    storeConfig(fdb.uri, databaseName(__filename), { serverSelectionTimeoutMS: TIMEOUT_MS, connectTimeoutMS: TIMEOUT_MS, socketTimeoutMS: TIMEOUT_MS }),
+  );
   await store.start();
 }, 60_000);
 
@@ -68,16 +70,21 @@ test.each([
     ['endpoints.setCurrentVersion', () => store.endpoints.setCurrentVersion(key, 'app-v1', '1.1.0', 2)],
     ['endpoints.claimPushes', () => store.endpoints.claimPushes(tenant, 'app', ['ep-1'], '1.1.0', 'owner', 1, 60_000)],
     ['endpoints.confirmPushes', () => store.endpoints.confirmPushes(tenant, 'app', ['ep-1'], '1.1.0')],
-    ['endpoints.stream', async () => {
-      for await (const _b of store.endpoints.stream(tenant, 'app', { batchSize: 10 })) void _b;
-    }],
+    [
+      'endpoints.stream',
+      async () => {
+        for await (const _b of store.endpoints.stream(tenant, 'app', { batchSize: 10 })) void _b;
+      },
+    ],
     ['lease.tryAcquire', () => store.lease.tryAcquire(unique('l'), 'a', 1000, 0)],
   ];
   // A count made while the store is down is not an error and not lost: it is written when the store returns.
   expect(await store.stats.increment(tenant, 'app', '1.0.0', 'failed')).toEqual({ offered: 0, applied: 1, failed: 1, timedOut: 0, rolledBack: 0 });
   expect(store.stats.owedCount()).toBe(1);
   for (const [name, call] of calls) {
-    const { error, ms } = await failure(call).catch((e: Error) => { throw new Error(`${name}: ${e.message}`); });
+    const { error, ms } = await failure(call).catch((e: Error) => {
+      throw new Error(`${name}: ${e.message}`);
+    });
     expect([name, isOtaoError(error) ? error.code : String(error)]).toEqual([name, 'store.unavailable']);
     expect(error).toBeInstanceOf(OtaoError);
     // a bound against hanging, not a performance claim
@@ -99,7 +106,12 @@ test.each([
 // one replica answering 503 for good). The store's watch replaces such a client and gives up the
 // calls pending on it. Several stores (like replicas) under a steady load through restarts.
 test('under load through repeated restarts, every store instance answers again after each restart', async () => {
-  const stores = [0, 1, 2].map(() => new MongoStore(storeConfig(fdb.uri, databaseName(__filename), { serverSelectionTimeoutMS: TIMEOUT_MS, connectTimeoutMS: TIMEOUT_MS, socketTimeoutMS: TIMEOUT_MS })));
+  const stores = [0, 1, 2].map(
+    () =>
+      new MongoStore(
+        storeConfig(fdb.uri, databaseName(__filename), { serverSelectionTimeoutMS: TIMEOUT_MS, connectTimeoutMS: TIMEOUT_MS, socketTimeoutMS: TIMEOUT_MS }),
+      ),
+  );
   await Promise.all(stores.map((s) => s.start()));
   const tenant = unique('t');
   let running = true;

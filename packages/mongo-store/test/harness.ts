@@ -31,11 +31,16 @@ export async function startTestServer(): Promise<TestServer> {
   try {
     const created = MongoMemoryServer.create();
     // If the race below gives up, the late server must still be stopped.
-    created.then((late) => late, () => undefined);
+    created.then(
+      (late) => late,
+      () => undefined,
+    );
     const mem = await withTimeout(created, MEMORY_SERVER_TIMEOUT_MS, 'mongodb-memory-server');
     return { uri: mem.getUri(), kind: 'mongodb-memory-server', stop: async () => void (await mem.stop()) };
   } catch (e) {
-    process.stderr.write(`[mongo-store tests] mongodb-memory-server unavailable (${(e as Error).message.split('\n')[0]}); falling back to FerretDB from @otao/test-services\n`);
+    process.stderr.write(
+      `[mongo-store tests] mongodb-memory-server unavailable (${(e as Error).message.split('\n')[0]}); falling back to FerretDB from @otao/test-services\n`,
+    );
     const fdb = await startFerretDB();
     return { uri: fdb.uri, kind: 'ferretdb', stop: () => fdb.stop() };
   }
@@ -43,7 +48,10 @@ export async function startTestServer(): Promise<TestServer> {
 
 /** A database name unique to this test file and run. */
 export function databaseName(file: string): string {
-  const base = file.replace(/^.*[\\/]/, '').replace(/\.test\.ts$/, '').replace(/[^a-z0-9]/gi, '_');
+  const base = file
+    .replace(/^.*[\\/]/, '')
+    .replace(/\.test\.ts$/, '')
+    .replace(/[^a-z0-9]/gi, '_');
   return `otao_${base}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
 }
 

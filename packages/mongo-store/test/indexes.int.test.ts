@@ -23,11 +23,29 @@ beforeAll(async () => {
   const states = [];
   for (let i = 0; i < ENDPOINTS; i++) {
     const app = i % 3 === 0 ? 'other' : APP;
-    states.push(endpointState(i % 7 === 0 ? 'tenant-b' : T, app, `ep-${String(i).padStart(6, '0')}`, { appVersionName: `${app}-v1`, currentVersion: `1.${i % 20}.0`, filters: i % 50 === 0 ? ['f-rare'] : i % 2 === 0 ? ['f-half'] : [], membershipsKnown: true, updatedAt: 1 }));
+    states.push(
+      endpointState(i % 7 === 0 ? 'tenant-b' : T, app, `ep-${String(i).padStart(6, '0')}`, {
+        appVersionName: `${app}-v1`,
+        currentVersion: `1.${i % 20}.0`,
+        filters: i % 50 === 0 ? ['f-rare'] : i % 2 === 0 ? ['f-half'] : [],
+        membershipsKnown: true,
+        updatedAt: 1,
+      }),
+    );
   }
   await store.endpoints.importStates(states);
   for (let i = 0; i < 300; i++) {
-    const s = software(`tenant-${i % 30}`, `app-${i % 10}`, `1.${i}.0`, { rolloutStrategy: i % 3 === 0 ? 'targeted' : i % 3 === 1 ? 'general' : 'suspended', ...(i % 50 === 1 ? { phases: [{ percent: 10, soakMinutes: 60 }, { percent: 100, soakMinutes: 60 }] } : {}) });
+    const s = software(`tenant-${i % 30}`, `app-${i % 10}`, `1.${i}.0`, {
+      rolloutStrategy: i % 3 === 0 ? 'targeted' : i % 3 === 1 ? 'general' : 'suspended',
+      ...(i % 50 === 1
+        ? {
+            phases: [
+              { percent: 10, soakMinutes: 60 },
+              { percent: 100, soakMinutes: 60 },
+            ],
+          }
+        : {}),
+    });
     await store.software.create(s);
     await store.stats.increment(s.tenantId, s.appName, s.version, 'offered');
   }
@@ -35,7 +53,8 @@ beforeAll(async () => {
   for (let v = 0; v < 6; v++) {
     const ids = Array.from({ length: 5000 }, (_, i) => `ep-${String(i).padStart(6, '0')}`);
     await store.endpoints.confirmPushes(v % 2 === 0 ? T : 'tenant-b', v % 3 === 0 ? 'other' : APP, ids, `2.${v}.0`, 1_000_000 + v);
-    for (let i = 0; i < 5000; i += 1000) await store.endpoints.markOffered({ tenantId: T, appName: APP, endpointId: `fresh-${v}-${i}` }, `2.${v}.0`, 2_000_000 + i);
+    for (let i = 0; i < 5000; i += 1000)
+      await store.endpoints.markOffered({ tenantId: T, appName: APP, endpointId: `fresh-${v}-${i}` }, `2.${v}.0`, 2_000_000 + i);
   }
   for (let i = 0; i < 300; i++) await store.stats.increment(`tenant-${i % 30}`, `app-${i % 10}`, `1.${i}.0`, 'applied', 1, 1_000_000 + i * 60_000);
   for (let i = 0; i < 300; i++) await store.endpoints.markFilterLoaded(`tenant-${i % 30}`, `app-${i % 10}`, `f-${i}`);
@@ -100,7 +119,10 @@ async function explainFind(collection: string, filter: Document, options: { sort
 
 async function explainCount(collection: string, filter: Document): Promise<Document> {
   // countDocuments is this aggregation
-  return store.db.collection(collection).aggregate([{ $match: filter }, { $group: { _id: 1, n: { $sum: 1 } } }]).explain('queryPlanner');
+  return store.db
+    .collection(collection)
+    .aggregate([{ $match: filter }, { $group: { _id: 1, n: { $sum: 1 } } }])
+    .explain('queryPlanner');
 }
 
 const app = idRange(T, APP);
@@ -109,12 +131,21 @@ const ep = (i: number): string => idOf(T, APP, `ep-${String(i).padStart(6, '0')}
 const queries: [string, () => Promise<Document>][] = [
   ['endpoints.get (batched $in)', () => explainFind(COLLECTIONS.endpoints, { _id: { $in: [ep(1), ep(2), ep(4), ep(5)] } })],
   ['endpoints.stream page', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: ep(1000), $lt: app.hi } }, { sort: { _id: 1 }, limit: 1000 })],
-  ['endpoints.stream page of a filter', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, filters: 'f-rare' }, { sort: { _id: 1 }, limit: 1000 })],
+  [
+    'endpoints.stream page of a filter',
+    () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, filters: 'f-rare' }, { sort: { _id: 1 }, limit: 1000 }),
+  ],
   ['endpoints.list page', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi } }, { sort: { _id: 1 }, skip: 5000, limit: 100 })],
-  ['endpoints.list page by version', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, currentVersionKey: '1.4.0' }, { sort: { _id: 1 }, skip: 100, limit: 100 })],
+  [
+    'endpoints.list page by version',
+    () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, currentVersionKey: '1.4.0' }, { sort: { _id: 1 }, skip: 100, limit: 100 }),
+  ],
   ['endpoints.list count', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP })],
   ['endpoints.list count by version', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP, currentVersionKey: '1.4.0' })],
-  ['endpoints.replaceFilterMembers / removeFilter (the app range)', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, filters: 'f-rare' }, {})],
+  [
+    'endpoints.replaceFilterMembers / removeFilter (the app range)',
+    () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, filters: 'f-rare' }, {}),
+  ],
   ['endpoints.delete', () => explainFind(COLLECTIONS.endpoints, { tenantId: T, endpointId: 'ep-000001' })],
   ['endpoints.deleteTenant', () => explainFind(COLLECTIONS.endpoints, { tenantId: 'tenant-b' })],
   ['endpoints.loadedFilters', () => explainFind(COLLECTIONS.loadedFilters, { tenantId: 'tenant-3', appName: 'app-3' })],
@@ -124,21 +155,90 @@ const queries: [string, () => Promise<Document>][] = [
   ['software.listPhased', () => explainFind(COLLECTIONS.software, { phased: true })],
   ['stats.deleteTenant', () => explainFind(COLLECTIONS.rolloutStats, { tenantId: 'tenant-3' })],
   ['stats.active', () => explainFind(COLLECTIONS.rolloutStats, { lastOfferedAt: { $gte: 1_000_000_000 } }, { sort: { lastOfferedAt: -1 }, limit: 1000 })],
-  ['stats.history (a software\'s bucket range)', () => explainFind(COLLECTIONS.rolloutHistory, { _id: { $gte: idOf('tenant-3', 'app-3', '1.3.0', 'minute', '0'), $lt: idOf('tenant-3', 'app-3', '1.3.0', 'minute', '9') } }, { sort: { _id: 1 } })],
+  [
+    "stats.history (a software's bucket range)",
+    () =>
+      explainFind(
+        COLLECTIONS.rolloutHistory,
+        { _id: { $gte: idOf('tenant-3', 'app-3', '1.3.0', 'minute', '0'), $lt: idOf('tenant-3', 'app-3', '1.3.0', 'minute', '9') } },
+        { sort: { _id: 1 } },
+      ),
+  ],
   ['stats.prune', () => explainFind(COLLECTIONS.rolloutHistory, { bucket: 'minute', start: { $lt: 1_000_000 + 10 * 60_000 } })],
-  ['stats.delete / deleteTenant (history range)', () => explainFind(COLLECTIONS.rolloutHistory, { _id: { $gt: idRange('tenant-3').lo, $lt: idRange('tenant-3').hi } })],
-  ['endpoints.findTimedOut', () => explainFind(COLLECTIONS.pendingOffers, { tenantId: T, appName: APP, versionKey: '2.1.0', at: { $lte: 1_500_000 } }, { sort: { at: 1, endpointId: 1 }, limit: 1000 })],
-  ['endpoints.findTimedOut after (the rest of a time)', () => explainFind(COLLECTIONS.pendingOffers, { tenantId: T, appName: APP, versionKey: '2.1.0', at: 1_000_100, endpointId: { $gt: 'ep-000500' } }, { sort: { at: 1, endpointId: 1 }, limit: 1000 })],
-  ['endpoints.findTimedOut after (later times)', () => explainFind(COLLECTIONS.pendingOffers, { tenantId: T, appName: APP, versionKey: '2.1.0', at: { $gt: 1_000_100, $lte: 1_500_000 } }, { sort: { at: 1, endpointId: 1 }, limit: 1000 })],
-  ['endpoints.markTimedOut (tagged offers)', () => explainFind(COLLECTIONS.pendingOffers, { _id: { $in: [idOf(T, 'ep-000001', APP, '2.1.0'), idOf(T, 'ep-000002', APP, '2.1.0')] }, resolving: 'x' })],
-  ['endpoints.recordReport (an endpoint\'s pending offers)', () => explainFind(COLLECTIONS.pendingOffers, { _id: { $gt: idRange(T, 'ep-000001', APP).lo, $lt: idRange(T, 'ep-000001', APP).hi }, at: { $lte: 5_000_000 } })],
-  ['endpoints.delete (pending offers)', () => explainFind(COLLECTIONS.pendingOffers, { _id: { $gt: idRange(T, 'ep-000001').lo, $lt: idRange(T, 'ep-000001').hi } })],
+  [
+    'stats.delete / deleteTenant (history range)',
+    () => explainFind(COLLECTIONS.rolloutHistory, { _id: { $gt: idRange('tenant-3').lo, $lt: idRange('tenant-3').hi } }),
+  ],
+  [
+    'endpoints.findTimedOut',
+    () =>
+      explainFind(
+        COLLECTIONS.pendingOffers,
+        { tenantId: T, appName: APP, versionKey: '2.1.0', at: { $lte: 1_500_000 } },
+        { sort: { at: 1, endpointId: 1 }, limit: 1000 },
+      ),
+  ],
+  [
+    'endpoints.findTimedOut after (the rest of a time)',
+    () =>
+      explainFind(
+        COLLECTIONS.pendingOffers,
+        { tenantId: T, appName: APP, versionKey: '2.1.0', at: 1_000_100, endpointId: { $gt: 'ep-000500' } },
+        { sort: { at: 1, endpointId: 1 }, limit: 1000 },
+      ),
+  ],
+  [
+    'endpoints.findTimedOut after (later times)',
+    () =>
+      explainFind(
+        COLLECTIONS.pendingOffers,
+        { tenantId: T, appName: APP, versionKey: '2.1.0', at: { $gt: 1_000_100, $lte: 1_500_000 } },
+        { sort: { at: 1, endpointId: 1 }, limit: 1000 },
+      ),
+  ],
+  [
+    'endpoints.markTimedOut (tagged offers)',
+    () => explainFind(COLLECTIONS.pendingOffers, { _id: { $in: [idOf(T, 'ep-000001', APP, '2.1.0'), idOf(T, 'ep-000002', APP, '2.1.0')] }, resolving: 'x' }),
+  ],
+  [
+    "endpoints.recordReport (an endpoint's pending offers)",
+    () =>
+      explainFind(COLLECTIONS.pendingOffers, { _id: { $gt: idRange(T, 'ep-000001', APP).lo, $lt: idRange(T, 'ep-000001', APP).hi }, at: { $lte: 5_000_000 } }),
+  ],
+  [
+    'endpoints.delete (pending offers)',
+    () => explainFind(COLLECTIONS.pendingOffers, { _id: { $gt: idRange(T, 'ep-000001').lo, $lt: idRange(T, 'ep-000001').hi } }),
+  ],
   ['endpoints.deleteTenant (pending offers)', () => explainFind(COLLECTIONS.pendingOffers, { tenantId: 'tenant-b' })],
-  ['jobs.claim', () => explainFind(COLLECTIONS.jobs, { availableAt: { $lte: 1_000_100 }, until: { $lte: 1_000_100 } }, { sort: { availableAt: 1, createdAt: 1 }, limit: 1 })],
-  ['audit.page (tenant, app, newest first)', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed' }, { sort: { at: -1, _id: -1 }, skip: 100, limit: 100 })],
-  ['audit.page with filters', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed', at: { $gte: 2_000_000, $lt: 9_000_000 }, version: '1.3.0', $or: [{ 'actor.id': 'user-3' }, { 'actor.name': 'user-3' }] }, { sort: { at: -1, _id: -1 }, limit: 100 })],
+  [
+    'jobs.claim',
+    () => explainFind(COLLECTIONS.jobs, { availableAt: { $lte: 1_000_100 }, until: { $lte: 1_000_100 } }, { sort: { availableAt: 1, createdAt: 1 }, limit: 1 }),
+  ],
+  [
+    'audit.page (tenant, app, newest first)',
+    () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed' }, { sort: { at: -1, _id: -1 }, skip: 100, limit: 100 }),
+  ],
+  [
+    'audit.page with filters',
+    () =>
+      explainFind(
+        COLLECTIONS.audit,
+        {
+          tenantId: 'tenant-3',
+          appName: 'app-3',
+          state: 'committed',
+          at: { $gte: 2_000_000, $lt: 9_000_000 },
+          version: '1.3.0',
+          $or: [{ 'actor.id': 'user-3' }, { 'actor.name': 'user-3' }],
+        },
+        { sort: { at: -1, _id: -1 }, limit: 100 },
+      ),
+  ],
   ['audit.page count', () => explainCount(COLLECTIONS.audit, { tenantId: 'tenant-3', appName: 'app-3', state: 'committed' })],
-  ['audit.pending (the reconciler)', () => explainFind(COLLECTIONS.audit, { state: 'pending', at: { $lt: 15_000_000 } }, { sort: { at: 1, _id: 1 }, limit: 500 })],
+  [
+    'audit.pending (the reconciler)',
+    () => explainFind(COLLECTIONS.audit, { state: 'pending', at: { $lt: 15_000_000 } }, { sort: { at: 1, _id: 1 }, limit: 500 }),
+  ],
   ['audit.prune (the oldest entries)', () => explainFind(COLLECTIONS.audit, { at: { $lt: 5_000_000 } }, { sort: { at: 1 }, limit: 500 })],
   ['audit.deleteTenant', () => explainFind(COLLECTIONS.audit, { tenantId: 'tenant-4', action: { $ne: 'tenant.deleted' } })],
   ['jobs.enqueue (the waiting job of a key)', () => explainFind(COLLECTIONS.jobs, { slot: 'key-1999' })],
@@ -146,7 +246,15 @@ const queries: [string, () => Promise<Document>][] = [
 
 test.each(queries)('%s uses an index', async (_name, explain) => {
   const { text, fullScan } = scans(await explain());
-  if (process.env['OTAO_SHOW_PLANS']) console.log(_name, JSON.stringify(nodes(JSON.parse(text)).filter((n) => n['Node Type'] || n['stage']).map((n) => [n['Node Type'] ?? n['stage'], n['Index Name'] ?? n['indexName'], n['Index Cond']])));
+  if (process.env['OTAO_SHOW_PLANS'])
+    console.log(
+      _name,
+      JSON.stringify(
+        nodes(JSON.parse(text))
+          .filter((n) => n['Node Type'] || n['stage'])
+          .map((n) => [n['Node Type'] ?? n['stage'], n['Index Name'] ?? n['indexName'], n['Index Cond']]),
+      ),
+    );
   if (fullScan) throw new Error(`collection scan in the plan: ${text.slice(0, 2000)}`);
   expect(fullScan).toBe(false);
 });

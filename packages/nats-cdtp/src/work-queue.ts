@@ -108,15 +108,17 @@ export class WorkQueue {
     } catch (e) {
       p = Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    p.catch(this.onError).finally(() => {
-      this.running--;
-      if (item.key !== undefined) {
-        const lane = this.lanes.get(item.key);
-        const next = lane?.shift();
-        if (next) this.ready.push({ key: item.key, task: next });
-        else this.lanes.delete(item.key);
-      }
-      this.pump();
-    }).catch(this.onError);
+    p.catch(this.onError)
+      .finally(() => {
+        this.running--;
+        if (item.key !== undefined) {
+          const lane = this.lanes.get(item.key);
+          const next = lane?.shift();
+          if (next) this.ready.push({ key: item.key, task: next });
+          else this.lanes.delete(item.key);
+        }
+        this.pump();
+      })
+      .catch(this.onError);
   }
 }

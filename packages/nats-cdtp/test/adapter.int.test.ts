@@ -56,7 +56,7 @@ describe('event handlers while the store is down', () => {
 });
 
 describe('21/TLE tenant lifecycle', () => {
-  it('calls the injected callback on updated (every replica) and deletes the tenant\'s data on unregistered', async () => {
+  it("calls the injected callback on updated (every replica) and deletes the tenant's data on unregistered", async () => {
     const n = names();
     const updated: string[] = [];
     const otao = buildOtao(server.url, n, { clients: { onTenantUpdated: (t) => void updated.push(t) } });
@@ -82,7 +82,11 @@ describe('21/TLE unregistered reaches every replica', () => {
     const n = names();
     const revoked: { replica: string; tenantId: string }[] = [];
     const a = buildOtao(server.url, n, { replicaId: 'otao-a', clients: { onTenantUnregistered: (t) => void revoked.push({ replica: 'a', tenantId: t }) } });
-    const b = buildOtao(server.url, n, { replicaId: 'otao-b', shareWith: a, clients: { onTenantUnregistered: (t) => void revoked.push({ replica: 'b', tenantId: t }) } });
+    const b = buildOtao(server.url, n, {
+      replicaId: 'otao-b',
+      shareWith: a,
+      clients: { onTenantUnregistered: (t) => void revoked.push({ replica: 'b', tenantId: t }) },
+    });
     await started(a, n);
     await b.nats.start(b.core);
     stops.push(b.nats);
@@ -129,7 +133,14 @@ describe('software events (§4.9)', () => {
     await waitFor(() => CountingObserver.get(b.observer.events, 'software.lifecycle:done') >= 1, 5000);
     await waitFor(() => seen.length === 1, 5000);
     expect(seen[0]!.subject).toBe(`kaa.v1.events.${n.otao}.software.lifecycle.created`);
-    expect(seen[0]!.body).toEqual({ tenantId: TENANT, appName: APP, version: '1.0.1', rolloutStrategy: 'general', at: expect.any(String), correlationId: 'test' });
+    expect(seen[0]!.body).toEqual({
+      tenantId: TENANT,
+      appName: APP,
+      version: '1.0.1',
+      rolloutStrategy: 'general',
+      at: expect.any(String),
+      correlationId: 'test',
+    });
 
     // Requests are load-balanced over both replicas; all of them must see the new software.
     for (let i = 0; i < 12; i++) {
@@ -142,9 +153,13 @@ describe('software events (§4.9)', () => {
   it('never throws when NATS is closed (best effort, logged)', async () => {
     const warnings: string[] = [];
     const conn = new NatsConnection({ servers: server.url });
-    const pub = new NatsSoftwareEventPublisher(conn, { instanceName: 'otao' }, {
-      logger: { debug: () => undefined, info: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined },
-    });
+    const pub = new NatsSoftwareEventPublisher(
+      conn,
+      { instanceName: 'otao' },
+      {
+        logger: { debug: () => undefined, info: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined },
+      },
+    );
     await expect(
       pub.publish({ type: 'created', tenantId: 't', appName: 'a', version: '1.0.0', rolloutStrategy: 'general', at: 'x', correlationId: 'c' }),
     ).resolves.toBeUndefined();
@@ -174,7 +189,16 @@ describe('NatsConfigPublisher', () => {
     await otao.endpoints.setCurrentVersion(key('ep-u'), AVN, '1.0.0', Date.now());
     // Not started: the connection is closed.
     const e = await otao.nats.configPublisher
-      .publish({ tenantId: TENANT, appName: APP, appVersionName: AVN, endpointId: 'ep-u', version: '1.0.1', content: '{}', contentType: 'application/json', correlationId: 'c' })
+      .publish({
+        tenantId: TENANT,
+        appName: APP,
+        appVersionName: AVN,
+        endpointId: 'ep-u',
+        version: '1.0.1',
+        content: '{}',
+        contentType: 'application/json',
+        correlationId: 'c',
+      })
       .catch((x: unknown) => x);
     expect(isOtaoError(e) && e.code).toBe('dependency.unavailable');
     await createSoftware(otao.core, softwareBody('1.0.1', ['1.0.0']));
@@ -205,7 +229,14 @@ describe('CdtpProvider concurrency', () => {
           peak = Math.max(peak, inFlight);
           await new Promise<void>((resolve) => gates.push(resolve));
           inFlight--;
-          return { statusCode: 200, reasonPhrase: 'OK', configId: '9.9.9', content: `{"ep":"${req.endpointId}"}`, contentType: 'application/json', outcome: 'new' };
+          return {
+            statusCode: 200,
+            reasonPhrase: 'OK',
+            configId: '9.9.9',
+            content: `{"ep":"${req.endpointId}"}`,
+            contentType: 'application/json',
+            outcome: 'new',
+          };
         },
       },
     } as unknown as OtaoCore;
@@ -277,7 +308,7 @@ describe('connection status', () => {
         softwareConsumerInstanceName: 'cmx',
         eprInstanceName: 'epr',
         tenantManagerInstanceName: 'tm',
-        }),
+      }),
     ).toThrow(/subject token/);
   });
 });

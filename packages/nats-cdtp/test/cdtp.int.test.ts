@@ -55,7 +55,13 @@ describe('the OTA cycle over NATS', () => {
     await cmx.applied({ endpointId: 'ep1', appVersionName: AVN, configId: '1.0.1' });
     const pushes = await cmx.waitForPushes(1);
     expect(pushes).toHaveLength(1);
-    expect(pushes[0]).toMatchObject({ appVersionName: AVN, endpointId: 'ep1', configId: '1.0.2', contentType: 'application/json', originatorReplicaId: 'otao-0' });
+    expect(pushes[0]).toMatchObject({
+      appVersionName: AVN,
+      endpointId: 'ep1',
+      configId: '1.0.2',
+      contentType: 'application/json',
+      originatorReplicaId: 'otao-0',
+    });
     expect(JSON.parse(pushes[0]!.content.toString('utf8'))).toEqual({ link: 'https://fw/1.0.2.bin' });
     expect((await otao.endpoints.get(key('ep1')))?.currentVersion).toBe('1.0.1');
     expect(CountingObserver.get(otao.observer.events, 'config.applied:applied')).toBe(1);
@@ -105,7 +111,13 @@ describe('the OTA cycle over NATS', () => {
 
   it('answers errors with the documented status codes, on an inbox reply subject too', async () => {
     const unknownApp = await cmx.pull({ endpointId: 'e', appVersionName: 'nobody-v9', configId: '1.0.0' }, { replyVia: 'inbox' });
-    expect(unknownApp).toMatchObject({ statusCode: 404, reasonPhrase: 'unknown application version', configId: null, content: null, appVersionName: 'nobody-v9' });
+    expect(unknownApp).toMatchObject({
+      statusCode: 404,
+      reasonPhrase: 'unknown application version',
+      configId: null,
+      content: null,
+      appVersionName: 'nobody-v9',
+    });
     const named = await cmx.pull({ endpointId: 'e', appVersionName: AVN, configName: 'network' });
     expect(named).toMatchObject({ statusCode: 404, reasonPhrase: 'unknown configuration name' });
     const bad = await cmx.pull({ endpointId: 'e', appVersionName: AVN, configId: 'v1' });
@@ -153,7 +165,10 @@ describe('a core that fails unexpectedly', () => {
       content: null,
     });
     mode = 'otao';
-    expect(await c.pull({ endpointId: 'e', appVersionName: AVN })).toMatchObject({ statusCode: 503, reasonPhrase: 'service unavailable: dependency.unavailable' });
+    expect(await c.pull({ endpointId: 'e', appVersionName: AVN })).toMatchObject({
+      statusCode: 503,
+      reasonPhrase: 'service unavailable: dependency.unavailable',
+    });
     expect(CountingObserver.get(broken.observer.requests, 'internal_error:500')).toBe(1);
     expect(CountingObserver.get(broken.observer.requests, 'unavailable:503')).toBe(1);
   });
@@ -185,7 +200,14 @@ describe('overload', () => {
     const refused = await Promise.all(pulls.slice(3)); // answered while the gate is still closed
     expect(decided).toBe(0);
     for (const [i, r] of refused.entries()) {
-      expect(r).toMatchObject({ correlationId: `c${i + 3}`, endpointId: `ep-${i + 3}`, statusCode: 503, reasonPhrase: 'service unavailable: overloaded', configId: null, content: null });
+      expect(r).toMatchObject({
+        correlationId: `c${i + 3}`,
+        endpointId: `ep-${i + 3}`,
+        statusCode: 503,
+        reasonPhrase: 'service unavailable: overloaded',
+        configId: null,
+        content: null,
+      });
     }
     release();
     expect((await Promise.all(pulls.slice(0, 3))).map((r) => r.statusCode)).toEqual([200, 200, 200]);
@@ -252,7 +274,7 @@ describe('targeted rollout driven by 18/EFE', () => {
 });
 
 describe('20/EFMP over NatsFilterDirectory', () => {
-  it('bootstraps a filter\'s members from EPR when targeted software names it, and pushes to those eligible', async () => {
+  it("bootstraps a filter's members from EPR when targeted software names it, and pushes to those eligible", async () => {
     epr.setMembers('wave1', AVN, ['m1', 'm2', 'm3']);
     epr.setMembers('wave1', 'other-app-v1', ['x1']);
     for (const ep of ['m1', 'm2']) await otao.endpoints.setCurrentVersion(key(ep), AVN, '2.0.0', Date.now());

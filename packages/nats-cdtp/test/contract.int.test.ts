@@ -34,7 +34,14 @@ filterDirectoryContract('nats-cdtp (FakeEpr)', {
     const conn = connection(`otao-${n.otao}`);
     await conn.start();
     // Short timeouts and retries: a silent EPR fails in about a second.
-    const directory = new NatsFilterDirectory(conn, { eprInstanceName: n.epr, listTimeoutMs: 300, listRetries: 1, filtersTimeoutMs: 200, filtersRetries: 1, retryDelayMs: 10 });
+    const directory = new NatsFilterDirectory(conn, {
+      eprInstanceName: n.epr,
+      listTimeoutMs: 300,
+      listRetries: 1,
+      filtersTimeoutMs: 200,
+      filtersRetries: 1,
+      retryDelayMs: 10,
+    });
     const subject = {
       directory,
       setMembers: async (filterId: string, appVersionName: string, endpointIds: readonly string[]) => epr.setMembers(filterId, appVersionName, endpointIds),
@@ -72,7 +79,14 @@ configPublisherContract('nats-cdtp', {
       callback: (err, msg) => {
         if (err) return;
         const r = codecs.configUpdated.decode(msg.data);
-        got.push({ appVersionName: r.appVersionName, endpointId: r.endpointId, version: r.configId, content: r.content.toString('utf8'), contentType: r.contentType, correlationId: r.correlationId });
+        got.push({
+          appVersionName: r.appVersionName,
+          endpointId: r.endpointId,
+          version: r.configId,
+          content: r.content.toString('utf8'),
+          contentType: r.contentType,
+          correlationId: r.correlationId,
+        });
       },
     });
     await consumer.clientForSubscriptions().flush();
@@ -90,11 +104,19 @@ configPublisherContract('nats-cdtp', {
       outage: {
         begin: async () => {
           await srv.process.kill();
-          await waitFor(() => publisherConnection.status() === 'reconnecting', 5000, () => 'the publisher did not notice the server was gone');
+          await waitFor(
+            () => publisherConnection.status() === 'reconnecting',
+            5000,
+            () => 'the publisher did not notice the server was gone',
+          );
         },
         end: async () => {
           await srv.process.start();
-          await waitFor(() => publisherConnection.status() === 'connected' && consumer.status() === 'connected', 10_000, () => 'the clients did not reconnect');
+          await waitFor(
+            () => publisherConnection.status() === 'connected' && consumer.status() === 'connected',
+            10_000,
+            () => 'the clients did not reconnect',
+          );
           await consumer.clientForSubscriptions().flush(); // its subscription is back on the server
         },
       },

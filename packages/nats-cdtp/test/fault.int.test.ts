@@ -58,7 +58,11 @@ it('reconnects after the server is killed and restarted, and answers again withi
 
     await srv.process.start();
     const backAt = Date.now();
-    await waitFor(() => log.some((l) => l.at >= backAt && l.ok), 5000, () => 'no answer within 5 s of the server coming back');
+    await waitFor(
+      () => log.some((l) => l.at >= backAt && l.ok),
+      5000,
+      () => 'no answer within 5 s of the server coming back',
+    );
     const firstOk = log.filter((l) => l.at >= backAt && l.ok).sort((a, b) => a.at - b.at)[0]!;
     expect(firstOk.at - backAt).toBeLessThan(5000);
     expect(otao.nats.status()).toBe('connected');
@@ -98,7 +102,16 @@ it('waits for a NATS server that is not there yet (status reconnecting), then se
   expect(otao.nats.status()).toBe('reconnecting');
   // Publishing meanwhile is refused (the core retries later), never buffered without bound.
   await expect(
-    otao.nats.configPublisher.publish({ tenantId: 't', appName: 'a', appVersionName: AVN, endpointId: 'e', version: '1.0.0', content: '{}', contentType: 'application/json', correlationId: 'c' }),
+    otao.nats.configPublisher.publish({
+      tenantId: 't',
+      appName: 'a',
+      appVersionName: AVN,
+      endpointId: 'e',
+      version: '1.0.0',
+      content: '{}',
+      contentType: 'application/json',
+      correlationId: 'c',
+    }),
   ).rejects.toMatchObject({ code: 'dependency.unavailable' });
 
   const late = await startNats({ port });

@@ -290,7 +290,8 @@ export class S3FileStore implements FileStore {
     if (status === 404 || nameOf(e) === 'NotFound' || nameOf(e) === 'NoSuchBucket') {
       return `bucket ${JSON.stringify(this.bucket)} does not exist at ${where} (OTAO_S3_BUCKET); create it or fix the configuration`;
     }
-    if (status === 403 || status === 401) return `bucket ${JSON.stringify(this.bucket)} at ${where}: access denied; check the credentials and the bucket policy`;
+    if (status === 403 || status === 401)
+      return `bucket ${JSON.stringify(this.bucket)} at ${where}: access denied; check the credentials and the bucket policy`;
     return undefined;
   }
 
@@ -389,5 +390,10 @@ function codeOf(e: unknown): string | undefined {
 
 /** An error that came from S3 or the network (as opposed to the body being read). */
 function isS3Failure(e: unknown): boolean {
-  return httpStatusOf(e) !== undefined || (e as { $fault?: unknown } | undefined)?.$fault !== undefined || /^E[A-Z]+$/.test(codeOf(e) ?? '') || nameOf(e) === 'TimeoutError';
+  return (
+    httpStatusOf(e) !== undefined ||
+    (e as { $fault?: unknown } | undefined)?.$fault !== undefined ||
+    /^E[A-Z]+$/.test(codeOf(e) ?? '') ||
+    nameOf(e) === 'TimeoutError'
+  );
 }

@@ -68,7 +68,12 @@ describe('download links in CDTP answers and pushes, signed by the real S3FileSt
   test('ConfigRequest answer carries a working link at the nested path; other fields and an old value are handled', async () => {
     const { core } = coreWith(env, 'files.firmware.url');
     const bytes = Buffer.from('firmware 1.1.0 bytes');
-    const created = await core.software.create(T, APP, { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: { keep: 1, files: { firmware: { url: 'stale', size: 3 } } } }, 'c');
+    const created = await core.software.create(
+      T,
+      APP,
+      { version: '1.1.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: { keep: 1, files: { firmware: { url: 'stale', size: 3 } } } },
+      'c',
+    );
     expect(created.ok).toBe(true);
     await attach(core, '1.1.0', bytes);
     const d = await core.config.decide({ appVersionName: AVN, endpointId: 'ep-1', configId: '1.0.0', correlationId: 'c' });
@@ -90,11 +95,27 @@ describe('download links in CDTP answers and pushes, signed by the real S3FileSt
     const { core, publisher, drain } = coreWith(env, 'ota.download.link');
     await core.config.decide({ appVersionName: AVN, endpointId: 'ep-9', configId: '2.0.0', correlationId: 'c' });
     const bytes = Buffer.from('firmware 2.1.0 pushed');
-    expect((await core.software.create(T, APP, { version: '2.1.0', upgradableFrom: ['2.0.0'], rolloutStrategy: 'suspended', specification: { ota: 'was a string' } }, 'c')).ok).toBe(true);
+    expect(
+      (
+        await core.software.create(
+          T,
+          APP,
+          { version: '2.1.0', upgradableFrom: ['2.0.0'], rolloutStrategy: 'suspended', specification: { ota: 'was a string' } },
+          'c',
+        )
+      ).ok,
+    ).toBe(true);
     await attach(core, '2.1.0', bytes);
     await drain();
     expect(publisher.pushes).toHaveLength(0);
-    const opened = await core.software.replace(T, APP, '2.1.0', { rolloutStrategy: 'general', upgradableFrom: ['2.0.0'], specification: { ota: 'was a string' } }, {}, 'c');
+    const opened = await core.software.replace(
+      T,
+      APP,
+      '2.1.0',
+      { rolloutStrategy: 'general', upgradableFrom: ['2.0.0'], specification: { ota: 'was a string' } },
+      {},
+      'c',
+    );
     expect(opened.ok).toBe(true);
     await drain();
     expect(publisher.pushes.map((p) => [p.endpointId, p.version])).toEqual([['ep-9', '2.1.0']]);

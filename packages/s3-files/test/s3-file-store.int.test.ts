@@ -73,7 +73,9 @@ describe('S3FileStore against a real S3 server (versitygw)', () => {
 
   test('a streamed 256 MiB upload is not held in memory', async () => {
     const gen = generatedBody(256 * MIB);
-    const { result, growthMiB } = await rssGrowth(() => env.store.upload({ key: 't/app/3.0.0/huge.bin', body: gen.body, contentType: 'application/octet-stream', maxBytes: 1024 * MIB }));
+    const { result, growthMiB } = await rssGrowth(() =>
+      env.store.upload({ key: 't/app/3.0.0/huge.bin', body: gen.body, contentType: 'application/octet-stream', maxBytes: 1024 * MIB }),
+    );
     expect(result.ok && result.value.size).toBe(256 * MIB);
     console.log(`256 MiB upload: resident memory grew by at most ${growthMiB.toFixed(1)} MiB`);
     expect(growthMiB).toBeLessThan(128);
@@ -82,7 +84,9 @@ describe('S3FileStore against a real S3 server (versitygw)', () => {
 
   test('more than maxBytes: reading stops, the multipart upload is aborted, nothing is stored, memory stays bounded', async () => {
     const gen = generatedBody(300 * MIB);
-    const { result, growthMiB } = await rssGrowth(() => env.store.upload({ key: 't/app/4.0.0/too-big.bin', body: gen.body, contentType: 'application/octet-stream', maxBytes: 40 * MIB }));
+    const { result, growthMiB } = await rssGrowth(() =>
+      env.store.upload({ key: 't/app/4.0.0/too-big.bin', body: gen.body, contentType: 'application/octet-stream', maxBytes: 40 * MIB }),
+    );
     expect(result).toEqual({ ok: false, error: { code: 'file.too_large', message: expect.stringContaining('40') as string, field: 'file' } });
     console.log(`300 MiB body over a 40 MiB limit: read ${(gen.produced() / MIB).toFixed(0)} MiB, resident memory grew by at most ${growthMiB.toFixed(1)} MiB`);
     expect(gen.produced()).toBeLessThan(80 * MIB); // cut off near the limit, not read to its end
@@ -107,7 +111,12 @@ describe('S3FileStore against a real S3 server (versitygw)', () => {
       yield Buffer.alloc(6 * MIB);
       throw new Error('socket hang up');
     }
-    const r = await env.store.upload({ key: 't/app/6.0.0/cut.bin', body: Readable.from(failing()), contentType: 'application/octet-stream', maxBytes: 100 * MIB });
+    const r = await env.store.upload({
+      key: 't/app/6.0.0/cut.bin',
+      body: Readable.from(failing()),
+      contentType: 'application/octet-stream',
+      maxBytes: 100 * MIB,
+    });
     expect(r.ok ? 'ok' : r.error.code).toBe('request.invalid');
     expect(await env.exists('t/app/6.0.0/cut.bin')).toBe(false);
     expect(await env.pendingUploads()).toBe(0);

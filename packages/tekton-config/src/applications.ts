@@ -81,7 +81,8 @@ export function parseApplications(doc: unknown, defaultTenant: string): { entrie
     for (const v of e.appVersionNames) {
       const here = `${at}.versions.${v}`;
       const other = versions.get(v);
-      if (other !== undefined) problems.push(`application version "${v}" is used twice: at ${other} and at ${here} (an application version name belongs to one application)`);
+      if (other !== undefined)
+        problems.push(`application version "${v}" is used twice: at ${other} and at ${here} (an application version name belongs to one application)`);
       else versions.set(v, here);
     }
   }
@@ -106,7 +107,8 @@ export function parseApplication(
   if (!isObject(o)) return { problems: [...problems, `${at}: must be a map`] };
   let tenantId: unknown = o['tenantId'] ?? defaultTenant;
   if (within) {
-    if (o['tenantId'] !== undefined && o['tenantId'] !== within.tenantId) problems.push(`${at}.tenantId: must be absent or "${within.tenantId}" (the tenant of kaa.tenants.${within.tenantId})`);
+    if (o['tenantId'] !== undefined && o['tenantId'] !== within.tenantId)
+      problems.push(`${at}.tenantId: must be absent or "${within.tenantId}" (the tenant of kaa.tenants.${within.tenantId})`);
     tenantId = within.tenantId;
   }
   if (typeof tenantId !== 'string' || !TENANT.test(tenantId)) problems.push(`${at}.tenantId: must be a tenant id`);

@@ -48,8 +48,16 @@ export class ScmpListener {
   start(nc: NatsConnection): void {
     const { instanceName, providerInstanceName } = this.options;
     for (const kind of ['upsert', 'delete'] as const) {
-      this.subs.push(nc.subscribe(`kaa.v1.events.${providerInstanceName}.service.configuration.${kind}`, { callback: (e, m) => !e && this.handle(m.subject, m.data, ScmpCodecs.broadcast, kind) }));
-      this.subs.push(nc.subscribe(`kaa.v1.service.${instanceName}.scmp.configuration.${kind}`, { callback: (e, m) => !e && this.handle(m.subject, m.data, ScmpCodecs.targeted, kind) }));
+      this.subs.push(
+        nc.subscribe(`kaa.v1.events.${providerInstanceName}.service.configuration.${kind}`, {
+          callback: (e, m) => !e && this.handle(m.subject, m.data, ScmpCodecs.broadcast, kind),
+        }),
+      );
+      this.subs.push(
+        nc.subscribe(`kaa.v1.service.${instanceName}.scmp.configuration.${kind}`, {
+          callback: (e, m) => !e && this.handle(m.subject, m.data, ScmpCodecs.targeted, kind),
+        }),
+      );
     }
   }
 

@@ -53,7 +53,8 @@ export class TektonApplicationRegistry {
 
   /** A 17/SCMP notification: reload its scope (an app version reloads its application). */
   notify(scope: ScmpScope): void {
-    const s: Scope = scope.tenantId === undefined ? {} : scope.appName === undefined ? { tenantId: scope.tenantId } : { tenantId: scope.tenantId, appName: scope.appName };
+    const s: Scope =
+      scope.tenantId === undefined ? {} : scope.appName === undefined ? { tenantId: scope.tenantId } : { tenantId: scope.tenantId, appName: scope.appName };
     this.pending.set(keyOf(s), s);
     if (!this.timer && !this.running) this.schedule(0);
   }
@@ -96,7 +97,9 @@ export class TektonApplicationRegistry {
           this.stats.failures++;
           // Until the first load the service cannot answer (CDTP 503): try every second; afterwards the
           // last good registry serves and reloads back off.
-          const delay = this.everLoaded ? Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (this.failures - 1), this.options.retryMaxMs ?? 30_000) : Math.min(this.options.retryBaseMs ?? 1000, 1000);
+          const delay = this.everLoaded
+            ? Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (this.failures - 1), this.options.retryMaxMs ?? 30_000)
+            : Math.min(this.options.retryBaseMs ?? 1000, 1000);
           this.options.logger?.warn({ scope, err: (e as Error).message, retryInMs: delay }, 'registry reload failed; keeping the last good registry');
           this.schedule(delay);
           return;

@@ -84,7 +84,9 @@ describe('per-tenant shape kaa.tenants.<tenantId>.applications', () => {
       { kaa: { tenants: { acme: { applications: { kettle: { versions: { v1: {} } } } }, globex: { applications: { kettle: { versions: { v1: {} } } } } } } },
       'default',
     ).problems;
-    expect(acrossTenants).toEqual(['application version "v1" is used twice: at kaa.tenants.acme.applications.kettle.versions.v1 and at kaa.tenants.globex.applications.kettle.versions.v1 (an application version name belongs to one application)']);
+    expect(acrossTenants).toEqual([
+      'application version "v1" is used twice: at kaa.tenants.acme.applications.kettle.versions.v1 and at kaa.tenants.globex.applications.kettle.versions.v1 (an application version name belongs to one application)',
+    ]);
     // across the two shapes
     const acrossShapes = parseApplications(
       { kaa: { applications: { toaster: { versions: { v1: {} } } }, tenants: { acme: { applications: { kettle: { versions: { v1: {} } } } } } } },
@@ -96,7 +98,19 @@ describe('per-tenant shape kaa.tenants.<tenantId>.applications', () => {
     const withinKaa = parseApplications({ kaa: { applications: { a: { versions: { v1: {} } }, b: { versions: { v1: {} } } } } }, 'default').problems;
     expect(withinKaa.join()).toContain('at kaa.applications.a.versions.v1 and at kaa.applications.b.versions.v1');
     // the file is refused as a whole
-    const file = fileWith(['kaa:', '  applications:', '    toaster:', '      versions:', '        v1: {}', '  tenants:', '    acme:', '      applications:', '        kettle:', '          versions:', '            v1: {}']);
+    const file = fileWith([
+      'kaa:',
+      '  applications:',
+      '    toaster:',
+      '      versions:',
+      '        v1: {}',
+      '  tenants:',
+      '    acme:',
+      '      applications:',
+      '        kettle:',
+      '          versions:',
+      '            v1: {}',
+    ]);
     expect(problemsOf(() => loadApplicationsFile(file, 'default'))).toEqual([
       'application version "v1" is used twice: at kaa.applications.toaster.versions.v1 and at kaa.tenants.acme.applications.kettle.versions.v1 (an application version name belongs to one application)',
     ]);
@@ -104,15 +118,24 @@ describe('per-tenant shape kaa.tenants.<tenantId>.applications', () => {
 
   test('one application of one tenant defined in both shapes is refused, naming both places', () => {
     const { problems } = parseApplications(
-      { kaa: { applications: { kettle: { tenantId: 'acme', versions: { 'kettle-v1': {} } } }, tenants: { acme: { applications: { kettle: { versions: { 'kettle-v2': {} } } } } } } },
+      {
+        kaa: {
+          applications: { kettle: { tenantId: 'acme', versions: { 'kettle-v1': {} } } },
+          tenants: { acme: { applications: { kettle: { versions: { 'kettle-v2': {} } } } } },
+        },
+      },
       'default',
     );
-    expect(problems).toEqual(['application "kettle" of tenant "acme" is defined twice: at kaa.applications.kettle and at kaa.tenants.acme.applications.kettle']);
+    expect(problems).toEqual([
+      'application "kettle" of tenant "acme" is defined twice: at kaa.applications.kettle and at kaa.tenants.acme.applications.kettle',
+    ]);
     // the default tenant counts as the tenant of a Kaa-shape application without tenantId
     const viaDefault = parseApplications({ kaa: { applications: { kettle: {} }, tenants: { default: { applications: { kettle: {} } } } } }, 'default').problems;
     expect(viaDefault).toHaveLength(1);
     // but the same name in another tenant is fine
-    expect(parseApplications({ kaa: { applications: { kettle: { tenantId: 'acme' } }, tenants: { globex: { applications: { kettle: {} } } } } }, 'default').problems).toEqual([]);
+    expect(
+      parseApplications({ kaa: { applications: { kettle: { tenantId: 'acme' } }, tenants: { globex: { applications: { kettle: {} } } } } }, 'default').problems,
+    ).toEqual([]);
   });
 
   test('every problem of the per-tenant shape is reported at once, with its place', () => {

@@ -56,9 +56,17 @@ const tekton = new Map<ApplicationRegistry, { fake: FakeTekton; reg: TektonAppli
 async function tektonRegistry(apps: readonly DefinedApplication[], down: boolean): Promise<ApplicationRegistry> {
   const fake = new FakeTekton();
   await fake.start();
-  for (const a of apps) fake.apps.set(a.appName, { tenantId: a.tenantId, versions: [...a.appVersionNames], ...(a.consentRequired !== undefined ? { consentRequired: a.consentRequired } : {}) });
+  for (const a of apps)
+    fake.apps.set(a.appName, {
+      tenantId: a.tenantId,
+      versions: [...a.appVersionNames],
+      ...(a.consentRequired !== undefined ? { consentRequired: a.consentRequired } : {}),
+    });
   if (down) fake.failWith = 503;
-  const reg = new TektonApplicationRegistry(new TektonClient({ url: fake.url, instanceName: 'otao', defaultTenant: 'default', token: async () => 'svc' }), { retryBaseMs: 50, retryMaxMs: 100 });
+  const reg = new TektonApplicationRegistry(new TektonClient({ url: fake.url, instanceName: 'otao', defaultTenant: 'default', token: async () => 'svc' }), {
+    retryBaseMs: 50,
+    retryMaxMs: 100,
+  });
   await reg.start(); // resolves after the first attempt, loaded or not
   expect(reg.loaded).toBe(!down);
   tekton.set(reg.registry, { fake, reg });

@@ -4,14 +4,38 @@ import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { startNats, type NatsServer } from '@otao/test-services';
 import type { AppRef } from '@otao/core';
-import { loadApplicationsFile, MutableApplicationRegistry, parseApplications, RegistryLoadError, ScmpCodecs, ScmpListener, TektonApplicationRegistry, TektonClient } from '../src';
+import {
+  loadApplicationsFile,
+  MutableApplicationRegistry,
+  parseApplications,
+  RegistryLoadError,
+  ScmpCodecs,
+  ScmpListener,
+  TektonApplicationRegistry,
+  TektonClient,
+} from '../src';
 import { FakeTekton } from '../src/testing';
 
 describe('local applications file', () => {
   test('Kaa shape: tenants, consent, versions; default tenant', () => {
     const dir = mkdtempSync(join(tmpdir(), 'otao-apps-'));
     const file = join(dir, 'apps.yaml');
-    writeFileSync(file, ['kaa:', '  applications:', '    kettle:', '      tenantId: acme', '      consentRequired: true', '      versions:', '        kettle-v1: {}', '        kettle-v2: {}', '    toaster:', '      versions:', '        toaster-v1: {}'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'kaa:',
+        '  applications:',
+        '    kettle:',
+        '      tenantId: acme',
+        '      consentRequired: true',
+        '      versions:',
+        '        kettle-v1: {}',
+        '        kettle-v2: {}',
+        '    toaster:',
+        '      versions:',
+        '        toaster-v1: {}',
+      ].join('\n'),
+    );
     const r = new MutableApplicationRegistry();
     r.replace({}, loadApplicationsFile(file, 'default'));
     expect(r.resolve('kettle-v2')).toEqual({ tenantId: 'acme', appName: 'kettle' });
@@ -35,7 +59,12 @@ describe('local applications file', () => {
 
   test('replace reports changed applications per scope', () => {
     const r = new MutableApplicationRegistry();
-    const e = (tenantId: string, appName: string, consentRequired = false, v = [`${appName}-v1`]) => ({ tenantId, appName, consentRequired, appVersionNames: v });
+    const e = (tenantId: string, appName: string, consentRequired = false, v = [`${appName}-v1`]) => ({
+      tenantId,
+      appName,
+      consentRequired,
+      appVersionNames: v,
+    });
     expect(r.replace({}, [e('t1', 'a'), e('t2', 'b')]).changed).toHaveLength(2);
     expect(r.replace({}, [e('t1', 'a'), e('t2', 'b')]).changed).toHaveLength(0);
     expect(r.replace({ tenantId: 't1', appName: 'a' }, [e('t1', 'a', true)]).changed).toEqual([{ tenantId: 't1', appName: 'a' }]);
@@ -66,7 +95,12 @@ describe('Tekton registry reloaded by 17/SCMP over a real NATS server', () => {
       retryBaseMs: 50,
       retryMaxMs: 200,
     });
-    listener = new ScmpListener({ instanceName: 'otao', providerInstanceName: 'tekton', onNotification: (s) => reg.notify(s), onInvalid: (subject) => invalid.push(subject) });
+    listener = new ScmpListener({
+      instanceName: 'otao',
+      providerInstanceName: 'tekton',
+      onNotification: (s) => reg.notify(s),
+      onInvalid: (subject) => invalid.push(subject),
+    });
     listener.start(nc);
     await nc.flush();
     await reg.start();

@@ -38,7 +38,8 @@ export class ClientCredentialsTokenProvider implements TokenProvider {
   private async fetch(): Promise<string> {
     try {
       this.client ??= Issuer.discover(this.options.issuer).then(
-        (issuer) => new issuer.Client({ client_id: this.options.clientId, client_secret: this.options.clientSecret, token_endpoint_auth_method: 'client_secret_post' }),
+        (issuer) =>
+          new issuer.Client({ client_id: this.options.clientId, client_secret: this.options.clientSecret, token_endpoint_auth_method: 'client_secret_post' }),
       );
       const client = await this.client;
       const set = await client.grant({ grant_type: 'client_credentials' });

@@ -27,10 +27,14 @@ export class IssuerDiscovery {
   }
 
   private async load(issuer: string): Promise<IssuerMetadata> {
-    const res = await fetchWithTimeout(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { timeoutMs: this.timeoutMs, what: 'OpenID discovery' });
+    const res = await fetchWithTimeout(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, {
+      timeoutMs: this.timeoutMs,
+      what: 'OpenID discovery',
+    });
     if (!res.ok) throw new OtaoError('dependency.unavailable', `OpenID discovery answered ${res.status}`);
     const m = (await res.json()) as Partial<IssuerMetadata>;
-    if (typeof m.token_endpoint !== 'string' || typeof m.jwks_uri !== 'string') throw new OtaoError('dependency.unavailable', 'OpenID discovery without token_endpoint or jwks_uri');
+    if (typeof m.token_endpoint !== 'string' || typeof m.jwks_uri !== 'string')
+      throw new OtaoError('dependency.unavailable', 'OpenID discovery without token_endpoint or jwks_uri');
     return { issuer: m.issuer ?? issuer, token_endpoint: m.token_endpoint, jwks_uri: m.jwks_uri };
   }
 }

@@ -125,7 +125,11 @@ export class TenantManagerDirectory implements TenantDirectory {
     const startedAt = this.epoch;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.tokens) headers['authorization'] = `Bearer ${await this.options.tokens.token()}`;
-    const res = await fetchWithTimeout(`${this.options.url.replace(/\/+$/, '')}/api/v1/tenants?limit=0`, { headers, timeoutMs: this.options.timeoutMs ?? 5000, what: 'tenant manager' });
+    const res = await fetchWithTimeout(`${this.options.url.replace(/\/+$/, '')}/api/v1/tenants?limit=0`, {
+      headers,
+      timeoutMs: this.options.timeoutMs ?? 5000,
+      what: 'tenant manager',
+    });
     if (!res.ok) throw new OtaoError('dependency.unavailable', `tenant manager answered ${res.status}`);
     const body = (await res.json()) as { results?: unknown };
     if (!Array.isArray(body.results)) throw new OtaoError('dependency.unavailable', 'tenant manager answered without results');

@@ -48,7 +48,8 @@ test.each([
   ['alg none', async () => `Bearer ${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ iss: issuer.url, sub: 'x', exp: 9999999999 })}.`],
   [
     'HS256 with the public key as secret',
-    async () => `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(issuer.url).setExpirationTime('5m').sign(new TextEncoder().encode('secret'))}`,
+    async () =>
+      `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(issuer.url).setExpirationTime('5m').sign(new TextEncoder().encode('secret'))}`,
   ],
   [
     'tampered payload',
@@ -57,7 +58,14 @@ test.each([
       return `Bearer ${h}.${b64url({ iss: issuer.url, sub: 'admin', exp: 9999999999, role: 'admin' })}.${s}`;
     },
   ],
-  ['no exp', async () => `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'nokid' }).setIssuer(issuer.url).sign(await issuer.unpublishedKey())}`],
+  [
+    'no exp',
+    async () =>
+      `Bearer ${await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'nokid' })
+        .setIssuer(issuer.url)
+        .sign(await issuer.unpublishedKey())}`,
+  ],
 ])('401: %s', async (_name, header) => {
   const r = await auth().authenticate(await header());
   expect(r.ok).toBe(false);
@@ -85,7 +93,10 @@ test('an unreachable issuer is a dependency failure (503), not a 401', async () 
   const token = await dead.sign({});
   await dead.stop();
   const a = new JwtAuthenticator({ directory: new StaticTenantDirectory([{ id: 't', issuer: dead.url }]), timeoutMs: 500 });
-  const e: unknown = await a.authenticate(`Bearer ${token}`).then(() => undefined, (x: unknown) => x);
+  const e: unknown = await a.authenticate(`Bearer ${token}`).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(isOtaoError(e) && e.code).toBe('dependency.unavailable');
 });
 
@@ -182,7 +193,11 @@ test('Tenant Manager directory: forget drops a tenant at once, and a refresh alr
     });
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const dir = new TenantManagerDirectory({ url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, keycloakBaseUrl: 'http://kc:8080', minRefreshIntervalMs: 0 });
+  const dir = new TenantManagerDirectory({
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+    keycloakBaseUrl: 'http://kc:8080',
+    minRefreshIntervalMs: 0,
+  });
   await dir.refresh();
   expect(await dir.tenantOfIssuer('http://kc:8080/realms/acme')).toBe('acme');
   // A refresh is under way (the Tenant Manager still lists acme) when acme is unregistered.

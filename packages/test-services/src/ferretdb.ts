@@ -120,7 +120,10 @@ export async function startFerretDB(options: FerretDBOptions = {}): Promise<Ferr
   chownTree(dataDir, owner);
   const spawnAs = owner ? { uid: owner.uid, gid: owner.gid } : {};
   if (fresh) {
-    execFileSync(join(pgBin, 'initdb'), ['-D', pgData, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], { stdio: ['ignore', 'ignore', 'pipe'], ...spawnAs });
+    execFileSync(join(pgBin, 'initdb'), ['-D', pgData, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...spawnAs,
+    });
   }
   // The port may change between runs on the same data: the settings file is OTAO's own, included last.
   writeFileSync(join(pgData, 'otao.conf'), postgresConf(pgPort, dataDir, options));
@@ -193,10 +196,27 @@ async function createExtension(pgBin: string, pgPort: number, spawnAs: object): 
   const until = Date.now() + 30_000;
   for (;;) {
     try {
-      execFileSync(join(pgBin, 'psql'), ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qc', 'CREATE EXTENSION IF NOT EXISTS documentdb CASCADE'], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-        ...spawnAs,
-      });
+      execFileSync(
+        join(pgBin, 'psql'),
+        [
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(pgPort),
+          '-U',
+          'postgres',
+          '-d',
+          'postgres',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-qc',
+          'CREATE EXTENSION IF NOT EXISTS documentdb CASCADE',
+        ],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          ...spawnAs,
+        },
+      );
       return;
     } catch (e) {
       if (Date.now() > until) throw new Error(`CREATE EXTENSION documentdb failed: ${String((e as { stderr?: unknown }).stderr ?? e)}`, { cause: e });

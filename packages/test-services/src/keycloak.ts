@@ -62,7 +62,9 @@ export class KeycloakTokenError extends Error {
     readonly status: number,
     readonly body: Readonly<Record<string, unknown>>,
   ) {
-    super(`Keycloak token endpoint answered ${status}: ${typeof body['error'] === 'string' ? body['error'] : ''} ${typeof body['error_description'] === 'string' ? body['error_description'] : ''}`.trim());
+    super(
+      `Keycloak token endpoint answered ${status}: ${typeof body['error'] === 'string' ? body['error'] : ''} ${typeof body['error_description'] === 'string' ? body['error_description'] : ''}`.trim(),
+    );
     this.name = 'KeycloakTokenError';
   }
 }
@@ -205,7 +207,11 @@ interface FetchResult {
   readonly body: Readonly<Record<string, unknown>>;
 }
 
-async function request(method: string, url: string, init: { bearer?: string; form?: Readonly<Record<string, string>>; json?: unknown } = {}): Promise<FetchResult> {
+async function request(
+  method: string,
+  url: string,
+  init: { bearer?: string; form?: Readonly<Record<string, string>>; json?: unknown } = {},
+): Promise<FetchResult> {
   const headers: Record<string, string> = { accept: 'application/json' };
   let body: string | undefined;
   if (init.bearer !== undefined) headers['authorization'] = `Bearer ${init.bearer}`;
@@ -256,7 +262,10 @@ const appRole = (app: string, kind: 'admin' | 'reader'): string => `${app}-${kin
  * A user whose grants for an application are exactly [read] gets `{app}-reader`; a user with all
  * three scopes gets `{app}-admin`; other combinations get one role `{app}-{scope}` per scope.
  */
-export function otaoRealmRepresentation(realm: string, o: { applications: readonly string[]; users: readonly KeycloakUserSpec[]; clientSecret: string; accessTokenLifespanSeconds: number }): Record<string, unknown> {
+export function otaoRealmRepresentation(
+  realm: string,
+  o: { applications: readonly string[]; users: readonly KeycloakUserSpec[]; clientSecret: string; accessTokenLifespanSeconds: number },
+): Record<string, unknown> {
   const audienceMapper = {
     name: 'audience-otao',
     protocol: 'openid-connect',
@@ -271,7 +280,13 @@ export function otaoRealmRepresentation(realm: string, o: { applications: readon
     const name = `role-${role}`;
     if (!roleNames.has(role)) {
       roleNames.add(role);
-      policies.push({ name, type: 'role', logic: 'POSITIVE', decisionStrategy: 'UNANIMOUS', config: { roles: JSON.stringify([{ id: role, required: false }]) } });
+      policies.push({
+        name,
+        type: 'role',
+        logic: 'POSITIVE',
+        decisionStrategy: 'UNANIMOUS',
+        config: { roles: JSON.stringify([{ id: role, required: false }]) },
+      });
     }
     return name;
   };
@@ -419,17 +434,32 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
   try {
     await proc.start();
     log(verbose, `port open after ${Date.now() - t0} ms; waiting for /health/ready`);
-    await waitUntil('ready health check', Math.max(1000, readyTimeoutMs - (Date.now() - tLaunch)), () => proc.running, async () => {
-      const r = await fetch(`http://127.0.0.1:${managementPort}/health/ready`, { signal: AbortSignal.timeout(5000) });
-      await r.text();
-      return r.status === 200;
-    });
+    await waitUntil(
+      'ready health check',
+      Math.max(1000, readyTimeoutMs - (Date.now() - tLaunch)),
+      () => proc.running,
+      async () => {
+        const r = await fetch(`http://127.0.0.1:${managementPort}/health/ready`, { signal: AbortSignal.timeout(5000) });
+        await r.text();
+        return r.status === 200;
+      },
+    );
     log(verbose, `ready after ${Date.now() - t0} ms; creating realms ${realms.join(', ')}`);
-    const adminToken = async (): Promise<string> => accessTokenOf(await request('POST', `${base}/realms/master/protocol/openid-connect/token`, { form: { grant_type: 'password', client_id: 'admin-cli', username: adminUsername, password: adminPassword } }));
+    const adminToken = async (): Promise<string> =>
+      accessTokenOf(
+        await request('POST', `${base}/realms/master/protocol/openid-connect/token`, {
+          form: { grant_type: 'password', client_id: 'admin-cli', username: adminUsername, password: adminPassword },
+        }),
+      );
     const token = await adminToken();
     await Promise.all(
       realms.map(async (realm) => {
-        const rep = otaoRealmRepresentation(realm, { applications, users, clientSecret, accessTokenLifespanSeconds: options.accessTokenLifespanSeconds ?? 1800 });
+        const rep = otaoRealmRepresentation(realm, {
+          applications,
+          users,
+          clientSecret,
+          accessTokenLifespanSeconds: options.accessTokenLifespanSeconds ?? 1800,
+        });
         const r = await request('POST', `${base}/admin/realms`, { bearer: token, json: rep });
         if (r.status !== 201) throw new Error(`creating realm ${realm} failed: ${r.status} ${JSON.stringify(r.body)}`);
       }),
@@ -472,12 +502,17 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
         return accessTokenOf(await tokenRequest(realm, { grant_type: 'urn:ietf:params:oauth:grant-type:uma-ticket', audience: 'otao' }, at));
       },
       umaDecision: async (realm, accessToken, resource, scope) => {
-        const r = await tokenRequest(realm, { grant_type: 'urn:ietf:params:oauth:grant-type:uma-ticket', audience: 'otao', response_mode: 'decision', permission: `${resource}#${scope}` }, accessToken);
+        const r = await tokenRequest(
+          realm,
+          { grant_type: 'urn:ietf:params:oauth:grant-type:uma-ticket', audience: 'otao', response_mode: 'decision', permission: `${resource}#${scope}` },
+          accessToken,
+        );
         if (r.status === 200) return r.body['result'] === true;
         if (r.status === 403) return false;
         throw new KeycloakTokenError(r.status, r.body);
       },
-      clientCredentialsToken: async (realm) => accessTokenOf(await tokenRequest(realm, { grant_type: 'client_credentials', client_id: 'otao', client_secret: clientSecret })),
+      clientCredentialsToken: async (realm) =>
+        accessTokenOf(await tokenRequest(realm, { grant_type: 'client_credentials', client_id: 'otao', client_secret: clientSecret })),
       tokenRequest,
       adminToken,
       stop: async () => {

@@ -164,7 +164,11 @@ describe('startKeycloak (real Keycloak, two tenant realms)', () => {
 
   it('refuses a token of one tenant at the other tenant’s token endpoint', async () => {
     const tokenA = await kc.passwordToken('tenant-a', 'admin');
-    const r = await kc.tokenRequest('tenant-b', { grant_type: 'urn:ietf:params:oauth:grant-type:uma-ticket', audience: 'otao', response_mode: 'decision', permission: `application-kettle#${READ}` }, tokenA);
+    const r = await kc.tokenRequest(
+      'tenant-b',
+      { grant_type: 'urn:ietf:params:oauth:grant-type:uma-ticket', audience: 'otao', response_mode: 'decision', permission: `application-kettle#${READ}` },
+      tokenA,
+    );
     expect([400, 401]).toContain(r.status); // 400 from Keycloak 26.7, 401 from 26.5
     expect(r.body).toEqual({ error: 'invalid_grant', error_description: 'Invalid bearer token' });
   });

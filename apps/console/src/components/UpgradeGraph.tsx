@@ -40,13 +40,21 @@ export function buildGraph(software: readonly Software[], path: readonly string[
   g.setDefaultEdgeLabel(() => ({}));
   const registered = new Set(software.map((s) => s.version));
   for (const s of software) {
-    g.setNode(`v:${s.version}`, { kind: 'version', label: s.version, sub: s.rolloutStrategy, suspended: s.rolloutStrategy === 'suspended', width: widthOf(s.version), height: NODE_H });
+    g.setNode(`v:${s.version}`, {
+      kind: 'version',
+      label: s.version,
+      sub: s.rolloutStrategy,
+      suspended: s.rolloutStrategy === 'suspended',
+      width: widthOf(s.version),
+      height: NODE_H,
+    });
   }
   const rangesOf = new Map<string, string[]>(); // target version -> its range entries
   for (const s of software) {
     for (const entry of s.upgradableFrom) {
       if (valid(entry)) {
-        if (!registered.has(entry) && !g.hasNode(`v:${entry}`)) g.setNode(`v:${entry}`, { kind: 'ghost', label: entry, sub: 'not registered', width: widthOf(entry), height: NODE_H });
+        if (!registered.has(entry) && !g.hasNode(`v:${entry}`))
+          g.setNode(`v:${entry}`, { kind: 'ghost', label: entry, sub: 'not registered', width: widthOf(entry), height: NODE_H });
         g.setEdge(`v:${entry}`, `v:${s.version}`, {});
       } else {
         const id = `r:${entry}`;
@@ -91,7 +99,17 @@ function safeSatisfies(version: string, range: string): boolean {
   }
 }
 
-export function UpgradeGraph({ app, software, path = [], caption }: { app: string; software: readonly Software[]; path?: readonly string[]; caption: string }): ReactNode {
+export function UpgradeGraph({
+  app,
+  software,
+  path = [],
+  caption,
+}: {
+  app: string;
+  software: readonly Software[];
+  path?: readonly string[];
+  caption: string;
+}): ReactNode {
   const model = useMemo(() => buildGraph(software, path), [software, path]);
   const onPath = new Set(path.map((v) => `v:${v}`));
   if (model.nodes.length === 0) return <p className="muted">No software yet: nothing to draw.</p>;
@@ -101,10 +119,28 @@ export function UpgradeGraph({ app, software, path = [], caption }: { app: strin
       <div className="graph-scroll">
         <svg width={model.width} height={model.height} viewBox={`0 0 ${model.width} ${model.height}`} role="group" aria-label={caption}>
           <defs>
-            <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
+            <marker
+              id="arrow"
+              viewBox="0 0 10 10"
+              refX="10"
+              refY="5"
+              markerWidth="10"
+              markerHeight="10"
+              markerUnits="userSpaceOnUse"
+              orient="auto-start-reverse"
+            >
               <path d="M 0 0 L 10 5 L 0 10 z" fill="#555" />
             </marker>
-            <marker id="arrow-path" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
+            <marker
+              id="arrow-path"
+              viewBox="0 0 10 10"
+              refX="10"
+              refY="5"
+              markerWidth="10"
+              markerHeight="10"
+              markerUnits="userSpaceOnUse"
+              orient="auto-start-reverse"
+            >
               <path d="M 0 0 L 10 5 L 0 10 z" fill="#0b57d0" />
             </marker>
           </defs>

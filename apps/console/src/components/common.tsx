@@ -34,7 +34,19 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }): 
 }
 
 /** Server-side pagination controls (spec §11: every list is paginated by the server). */
-export function Pager({ offset, limit, total, onChange, label }: { offset: number; limit: number; total: number; onChange: (offset: number) => void; label: string }): ReactNode {
+export function Pager({
+  offset,
+  limit,
+  total,
+  onChange,
+  label,
+}: {
+  offset: number;
+  limit: number;
+  total: number;
+  onChange: (offset: number) => void;
+  label: string;
+}): ReactNode {
   const last = Math.max(0, Math.floor((total - 1) / limit) * limit);
   return (
     <nav className="pager" aria-label={`${label} pages`}>
@@ -44,9 +56,7 @@ export function Pager({ offset, limit, total, onChange, label }: { offset: numbe
       <button type="button" disabled={offset <= 0} onClick={() => onChange(Math.max(0, offset - limit))}>
         Previous
       </button>
-      <span aria-live="polite">
-        {total === 0 ? 'none' : `${offset + 1}–${Math.min(offset + limit, total)} of ${total}`}
-      </span>
+      <span aria-live="polite">{total === 0 ? 'none' : `${offset + 1}–${Math.min(offset + limit, total)} of ${total}`}</span>
       <button type="button" disabled={offset + limit >= total} onClick={() => onChange(offset + limit)}>
         Next
       </button>

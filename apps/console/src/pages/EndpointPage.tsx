@@ -19,7 +19,9 @@ export default function EndpointPage(): ReactNode {
   const consent = useMutation({
     mutationFn: async ({ version, grant }: { version: string; grant: boolean }) => {
       const params = { params: { path: { appName: app, endpointId, version } } };
-      return grant ? ok(await api.PUT('/applications/{appName}/endpoints/{endpointId}/consents/{version}', params)) : ok(await api.DELETE('/applications/{appName}/endpoints/{endpointId}/consents/{version}', params));
+      return grant
+        ? ok(await api.PUT('/applications/{appName}/endpoints/{endpointId}/consents/{version}', params))
+        : ok(await api.DELETE('/applications/{appName}/endpoints/{endpointId}/consents/{version}', params));
     },
     onSettled: async () => qc.invalidateQueries({ queryKey: keys.endpoint(app, endpointId) }),
   });
@@ -44,13 +46,22 @@ export default function EndpointPage(): ReactNode {
           <dt>Goal</dt>
           <dd data-testid="goal">{v.goal ?? '—'}</dd>
           <dt>Last report</dt>
-          <dd>{v.lastReport ? `${v.lastReport.configId}: ${v.lastReport.statusCode}${v.lastReport.reasonPhrase ? ` ${v.lastReport.reasonPhrase}` : ''} at ${v.lastReport.reportedAt}` : '—'}</dd>
+          <dd>
+            {v.lastReport
+              ? `${v.lastReport.configId}: ${v.lastReport.statusCode}${v.lastReport.reasonPhrase ? ` ${v.lastReport.reasonPhrase}` : ''} at ${v.lastReport.reportedAt}`
+              : '—'}
+          </dd>
           <dt>Filters</dt>
           <dd>{v.filters?.join(', ') || '—'}</dd>
         </dl>
       </section>
       {software.data && hops.length > 0 && (
-        <UpgradeGraph app={app} software={software.data} path={hops} caption={`Path of ${v.endpointId}: ${hops.join(' → ')}${v.path.length ? '' : ' (no hop)'}`} />
+        <UpgradeGraph
+          app={app}
+          software={software.data}
+          path={hops}
+          caption={`Path of ${v.endpointId}: ${hops.join(' → ')}${v.path.length ? '' : ' (no hop)'}`}
+        />
       )}
       <section className="card" aria-labelledby="consent-h">
         <h2 id="consent-h">Consents</h2>
@@ -61,7 +72,13 @@ export default function EndpointPage(): ReactNode {
             {v.consents.map((c) => (
               <li key={c}>
                 <code>{c}</code>{' '}
-                <button type="button" className="secondary" onClick={() => consent.mutate({ version: c, grant: false })} aria-label={`Revoke consent for ${c}`} disabled={consent.isPending}>
+                <button
+                  type="button"
+                  className="secondary"
+                  onClick={() => consent.mutate({ version: c, grant: false })}
+                  aria-label={`Revoke consent for ${c}`}
+                  disabled={consent.isPending}
+                >
                   Revoke
                 </button>
               </li>
@@ -80,7 +97,9 @@ export default function EndpointPage(): ReactNode {
             <input id="grant-version" list="known-versions" value={grantVersion} onChange={(e) => setGrantVersion(e.target.value)} />
             <datalist id="known-versions">
               <option value="*">any version</option>
-              {software.data?.map((s) => <option key={s.version} value={s.version} />)}
+              {software.data?.map((s) => (
+                <option key={s.version} value={s.version} />
+              ))}
             </datalist>
           </div>
           <button type="submit" disabled={consent.isPending || !grantVersion.trim()}>
@@ -90,7 +109,8 @@ export default function EndpointPage(): ReactNode {
         {consent.error && <ErrorBox error={consent.error} title="The consent was not changed" />}
       </section>
       <p>
-        <Link to={`/apps/${app}/endpoints`}>All endpoints of {app}</Link> · <Link to={`/apps/${app}/audit?endpointId=${seg(v.endpointId)}`}>Audit of this endpoint</Link>
+        <Link to={`/apps/${app}/endpoints`}>All endpoints of {app}</Link> ·{' '}
+        <Link to={`/apps/${app}/audit?endpointId=${seg(v.endpointId)}`}>Audit of this endpoint</Link>
       </p>
     </>
   );

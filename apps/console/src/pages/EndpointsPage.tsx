@@ -16,7 +16,12 @@ export default function EndpointsPage(): ReactNode {
   const navigate = useNavigate();
   const q = useQuery({
     queryKey: ['endpoints', app, version, offset],
-    queryFn: async () => ok(await api.GET('/applications/{appName}/endpoints', { params: { path: { appName: app }, query: { offset, limit: LIMIT, ...(version ? { version } : {}) } } })),
+    queryFn: async () =>
+      ok(
+        await api.GET('/applications/{appName}/endpoints', {
+          params: { path: { appName: app }, query: { offset, limit: LIMIT, ...(version ? { version } : {}) } },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const go = (o: number, v = version): void => {

@@ -22,7 +22,8 @@ export default function PreviewPage(): ReactNode {
   const [offset, setOffset] = useState(0);
   const q = useQuery({
     queryKey: ['preview', app, version, offset],
-    queryFn: async () => ok(await api.GET('/applications/{appName}/software/{version}/preview', { params: { path: { appName: app, version }, query: { offset, limit: LIMIT } } })),
+    queryFn: async () =>
+      ok(await api.GET('/applications/{appName}/software/{version}/preview', { params: { path: { appName: app, version }, query: { offset, limit: LIMIT } } })),
     placeholderData: keepPreviousData,
   });
   return (
@@ -42,7 +43,12 @@ export default function PreviewPage(): ReactNode {
           <section className="card" aria-labelledby="groups-h">
             <h2 id="groups-h">Groups</h2>
             <dl className="counters">
-              {[...GROUPS, ...Object.keys(q.data.counts).filter((g) => !GROUPS.some(([k]) => k === g)).map((g) => [g, g] as [string, string])].map(([g, words]) => (
+              {[
+                ...GROUPS,
+                ...Object.keys(q.data.counts)
+                  .filter((g) => !GROUPS.some(([k]) => k === g))
+                  .map((g) => [g, g] as [string, string]),
+              ].map(([g, words]) => (
                 <div key={g} data-group={g}>
                   <dt>
                     <strong>{g}</strong> <span className="small">{words}</span>

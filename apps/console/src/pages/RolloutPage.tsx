@@ -26,7 +26,8 @@ export default function RolloutPage(): ReactNode {
   const sw = useSoftware(app, version);
   const rollout = useQuery({
     queryKey: keys.rollout(app, version),
-    queryFn: async () => ok(await api.GET('/applications/{appName}/software/{version}/rollout', { params: { path: { appName: app, version } } })) as FullRollout,
+    queryFn: async () =>
+      ok(await api.GET('/applications/{appName}/software/{version}/rollout', { params: { path: { appName: app, version } } })) as FullRollout,
     refetchInterval: 10_000,
   });
   const [bucket, setBucket] = useState<'minute' | 'hour'>('minute');
@@ -35,7 +36,14 @@ export default function RolloutPage(): ReactNode {
     queryFn: async () => {
       try {
         const h = await rawJson<unknown>('GET', `${softwarePath(app, version)}/rollout/history?bucket=${bucket}`);
-        return { available: true as const, buckets: (Array.isArray(h) ? h : ((h as { buckets?: HistoryBucket[]; content?: HistoryBucket[] }).buckets ?? (h as { content?: HistoryBucket[] }).content ?? [])) as HistoryBucket[] };
+        return {
+          available: true as const,
+          buckets: (Array.isArray(h)
+            ? h
+            : ((h as { buckets?: HistoryBucket[]; content?: HistoryBucket[] }).buckets ??
+              (h as { content?: HistoryBucket[] }).content ??
+              [])) as HistoryBucket[],
+        };
       } catch (e) {
         if (e instanceof ApiError && e.routeMissing) return { available: false as const, buckets: [] };
         throw e;
@@ -113,7 +121,15 @@ export default function RolloutPage(): ReactNode {
               Failure policy: suspend at <strong>{percent(policy.maxFailureRate)}</strong> once {policy.minReports} reports are in ({reports} so far).
             </p>
             <label htmlFor="rate-meter">Failure rate against the policy</label>{' '}
-            <meter id="rate-meter" min={0} max={policy.maxFailureRate} low={policy.maxFailureRate * 0.5} high={policy.maxFailureRate * 0.8} optimum={0} value={Math.min(r.failureRate, policy.maxFailureRate)}>
+            <meter
+              id="rate-meter"
+              min={0}
+              max={policy.maxFailureRate}
+              low={policy.maxFailureRate * 0.5}
+              high={policy.maxFailureRate * 0.8}
+              optimum={0}
+              value={Math.min(r.failureRate, policy.maxFailureRate)}
+            >
               {percent(r.failureRate)}
             </meter>
           </>
@@ -130,11 +146,7 @@ export default function RolloutPage(): ReactNode {
           </p>
         </section>
       )}
-      {r.window && (
-        <p>
-          Maintenance window {r.window.open ? 'open now' : `closed; opens ${until(r.window.nextOpenAt)}`}.
-        </p>
-      )}
+      {r.window && <p>Maintenance window {r.window.open ? 'open now' : `closed; opens ${until(r.window.nextOpenAt)}`}.</p>}
       <section className="card" aria-labelledby="act-h">
         <h2 id="act-h">Actions</h2>
         <div className="actions">

@@ -125,7 +125,12 @@ function Editor({ app, existing, etag }: { app: string; existing?: Software; eta
         </div>
         <div className="field">
           <label htmlFor={idOf('rolloutStrategy')}>Rollout strategy</label>
-          <select id={idOf('rolloutStrategy')} value={form.rolloutStrategy} onChange={(e) => set({ rolloutStrategy: e.target.value as FormState['rolloutStrategy'] })} {...invalid('rolloutStrategy', errors)}>
+          <select
+            id={idOf('rolloutStrategy')}
+            value={form.rolloutStrategy}
+            onChange={(e) => set({ rolloutStrategy: e.target.value as FormState['rolloutStrategy'] })}
+            {...invalid('rolloutStrategy', errors)}
+          >
             <option value="suspended">suspended — nobody is offered it</option>
             <option value="targeted">targeted — endpoints of the filters below</option>
             <option value="general">general — every endpoint on an upgradable version</option>
@@ -173,7 +178,12 @@ function Editor({ app, existing, etag }: { app: string; existing?: Software; eta
               />
               <FieldError name={`filters[${i}].rolloutDate`} errors={errors} />
             </div>
-            <button type="button" className="secondary" onClick={() => set({ filters: form.filters.filter((_, j) => j !== i) })} aria-label={`Remove filter ${i + 1}`}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => set({ filters: form.filters.filter((_, j) => j !== i) })}
+              aria-label={`Remove filter ${i + 1}`}
+            >
               Remove
             </button>
           </div>
@@ -186,7 +196,8 @@ function Editor({ app, existing, etag }: { app: string; existing?: Software; eta
       <fieldset>
         <legend>Failure policy (automatic suspension)</legend>
         <label className="check">
-          <input type="checkbox" checked={form.failurePolicy.on} onChange={(e) => set({ failurePolicy: { ...form.failurePolicy, on: e.target.checked } })} /> Suspend automatically when too many fail
+          <input type="checkbox" checked={form.failurePolicy.on} onChange={(e) => set({ failurePolicy: { ...form.failurePolicy, on: e.target.checked } })} />{' '}
+          Suspend automatically when too many fail
         </label>
         <FieldError name="failurePolicy" errors={errors} />
         {form.failurePolicy.on && (
@@ -243,16 +254,26 @@ function Editor({ app, existing, etag }: { app: string; existing?: Software; eta
               />
               <FieldError name={`phases[${i}].soakMinutes`} errors={errors} />
             </div>
-            <button type="button" className="secondary" onClick={() => set({ phases: form.phases.filter((_, j) => j !== i) })} aria-label={`Remove phase ${i + 1}`}>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => set({ phases: form.phases.filter((_, j) => j !== i) })}
+              aria-label={`Remove phase ${i + 1}`}
+            >
               Remove
             </button>
           </div>
         ))}
-        <button type="button" className="secondary" onClick={() => set({ phases: [...form.phases, { percent: form.phases.length ? '100' : '5', soakMinutes: '' }] })}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => set({ phases: [...form.phases, { percent: form.phases.length ? '100' : '5', soakMinutes: '' }] })}
+        >
           Add phase
         </button>
         <label className="check">
-          <input type="checkbox" checked={form.phaseGate.on} onChange={(e) => set({ phaseGate: { ...form.phaseGate, on: e.target.checked } })} /> Health gate for advancing a phase
+          <input type="checkbox" checked={form.phaseGate.on} onChange={(e) => set({ phaseGate: { ...form.phaseGate, on: e.target.checked } })} /> Health gate
+          for advancing a phase
         </label>
         <FieldError name="phaseGate" errors={errors} />
         {form.phaseGate.on && (
@@ -283,7 +304,8 @@ function Editor({ app, existing, etag }: { app: string; existing?: Software; eta
       <fieldset>
         <legend>Maintenance window</legend>
         <label className="check">
-          <input type="checkbox" checked={form.window.on} onChange={(e) => set({ window: { ...form.window, on: e.target.checked } })} /> Offer only inside a maintenance window
+          <input type="checkbox" checked={form.window.on} onChange={(e) => set({ window: { ...form.window, on: e.target.checked } })} /> Offer only inside a
+          maintenance window
         </label>
         <FieldError name="window" errors={errors} />
         {form.window.on && (
@@ -291,17 +313,35 @@ function Editor({ app, existing, etag }: { app: string; existing?: Software; eta
             <div className="row">
               <div className="field">
                 <label htmlFor={idOf('window.timeZone')}>Time zone (IANA)</label>
-                <input id={idOf('window.timeZone')} value={form.window.timeZone} placeholder="Europe/Berlin" onChange={(e) => set({ window: { ...form.window, timeZone: e.target.value } })} {...invalid('window.timeZone', errors)} />
+                <input
+                  id={idOf('window.timeZone')}
+                  value={form.window.timeZone}
+                  placeholder="Europe/Berlin"
+                  onChange={(e) => set({ window: { ...form.window, timeZone: e.target.value } })}
+                  {...invalid('window.timeZone', errors)}
+                />
                 <FieldError name="window.timeZone" errors={errors} />
               </div>
               <div className="field">
                 <label htmlFor={idOf('window.start')}>Opens at</label>
-                <input id={idOf('window.start')} type="time" value={form.window.start} onChange={(e) => set({ window: { ...form.window, start: e.target.value } })} {...invalid('window.start', errors)} />
+                <input
+                  id={idOf('window.start')}
+                  type="time"
+                  value={form.window.start}
+                  onChange={(e) => set({ window: { ...form.window, start: e.target.value } })}
+                  {...invalid('window.start', errors)}
+                />
                 <FieldError name="window.start" errors={errors} />
               </div>
               <div className="field">
                 <label htmlFor={idOf('window.end')}>Closes at</label>
-                <input id={idOf('window.end')} type="time" value={form.window.end} onChange={(e) => set({ window: { ...form.window, end: e.target.value } })} {...invalid('window.end', errors)} />
+                <input
+                  id={idOf('window.end')}
+                  type="time"
+                  value={form.window.end}
+                  onChange={(e) => set({ window: { ...form.window, end: e.target.value } })}
+                  {...invalid('window.end', errors)}
+                />
                 <FieldError name="window.end" errors={errors} />
               </div>
             </div>
@@ -312,7 +352,9 @@ function Editor({ app, existing, etag }: { app: string; existing?: Software; eta
                   <input
                     type="checkbox"
                     checked={form.window.days.includes(d)}
-                    onChange={(e) => set({ window: { ...form.window, days: e.target.checked ? [...form.window.days, d] : form.window.days.filter((x) => x !== d) } })}
+                    onChange={(e) =>
+                      set({ window: { ...form.window, days: e.target.checked ? [...form.window.days, d] : form.window.days.filter((x) => x !== d) } })
+                    }
                   />{' '}
                   {d}
                 </label>

@@ -67,7 +67,11 @@ export default function SoftwarePage(): ReactNode {
             </table>
           )}
           <h2>Upgrade graph</h2>
-          <UpgradeGraph app={app} software={list.data} caption={`Upgrade graph of ${app}: an arrow leads from the version an endpoint is on to the version it may upgrade to`} />
+          <UpgradeGraph
+            app={app}
+            software={list.data}
+            caption={`Upgrade graph of ${app}: an arrow leads from the version an endpoint is on to the version it may upgrade to`}
+          />
         </>
       )}
     </>

@@ -14,7 +14,13 @@ export default function VersionPage(): ReactNode {
   const navigate = useNavigate();
   const [confirming, setConfirming] = useState(false);
   const remove = useMutation({
-    mutationFn: async () => ok(await api.DELETE('/applications/{appName}/software/{version}', { params: { path: { appName: app, version } }, ...(q.data?.etag ? { headers: { 'If-Match': q.data.etag } } : {}) })),
+    mutationFn: async () =>
+      ok(
+        await api.DELETE('/applications/{appName}/software/{version}', {
+          params: { path: { appName: app, version } },
+          ...(q.data?.etag ? { headers: { 'If-Match': q.data.etag } } : {}),
+        }),
+      ),
     onSuccess: async () => {
       await qc.invalidateQueries({ queryKey: keys.software(app) });
       await navigate(`/apps/${app}`);
@@ -50,7 +56,9 @@ export default function VersionPage(): ReactNode {
           <dt>Filters</dt>
           <dd>{s.filters.length ? s.filters.map((f) => `${f.filterId}${f.rolloutDate ? ` from ${f.rolloutDate}` : ''}`).join(', ') : '—'}</dd>
           <dt>Failure policy</dt>
-          <dd>{s.failurePolicy ? `suspend at ${(s.failurePolicy.maxFailureRate * 100).toFixed(1)} % failures after ${s.failurePolicy.minReports} reports` : '—'}</dd>
+          <dd>
+            {s.failurePolicy ? `suspend at ${(s.failurePolicy.maxFailureRate * 100).toFixed(1)} % failures after ${s.failurePolicy.minReports} reports` : '—'}
+          </dd>
           {x['phases'] !== undefined && (
             <>
               <dt>Phases</dt>

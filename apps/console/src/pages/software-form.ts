@@ -47,7 +47,12 @@ export function formOf(s: Software): FormState {
     upgradableFrom: s.upgradableFrom.join('\n'),
     filters: s.filters.map((fl) => ({ filterId: fl.filterId, rolloutDate: fl.rolloutDate ? fl.rolloutDate.replace(/Z$/, '') : '' })),
     failurePolicy: x.failurePolicy
-      ? { on: true, maxFailureRate: String(x.failurePolicy.maxFailureRate), minReports: String(x.failurePolicy.minReports), reportTimeoutMinutes: x.failurePolicy.reportTimeoutMinutes ? String(x.failurePolicy.reportTimeoutMinutes) : '' }
+      ? {
+          on: true,
+          maxFailureRate: String(x.failurePolicy.maxFailureRate),
+          minReports: String(x.failurePolicy.minReports),
+          reportTimeoutMinutes: x.failurePolicy.reportTimeoutMinutes ? String(x.failurePolicy.reportTimeoutMinutes) : '',
+        }
       : f.failurePolicy,
     phases: (x.phases ?? []).map((p) => ({ percent: String(p.percent), soakMinutes: p.soakMinutes === undefined ? '' : String(p.soakMinutes) })),
     phaseGate: x.phaseGate ? { on: true, maxFailureRate: String(x.phaseGate.maxFailureRate), minReports: String(x.phaseGate.minReports) } : f.phaseGate,
@@ -96,10 +101,16 @@ export function bodyOf(f: FormState, base: Record<string, unknown> = {}): Record
       ...(f.failurePolicy.reportTimeoutMinutes.trim() ? { reportTimeoutMinutes: num(f.failurePolicy.reportTimeoutMinutes) } : {}),
     };
   }
-  if (f.phases.length) body['phases'] = f.phases.map((p) => ({ percent: num(p.percent), ...(p.soakMinutes.trim() ? { soakMinutes: num(p.soakMinutes) } : {}) }));
+  if (f.phases.length)
+    body['phases'] = f.phases.map((p) => ({ percent: num(p.percent), ...(p.soakMinutes.trim() ? { soakMinutes: num(p.soakMinutes) } : {}) }));
   if (f.phaseGate.on) body['phaseGate'] = { maxFailureRate: num(f.phaseGate.maxFailureRate), minReports: num(f.phaseGate.minReports) };
   if (f.window.on) {
-    body['maintenanceWindow'] = { timeZone: f.window.timeZone.trim(), start: f.window.start, end: f.window.end, ...(f.window.days.length ? { days: f.window.days } : {}) };
+    body['maintenanceWindow'] = {
+      timeZone: f.window.timeZone.trim(),
+      start: f.window.start,
+      end: f.window.end,
+      ...(f.window.days.length ? { days: f.window.days } : {}),
+    };
   }
   return body;
 }

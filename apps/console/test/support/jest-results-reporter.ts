@@ -30,7 +30,10 @@ export default class JestResultsReporter implements Reporter {
       numRuntimeErrorTestSuites: runFailed,
       testResults: [
         {
-          assertionResults: this.results.map((r) => ({ fullName: r.name, status: r.status === 'passed' ? 'passed' : r.status === 'skipped' ? 'pending' : 'failed' })),
+          assertionResults: this.results.map((r) => ({
+            fullName: r.name,
+            status: r.status === 'passed' ? 'passed' : r.status === 'skipped' ? 'pending' : 'failed',
+          })),
         },
       ],
     };

@@ -19,7 +19,8 @@ export function requireBuilt(): void {
     [SERVER_MAIN, 'the server'],
     [CONSOLE_INDEX, 'the console'],
   ] as const) {
-    if (!existsSync(file)) throw new Error(`${file} is missing: the console tests run ${what} as built. Build first: npx turbo run build --filter=@otao/server...`);
+    if (!existsSync(file))
+      throw new Error(`${file} is missing: the console tests run ${what} as built. Build first: npx turbo run build --filter=@otao/server...`);
   }
 }
 
@@ -37,7 +38,13 @@ export async function startServer(port: number, vars: Readonly<Record<string, st
   const until = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the server exited (${child.exitCode}); log ${logFile}:\n${tail()}`);
-    if (await fetch(`${baseUrl}/ready`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${baseUrl}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > until) {
       child.kill('SIGKILL');
       throw new Error(`the server was not ready within 60 s; log ${logFile}:\n${tail()}`);

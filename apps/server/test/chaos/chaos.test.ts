@@ -28,7 +28,21 @@ beforeAll(async () => {
     writeFileSync(join(dir, 'table.txt'), `${table}\n`);
     writeFileSync(
       join(dir, 'facts.json'),
-      JSON.stringify({ settings: facts.settings, steps: facts.steps, rows, replicas: facts.replicas, suspension: facts.suspension, garbage: facts.garbage, counters: facts.counters, jobsLeft: facts.jobsLeft, settled: facts.settled }, null, 2),
+      JSON.stringify(
+        {
+          settings: facts.settings,
+          steps: facts.steps,
+          rows,
+          replicas: facts.replicas,
+          suspension: facts.suspension,
+          garbage: facts.garbage,
+          counters: facts.counters,
+          jobsLeft: facts.jobsLeft,
+          settled: facts.settled,
+        },
+        null,
+        2,
+      ),
     );
     writeFileSync(
       join(dir, 'fleet.json'),

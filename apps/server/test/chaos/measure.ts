@@ -27,7 +27,8 @@ interface Window {
 }
 
 const fmt = (n: number): string => n.toLocaleString('en-US').replace(/,/g, ' ');
-const sample = (xs: readonly string[], n = 5): string => (xs.length === 0 ? '' : `${xs.slice(0, n).join('; ')}${xs.length > n ? `; … (${xs.length} in all)` : ''}`);
+const sample = (xs: readonly string[], n = 5): string =>
+  xs.length === 0 ? '' : `${xs.slice(0, n).join('; ')}${xs.length > n ? `; … (${xs.length} in all)` : ''}`;
 
 /** Pulls and reports in flight in a replica when it was SIGKILLed are lost with it (NATS core delivers at most once). */
 function killWindows(f: ChaosFacts): Window[] {
@@ -36,7 +37,9 @@ function killWindows(f: ChaosFacts): Window[] {
 
 /** Pulls in flight when nats-server stopped are lost with it. */
 function natsWindows(f: ChaosFacts): Window[] {
-  return f.steps.filter((s) => s.name.startsWith('nats') && s.faultAt !== undefined).map((s) => ({ from: s.faultAt! - 2000, to: (s.returnedAt ?? s.endedAt) + 2000, why: 'in flight when nats-server stopped' }));
+  return f.steps
+    .filter((s) => s.name.startsWith('nats') && s.faultAt !== undefined)
+    .map((s) => ({ from: s.faultAt! - 2000, to: (s.returnedAt ?? s.endedAt) + 2000, why: 'in flight when nats-server stopped' }));
 }
 
 const within = (t: number, ws: readonly Window[]): Window | undefined => ws.find((w) => t >= w.from && t <= w.to);
@@ -83,7 +86,9 @@ export function measure(f: ChaosFacts): Row[] {
   const kills = killWindows(f);
   const nats = natsWindows(f);
   // Reports whose counting may have been cut by a SIGKILL (recorded, not yet counted): a narrower window.
-  const countWindows: Window[] = f.steps.flatMap((s) => s.kills.map((k) => ({ from: k.at - 500, to: k.at + 200, why: `counted in ${k.replicaId} when it was SIGKILLed` })));
+  const countWindows: Window[] = f.steps.flatMap((s) =>
+    s.kills.map((k) => ({ from: k.at - 500, to: k.at + 200, why: `counted in ${k.replicaId} when it was SIGKILLed` })),
+  );
   const killCount = f.steps.reduce((a, s) => a + s.kills.length, 0);
   const pulls = fleet.pulls;
   const pushes = fleet.pushes;
@@ -128,7 +133,11 @@ export function measure(f: ChaosFacts): Row[] {
     bound: '= 0',
     pass: lost.length === 0,
     covers: 'items 2, 3, 6 (§4.3 never lost)',
-    ...(lost.length ? { detail: `by version: ${f.rollouts.map((r) => `${r.version} ${lost.filter((l) => l.includes(` ${r.version} `)).length}`).join(', ')}; ${sample(lost)}` } : {}),
+    ...(lost.length
+      ? {
+          detail: `by version: ${f.rollouts.map((r) => `${r.version} ${lost.filter((l) => l.includes(` ${r.version} `)).length}`).join(', ')}; ${sample(lost)}`,
+        }
+      : {}),
   });
 
   const ineligible = pushes.filter((p) => !(rolloutOf.get(p.version)?.eligible.has(p.endpointId) ?? false));
@@ -146,7 +155,8 @@ export function measure(f: ChaosFacts): Row[] {
   const duplicates = pushes.length - pairs.size;
   const dupByStep = new Map<string, number>();
   for (const list of pairs.values()) {
-    for (const p of [...list].sort((a, b) => a.receivedAt - b.receivedAt).slice(1)) dupByStep.set(stepOf(f, p.receivedAt), (dupByStep.get(stepOf(f, p.receivedAt)) ?? 0) + 1);
+    for (const p of [...list].sort((a, b) => a.receivedAt - b.receivedAt).slice(1))
+      dupByStep.set(stepOf(f, p.receivedAt), (dupByStep.get(stepOf(f, p.receivedAt)) ?? 0) + 1);
   }
   const dupBound = killCount * f.settings.pushWindow;
   add({
@@ -166,7 +176,9 @@ export function measure(f: ChaosFacts): Row[] {
   // rollout-date lease taken from a live holder) or from a confirmation lost otherwise.
   const failures: { from: number; to: number; replicaId?: string; what: string }[] = [
     ...f.replicas.flatMap((r) => r.exits.map((x) => ({ from: x.at - 1000, to: x.at, replicaId: r.replicaId, what: `${r.replicaId} exited` }))),
-    ...f.steps.filter((st) => (st.name.startsWith('nats') || st.name === 'store') && st.faultAt !== undefined).map((st) => ({ from: st.faultAt!, to: (st.returnedAt ?? st.endedAt) + 5000, what: `${st.name} outage` })),
+    ...f.steps
+      .filter((st) => (st.name.startsWith('nats') || st.name === 'store') && st.faultAt !== undefined)
+      .map((st) => ({ from: st.faultAt!, to: (st.returnedAt ?? st.endedAt) + 5000, what: `${st.name} outage` })),
   ];
   const unexplained: string[] = [];
   for (const list of pairs.values()) {
@@ -175,7 +187,10 @@ export function measure(f: ChaosFacts): Row[] {
       const a = sorted[i - 1]!;
       const b = sorted[i]!;
       const explained = failures.some((x) => x.from <= b.timestamp && x.to >= a.timestamp && (x.replicaId === undefined || x.replicaId === a.replicaId));
-      if (!explained) unexplained.push(`${b.endpointId} ${b.version}: ${a.replicaId} then ${b.replicaId} ${((b.timestamp - a.timestamp) / 1000).toFixed(1)} s later (${stepOf(f, b.receivedAt)})`);
+      if (!explained)
+        unexplained.push(
+          `${b.endpointId} ${b.version}: ${a.replicaId} then ${b.replicaId} ${((b.timestamp - a.timestamp) / 1000).toFixed(1)} s later (${stepOf(f, b.receivedAt)})`,
+        );
     }
   }
   add({
@@ -263,7 +278,14 @@ export function measure(f: ChaosFacts): Row[] {
     bound: '= 0',
     pass: notFound.length === 0,
     covers: 'item 6 (§10: 503, not 404, before the registry loads)',
-    ...(notFound.length ? { detail: `in steps ${[...new Set(notFound.map((p) => stepOf(f, p.sentAt)))].join(', ')}: ${sample(notFound.map((p) => `${p.endpointId} "${p.reasonPhrase ?? ''}"`), 2)}` } : {}),
+    ...(notFound.length
+      ? {
+          detail: `in steps ${[...new Set(notFound.map((p) => stepOf(f, p.sentAt)))].join(', ')}: ${sample(
+            notFound.map((p) => `${p.endpointId} "${p.reasonPhrase ?? ''}"`),
+            2,
+          )}`,
+        }
+      : {}),
   });
   const byStatus = new Map<number, number>();
   for (const p of answered) byStatus.set(p.statusCode!, (byStatus.get(p.statusCode!) ?? 0) + 1);
@@ -271,7 +293,10 @@ export function measure(f: ChaosFacts): Row[] {
     key: 'pulls.statuses',
     section: 'run',
     metric: 'pulls answered, by status',
-    value: [...byStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}: ${fmt(n)}`).join(', '),
+    value: [...byStatus]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s}: ${fmt(n)}`)
+      .join(', '),
     bound: '',
     pass: null,
     covers: `${fmt(pulls.length)} pulls in all, ${fmt(pulls.filter((p) => p.boot).length)} at boot`,
@@ -287,7 +312,10 @@ export function measure(f: ChaosFacts): Row[] {
     const s = f.stored.get(e.spec.endpointId)?.lastReport;
     if (s && s.configId === last.version && s.statusCode === last.statusCode) continue;
     if (within(last.sentAt!, kills)) lostWithKill.push({ endpointId: e.spec.endpointId, version: last.version, applied: last.statusCode < 300 });
-    else lostReports.push(`${e.spec.endpointId} ${last.version} ${last.statusCode} sent in ${stepOf(f, last.sentAt!)} (stored: ${s ? `${s.configId} ${s.statusCode}` : 'none'})`);
+    else
+      lostReports.push(
+        `${e.spec.endpointId} ${last.version} ${last.statusCode} sent in ${stepOf(f, last.sentAt!)} (stored: ${s ? `${s.configId} ${s.statusCode}` : 'none'})`,
+      );
   }
   const unsent = fleet.reports.filter((r) => r.sentAt === undefined).length;
   add({
@@ -312,7 +340,9 @@ export function measure(f: ChaosFacts): Row[] {
     pass: f.outageEvents.length > 0 && notApplied.length === 0,
     covers: 'item 7 (events retried for OTAO_EVENT_RETRY_SECONDS, default 600)',
     ...(notApplied.length && storeStep?.returnedAt
-      ? { detail: `sent ${((storeStep.returnedAt - Math.max(...notApplied.map((e) => e.sentAt))) / 1000).toFixed(1)}–${((storeStep.returnedAt - Math.min(...notApplied.map((e) => e.sentAt))) / 1000).toFixed(1)} s before the store returned: ${sample(notApplied.map((e) => e.endpointId))}` }
+      ? {
+          detail: `sent ${((storeStep.returnedAt - Math.max(...notApplied.map((e) => e.sentAt))) / 1000).toFixed(1)}–${((storeStep.returnedAt - Math.min(...notApplied.map((e) => e.sentAt))) / 1000).toFixed(1)} s before the store returned: ${sample(notApplied.map((e) => e.endpointId))}`,
+        }
       : {}),
   });
 
@@ -325,7 +355,9 @@ export function measure(f: ChaosFacts): Row[] {
     const unseenOther: string[] = [];
     for (const [id, s] of f.stored) {
       if (!s.offered.includes(r.version) || fleet.endpoints.get(id)?.offers.has(r.version)) continue;
-      const lostPull = pulls.some((p) => p.endpointId === id && (classify(p, kills, nats) === 'lost-with-kill' || classify(p, kills, nats) === 'lost-with-nats'));
+      const lostPull = pulls.some(
+        (p) => p.endpointId === id && (classify(p, kills, nats) === 'lost-with-kill' || classify(p, kills, nats) === 'lost-with-nats'),
+      );
       if (lostPull) unseenExplained++;
       else unseenOther.push(id);
     }
@@ -358,15 +390,27 @@ export function measure(f: ChaosFacts): Row[] {
     // Pushes confirmed when the store stopped: the confirmation (which counts the offer) may have
     // been stored with its answer lost; the retried slice finds the endpoints confirmed and does not
     // count them again. Each may be missing from `offered` — never counted twice.
-    const storeStops = f.steps.filter((s) => s.name === 'store' && s.faultAt !== undefined).map((s) => ({ from: s.faultAt! - 1000, to: s.faultAt! + 1000, why: 'confirmed when the store stopped' }));
+    const storeStops = f.steps
+      .filter((s) => s.name === 'store' && s.faultAt !== undefined)
+      .map((s) => ({ from: s.faultAt! - 1000, to: s.faultAt! + 1000, why: 'confirmed when the store stopped' }));
     slack.offered = new Set(pushes.filter((p) => p.version === r.version && within(p.receivedAt, storeStops)).map((p) => p.endpointId)).size;
     const near = (got: number, want: number, less: number): boolean => got <= want && got >= want - less;
-    const ok = c !== undefined && !('error' in c) && near(c.offered, expected.offered, slack.offered) && near(c.applied, expected.applied, slack.applied) && near(c.failed, expected.failed, slack.failed);
+    const ok =
+      c !== undefined &&
+      !('error' in c) &&
+      near(c.offered, expected.offered, slack.offered) &&
+      near(c.applied, expected.applied, slack.applied) &&
+      near(c.failed, expected.failed, slack.failed);
     add({
       key: `counters.${r.version}`,
       section: 'run',
       metric: `rollout counters of ${r.version} (${r.strategy}) = what the fleet saw: offered/applied/failed`,
-      value: c === undefined ? 'not read' : 'error' in c ? c.error : `OTAO ${c.offered}/${c.applied}/${c.failed}, fleet ${expected.offered}/${expected.applied}/${expected.failed}`,
+      value:
+        c === undefined
+          ? 'not read'
+          : 'error' in c
+            ? c.error
+            : `OTAO ${c.offered}/${c.applied}/${c.failed}, fleet ${expected.offered}/${expected.applied}/${expected.failed}`,
       bound: `equal (offered: up to ${slack.offered} fewer, pushes confirmed within 1 s of the store stopping; applied/failed: up to ${slack.applied}/${slack.failed} fewer, reports stored within 0.5 s before a SIGKILL)`,
       pass: ok,
       covers: 'items 6, 7 (§4.8 each report counted once)',
@@ -385,7 +429,11 @@ export function measure(f: ChaosFacts): Row[] {
     covers: 'items 4, 6 (no job jams; jobs wait for the registry)',
     ...(f.jobsLeft.length ? { detail: sample(f.jobsLeft) } : {}),
   });
-  const crashes = f.replicas.flatMap((r) => r.exits.filter((x) => !x.expected).map((x) => `${r.replicaId} exited by itself with code ${x.code} (signal ${x.signal}) during ${stepOf(f, x.at)}; log ${r.logFile}`));
+  const crashes = f.replicas.flatMap((r) =>
+    r.exits
+      .filter((x) => !x.expected)
+      .map((x) => `${r.replicaId} exited by itself with code ${x.code} (signal ${x.signal}) during ${stepOf(f, x.at)}; log ${r.logFile}`),
+  );
   add({
     key: 'crashes',
     section: 'run',
@@ -411,7 +459,9 @@ export function measure(f: ChaosFacts): Row[] {
     .filter((p) => !p.boot && p.outcome !== 'error')
     .map((p) => ({ at: p.answeredAt ?? p.sentAt, ok: p.outcome === 'answered' && p.statusCode === 200 }));
   const restEvents = f.probes.filter((p) => p.kind === 'rest' && p.status !== 'refused').map((p) => ({ at: p.at, ok: p.status === 200 }));
-  const uploadEvents = f.probes.filter((p) => p.kind === 'upload' && p.status !== 'refused').map((p) => ({ at: p.at, ok: p.status === 200 || p.status === 201 }));
+  const uploadEvents = f.probes
+    .filter((p) => p.kind === 'upload' && p.status !== 'refused')
+    .map((p) => ({ at: p.at, ok: p.status === 200 || p.status === 201 }));
   const recoveryRow = (s: StepRecord, kind: string, events: { at: number; ok: boolean }[], what: string, covers: string): void => {
     const ms = s.returnedAt === undefined ? undefined : recoveryMs(events, s.returnedAt, s.endedAt);
     const bound = f.settings.recoveryBoundMs;
@@ -521,7 +571,9 @@ export function formatTable(rows: readonly Row[]): string {
     if (group.length === 0) continue;
     lines.push(s === 'run' ? '[whole run]' : `[step ${s}]`);
     for (const r of group) {
-      lines.push(`${cell(r.metric, width[0]!)} | ${cell(r.value, width[1]!)} | ${cell(r.bound, width[2]!)} | ${cell(r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL', width[3]!)} | ${r.covers}`);
+      lines.push(
+        `${cell(r.metric, width[0]!)} | ${cell(r.value, width[1]!)} | ${cell(r.bound, width[2]!)} | ${cell(r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL', width[3]!)} | ${r.covers}`,
+      );
     }
   }
   const failed = rows.filter((r) => r.pass === false);

@@ -69,7 +69,14 @@ export class HttpProber {
     const sentAt = Date.now();
     void probe(url, {}, timeoutMs)
       .then(({ status, body }) => {
-        this.records.push({ replicaId: r.replicaId, kind, sentAt, at: Date.now(), status, ...(typeof status === 'number' && status !== 200 && body ? { body } : {}) });
+        this.records.push({
+          replicaId: r.replicaId,
+          kind,
+          sentAt,
+          at: Date.now(),
+          status,
+          ...(typeof status === 'number' && status !== 200 && body ? { body } : {}),
+        });
       })
       .finally(() => this.busy.delete(key));
   }
@@ -83,6 +90,13 @@ export async function uploadProbe(r: OtaoProcess, appName: string, version: stri
     { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bytes },
     30_000,
   );
-  records.push({ replicaId: r.replicaId, kind: 'upload', sentAt, at: Date.now(), status, ...(body !== undefined && status !== 200 && status !== 201 ? { body } : {}) });
+  records.push({
+    replicaId: r.replicaId,
+    kind: 'upload',
+    sentAt,
+    at: Date.now(),
+    status,
+    ...(body !== undefined && status !== 200 && status !== 201 ? { body } : {}),
+  });
   return status;
 }

@@ -286,7 +286,12 @@ export class Chaos {
     // Software: a probe version for uploads (suspended, never offered), and 2.0.0 with its file,
     // created suspended; its rollout starts in the `rollout` step.
     await this.expectStatus('POST', this.api(this.replicas[0]!, '/software'), { version: '0.0.1', rolloutStrategy: 'suspended', specification: {} }, [201]);
-    await this.expectStatus('POST', this.api(this.replicas[0]!, '/software'), { version: '2.0.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'suspended', specification: G_SPEC }, [201]);
+    await this.expectStatus(
+      'POST',
+      this.api(this.replicas[0]!, '/software'),
+      { version: '2.0.0', upgradableFrom: ['1.0.0'], rolloutStrategy: 'suspended', specification: G_SPEC },
+      [201],
+    );
     const firmware = randomBytes(8 * 1024);
     const up = await fetch(this.api(this.replicas[1]!, '/software/2.0.0/file?name=fleet-2.0.0.bin'), {
       method: 'PUT',
@@ -324,46 +329,68 @@ export class Chaos {
     const s = this.settings;
     const g = this.rollout('2.0.0');
 
-    await this.step('nats-create', 'NATS restart (down 3 s) while a targeted rollout (0.6.0 to wave1) is created through a replica that then restarts', async (st) => {
-      const nats = this.nats!;
-      const t1 = { version: '0.6.0', upgradableFrom: ['0.5.0'], rolloutStrategy: 'targeted', filters: [{ filterId: 'wave1' }], specification: { rollout: 'targeted 0.6.0' } };
-      // A software event makes every replica drop its cached catalogue; the fleet's next pulls load
-      // it again, so every replica holds a fresh catalogue without 0.6.0 when NATS goes down.
-      await this.expectStatus('PUT', this.api(this.anyRunning(), '/software/0.0.1'), { rolloutStrategy: 'suspended', specification: {}, metadata: { touched: Date.now() } }, [200]);
-      await sleep(1500);
-      // ConfigApplied is a NATS core broadcast: one sent while no OTAO replica is subscribed is lost
-      // by NATS itself. The fleet holds its reports until every replica is ready again.
-      this.fleet.holdReports();
-      const creator = await this.bystander();
-      st.faultAt = Date.now();
-      await nats.process.stop();
-      const created = await this.request('POST', this.api(creator, '/software'), t1);
-      st.notes.push(`0.6.0 created through ${creator.replicaId} while NATS was down: ${created.status}${created.status === 201 ? '' : ` ${created.body.slice(0, 200)}`}`);
-      // The creator restarts (a rolling restart during the incident): the jobs the creation caused
-      // (wave1's bootstrap, the pushes to its members) run on the other replicas, whose catalogues
-      // never heard of 0.6.0 (its software event could not be published).
-      st.restarts.push({ replicaId: creator.replicaId, at: Date.now() });
-      await creator.stop().catch((e: Error) => st.notes.push(`${creator.replicaId} did not stop cleanly: ${e.message.split('\n')[0]}`));
-      await sleep(Math.max(0, 3000 - (Date.now() - st.faultAt)));
-      await nats.process.start();
-      st.returnedAt = Date.now();
-      if (created.status !== 201) await this.expectStatus('POST', this.api(this.anyRunning(), '/software'), t1, [201, 409]);
-      await this.allReady(30_000, st);
-      this.fleet.releaseReports();
-      // When the bootstrap of wave1 and the push to its members have completed and no push of 0.6.0
-      // is claimed any more (another app-wide run may be pushing some), every wave1 endpoint must
-      // have been offered 0.6.0. The creator starts again only then: its start reloads the registry,
-      // which schedules an app-wide push that would hide a job that completed without pushing.
-      const checkpoint = this.checkpoint('0.6.0 created while NATS was down', this.rollout('0.6.0'), /"filterId":"wave1"|"filterIds":\["wave1"\]/, 120_000);
-      this.checkpoints.push(checkpoint);
-      await checkpoint;
-      await creator.start().catch((e: Error) => st.notes.push(`${creator.replicaId} did not start again: ${e.message.split('\n')[0]}`));
-      await this.allReady(30_000, st);
-      await sleep(3000);
-    });
+    await this.step(
+      'nats-create',
+      'NATS restart (down 3 s) while a targeted rollout (0.6.0 to wave1) is created through a replica that then restarts',
+      async (st) => {
+        const nats = this.nats!;
+        const t1 = {
+          version: '0.6.0',
+          upgradableFrom: ['0.5.0'],
+          rolloutStrategy: 'targeted',
+          filters: [{ filterId: 'wave1' }],
+          specification: { rollout: 'targeted 0.6.0' },
+        };
+        // A software event makes every replica drop its cached catalogue; the fleet's next pulls load
+        // it again, so every replica holds a fresh catalogue without 0.6.0 when NATS goes down.
+        await this.expectStatus(
+          'PUT',
+          this.api(this.anyRunning(), '/software/0.0.1'),
+          { rolloutStrategy: 'suspended', specification: {}, metadata: { touched: Date.now() } },
+          [200],
+        );
+        await sleep(1500);
+        // ConfigApplied is a NATS core broadcast: one sent while no OTAO replica is subscribed is lost
+        // by NATS itself. The fleet holds its reports until every replica is ready again.
+        this.fleet.holdReports();
+        const creator = await this.bystander();
+        st.faultAt = Date.now();
+        await nats.process.stop();
+        const created = await this.request('POST', this.api(creator, '/software'), t1);
+        st.notes.push(
+          `0.6.0 created through ${creator.replicaId} while NATS was down: ${created.status}${created.status === 201 ? '' : ` ${created.body.slice(0, 200)}`}`,
+        );
+        // The creator restarts (a rolling restart during the incident): the jobs the creation caused
+        // (wave1's bootstrap, the pushes to its members) run on the other replicas, whose catalogues
+        // never heard of 0.6.0 (its software event could not be published).
+        st.restarts.push({ replicaId: creator.replicaId, at: Date.now() });
+        await creator.stop().catch((e: Error) => st.notes.push(`${creator.replicaId} did not stop cleanly: ${e.message.split('\n')[0]}`));
+        await sleep(Math.max(0, 3000 - (Date.now() - st.faultAt)));
+        await nats.process.start();
+        st.returnedAt = Date.now();
+        if (created.status !== 201) await this.expectStatus('POST', this.api(this.anyRunning(), '/software'), t1, [201, 409]);
+        await this.allReady(30_000, st);
+        this.fleet.releaseReports();
+        // When the bootstrap of wave1 and the push to its members have completed and no push of 0.6.0
+        // is claimed any more (another app-wide run may be pushing some), every wave1 endpoint must
+        // have been offered 0.6.0. The creator starts again only then: its start reloads the registry,
+        // which schedules an app-wide push that would hide a job that completed without pushing.
+        const checkpoint = this.checkpoint('0.6.0 created while NATS was down', this.rollout('0.6.0'), /"filterId":"wave1"|"filterIds":\["wave1"\]/, 120_000);
+        this.checkpoints.push(checkpoint);
+        await checkpoint;
+        await creator.start().catch((e: Error) => st.notes.push(`${creator.replicaId} did not start again: ${e.message.split('\n')[0]}`));
+        await this.allReady(30_000, st);
+        await sleep(3000);
+      },
+    );
 
     await this.step('rollout', `general rollout of 2.0.0 to ${g.eligible.size} endpoints, ${s.pushRate} pushes/s per OTAO_PUSH_RATE_PER_SECOND`, async () => {
-      await this.expectStatus('PUT', this.api(this.replicas[0]!, '/software/2.0.0'), { upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: G_SPEC }, [200]);
+      await this.expectStatus(
+        'PUT',
+        this.api(this.replicas[0]!, '/software/2.0.0'),
+        { upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: G_SPEC },
+        [200],
+      );
       await this.until('300 pushes of 2.0.0', () => this.pushesOf('2.0.0') >= 300, 120_000);
     });
 
@@ -400,17 +427,30 @@ export class Chaos {
       st.notes.push(`suspended through ${r.replicaId}: ${res.status} after ${storedAt - requestedAt} ms; ${pushedBefore} of ${g.eligible.size} pushed before`);
       await sleep(10_000);
       const resumeRequestedAt = Date.now();
-      await this.expectStatus('PUT', this.api(this.anyRunning(), '/software/2.0.0'), { upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: G_SPEC }, [200]);
+      await this.expectStatus(
+        'PUT',
+        this.api(this.anyRunning(), '/software/2.0.0'),
+        { upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: G_SPEC },
+        [200],
+      );
       this.suspension = { requestedAt, storedAt, resumeRequestedAt, status: res.status, pushedBefore, eligible: g.eligible.size };
       await sleep(2000);
     });
 
     await this.step('dates', "a targeted rollout's date passes (0.8.0 to wave2): its pushes run under the rollout-date lease", async (st) => {
       const date = Math.ceil((Date.now() + 5000) / 1000) * 1000;
-      const body = { version: '0.8.0', upgradableFrom: ['0.7.0'], rolloutStrategy: 'targeted', filters: [{ filterId: 'wave2', rolloutDate: new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z') }], specification: { rollout: 'targeted 0.8.0' } };
+      const body = {
+        version: '0.8.0',
+        upgradableFrom: ['0.7.0'],
+        rolloutStrategy: 'targeted',
+        filters: [{ filterId: 'wave2', rolloutDate: new Date(date).toISOString().replace(/\.\d{3}Z$/, 'Z') }],
+        specification: { rollout: 'targeted 0.8.0' },
+      };
       await this.expectStatus('POST', this.api(this.anyRunning(), '/software'), body, [201]);
       st.faultAt = date;
-      st.notes.push(`0.8.0 created with rolloutDate ${new Date(date).toISOString()}; lease held by ${(await this.leaseHolder().catch(() => undefined)) ?? 'nobody'}`);
+      st.notes.push(
+        `0.8.0 created with rolloutDate ${new Date(date).toISOString()}; lease held by ${(await this.leaseHolder().catch(() => undefined)) ?? 'nobody'}`,
+      );
       // a run of 1 000 pushes at the configured rate outlasts the lease's 30 s
       await sleep(Math.max(0, date + 45_000 - Date.now()));
     });
@@ -430,31 +470,35 @@ export class Chaos {
       await sleep(8000);
     });
 
-    await this.step('store', `store stopped for ${s.outageMs / 1000} s (FerretDB process stopped and started); EPR sends filter matches meanwhile`, async (st) => {
-      const fdb = this.fdb!;
-      const epr = this.epr!;
-      // 18/EFE ep-matched of idle endpoints to a filter no software uses, 10 a second through the
-      // outage: OTAO must keep retrying them until the store is back (OTAO_EVENT_RETRY_SECONDS).
-      const idle = [...this.fleet.endpoints.values()].filter((e) => e.spec.version === '0.1.0').map((e) => e.spec.endpointId);
-      st.faultAt = Date.now();
-      await fdb.process.stop();
-      try {
-        for (let i = 0; Date.now() < st.faultAt + s.outageMs && i < idle.length; i++) {
-          await epr.matched(OUTAGE_FILTER, NAMES.app, NAMES.avn, idle[i]!).then(
-            () => this.outageEvents.push({ endpointId: idle[i]!, sentAt: Date.now() }),
-            () => undefined,
-          );
-          await sleep(100);
+    await this.step(
+      'store',
+      `store stopped for ${s.outageMs / 1000} s (FerretDB process stopped and started); EPR sends filter matches meanwhile`,
+      async (st) => {
+        const fdb = this.fdb!;
+        const epr = this.epr!;
+        // 18/EFE ep-matched of idle endpoints to a filter no software uses, 10 a second through the
+        // outage: OTAO must keep retrying them until the store is back (OTAO_EVENT_RETRY_SECONDS).
+        const idle = [...this.fleet.endpoints.values()].filter((e) => e.spec.version === '0.1.0').map((e) => e.spec.endpointId);
+        st.faultAt = Date.now();
+        await fdb.process.stop();
+        try {
+          for (let i = 0; Date.now() < st.faultAt + s.outageMs && i < idle.length; i++) {
+            await epr.matched(OUTAGE_FILTER, NAMES.app, NAMES.avn, idle[i]!).then(
+              () => this.outageEvents.push({ endpointId: idle[i]!, sentAt: Date.now() }),
+              () => undefined,
+            );
+            await sleep(100);
+          }
+          await sleep(Math.max(0, st.faultAt + s.outageMs - Date.now()));
+        } finally {
+          await fdb.process.start();
         }
-        await sleep(Math.max(0, st.faultAt + s.outageMs - Date.now()));
-      } finally {
-        await fdb.process.start();
-      }
-      st.notes.push(`${this.outageEvents.length} ep-matched events (filter ${OUTAGE_FILTER}) sent while the store was down`);
-      st.returnedAt = Date.now();
-      await this.allReady(30_000, st);
-      await sleep(8000);
-    });
+        st.notes.push(`${this.outageEvents.length} ep-matched events (filter ${OUTAGE_FILTER}) sent while the store was down`);
+        st.returnedAt = Date.now();
+        await this.allReady(30_000, st);
+        await sleep(8000);
+      },
+    );
 
     await this.step('s3', `S3 (versitygw) stopped for ${s.outageMs / 1000} s; a replica restarts meanwhile`, async (st) => {
       const s3 = this.s3!;
@@ -487,9 +531,11 @@ export class Chaos {
         st.notes.push(`${victim.replicaId} started again after S3 returned`);
         await victim.start().catch((e: Error) => st.notes.push(`${victim.replicaId} still does not start: ${e.message.split('\n')[0]}`));
       }
-      await this.until('an upload answered 2xx after S3 returned', () => this.uploads.some((u) => u.sentAt >= st.returnedAt! && (u.status === 200 || u.status === 201)), 60_000).catch(() =>
-        st.notes.push('no upload succeeded within 60 s of S3 returning'),
-      );
+      await this.until(
+        'an upload answered 2xx after S3 returned',
+        () => this.uploads.some((u) => u.sentAt >= st.returnedAt! && (u.status === 200 || u.status === 201)),
+        60_000,
+      ).catch(() => st.notes.push('no upload succeeded within 60 s of S3 returning'));
       await sleep(5000);
       uploading = false;
       await probe;
@@ -504,7 +550,9 @@ export class Chaos {
       try {
         st.restarts.push({ replicaId: victim.replicaId, at: Date.now() });
         await victim.stop();
-        await victim.start('health').catch((e: Error) => st.notes.push(`${victim.replicaId} did not come up while Tekton was down: ${e.message.split('\n')[0]}`));
+        await victim
+          .start('health')
+          .catch((e: Error) => st.notes.push(`${victim.replicaId} did not come up while Tekton was down: ${e.message.split('\n')[0]}`));
         await sleep(Math.max(0, st.faultAt + s.outageMs - Date.now()));
       } finally {
         tekton.failWith = undefined;
@@ -573,8 +621,18 @@ export class Chaos {
   /** Everything measured, with the store read after the faults. */
   async facts(): Promise<ChaosFacts> {
     const stored = new Map<string, StoredEndpoint>();
-    const docs = this.store!.db.collection<{ endpointId: string; currentVersion?: string; lastReport?: string; pushed?: string[]; offered?: string[]; filters?: string[] }>('endpoints');
-    for await (const d of docs.find({ tenantId: NAMES.tenant, appName: NAMES.app }, { projection: { endpointId: 1, currentVersion: 1, lastReport: 1, pushed: 1, offered: 1, filters: 1 } })) {
+    const docs = this.store!.db.collection<{
+      endpointId: string;
+      currentVersion?: string;
+      lastReport?: string;
+      pushed?: string[];
+      offered?: string[];
+      filters?: string[];
+    }>('endpoints');
+    for await (const d of docs.find(
+      { tenantId: NAMES.tenant, appName: NAMES.app },
+      { projection: { endpointId: 1, currentVersion: 1, lastReport: 1, pushed: 1, offered: 1, filters: 1 } },
+    )) {
       const report = d.lastReport ? (JSON.parse(d.lastReport) as { configId: string; statusCode: number }) : undefined;
       stored.set(d.endpointId, {
         ...(d.currentVersion !== undefined ? { currentVersion: d.currentVersion } : {}),
@@ -584,9 +642,9 @@ export class Chaos {
         filters: d.filters ?? [],
       });
     }
-    const jobsLeft = (await this.store!.db.collection<{ kind: string; key: string; holder: string | null; attempts: number; availableAt: number }>('jobs').find({}).toArray()).map(
-      (j) => `${j.kind} ${j.key} holder=${j.holder ?? '-'} attempts=${j.attempts} availableIn=${Math.round((j.availableAt - Date.now()) / 1000)}s`,
-    );
+    const jobsLeft = (
+      await this.store!.db.collection<{ kind: string; key: string; holder: string | null; attempts: number; availableAt: number }>('jobs').find({}).toArray()
+    ).map((j) => `${j.kind} ${j.key} holder=${j.holder ?? '-'} attempts=${j.attempts} availableIn=${Math.round((j.availableAt - Date.now()) / 1000)}s`);
     const counters: Record<string, { offered: number; applied: number; failed: number } | { error: string }> = {};
     for (const r of this.rollouts) {
       const res = await this.request('GET', this.api(this.anyRunning(), `/software/${r.version}/rollout`));
@@ -607,7 +665,13 @@ export class Chaos {
       rollouts: this.rollouts,
       fleet: this.fleet,
       probes: [...(this.prober?.records ?? []), ...this.uploads],
-      replicas: this.replicas.map((r) => ({ replicaId: r.replicaId, exits: r.exits, starts: r.starts, logFile: r.logFile, deadlocks: countLines(r.logFile, 'deadlock detected') })),
+      replicas: this.replicas.map((r) => ({
+        replicaId: r.replicaId,
+        exits: r.exits,
+        starts: r.starts,
+        logFile: r.logFile,
+        deadlocks: countLines(r.logFile, 'deadlock detected'),
+      })),
       ...(this.suspension ? { suspension: this.suspension } : {}),
       stored,
       jobsLeft,
@@ -737,13 +801,25 @@ export class Chaos {
     }
     const missing = [...rollout.eligible].filter((id) => !this.fleet.endpoints.get(id)!.offers.has(rollout.version));
     const at = clear >= 2 ? Date.now() : undefined;
-    log(`checkpoint "${name}": ${at ? `its jobs completed; ${missing.length} of ${rollout.eligible.size} eligible endpoints not offered ${rollout.version}` : 'its jobs did not complete'}`);
-    return { name, version: rollout.version, ...(at !== undefined ? { at } : {}), eligible: rollout.eligible.size, missing: missing.length, examples: missing.slice(0, 5) };
+    log(
+      `checkpoint "${name}": ${at ? `its jobs completed; ${missing.length} of ${rollout.eligible.size} eligible endpoints not offered ${rollout.version}` : 'its jobs did not complete'}`,
+    );
+    return {
+      name,
+      version: rollout.version,
+      ...(at !== undefined ? { at } : {}),
+      eligible: rollout.eligible.size,
+      missing: missing.length,
+      examples: missing.slice(0, 5),
+    };
   }
 
   /** The replica holding a claimed push job (the `jobs` collection's `holder`), if any. */
   private async jobHolder(): Promise<string | undefined> {
-    const j = await this.store!.db.collection<{ kind: string; holder: string | null; until: number }>('jobs').findOne({ kind: 'pushes', holder: { $ne: null }, until: { $gt: Date.now() } }, { sort: { until: -1 } });
+    const j = await this.store!.db.collection<{ kind: string; holder: string | null; until: number }>('jobs').findOne(
+      { kind: 'pushes', holder: { $ne: null }, until: { $gt: Date.now() } },
+      { sort: { until: -1 } },
+    );
     return j?.holder ?? undefined;
   }
 
@@ -755,7 +831,9 @@ export class Chaos {
 
   /** Jobs whose payload matches. */
   private async jobsMatching(re: RegExp): Promise<number> {
-    const jobs = await this.store!.db.collection<{ payload: string }>('jobs').find({}, { projection: { payload: 1 } }).toArray();
+    const jobs = await this.store!.db.collection<{ payload: string }>('jobs')
+      .find({}, { projection: { payload: 1 } })
+      .toArray();
     return jobs.filter((j) => re.test(j.payload)).length;
   }
 

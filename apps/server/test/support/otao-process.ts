@@ -127,7 +127,10 @@ export class OtaoProcess {
   /** The last `lines` lines of the log (for failure messages). */
   logTail(lines = 40): string {
     try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines - 1).join('\n');
+      return readFileSync(this.logFile, 'utf8')
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n');
     } catch {
       return '(no log)';
     }
@@ -169,7 +172,9 @@ export class OtaoProcess {
     let last: string;
     for (;;) {
       if (this.exited) {
-        throw new Error(`${this.name} exited (code ${this.exited.code}, signal ${this.exited.signal}) before ${path} answered 200; log ${this.logFile}:\n${this.logTail()}`);
+        throw new Error(
+          `${this.name} exited (code ${this.exited.code}, signal ${this.exited.signal}) before ${path} answered 200; log ${this.logFile}:\n${this.logTail()}`,
+        );
       }
       try {
         const res = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(2000) });
@@ -206,7 +211,8 @@ export class OtaoProcess {
       await this.kill();
       throw new Error(`${this.name} did not exit within ${this.stopTimeoutMs} ms of SIGTERM; log ${this.logFile}:\n${this.logTail()}`);
     }
-    if (r.code !== 0) throw new Error(`${this.name} exited with code ${r.code} (signal ${r.signal}) after SIGTERM, expected 0; log ${this.logFile}:\n${this.logTail()}`);
+    if (r.code !== 0)
+      throw new Error(`${this.name} exited with code ${r.code} (signal ${r.signal}) after SIGTERM, expected 0; log ${this.logFile}:\n${this.logTail()}`);
     return r;
   }
 

@@ -13,7 +13,8 @@ export const ERROR_CODES = {
   'software.edit_conflict': 'A change without If-Match lost to other writers of the same software on every attempt (a storm of concurrent writes); retry.',
   'software.specification_too_large': 'The serialized specification or metadata exceeds the configured maximum.',
   'software.specification_not_object': 'A file is attached, so the specification must stay a JSON object.',
-  'software.concurrent_change': 'Other changes to the software kept interleaving with this one (its compare-and-set was retried too often); nothing was changed: retry.',
+  'software.concurrent_change':
+    'Other changes to the software kept interleaving with this one (its compare-and-set was retried too often); nothing was changed: retry.',
   'rollout.not_phased': 'The software has no phases: there is nothing to advance or hold.',
   'rollout.suspended': 'The software is suspended: its phases do not advance (or its first phase has not opened yet).',
   'rollout.last_phase': 'The rollout is on its last phase: there is no next phase to open.',
@@ -33,7 +34,7 @@ export const ERROR_CODES = {
   'request.unsupported_media_type': 'The request body must be application/json.',
   'route.not_found': 'No such route.',
   'method.not_allowed': 'The route exists but not with this method.',
-  'internal': 'An unexpected error; it is logged with the correlation id.',
+  internal: 'An unexpected error; it is logged with the correlation id.',
   'store.unavailable': 'The state store cannot be reached or timed out.',
   'dependency.unavailable': 'A dependency other than the store (NATS, S3, EPR, tenant manager) is unavailable.',
 } as const;

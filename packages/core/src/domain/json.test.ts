@@ -293,21 +293,26 @@ describe('setAtPath', () => {
   test('property: the value is readable at the path, the input is unchanged', () => {
     const key = fc.oneof(fc.string({ maxLength: 5 }), fc.constantFrom('a', 'b', '$x', 'a.b'));
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 3 })), fc.array(key, { minLength: 1, maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), (obj, path, value) => {
-        const before = JSON.stringify(obj);
-        const out = setAtPath(obj as JsonObject, path, value as JsonValue);
-        expect(JSON.stringify(obj)).toBe(before);
-        let cur: unknown = out;
-        for (const k of path) {
-          expect(isJsonObject(cur)).toBe(true);
-          expect(Object.prototype.hasOwnProperty.call(cur, k)).toBe(true);
-          cur = (cur as JsonObject)[k];
-        }
-        expect(cur).toEqual(value);
-        // keys outside the path are untouched
-        const [head] = path;
-        for (const k of Object.keys(obj)) if (k !== head) expect(out[k]).toEqual((obj as JsonObject)[k]);
-      }),
+      fc.property(
+        fc.dictionary(fc.string({ maxLength: 3 }), fc.jsonValue({ maxDepth: 3 })),
+        fc.array(key, { minLength: 1, maxLength: 6 }),
+        fc.jsonValue({ maxDepth: 2 }),
+        (obj, path, value) => {
+          const before = JSON.stringify(obj);
+          const out = setAtPath(obj as JsonObject, path, value as JsonValue);
+          expect(JSON.stringify(obj)).toBe(before);
+          let cur: unknown = out;
+          for (const k of path) {
+            expect(isJsonObject(cur)).toBe(true);
+            expect(Object.prototype.hasOwnProperty.call(cur, k)).toBe(true);
+            cur = (cur as JsonObject)[k];
+          }
+          expect(cur).toEqual(value);
+          // keys outside the path are untouched
+          const [head] = path;
+          for (const k of Object.keys(obj)) if (k !== head) expect(out[k]).toEqual((obj as JsonObject)[k]);
+        },
+      ),
     );
   });
 });

@@ -1,4 +1,15 @@
-import { cohortOf, gateWait, inOpenPhase, nextPhaseState, openPercent, phaseGateOf, phaseIncluding, phaseStateAfterChange, phaseWaitBeforeGate, soakEndsAt } from './phases';
+import {
+  cohortOf,
+  gateWait,
+  inOpenPhase,
+  nextPhaseState,
+  openPercent,
+  phaseGateOf,
+  phaseIncluding,
+  phaseStateAfterChange,
+  phaseWaitBeforeGate,
+  soakEndsAt,
+} from './phases';
 
 describe('cohort b(E) (spec §4.10)', () => {
   test.each([
@@ -71,9 +82,18 @@ describe('open phase', () => {
       { percent: 20, soakMinutes: 1 },
       { percent: 100, soakMinutes: 1 },
     ];
-    expect(phaseStateAfterChange(open2, { phases: coarse, rolloutStrategy: 'general' }, now)).toEqual({ index: 0, openedAt: now, hold: true, holdReason: 'look' });
+    expect(phaseStateAfterChange(open2, { phases: coarse, rolloutStrategy: 'general' }, now)).toEqual({
+      index: 0,
+      openedAt: now,
+      hold: true,
+      holdReason: 'look',
+    });
     // no new percent is at most the open one: the first phase, the narrowest there is
-    expect(phaseStateAfterChange({ phases, phase: { index: 0, openedAt: 5, hold: false } }, { phases: coarse, rolloutStrategy: 'general' }, now)).toEqual({ index: 0, openedAt: now, hold: false });
+    expect(phaseStateAfterChange({ phases, phase: { index: 0, openedAt: 5, hold: false } }, { phases: coarse, rolloutStrategy: 'general' }, now)).toEqual({
+      index: 0,
+      openedAt: now,
+      hold: false,
+    });
   });
 });
 
@@ -97,7 +117,10 @@ describe('automatic advance conditions (§4.10)', () => {
   test('the gate: phaseGate, else the failure policy; minReports reached and the rate strictly below the maximum', () => {
     expect(phaseGateOf(open)).toBeUndefined();
     expect(phaseGateOf({ ...open, failurePolicy: { maxFailureRate: 0.3, minReports: 5 } })).toEqual({ maxFailureRate: 0.3, minReports: 5 });
-    expect(phaseGateOf({ ...open, failurePolicy: { maxFailureRate: 0.3, minReports: 5 }, phaseGate: { maxFailureRate: 0.1, minReports: 50 } })).toEqual({ maxFailureRate: 0.1, minReports: 50 });
+    expect(phaseGateOf({ ...open, failurePolicy: { maxFailureRate: 0.3, minReports: 5 }, phaseGate: { maxFailureRate: 0.1, minReports: 50 } })).toEqual({
+      maxFailureRate: 0.1,
+      minReports: 50,
+    });
     const gate = { maxFailureRate: 0.1, minReports: 10 };
     expect(gateWait(gate, { reports: 9, failureRate: 0 })).toBe('reports');
     expect(gateWait(gate, { reports: 10, failureRate: 0.1 })).toBe('gate');

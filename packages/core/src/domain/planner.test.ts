@@ -175,11 +175,14 @@ const arbSpec: fc.Arbitrary<SpecDraft> = fc.record({
   phase: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(0.5, 10, 33.33, 50, 100) }),
   window: fc.oneof(
     { weight: 10, arbitrary: fc.constant(undefined) },
-    { weight: 1, arbitrary: fc.constantFrom<MaintenanceWindow>(
-      { timeZone: 'UTC', start: '10:00', end: '14:00' },
-      { timeZone: 'Europe/Berlin', start: '14:30', end: '02:00' },
-      { timeZone: 'America/New_York', start: '06:00', end: '09:00', days: ['thu'] },
-    ) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<MaintenanceWindow>(
+        { timeZone: 'UTC', start: '10:00', end: '14:00' },
+        { timeZone: 'Europe/Berlin', start: '14:30', end: '02:00' },
+        { timeZone: 'America/New_York', start: '06:00', end: '09:00', days: ['thu'] },
+      ),
+    },
   ),
 });
 
@@ -199,7 +202,16 @@ function makeSoftware(version: string, d: SpecDraft, upgradableFrom: string[]): 
     updatedAt: 0,
     revision: 1,
     ...(d.phase !== undefined
-      ? { phases: d.phase < 100 ? [{ percent: d.phase, soakMinutes: 60 }, { percent: 100, soakMinutes: 60 }] : [{ percent: 100, soakMinutes: 60 }], phase: { index: 0, openedAt: 0, hold: false } }
+      ? {
+          phases:
+            d.phase < 100
+              ? [
+                  { percent: d.phase, soakMinutes: 60 },
+                  { percent: 100, soakMinutes: 60 },
+                ]
+              : [{ percent: 100, soakMinutes: 60 }],
+          phase: { index: 0, openedAt: 0, hold: false },
+        }
       : {}),
     ...(d.window !== undefined ? { maintenanceWindow: d.window } : {}),
   };
@@ -240,7 +252,10 @@ const arbAnySoftware: fc.Arbitrary<Software[]> = fc
     extra: fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 6 }),
   })
   .map(({ versions, specs, extra }) => {
-    const entries = versions.map((_, i) => [...(specs[i] as SpecDraft).entries, ...(specs[i] as SpecDraft).picks.map((p) => versions[p % versions.length] as string)]);
+    const entries = versions.map((_, i) => [
+      ...(specs[i] as SpecDraft).entries,
+      ...(specs[i] as SpecDraft).picks.map((p) => versions[p % versions.length] as string),
+    ]);
     for (const [a, b] of extra) entries[a % versions.length]!.push(versions[b % versions.length] as string);
     return versions.map((v, i) => makeSoftware(v, specs[i] as SpecDraft, [...new Set(entries[i]!.filter((e) => !refEntryMatches(e, v)))]));
   });
@@ -261,7 +276,10 @@ function arbEndpoint(software: readonly Software[]): fc.Arbitrary<EndpointContex
     memberships: fc.subarray([...FILTER_POOL, 'unrelated']),
     consents: fc.oneof(fc.subarray(consentPool), fc.subarray(consentPool, { minLength: Math.ceil(consentPool.length / 2) })),
     consentRequired: fc.oneof({ weight: 2, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-    cohort: fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 9999 }).map((n) => n / 100)),
+    cohort: fc.oneof(
+      fc.constant(undefined),
+      fc.integer({ min: 0, max: 9999 }).map((n) => n / 100),
+    ),
   });
 }
 
@@ -391,16 +409,20 @@ describe('planFor against a brute-force reference (spec §4.1)', () => {
 
   test('(f) an endpoint with unknown current version gets an empty plan', () => {
     fc.assert(
-      fc.property(arbAcyclicSoftware.chain((s) => fc.tuple(fc.constant(s), arbEndpoint(s))), fc.integer({ min: -5, max: 5 }), ([software, ep], h) => {
-        const cat = new AppCatalogue(software);
-        const unknown = { ...ep, current: undefined };
-        const plan = planFor(cat, unknown, NOW + h * HOUR);
-        expect(plan).toEqual(EMPTY_PLAN);
-        expect(plan.path).toEqual([]);
-        expect(plan.next).toBeUndefined();
-        expect(plan.goal).toBeUndefined();
-        expect(new MemoPlanner(cat).plan(unknown, NOW)).toEqual(EMPTY_PLAN);
-      }),
+      fc.property(
+        arbAcyclicSoftware.chain((s) => fc.tuple(fc.constant(s), arbEndpoint(s))),
+        fc.integer({ min: -5, max: 5 }),
+        ([software, ep], h) => {
+          const cat = new AppCatalogue(software);
+          const unknown = { ...ep, current: undefined };
+          const plan = planFor(cat, unknown, NOW + h * HOUR);
+          expect(plan).toEqual(EMPTY_PLAN);
+          expect(plan.path).toEqual([]);
+          expect(plan.next).toBeUndefined();
+          expect(plan.goal).toBeUndefined();
+          expect(new MemoPlanner(cat).plan(unknown, NOW)).toEqual(EMPTY_PLAN);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -544,6 +566,11 @@ describe('findCycle against a reference (spec §2 graph rule)', () => {
     const n = (version: string, upgradableFrom: string[], rolloutStrategy = 'general'): GraphNode => ({ version, upgradableFrom, rolloutStrategy });
     expect(findCycle([n('1.0.0', ['2.0.0']), n('2.0.0', ['1.0.0'])])).toEqual(['1.0.0', '2.0.0', '1.0.0']);
     expect(findCycle([n('1.0.0', ['2.0.0'], 'suspended'), n('2.0.0', ['1.0.0'])])).toBeUndefined();
-    expect(findCycle([n('1.0.0', []), n('2.0.0', ['>=1.0.0 <2.0.0']), n('2.5.0', ['2.0.0']), n('1.5.0', ['2.5.0'])])).toEqual(['2.0.0', '2.5.0', '1.5.0', '2.0.0']);
+    expect(findCycle([n('1.0.0', []), n('2.0.0', ['>=1.0.0 <2.0.0']), n('2.5.0', ['2.0.0']), n('1.5.0', ['2.5.0'])])).toEqual([
+      '2.0.0',
+      '2.5.0',
+      '1.5.0',
+      '2.0.0',
+    ]);
   });
 });

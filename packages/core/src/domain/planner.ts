@@ -131,7 +131,8 @@ export class MemoPlanner {
 
   private keyOf(ep: EndpointContext): string {
     let key = versionKey(ep.current as string);
-    if (this.catalogue.phaseBoundaries.length > 0) key += '\u0000p' + this.catalogue.phaseBoundaries.length.toString(36) + this.catalogue.phaseBucket(ep.cohort).toString(36);
+    if (this.catalogue.phaseBoundaries.length > 0)
+      key += '\u0000p' + this.catalogue.phaseBoundaries.length.toString(36) + this.catalogue.phaseBucket(ep.cohort).toString(36);
     const filters = this.catalogue.targetedFilterIds;
     if (filters.size > 0 && ep.memberships.length > 0) {
       const rel = ep.memberships.filter((f) => filters.has(f));

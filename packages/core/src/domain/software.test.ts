@@ -27,11 +27,7 @@ function accept(b: unknown, pathVersion?: string, rules: SoftwareRules = RULES):
 }
 
 /** Asserts a rejection with this code and this offending field; returns the message. */
-function reject(
-  b: unknown,
-  field: string,
-  opts: { code?: string; pathVersion?: string; rules?: SoftwareRules } = {},
-): string {
+function reject(b: unknown, field: string, opts: { code?: string; pathVersion?: string; rules?: SoftwareRules } = {}): string {
   const r = validateSoftwareInput(b, opts.rules ?? RULES, opts.pathVersion);
   if (r.ok) throw new Error(`expected rejection on ${field}, got ${JSON.stringify(r.value)}`);
   expect(r.error.code).toBe(opts.code ?? 'software.invalid');
@@ -124,12 +120,21 @@ describe('validateSoftwareInput: body', () => {
 });
 
 describe('validateSoftwareInput: version', () => {
-  test.each(['0.0.0', '1.0.0', '10.20.30', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-0.3.7', '1.0.0-x.7.z.92', '1.0.0+20130313144700', '1.0.0-beta+exp.sha.5114f85', '1.0.0-rc.1+build.1', '1.2.3-----RC-SNAPSHOT.12.9.1--.12+788'])(
-    'accepts the strict SemVer version %s',
-    (v) => {
-      expect(accept(body({ version: v })).version).toBe(v);
-    },
-  );
+  test.each([
+    '0.0.0',
+    '1.0.0',
+    '10.20.30',
+    '1.0.0-alpha',
+    '1.0.0-alpha.1',
+    '1.0.0-0.3.7',
+    '1.0.0-x.7.z.92',
+    '1.0.0+20130313144700',
+    '1.0.0-beta+exp.sha.5114f85',
+    '1.0.0-rc.1+build.1',
+    '1.2.3-----RC-SNAPSHOT.12.9.1--.12+788',
+  ])('accepts the strict SemVer version %s', (v) => {
+    expect(accept(body({ version: v })).version).toBe(v);
+  });
 
   test.each([
     'v1.0.0',
@@ -226,23 +231,46 @@ describe('validateSoftwareInput: upgradableFrom', () => {
     expect(accept(body({ upgradableFrom: uf })).upgradableFrom).toEqual(uf);
   });
 
-  test.each(['>=1.2.0 <2.0.0', '^0.9.0', '~0.9.1', '0.x', '0.9.x', '<1.0.0', '>1.0.0', '>=2.0.0', '0.1.0 - 0.9.0', '<0.5.0 || >=2.0.0', '>=0.1.0-alpha <1.0.0', '2'])(
-    'accepts the range %j',
-    (range) => {
-      expect(accept(body({ upgradableFrom: [range] })).upgradableFrom).toEqual([range]);
-    },
-  );
+  test.each([
+    '>=1.2.0 <2.0.0',
+    '^0.9.0',
+    '~0.9.1',
+    '0.x',
+    '0.9.x',
+    '<1.0.0',
+    '>1.0.0',
+    '>=2.0.0',
+    '0.1.0 - 0.9.0',
+    '<0.5.0 || >=2.0.0',
+    '>=0.1.0-alpha <1.0.0',
+    '2',
+  ])('accepts the range %j', (range) => {
+    expect(accept(body({ upgradableFrom: [range] })).upgradableFrom).toEqual([range]);
+  });
 
   test.each(['>=1.2.0 <2.0.0', '^1.0.0', '1.x'])('accepts the range %j for a version outside it', (range) => {
     expect(accept(body({ version: '3.0.0', upgradableFrom: [range] })).upgradableFrom).toEqual([range]);
   });
 
-  test.each(['foo', 'latest', '1.0.0.0', '01.0.0', '1.0.0-01', '>=01.0.0', '>=1.0.0-01', '>= foo', '1.0.0 <', ' 0.9.0', '0.9.0 ', '\t^0.9.0', '', '>=', '!0.9.0'])(
-    'rejects the entry %j that is neither a version nor a range',
-    (entry) => {
-      expect(reject(body({ upgradableFrom: ['0.1.0', entry] }), 'upgradableFrom[1]')).toMatch(/neither/);
-    },
-  );
+  test.each([
+    'foo',
+    'latest',
+    '1.0.0.0',
+    '01.0.0',
+    '1.0.0-01',
+    '>=01.0.0',
+    '>=1.0.0-01',
+    '>= foo',
+    '1.0.0 <',
+    ' 0.9.0',
+    '0.9.0 ',
+    '\t^0.9.0',
+    '',
+    '>=',
+    '!0.9.0',
+  ])('rejects the entry %j that is neither a version nor a range', (entry) => {
+    expect(reject(body({ upgradableFrom: ['0.1.0', entry] }), 'upgradableFrom[1]')).toMatch(/neither/);
+  });
 
   test.each(['v0.9.0', '=0.9.0', '= 0.9.0', '>=v0.1.0 <1.0.0', '>= 0.1.0', '~>0.9', '^v0.9.0', 'v0.x', '0.1.0 - v0.9.0', '=0.9.0 || 2.x', '>=0.1.0 =0.5.0'])(
     'rejects the loose spelling %j, naming the field (strict SemVer, §2)',
@@ -353,16 +381,16 @@ describe('validateSoftwareInput: specification and metadata', () => {
   const LOSSLESS = {
     $set: { a: 1 },
     $where: 'x',
-    '$': null,
+    $: null,
     'a.b.c': 'dotted',
     '.': 'dot',
     '': 'empty key',
     'key with spaces': true,
     unicode: 'héllo wörld — 日本語 🚀👩‍👩‍👧 \u0000\u001f',
-    'ключ': 'значение',
+    ключ: 'значение',
     '🔑': '🔒',
     numbers: [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1.7976931348623157e308, 5e-324, -0.5, 1e21, 123456789012345680000],
-    nested: { arr: [[[]]], obj: { '$ref': '#/x', 'x.y': [{ '$z': 1 }] } },
+    nested: { arr: [[[]]], obj: { $ref: '#/x', 'x.y': [{ $z: 1 }] } },
     constructor: 'not special',
     toString: 'plain',
   };
@@ -528,12 +556,9 @@ describe('validateSoftwareInput: filters', () => {
     expect(d.filters[1]).not.toHaveProperty('rolloutDate');
   });
 
-  test.each(['a', 'eu-west_1', 'UPPER', 'ünïcødé', '日本', 'a'.repeat(MAX_FILTER_ID_LENGTH), 'with-$-and-#', 'a/b', 'a:b'])(
-    'accepts the filterId %j',
-    (id) => {
-      expect(accept(targeted([{ filterId: id }])).filters).toEqual([{ filterId: id }]);
-    },
-  );
+  test.each(['a', 'eu-west_1', 'UPPER', 'ünïcødé', '日本', 'a'.repeat(MAX_FILTER_ID_LENGTH), 'with-$-and-#', 'a/b', 'a:b'])('accepts the filterId %j', (id) => {
+    expect(accept(targeted([{ filterId: id }])).filters).toEqual([{ filterId: id }]);
+  });
 
   test.each([
     ['empty', ''],
@@ -736,13 +761,19 @@ describe('validateSoftwareInput: reportTimeoutMinutes, phases, phaseGate, mainte
   });
 
   test('maintenanceWindow: an IANA zone, HH:MM start and end (different), weekdays', () => {
-    expect(accept(body({ maintenanceWindow: { timeZone: 'Europe/Berlin', start: '22:00', end: '04:30', days: ['sun', 'mon', 'mon'] } })).maintenanceWindow).toEqual({
+    expect(
+      accept(body({ maintenanceWindow: { timeZone: 'Europe/Berlin', start: '22:00', end: '04:30', days: ['sun', 'mon', 'mon'] } })).maintenanceWindow,
+    ).toEqual({
       timeZone: 'Europe/Berlin',
       start: '22:00',
       end: '04:30',
       days: ['mon', 'sun'],
     });
-    expect(accept(body({ maintenanceWindow: { timeZone: 'UTC', start: '00:00', end: '23:59' } })).maintenanceWindow).toEqual({ timeZone: 'UTC', start: '00:00', end: '23:59' });
+    expect(accept(body({ maintenanceWindow: { timeZone: 'UTC', start: '00:00', end: '23:59' } })).maintenanceWindow).toEqual({
+      timeZone: 'UTC',
+      start: '00:00',
+      end: '23:59',
+    });
     reject(body({ maintenanceWindow: { timeZone: 'Mars/Olympus', start: '01:00', end: '02:00' } }), 'maintenanceWindow.timeZone');
     reject(body({ maintenanceWindow: { timeZone: '+02:00', start: '01:00', end: '02:00' } }), 'maintenanceWindow.timeZone');
     reject(body({ maintenanceWindow: { start: '01:00', end: '02:00' } }), 'maintenanceWindow.timeZone');

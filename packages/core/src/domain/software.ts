@@ -86,7 +86,18 @@ const APP_NAME = /^[a-z0-9_-]{1,256}$/;
 
 export type SoftwareValidationError = Failure<'software.invalid' | 'software.specification_too_large'>;
 
-const WRITABLE = new Set(['version', 'upgradableFrom', 'specification', 'metadata', 'rolloutStrategy', 'filters', 'failurePolicy', 'phases', 'phaseGate', 'maintenanceWindow']);
+const WRITABLE = new Set([
+  'version',
+  'upgradableFrom',
+  'specification',
+  'metadata',
+  'rolloutStrategy',
+  'filters',
+  'failurePolicy',
+  'phases',
+  'phaseGate',
+  'maintenanceWindow',
+]);
 /** Read-only fields a client may send back unchanged after a GET; they are ignored. */
 const READ_ONLY = new Set(['createdAt', 'updatedAt', 'file', 'suspendedReason', 'phase']);
 
@@ -113,11 +124,7 @@ function describe(v: unknown): string {
  * Validates an untrusted software body (spec §2) into a draft.
  * `pathVersion` is the version of the URL on replace: the body's version, if any, must equal it.
  */
-export function validateSoftwareInput(
-  body: unknown,
-  rules: SoftwareRules,
-  pathVersion?: string,
-): Result<SoftwareDraft, SoftwareValidationError> {
+export function validateSoftwareInput(body: unknown, rules: SoftwareRules, pathVersion?: string): Result<SoftwareDraft, SoftwareValidationError> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return err(invalid('(body)', `must be a JSON object, got ${describe(body)}`));
   }
@@ -348,7 +355,11 @@ function optionalObject<T extends object>(
 
 function checkFreeJson(field: string, v: unknown, rules: SoftwareRules): SoftwareValidationError | undefined {
   const bad = findNonJson(v);
-  if (bad !== undefined) return invalid(field, `must be plain JSON nested at most ${MAX_JSON_DEPTH} levels deep (offending value at ${bad.length > 200 ? `${bad.slice(0, 200)}…` : bad})`);
+  if (bad !== undefined)
+    return invalid(
+      field,
+      `must be plain JSON nested at most ${MAX_JSON_DEPTH} levels deep (offending value at ${bad.length > 200 ? `${bad.slice(0, 200)}…` : bad})`,
+    );
   const size = utf8ByteLength(JSON.stringify(v));
   if (size > rules.specMaxBytes) {
     return failure('software.specification_too_large', `${field}: serialized size ${size} bytes exceeds the maximum of ${rules.specMaxBytes} bytes`, field);

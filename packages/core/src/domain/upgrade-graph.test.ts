@@ -177,7 +177,9 @@ describe('findCycle', () => {
     const graph = fc
       .uniqueArray(fc.constantFrom(...versions), { minLength: 1, maxLength: versions.length })
       .chain((vs) =>
-        fc.tuple(...vs.map((v) => fc.tuple(fc.constant(v), fc.array(entry, { maxLength: 3 }), fc.constantFrom<RolloutStrategy>('general', 'targeted', 'suspended')))),
+        fc.tuple(
+          ...vs.map((v) => fc.tuple(fc.constant(v), fc.array(entry, { maxLength: 3 }), fc.constantFrom<RolloutStrategy>('general', 'targeted', 'suspended'))),
+        ),
       )
       .map((ns) => ns.map(([v, uf, s]) => node(v, uf, s)));
     fc.assert(
@@ -287,7 +289,10 @@ describe('AppCatalogue', () => {
   });
 
   test('a targeted software that becomes suspended no longer contributes filters or dates', () => {
-    const c = new AppCatalogue([sw('1.0.0', [], 'suspended', [{ filterId: 'x', rolloutDate: 10 }]), sw('1.1.0', [], 'general', [{ filterId: 'y', rolloutDate: 20 }])]);
+    const c = new AppCatalogue([
+      sw('1.0.0', [], 'suspended', [{ filterId: 'x', rolloutDate: 10 }]),
+      sw('1.1.0', [], 'general', [{ filterId: 'y', rolloutDate: 20 }]),
+    ]);
     expect(c.targetedFilterIds.size).toBe(0);
     expect(c.nextRolloutDateAfter(0)).toBeUndefined();
   });
@@ -310,8 +315,14 @@ describe('AppCatalogue', () => {
 
     test('duplicated dates are fine', () => {
       const c = new AppCatalogue([
-        sw('1.0.0', [], 'targeted', [{ filterId: 'a', rolloutDate: 5 }, { filterId: 'b', rolloutDate: 5 }]),
-        sw('2.0.0', [], 'targeted', [{ filterId: 'a', rolloutDate: 5 }, { filterId: 'c', rolloutDate: 7 }]),
+        sw('1.0.0', [], 'targeted', [
+          { filterId: 'a', rolloutDate: 5 },
+          { filterId: 'b', rolloutDate: 5 },
+        ]),
+        sw('2.0.0', [], 'targeted', [
+          { filterId: 'a', rolloutDate: 5 },
+          { filterId: 'c', rolloutDate: 7 },
+        ]),
       ]);
       expect(c.nextRolloutDateAfter(4)).toBe(5);
       expect(c.nextRolloutDateAfter(5)).toBe(7);
@@ -320,14 +331,27 @@ describe('AppCatalogue', () => {
 
     test('property: is the minimum of the targeted dates strictly after t', () => {
       fc.assert(
-        fc.property(fc.array(fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 4 }), { maxLength: 5 }), fc.integer({ min: -1, max: 101 }), (dateSets, t) => {
-          const c = new AppCatalogue(dateSets.map((ds, i) => sw(`1.${i}.0`, [], 'targeted', ds.map((d, k) => ({ filterId: `f${k}`, rolloutDate: d })))));
-          const all = dateSets.flat();
-          const after = all.filter((d) => d > t);
-          const atOrBefore = all.filter((d) => d <= t);
-          expect(c.nextRolloutDateAfter(t)).toBe(after.length ? Math.min(...after) : undefined);
-          expect(c.lastRolloutDateAtOrBefore(t)).toBe(atOrBefore.length ? Math.max(...atOrBefore) : undefined);
-        }),
+        fc.property(
+          fc.array(fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 4 }), { maxLength: 5 }),
+          fc.integer({ min: -1, max: 101 }),
+          (dateSets, t) => {
+            const c = new AppCatalogue(
+              dateSets.map((ds, i) =>
+                sw(
+                  `1.${i}.0`,
+                  [],
+                  'targeted',
+                  ds.map((d, k) => ({ filterId: `f${k}`, rolloutDate: d })),
+                ),
+              ),
+            );
+            const all = dateSets.flat();
+            const after = all.filter((d) => d > t);
+            const atOrBefore = all.filter((d) => d <= t);
+            expect(c.nextRolloutDateAfter(t)).toBe(after.length ? Math.min(...after) : undefined);
+            expect(c.lastRolloutDateAtOrBefore(t)).toBe(atOrBefore.length ? Math.max(...atOrBefore) : undefined);
+          },
+        ),
       );
     });
   });

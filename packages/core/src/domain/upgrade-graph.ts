@@ -25,10 +25,10 @@ export function findCycle(software: readonly GraphNode[]): string[] | undefined 
   const nodes = software.filter((s) => s.rolloutStrategy !== 'suspended').sort((a, b) => compareVersions(a.version, b.version));
   const matchers = nodes.map((s) => s.upgradableFrom.map(parseMatcher).filter((m): m is VersionMatcher => m !== undefined));
   // successors[i] = indices j such that nodes[i].version matches an entry of nodes[j]
-  const successors: number[][] = nodes.map((from) =>
-    nodes.flatMap((_to, j) => ((matchers[j] ?? []).some((m) => matches(m, from.version)) ? [j] : [])),
-  );
-  const WHITE = 0, GREY = 1, BLACK = 2;
+  const successors: number[][] = nodes.map((from) => nodes.flatMap((_to, j) => ((matchers[j] ?? []).some((m) => matches(m, from.version)) ? [j] : [])));
+  const WHITE = 0,
+    GREY = 1,
+    BLACK = 2;
   const colour = new Array<number>(nodes.length).fill(WHITE);
   const stack: number[] = [];
   const visit = (i: number): number[] | undefined => {
@@ -91,7 +91,11 @@ export class AppCatalogue {
   constructor(software: readonly Software[]) {
     this.entries = [...software]
       .sort((a, b) => compareVersions(a.version, b.version))
-      .map((s) => ({ software: s, key: versionKey(s.version), matchers: s.upgradableFrom.map(parseMatcher).filter((m): m is VersionMatcher => m !== undefined) }));
+      .map((s) => ({
+        software: s,
+        key: versionKey(s.version),
+        matchers: s.upgradableFrom.map(parseMatcher).filter((m): m is VersionMatcher => m !== undefined),
+      }));
     const filters = new Set<string>();
     const dates: number[] = [];
     const boundaries = new Set<number>();

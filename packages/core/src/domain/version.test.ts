@@ -190,13 +190,32 @@ describe('isStrictSemver', () => {
 });
 
 describe('parseInputMatcher (upgradableFrom on input, spec §2)', () => {
-  test.each(['1.0.0', '1.0.0-rc.1+build', '>=1.2.0 <2.0.0', '^1.0.0', '~1.2.3', '1.x', '1.2.X', '1.*', '1', '1.2', '*', 'x', '<2.0.0', '<=2.0.0', '>1.0.0', '1.0.0 - 2.0.0', '<1.0.0 || >=2.0.0', '1.0.0||2.0.0', '>=1.0.0  <2.0.0', '>=1.0.0-alpha <1.0.0', '^0.0.1'])(
-    'accepts the strictly written %j',
-    (e) => {
-      const r = parseInputMatcher(e);
-      expect(r.ok && r.matcher.source).toBe(e);
-    },
-  );
+  test.each([
+    '1.0.0',
+    '1.0.0-rc.1+build',
+    '>=1.2.0 <2.0.0',
+    '^1.0.0',
+    '~1.2.3',
+    '1.x',
+    '1.2.X',
+    '1.*',
+    '1',
+    '1.2',
+    '*',
+    'x',
+    '<2.0.0',
+    '<=2.0.0',
+    '>1.0.0',
+    '1.0.0 - 2.0.0',
+    '<1.0.0 || >=2.0.0',
+    '1.0.0||2.0.0',
+    '>=1.0.0  <2.0.0',
+    '>=1.0.0-alpha <1.0.0',
+    '^0.0.1',
+  ])('accepts the strictly written %j', (e) => {
+    const r = parseInputMatcher(e);
+    expect(r.ok && r.matcher.source).toBe(e);
+  });
 
   test.each(['v1.0.0', '=1.0.0', '= 1.0.0', '>=v1.0.0', '>= 1.0.0', '~>1.2', '^v1', 'v1.x', '1.0.0 - v2.0.0', '=1.0.0 || 2.x', '>=1.0.0 =1.2.3'])(
     'rejects %j, which semver reads in its non-loose mode, as a loose spelling',
@@ -212,19 +231,27 @@ describe('parseInputMatcher (upgradableFrom on input, spec §2)', () => {
 
   test('every generated strict version is accepted as exact, and behind each operator as a range', () => {
     fc.assert(
-      fc.property(semverArb.filter((v) => v.length < MAX_VERSION_LENGTH - 2), fc.constantFrom('', '<', '<=', '>', '>=', '~', '^'), (v, op) => {
-        const r = parseInputMatcher(op + v);
-        expect(r.ok).toBe(true);
-        expect(r.ok && r.matcher.kind).toBe(op === '' ? 'exact' : 'range');
-      }),
+      fc.property(
+        semverArb.filter((v) => v.length < MAX_VERSION_LENGTH - 2),
+        fc.constantFrom('', '<', '<=', '>', '>=', '~', '^'),
+        (v, op) => {
+          const r = parseInputMatcher(op + v);
+          expect(r.ok).toBe(true);
+          expect(r.ok && r.matcher.kind).toBe(op === '' ? 'exact' : 'range');
+        },
+      ),
     );
   });
 
   test('a v prefix or an = operator before any generated version is a loose spelling', () => {
     fc.assert(
-      fc.property(semverArb.filter((v) => v.length < MAX_VERSION_LENGTH - 4), fc.constantFrom('v', '=', '>=v', '= ', '~>'), (v, prefix) => {
-        expect(parseInputMatcher(prefix + v)).toEqual({ ok: false, loose: true });
-      }),
+      fc.property(
+        semverArb.filter((v) => v.length < MAX_VERSION_LENGTH - 4),
+        fc.constantFrom('v', '=', '>=v', '= ', '~>'),
+        (v, prefix) => {
+          expect(parseInputMatcher(prefix + v)).toEqual({ ok: false, loose: true });
+        },
+      ),
     );
   });
 });
@@ -234,22 +261,51 @@ describe('parseMatcher', () => {
     expect(parseMatcher(v)).toEqual({ kind: 'exact', source: v });
   });
 
-  test.each(['>=1.2.0 <2.0.0', '^1.0.0', '~1.2.3', '1.x', '1.2.x', '1', '1.2', '*', 'x', '<2.0.0', '>1.0.0', '=1.0.0', '1.0.0 - 2.0.0', '<1.0.0 || >=2.0.0', '>=1.0.0-alpha <1.0.0', '^0.0.1'])(
-    'parses %j as a range',
-    (r) => {
-      const m = parseMatcher(r);
-      expect(m).toBeDefined();
-      expect(m?.kind).toBe('range');
-      expect(m?.source).toBe(r);
-    },
-  );
+  test.each([
+    '>=1.2.0 <2.0.0',
+    '^1.0.0',
+    '~1.2.3',
+    '1.x',
+    '1.2.x',
+    '1',
+    '1.2',
+    '*',
+    'x',
+    '<2.0.0',
+    '>1.0.0',
+    '=1.0.0',
+    '1.0.0 - 2.0.0',
+    '<1.0.0 || >=2.0.0',
+    '>=1.0.0-alpha <1.0.0',
+    '^0.0.1',
+  ])('parses %j as a range', (r) => {
+    const m = parseMatcher(r);
+    expect(m).toBeDefined();
+    expect(m?.kind).toBe('range');
+    expect(m?.source).toBe(r);
+  });
 
-  test.each(['', ' ', 'foo', 'latest', '1.0.0.0', '01.0.0', '1.0.0-01', '>=01.0.0', ' 1.0.0', '1.0.0 ', ' ^1.0.0', '^1.0.0\n', '\t1.x', '>= foo', '1.0.0 <', '!1.0.0', '1.0.0-'])(
-    'rejects %j',
-    (e) => {
-      expect(parseMatcher(e)).toBeUndefined();
-    },
-  );
+  test.each([
+    '',
+    ' ',
+    'foo',
+    'latest',
+    '1.0.0.0',
+    '01.0.0',
+    '1.0.0-01',
+    '>=01.0.0',
+    ' 1.0.0',
+    '1.0.0 ',
+    ' ^1.0.0',
+    '^1.0.0\n',
+    '\t1.x',
+    '>= foo',
+    '1.0.0 <',
+    '!1.0.0',
+    '1.0.0-',
+  ])('rejects %j', (e) => {
+    expect(parseMatcher(e)).toBeUndefined();
+  });
 
   test.each([1, null, undefined, {}, ['1.0.0'], true])('rejects the non-string %p', (e) => {
     expect(parseMatcher(e)).toBeUndefined();
@@ -385,7 +441,21 @@ describe('matches', () => {
 
 describe('compareVersions / sameVersion', () => {
   test('follows the semver.org precedence example', () => {
-    const ordered = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.0.1', '1.1.0', '1.10.0', '2.0.0', '10.0.0'];
+    const ordered = [
+      '1.0.0-alpha',
+      '1.0.0-alpha.1',
+      '1.0.0-alpha.beta',
+      '1.0.0-beta',
+      '1.0.0-beta.2',
+      '1.0.0-beta.11',
+      '1.0.0-rc.1',
+      '1.0.0',
+      '1.0.1',
+      '1.1.0',
+      '1.10.0',
+      '2.0.0',
+      '10.0.0',
+    ];
     for (let i = 0; i < ordered.length; i++) {
       for (let j = 0; j < ordered.length; j++) {
         const c = compareVersions(ordered[i] as string, ordered[j] as string);

@@ -37,9 +37,7 @@ export function sameVersion(a: string, b: string): boolean {
 }
 
 /** One parsed entry of `upgradableFrom`: an exact version or (ours) a SemVer range. */
-export type VersionMatcher =
-  | { readonly kind: 'exact'; readonly source: string }
-  | { readonly kind: 'range'; readonly source: string; readonly range: Range };
+export type VersionMatcher = { readonly kind: 'exact'; readonly source: string } | { readonly kind: 'range'; readonly source: string; readonly range: Range };
 
 // A range as OTAO accepts it on input (spec §2): semver's range grammar, written strictly. Versions
 // in it are strict SemVer or partial/X forms of it (`1`, `1.2`, `1.x`, `*`), without a `v` prefix or

@@ -70,7 +70,12 @@ export interface RolloutStatsRepository {
    * The buckets of one software whose `start` lies in [since, until), oldest first; buckets without
    * any change are absent. Buckets older than their retention may be gone (`prune`).
    */
-  history(tenantId: string, appName: string, version: string, query: { readonly bucket: HistoryBucket; readonly since: number; readonly until: number }): Promise<RolloutHistoryBucket[]>;
+  history(
+    tenantId: string,
+    appName: string,
+    version: string,
+    query: { readonly bucket: HistoryBucket; readonly since: number; readonly until: number },
+  ): Promise<RolloutHistoryBucket[]>;
   /**
    * Every software (all tenants) counted offered at or after `since`, with its counts, most recently
    * offered first, at most `limit`. Served by an index; for the rollout gauges and the report-timeout scan.

@@ -1,5 +1,16 @@
 import { versionKey } from '../domain/upgrade-graph';
-import type { CountedOutcome, EndpointKey, EndpointPage, EndpointReport, EndpointRepository, EndpointState, FilterMember, PendingOffer, PullState, ReportCounted } from '../ports';
+import type {
+  CountedOutcome,
+  EndpointKey,
+  EndpointPage,
+  EndpointReport,
+  EndpointRepository,
+  EndpointState,
+  FilterMember,
+  PendingOffer,
+  PullState,
+  ReportCounted,
+} from '../ports';
 import { FaultSwitch } from './faults';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -27,7 +38,17 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     if (!cur && !create) return false;
     const next: Mutable<EndpointState> = cur
       ? { ...cur }
-      : { tenantId: key.tenantId, appName: key.appName, endpointId: key.endpointId, filters: [], membershipsKnown: false, consents: [], pushed: [], offered: [], updatedAt: at ?? 0 };
+      : {
+          tenantId: key.tenantId,
+          appName: key.appName,
+          endpointId: key.endpointId,
+          filters: [],
+          membershipsKnown: false,
+          consents: [],
+          pushed: [],
+          offered: [],
+          updatedAt: at ?? 0,
+        };
     f(next);
     if (at !== undefined) next.updatedAt = at;
     m.set(key.endpointId, Object.freeze(next));
@@ -206,7 +227,15 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     if (!this.pending.has(k)) this.pending.set(k, at);
   }
 
-  async claimPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, owner: string, now: number, ttlMs: number): Promise<string[]> {
+  async claimPushes(
+    tenantId: string,
+    appName: string,
+    endpointIds: readonly string[],
+    version: string,
+    owner: string,
+    now: number,
+    ttlMs: number,
+  ): Promise<string[]> {
     this.faults.check('endpoints.claimPushes');
     // no await between the checks and the writes: atomic
     const claimed: string[] = [];

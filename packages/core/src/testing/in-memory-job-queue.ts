@@ -30,7 +30,9 @@ export class InMemoryJobQueue implements JobQueue {
 
   async claim(holder: string, now: number, leaseMs: number): Promise<QueuedJob | undefined> {
     this.faults.check('jobs.claim');
-    const free = [...this.rows.values()].filter((r) => r.availableAt <= now && r.claimedUntil <= now).sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq);
+    const free = [...this.rows.values()]
+      .filter((r) => r.availableAt <= now && r.claimedUntil <= now)
+      .sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq);
     const r = free[0];
     if (!r) return undefined;
     r.claimedBy = holder;

@@ -50,12 +50,26 @@ export class InMemoryRolloutStatsRepository implements RolloutStatsRepository {
     return next.counts;
   }
 
-  async increment(tenantId: string, appName: string, version: string, counter: RolloutCounter, by = 1, at: number = this.clock?.now() ?? 0): Promise<RolloutCounts> {
+  async increment(
+    tenantId: string,
+    appName: string,
+    version: string,
+    counter: RolloutCounter,
+    by = 1,
+    at: number = this.clock?.now() ?? 0,
+  ): Promise<RolloutCounts> {
     this.faults.check('stats.increment');
     return this.add(tenantId, appName, version, { [counter]: by }, at);
   }
 
-  async move(tenantId: string, appName: string, version: string, from: RolloutCounter, to: RolloutCounter, at: number = this.clock?.now() ?? 0): Promise<RolloutCounts> {
+  async move(
+    tenantId: string,
+    appName: string,
+    version: string,
+    from: RolloutCounter,
+    to: RolloutCounter,
+    at: number = this.clock?.now() ?? 0,
+  ): Promise<RolloutCounts> {
     this.faults.check('stats.move');
     return this.add(tenantId, appName, version, from === to ? {} : { [from]: -1, [to]: 1 }, at);
   }
@@ -65,7 +79,12 @@ export class InMemoryRolloutStatsRepository implements RolloutStatsRepository {
     return this.counts.get(this.key(tenantId, appName, version))?.counts ?? ZERO_COUNTS;
   }
 
-  async history(tenantId: string, appName: string, version: string, query: { bucket: HistoryBucket; since: number; until: number }): Promise<RolloutHistoryBucket[]> {
+  async history(
+    tenantId: string,
+    appName: string,
+    version: string,
+    query: { bucket: HistoryBucket; since: number; until: number },
+  ): Promise<RolloutHistoryBucket[]> {
     this.faults.check('stats.history');
     const m = this.buckets.get(`${this.key(tenantId, appName, version)}\u0000${query.bucket}`);
     if (!m) return [];

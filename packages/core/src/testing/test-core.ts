@@ -9,12 +9,7 @@ import { InMemoryRolloutStatsRepository } from './in-memory-rollout-stats-reposi
 import { InMemorySoftwareRepository } from './in-memory-software-repository';
 import { InMemoryFileStore } from './in-memory-file-store';
 import { InMemoryAuditLog } from './in-memory-audit-log';
-import {
-  InMemoryFilterDirectory,
-  QueueWorkScheduler,
-  RecordingConfigPublisher,
-  RecordingSoftwareEventPublisher,
-} from './recording-publishers';
+import { InMemoryFilterDirectory, QueueWorkScheduler, RecordingConfigPublisher, RecordingSoftwareEventPublisher } from './recording-publishers';
 
 /** A core over in-memory fakes, with every fake reachable for arranging and asserting. */
 export interface TestOtao {

@@ -77,8 +77,10 @@ test('a failing permission check fails the listing; checks run with bounded conc
   expect(most).toBeGreaterThan(1);
   expect(most).toBeLessThanOrEqual(APPLICATION_CHECK_CONCURRENCY);
   const boom = new Error('authorization server down');
-  await expect(t.core.applications.list('tenant-a', async (app) => {
-    if (app === 'app-13') throw boom;
-    return true;
-  })).rejects.toBe(boom);
+  await expect(
+    t.core.applications.list('tenant-a', async (app) => {
+      if (app === 'app-13') throw boom;
+      return true;
+    }),
+  ).rejects.toBe(boom);
 });

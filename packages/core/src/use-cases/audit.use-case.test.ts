@@ -74,17 +74,27 @@ describe('entries of each change (spec §4.13)', () => {
   test('file uploaded, replaced, deleted: name, size and hash, never the bytes or the object key', async () => {
     const t = createTestOtao({ withFiles: true });
     await t.core.software.create(TEST_TENANT, TEST_APP, softwareBody('1.0.0'), 'c-0', ALICE);
-    const body = (text: string) => (async function* () { yield new TextEncoder().encode(text); })();
+    const body = (text: string) =>
+      (async function* () {
+        yield new TextEncoder().encode(text);
+      })();
     const files = t.core.files!;
-    expect((await files.upload(TEST_TENANT, TEST_APP, '1.0.0', { name: 'a.bin', body: body('firmware-bytes-one'), correlationId: 'c-1', actor: ALICE })).ok).toBe(true);
+    expect(
+      (await files.upload(TEST_TENANT, TEST_APP, '1.0.0', { name: 'a.bin', body: body('firmware-bytes-one'), correlationId: 'c-1', actor: ALICE })).ok,
+    ).toBe(true);
     t.clock.advance(1);
-    expect((await files.upload(TEST_TENANT, TEST_APP, '1.0.0', { name: 'b.bin', body: body('firmware-bytes-two'), correlationId: 'c-2', actor: ALICE })).ok).toBe(true);
+    expect(
+      (await files.upload(TEST_TENANT, TEST_APP, '1.0.0', { name: 'b.bin', body: body('firmware-bytes-two'), correlationId: 'c-2', actor: ALICE })).ok,
+    ).toBe(true);
     t.clock.advance(1);
     expect((await files.remove(TEST_TENANT, TEST_APP, '1.0.0', 'c-3', ALICE)).ok).toBe(true);
     const { content } = await page(t);
     expect(content.map((e) => e.action)).toEqual(['file.deleted', 'file.replaced', 'file.uploaded', 'software.created']);
     expect(content[1]!.changes).toEqual({
-      file: { old: expect.objectContaining({ name: 'a.bin', size: 18 }), new: expect.objectContaining({ name: 'b.bin', size: 18, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }) },
+      file: {
+        old: expect.objectContaining({ name: 'a.bin', size: 18 }),
+        new: expect.objectContaining({ name: 'b.bin', size: 18, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+      },
     });
     const text = JSON.stringify(t.audit.all());
     expect(text).not.toContain('firmware-bytes');
@@ -94,13 +104,25 @@ describe('entries of each change (spec §4.13)', () => {
   test('auto-suspension by the failure policy: actor otao, with the counts', async () => {
     const t = createTestOtao();
     await t.core.software.create(TEST_TENANT, TEST_APP, softwareBody('1.0.0'), 'c-0', ALICE);
-    await t.core.software.create(TEST_TENANT, TEST_APP, softwareBody('1.1.0', ['1.0.0'], { failurePolicy: { maxFailureRate: 0.5, minReports: 2 } }), 'c-1', ALICE);
-    for (const [ep, code] of [['e1', 500], ['e2', 500]] as const) {
+    await t.core.software.create(
+      TEST_TENANT,
+      TEST_APP,
+      softwareBody('1.1.0', ['1.0.0'], { failurePolicy: { maxFailureRate: 0.5, minReports: 2 } }),
+      'c-1',
+      ALICE,
+    );
+    for (const [ep, code] of [
+      ['e1', 500],
+      ['e2', 500],
+    ] as const) {
       await t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: ep, configId: '1.1.0', statusCode: code, correlationId: `r-${ep}` });
     }
     const [suspended] = (await page(t, { action: 'software.suspended' })).content;
     expect(suspended).toMatchObject({ actor: OTAO_ACTOR, version: '1.1.0', correlationId: 'r-e2' });
-    expect(suspended!.changes).toMatchObject({ rolloutStrategy: { old: 'general', new: 'suspended' }, counts: { new: { applied: 0, failed: 2, failureRate: 1 } } });
+    expect(suspended!.changes).toMatchObject({
+      rolloutStrategy: { old: 'general', new: 'suspended' },
+      counts: { new: { applied: 0, failed: 2, failureRate: 1 } },
+    });
   });
 
   test('tenant deleted (21/TLE): actor otao, application *, the only entry of the tenant that stays', async () => {
@@ -108,7 +130,9 @@ describe('entries of each change (spec §4.13)', () => {
     await t.core.software.create(TEST_TENANT, TEST_APP, softwareBody('1.0.0'), 'c-0', ALICE);
     await t.core.tenants.removed(TEST_TENANT, 'tle-1');
     expect((await page(t)).totalElements).toBe(0);
-    expect(t.audit.all()).toEqual([expect.objectContaining({ action: 'tenant.deleted', appName: '*', actor: OTAO_ACTOR, correlationId: 'tle-1', state: 'committed' })]);
+    expect(t.audit.all()).toEqual([
+      expect.objectContaining({ action: 'tenant.deleted', appName: '*', actor: OTAO_ACTOR, correlationId: 'tle-1', state: 'committed' }),
+    ]);
   });
 
   test('the REST-less default actor is otao', async () => {
@@ -160,7 +184,9 @@ describe('a change that is stored is audited, even across a crash', () => {
       repo.replace = original;
       throw new OtaoError('store.unavailable', 'replace: store down');
     };
-    await expect(t.core.software.replace(TEST_TENANT, TEST_APP, '1.0.0', softwareBody('1.0.0', [], { rolloutStrategy: 'suspended' }), {}, 'c-1', ALICE)).rejects.toThrow(OtaoError);
+    await expect(
+      t.core.software.replace(TEST_TENANT, TEST_APP, '1.0.0', softwareBody('1.0.0', [], { rolloutStrategy: 'suspended' }), {}, 'c-1', ALICE),
+    ).rejects.toThrow(OtaoError);
     expect(t.audit.all().filter((r) => r.state === 'pending')).toHaveLength(1);
     expect(await reconcileLater(t)).toMatchObject({ committed: 0, discarded: 1 });
     expect((await page(t)).content.map((e) => e.action)).toEqual(['software.created']);
@@ -171,7 +197,9 @@ describe('a change that is stored is audited, even across a crash', () => {
     const t = createTestOtao();
     await t.core.software.create(TEST_TENANT, TEST_APP, softwareBody('1.0.0'), 'c-0', ALICE);
     loseNextAnswer(t, 'replace');
-    await expect(t.core.software.replace(TEST_TENANT, TEST_APP, '1.0.0', softwareBody('1.0.0', [], { rolloutStrategy: 'suspended' }), {}, 'c-1', ALICE)).rejects.toThrow(OtaoError);
+    await expect(
+      t.core.software.replace(TEST_TENANT, TEST_APP, '1.0.0', softwareBody('1.0.0', [], { rolloutStrategy: 'suspended' }), {}, 'c-1', ALICE),
+    ).rejects.toThrow(OtaoError);
     await t.core.software.replace(TEST_TENANT, TEST_APP, '1.0.0', softwareBody('1.0.0', [], { rolloutStrategy: 'general' }), {}, 'c-2', ALICE);
     expect((await page(t)).content.map((e) => e.correlationId)).toEqual(['c-2', 'c-1', 'c-0']);
     // and a delete after a lost answer: the incarnation is gone, so it was applied
@@ -239,8 +267,16 @@ describe('reading, retention and the actor', () => {
 
   test('the actor of a token: user, client credentials, service account; anonymous with authentication off', () => {
     expect(actorOfToken('u-1', { sub: 'u-1', preferred_username: 'alice', azp: 'otao-console' })).toEqual({ type: 'user', id: 'u-1', name: 'alice' });
-    expect(actorOfToken('s-1', { sub: 's-1', azp: 'ci', client_id: 'ci', preferred_username: 'service-account-ci' })).toEqual({ type: 'client', id: 'ci', name: 'service-account-ci' });
-    expect(actorOfToken('s-1', { sub: 's-1', azp: 'ci', preferred_username: 'service-account-ci' })).toEqual({ type: 'client', id: 'ci', name: 'service-account-ci' });
+    expect(actorOfToken('s-1', { sub: 's-1', azp: 'ci', client_id: 'ci', preferred_username: 'service-account-ci' })).toEqual({
+      type: 'client',
+      id: 'ci',
+      name: 'service-account-ci',
+    });
+    expect(actorOfToken('s-1', { sub: 's-1', azp: 'ci', preferred_username: 'service-account-ci' })).toEqual({
+      type: 'client',
+      id: 'ci',
+      name: 'service-account-ci',
+    });
     expect(actorOfToken('', { azp: 'machine' })).toEqual({ type: 'client', id: 'machine' });
     expect(actorOfToken('bob', {})).toEqual({ type: 'user', id: 'bob' });
     expect(ANONYMOUS_ACTOR.type).toBe('user');

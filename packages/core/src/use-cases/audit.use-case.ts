@@ -40,7 +40,12 @@ export class AuditTrail {
    * error is rethrown. A failed commit or discard is left to the reconciler too (the change itself
    * is done: it is not reported as failed).
    */
-  async around<T>(intent: AuditIntent, witness: AuditWitness | undefined, change: (changeId: string) => Promise<T>, applied: (result: T) => boolean): Promise<T> {
+  async around<T>(
+    intent: AuditIntent,
+    witness: AuditWitness | undefined,
+    change: (changeId: string) => Promise<T>,
+    applied: (result: T) => boolean,
+  ): Promise<T> {
     const record = this.recordOf(intent, 'pending', witness);
     await this.deps.audit.append(record);
     const result = await change(record.id);
@@ -158,13 +163,15 @@ export class AuditService {
 
   /** A page of the application's committed entries, newest first. */
   async page(tenantId: string, appName: string, f: AuditFilters): Promise<Result<AuditPage, AuditPageError>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
+    if (!this.deps.registry.settings(tenantId, appName))
+      return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
     const bad = (field: string, why: string): Result<AuditPage, AuditPageError> => err(failure('request.invalid', `${field}: ${why}`, field));
     for (const field of ['version', 'endpointId', 'actor'] as const) {
       const v = f[field];
       if (v !== undefined && (v.length === 0 || v.length > MAX_FILTER_TEXT)) return bad(field, `must be 1 to ${MAX_FILTER_TEXT} characters`);
     }
-    if (f.action !== undefined && !isAuditAction(f.action)) return bad('action', `must be one of the audited actions (docs/audit.md), got ${JSON.stringify(f.action)}`);
+    if (f.action !== undefined && !isAuditAction(f.action))
+      return bad('action', `must be one of the audited actions (docs/audit.md), got ${JSON.stringify(f.action)}`);
     if (!Number.isInteger(f.limit) || f.limit < 1 || f.limit > AUDIT_MAX_LIMIT) return bad('limit', `must be an integer from 1 to ${AUDIT_MAX_LIMIT}`);
     if (!Number.isInteger(f.offset) || f.offset < 0) return bad('offset', 'must be a non-negative integer');
     if (f.since !== undefined && f.until !== undefined && f.since > f.until) return bad('since', 'must not be after until');

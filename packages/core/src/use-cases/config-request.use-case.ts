@@ -74,10 +74,7 @@ export class ConfigRequestService {
     const now = this.deps.clock.now();
     const [planner, stored] = await Promise.all([this.catalogues.planner(key.tenantId, key.appName), this.deps.endpoints.getForPull(key)]);
     let state = stored;
-    if (
-      configId !== undefined &&
-      (state?.currentVersion === undefined || state.currentVersion !== configId || state.appVersionName !== req.appVersionName)
-    ) {
+    if (configId !== undefined && (state?.currentVersion === undefined || state.currentVersion !== configId || state.appVersionName !== req.appVersionName)) {
       // §4.8: a lower version than the one last reported applied, within its rollback window, is a
       // rollback. Decided on the state already read (no round trip unless it is one), and counted
       // before the current version moves, so a retry after a failure finds it again.

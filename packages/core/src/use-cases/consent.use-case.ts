@@ -25,11 +25,23 @@ export class ConsentService {
   }
 
   /** `actor`: who asks (audit log, spec §4.13); OTAO itself when absent. */
-  async grant(tenantId: string, appName: string, endpointId: string, version: string, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<void, ConsentError>> {
+  async grant(
+    tenantId: string,
+    appName: string,
+    endpointId: string,
+    version: string,
+    correlationId: string,
+    actor: Actor = OTAO_ACTOR,
+  ): Promise<Result<void, ConsentError>> {
     const checked = this.check(tenantId, appName, endpointId, version);
     if (!checked.ok) return checked;
     const intent = { tenantId, appName, action: 'consent.granted', actor, correlationId, version, endpointId } as const;
-    await this.trail.around(intent, { kind: 'consent', granted: true }, () => this.deps.endpoints.grantConsent(checked.value, version, this.deps.clock.now()), () => true);
+    await this.trail.around(
+      intent,
+      { kind: 'consent', granted: true },
+      () => this.deps.endpoints.grantConsent(checked.value, version, this.deps.clock.now()),
+      () => true,
+    );
     await this.pushes.evaluateEndpoint(checked.value, correlationId);
     return ok(undefined);
   }
@@ -45,7 +57,12 @@ export class ConsentService {
     const checked = this.check(tenantId, appName, endpointId, version);
     if (!checked.ok) return checked;
     const intent = { tenantId, appName, action: 'consent.revoked', actor, correlationId, version, endpointId } as const;
-    await this.trail.around(intent, { kind: 'consent', granted: false }, () => this.deps.endpoints.revokeConsent(checked.value, version, this.deps.clock.now()), () => true);
+    await this.trail.around(
+      intent,
+      { kind: 'consent', granted: false },
+      () => this.deps.endpoints.revokeConsent(checked.value, version, this.deps.clock.now()),
+      () => true,
+    );
     return ok(undefined);
   }
 
@@ -53,7 +70,8 @@ export class ConsentService {
     if (!this.deps.registry.settings(tenantId, appName)) {
       return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
     }
-    if (!isValidEndpointId(endpointId)) return err(failure('request.invalid', 'endpointId: must be a non-empty string of at most 512 characters', 'endpointId'));
+    if (!isValidEndpointId(endpointId))
+      return err(failure('request.invalid', 'endpointId: must be a non-empty string of at most 512 characters', 'endpointId'));
     if (version !== '*' && !isStrictSemver(version)) {
       return err(failure('consent.invalid_version', `version: must be a SemVer version or "*", got ${JSON.stringify(version)}`, 'version'));
     }

@@ -38,7 +38,10 @@ export class ContentBuilder {
    * cached one): never a spec without its link.
    */
   async contentFor(sw: Software): Promise<string> {
-    const link = sw.file && this.files && this.links && isJsonObject(sw.specification) ? { file: sw.file, files: this.files, links: this.links, spec: sw.specification } : undefined;
+    const link =
+      sw.file && this.files && this.links && isJsonObject(sw.specification)
+        ? { file: sw.file, files: this.files, links: this.links, spec: sw.specification }
+        : undefined;
     if (link && !link.files.available()) throw new OtaoError('dependency.unavailable', 'the file store (S3) is unavailable: no download link is handed out');
     const key = `${sw.tenantId}\u0000${sw.appName}\u0000${versionKey(sw.version)}`;
     const now = this.clock.now();

@@ -7,14 +7,32 @@ import { AppCatalogue, versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
 import { isWindowOpen, nextWindowOpening } from '../domain/window';
 import { parseKaaDate } from '../domain/kaa-date';
-import { BUCKET_RETENTION_MS, bucketStart, type EndpointPage, type EndpointReport, type EndpointState, type HistoryBucket, type RolloutCounts, type RolloutHistoryBucket } from '../ports';
+import {
+  BUCKET_RETENTION_MS,
+  bucketStart,
+  type EndpointPage,
+  type EndpointReport,
+  type EndpointState,
+  type HistoryBucket,
+  type RolloutCounts,
+  type RolloutHistoryBucket,
+} from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
 import { contextOf } from './push.use-case';
 import { failureRate, reportCount } from './rollout-safety';
 
 export type PreviewGroup = 'now' | 'later' | 'no-path' | 'filter-not-matched' | 'consent-missing' | 'already-on-version' | 'version-unknown' | 'suspended';
-export const PREVIEW_GROUPS: readonly PreviewGroup[] = ['now', 'later', 'no-path', 'filter-not-matched', 'consent-missing', 'already-on-version', 'version-unknown', 'suspended'];
+export const PREVIEW_GROUPS: readonly PreviewGroup[] = [
+  'now',
+  'later',
+  'no-path',
+  'filter-not-matched',
+  'consent-missing',
+  'already-on-version',
+  'version-unknown',
+  'suspended',
+];
 
 export interface PreviewItem {
   readonly endpointId: string;
@@ -180,7 +198,12 @@ export class InsightService {
     const items: PreviewItem[] = [];
     let index = 0;
     // A phased version seen with its last phase open: whom it would be next for once its phases reach them.
-    const opened = sw.phases && sw.phases.length > 0 && sw.phase ? new MemoPlanner(new AppCatalogue(planner.catalogue.software.map((s) => (s === sw ? { ...s, phase: { ...sw.phase!, index: sw.phases!.length - 1 } } : s)))) : undefined;
+    const opened =
+      sw.phases && sw.phases.length > 0 && sw.phase
+        ? new MemoPlanner(
+            new AppCatalogue(planner.catalogue.software.map((s) => (s === sw ? { ...s, phase: { ...sw.phase!, index: sw.phases!.length - 1 } } : s))),
+          )
+        : undefined;
     // A version whose maintenance window is closed: whom it would be next for when the window opens.
     const opensAt = sw.maintenanceWindow && !isWindowOpen(sw.maintenanceWindow, now) ? nextWindowOpening(sw.maintenanceWindow, now) : undefined;
     const atOpening = opensAt !== undefined ? { at: opensAt, planner: new MemoPlanner(planner.catalogue) } : undefined;
@@ -273,9 +296,15 @@ export class InsightService {
    * Spec §6.3 history of one software. `since` is rounded down to its bucket's start; defaults: `until`
    * now, `since` {@link HISTORY_DEFAULT_SPAN_MS} before `until`; the span may not exceed {@link HISTORY_MAX_SPAN_MS}.
    */
-  async history(tenantId: string, appName: string, version: string, query: HistoryQuery): Promise<Result<RolloutHistory, NotFound | Failure<'request.invalid'>>> {
+  async history(
+    tenantId: string,
+    appName: string,
+    version: string,
+    query: HistoryQuery,
+  ): Promise<Result<RolloutHistory, NotFound | Failure<'request.invalid'>>> {
     const bucket = query.bucket ?? 'minute';
-    if (bucket !== 'minute' && bucket !== 'hour') return err(failure('request.invalid', `bucket: must be minute or hour, got ${JSON.stringify(bucket.slice(0, 50))}`, 'bucket'));
+    if (bucket !== 'minute' && bucket !== 'hour')
+      return err(failure('request.invalid', `bucket: must be minute or hour, got ${JSON.stringify(bucket.slice(0, 50))}`, 'bucket'));
     const date = (name: 'since' | 'until'): number | Failure<'request.invalid'> | undefined => {
       const v = query[name];
       if (v === undefined) return undefined;
@@ -299,11 +328,16 @@ export class InsightService {
     return ok({ version: sw.version, bucket, since, until, buckets });
   }
 
-  async endpoint(tenantId: string, appName: string, endpointId: string): Promise<Result<EndpointView, Failure<'application.not_found' | 'endpoint.not_found'>>> {
+  async endpoint(
+    tenantId: string,
+    appName: string,
+    endpointId: string,
+  ): Promise<Result<EndpointView, Failure<'application.not_found' | 'endpoint.not_found'>>> {
     const settings = this.deps.registry.settings(tenantId, appName);
     if (!settings) return err(appNotFound(appName));
     const state = await this.deps.endpoints.get({ tenantId, appName, endpointId });
-    if (!state) return err(failure('endpoint.not_found', `endpoint ${JSON.stringify(endpointId)} unknown in application ${JSON.stringify(appName)}`, 'endpointId'));
+    if (!state)
+      return err(failure('endpoint.not_found', `endpoint ${JSON.stringify(endpointId)} unknown in application ${JSON.stringify(appName)}`, 'endpointId'));
     const planner = await this.catalogues.planner(tenantId, appName);
     const plan = planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), this.deps.clock.now());
     return ok({

@@ -94,7 +94,10 @@ export class PhaseService {
     for (const sw of await this.deps.software.listPhased()) {
       const wait = await phaseWait(sw, now, () => this.deps.stats.get(sw.tenantId, sw.appName, sw.version));
       if (wait === undefined) {
-        const stored = await this.store({ action: 'advanced', by: 'otao', actor: OTAO_ACTOR, before: sw, after: this.advanced(sw, now), correlationId: this.deps.ids.newId() }, true);
+        const stored = await this.store(
+          { action: 'advanced', by: 'otao', actor: OTAO_ACTOR, before: sw, after: this.advanced(sw, now), correlationId: this.deps.ids.newId() },
+          true,
+        );
         if (stored === 'stored') {
           advanced++;
           if (!this.isLast(sw, 1)) due(now); // the next phase may be due at once (soak 0)
@@ -106,7 +109,12 @@ export class PhaseService {
       const openedAt = sw.phase?.openedAt;
       if (openedAt !== undefined && openedAt > since && openedAt <= now) {
         caughtUp++;
-        await this.deps.work.enqueuePushes({ kind: 'app', tenantId: sw.tenantId, appName: sw.appName, reason: `phase ${sw.phase?.index ?? 0} of ${sw.version} opened` });
+        await this.deps.work.enqueuePushes({
+          kind: 'app',
+          tenantId: sw.tenantId,
+          appName: sw.appName,
+          reason: `phase ${sw.phase?.index ?? 0} of ${sw.version} opened`,
+        });
       }
     }
     // Only once every opening's pushes are stored: a failure above throws and the window is retried.
@@ -115,23 +123,50 @@ export class PhaseService {
   }
 
   /** Opens the next phase now, soak and gate skipped (spec §6.3); clears a hold. */
-  async advance(tenantId: string, appName: string, version: string, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<RolloutView, PhaseCommandError>> {
+  async advance(
+    tenantId: string,
+    appName: string,
+    version: string,
+    correlationId: string,
+    actor: Actor = OTAO_ACTOR,
+  ): Promise<Result<RolloutView, PhaseCommandError>> {
     return this.command(tenantId, appName, version, (sw, now) => {
-      if (sw.rolloutStrategy === 'suspended') return err(failure('rollout.suspended', `software ${sw.version} is suspended: its phases do not advance (resume the rollout first)`));
+      if (sw.rolloutStrategy === 'suspended')
+        return err(failure('rollout.suspended', `software ${sw.version} is suspended: its phases do not advance (resume the rollout first)`));
       const state = sw.phase as PhaseState;
-      if (this.isLast(sw, 0)) return err(failure('rollout.last_phase', `software ${sw.version} is on its last phase (${state.index}, ${this.percent(sw, state.index)} %): there is no next phase`));
+      if (this.isLast(sw, 0))
+        return err(
+          failure(
+            'rollout.last_phase',
+            `software ${sw.version} is on its last phase (${state.index}, ${this.percent(sw, state.index)} %): there is no next phase`,
+          ),
+        );
       return ok({ action: 'advanced', by: 'operator', actor, before: sw, after: this.advanced(sw, now), correlationId });
     });
   }
 
   /** Holds (`hold: true`, with an optional reason) or resumes a phased rollout (spec §6.3). Holding a held rollout only updates the reason; resuming a running one changes nothing. */
-  async hold(tenantId: string, appName: string, version: string, command: HoldCommand, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<RolloutView, PhaseCommandError>> {
+  async hold(
+    tenantId: string,
+    appName: string,
+    version: string,
+    command: HoldCommand,
+    correlationId: string,
+    actor: Actor = OTAO_ACTOR,
+  ): Promise<Result<RolloutView, PhaseCommandError>> {
     return this.command(tenantId, appName, version, (sw, now) => {
       const state = sw.phase as PhaseState;
       const reason = command.hold ? command.reason : undefined;
       if (state.hold === command.hold && state.holdReason === reason) return ok(undefined);
       const phase: PhaseState = { index: state.index, openedAt: state.openedAt, hold: command.hold, ...(reason !== undefined ? { holdReason: reason } : {}) };
-      return ok({ action: command.hold ? 'held' : 'resumed', by: 'operator', actor, before: sw, after: { ...sw, phase, updatedAt: now, revision: sw.revision + 1 }, correlationId });
+      return ok({
+        action: command.hold ? 'held' : 'resumed',
+        by: 'operator',
+        actor,
+        before: sw,
+        after: { ...sw, phase, updatedAt: now, revision: sw.revision + 1 },
+        correlationId,
+      });
     });
   }
 
@@ -142,7 +177,8 @@ export class PhaseService {
     version: string,
     decide: (sw: Software, now: number) => Result<PhaseChange | undefined, PhaseCommandError>,
   ): Promise<Result<RolloutView, PhaseCommandError>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
+    if (!this.deps.registry.settings(tenantId, appName))
+      return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
     for (let attempt = 0; attempt < UNCONDITIONAL_ATTEMPTS; attempt++) {
       const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
       if (!sw) return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
@@ -156,9 +192,12 @@ export class PhaseService {
       if (!change) return ok(await this.view(sw));
       const stored = await this.store(change, false);
       if (stored === 'stored') return ok(await this.view(change.after));
-      if (stored === 'not_found') return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
+      if (stored === 'not_found')
+        return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
     }
-    return err(failure('software.edit_conflict', `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while its rollout was changed; retry`));
+    return err(
+      failure('software.edit_conflict', `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while its rollout was changed; retry`),
+    );
   }
 
   /**
@@ -171,9 +210,30 @@ export class PhaseService {
    */
   private async store(change: PhaseChange, durable: boolean): Promise<'stored' | 'conflict' | 'not_found'> {
     const { before, after } = change;
-    const action = change.by === 'otao' ? 'phase.advanced' : change.action === 'advanced' ? 'rollout.advanced' : change.action === 'held' ? 'rollout.held' : 'rollout.resumed';
-    const intent = { tenantId: after.tenantId, appName: after.appName, action, actor: change.actor, correlationId: change.correlationId, version: after.version, changes: softwareChanges(before, after) } as const;
-    const { outcome } = await this.trail.software(before, after, intent, (s) => this.deps.software.replace(s, before.revision), (o) => o === 'replaced');
+    const action =
+      change.by === 'otao'
+        ? 'phase.advanced'
+        : change.action === 'advanced'
+          ? 'rollout.advanced'
+          : change.action === 'held'
+            ? 'rollout.held'
+            : 'rollout.resumed';
+    const intent = {
+      tenantId: after.tenantId,
+      appName: after.appName,
+      action,
+      actor: change.actor,
+      correlationId: change.correlationId,
+      version: after.version,
+      changes: softwareChanges(before, after),
+    } as const;
+    const { outcome } = await this.trail.software(
+      before,
+      after,
+      intent,
+      (s) => this.deps.software.replace(s, before.revision),
+      (o) => o === 'replaced',
+    );
     if (outcome === 'not_found') return 'not_found';
     if (outcome === 'revision_mismatch') return 'conflict';
     const { tenantId, appName } = after;

@@ -172,11 +172,21 @@ export class PushService {
     let sent = 0;
     let taken = 0;
     let content: string | undefined;
-    for (let next = 0; next < candidates.length; ) {
+    for (let next = 0; next < candidates.length;) {
       const allowed = Math.max(1, Math.min(await pacer.take(candidates.length - next), candidates.length - next));
       const slice = candidates.slice(next, next + allowed);
       next += allowed;
-      const claimed = new Set(await this.deps.endpoints.claimPushes(tenantId, appName, slice.map((c) => c.key.endpointId), version, owner, this.deps.clock.now(), this.options.pushClaimMs));
+      const claimed = new Set(
+        await this.deps.endpoints.claimPushes(
+          tenantId,
+          appName,
+          slice.map((c) => c.key.endpointId),
+          version,
+          owner,
+          this.deps.clock.now(),
+          this.options.pushClaimMs,
+        ),
+      );
       taken += slice.length - claimed.size;
       const mine = slice.filter((c) => claimed.has(c.key.endpointId));
       if (mine.length === 0) continue;
@@ -192,7 +202,16 @@ export class PushService {
         }
         results = await Promise.allSettled(
           mine.map((c) =>
-            this.deps.configPublisher.publish({ tenantId, appName, appVersionName: c.appVersionName, endpointId: c.key.endpointId, version, content: body, contentType: 'application/json', correlationId }),
+            this.deps.configPublisher.publish({
+              tenantId,
+              appName,
+              appVersionName: c.appVersionName,
+              endpointId: c.key.endpointId,
+              version,
+              content: body,
+              contentType: 'application/json',
+              correlationId,
+            }),
           ),
         );
       } catch (e) {

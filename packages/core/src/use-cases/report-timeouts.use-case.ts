@@ -59,7 +59,12 @@ export class ReportTimeoutsService {
       for (;;) {
         const due = await this.deps.endpoints.findTimedOut(a.tenantId, a.appName, sw.version, offeredBefore, batchSize, after);
         if (due.length === 0) break;
-        const n = await this.deps.endpoints.markTimedOut(a.tenantId, a.appName, sw.version, due.map((o) => o.endpointId));
+        const n = await this.deps.endpoints.markTimedOut(
+          a.tenantId,
+          a.appName,
+          sw.version,
+          due.map((o) => o.endpointId),
+        );
         timedOut += n;
         await this.safety.timedOut(a.tenantId, a.appName, sw.version, n, correlationId);
         if (!(await lease())) return { ran: true, versions, timedOut, pruned: 0 };

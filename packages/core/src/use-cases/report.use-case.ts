@@ -15,12 +15,7 @@ export interface AppliedReport {
   readonly correlationId: string;
 }
 
-export type ReportOutcome =
-  | 'applied'
-  | 'failed'
-  | 'duplicate'
-  | 'unknown_app_version'
-  | 'invalid_config_id';
+export type ReportOutcome = 'applied' | 'failed' | 'duplicate' | 'unknown_app_version' | 'invalid_config_id';
 
 /** Spec §4.4: records what an endpoint reports, counts it, applies the failure policy and pushes a further hop. */
 export class ReportService {
@@ -49,7 +44,11 @@ export class ReportService {
     if (!known) {
       // Not a version of the catalogue: recorded, not counted.
       const last = before?.lastReport;
-      const duplicate = last !== undefined && last.configId === r.configId && (last.statusCode >= 200 && last.statusCode < 300) === ok && (!ok || before?.currentVersion === r.configId);
+      const duplicate =
+        last !== undefined &&
+        last.configId === r.configId &&
+        (last.statusCode >= 200 && last.statusCode < 300) === ok &&
+        (!ok || before?.currentVersion === r.configId);
       if (duplicate) return 'duplicate';
     } else {
       // An endpoint reporting a version was offered it, even if the offer was never recorded (a
@@ -65,9 +64,10 @@ export class ReportService {
       await this.safety.reported(app.tenantId, app.appName, r.configId, ok, r.correlationId, counted.previous);
       // Counted: from here nothing may fail the report (a retry would count it again). A push the
       // store cannot compute now is not lost: the endpoint's next pull or the next change finds it.
-      if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId).catch((e: unknown) => {
-        if (!isOtaoError(e)) throw e;
-      });
+      if (ok)
+        await this.pushes.evaluateEndpoint(key, r.correlationId).catch((e: unknown) => {
+          if (!isOtaoError(e)) throw e;
+        });
       return ok ? 'applied' : 'failed';
     }
     if (ok) await this.pushes.evaluateEndpoint(key, r.correlationId);

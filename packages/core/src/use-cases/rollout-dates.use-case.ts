@@ -47,7 +47,13 @@ export class RolloutDatesService {
         }
         if (d <= since) continue;
         filters++;
-        await this.deps.work.enqueuePushes({ kind: 'filter', tenantId: sw.tenantId, appName: sw.appName, filterId: f.filterId, reason: `rollout date of ${sw.version} passed` });
+        await this.deps.work.enqueuePushes({
+          kind: 'filter',
+          tenantId: sw.tenantId,
+          appName: sw.appName,
+          filterId: f.filterId,
+          reason: `rollout date of ${sw.version} passed`,
+        });
       }
     }
     // A window that opened since the last run and is still open: the app's pushes (the planner now

@@ -69,7 +69,9 @@ export class RolloutSafety {
     const now = this.deps.clock.now();
     const to = applied ? 'applied' : 'failed';
     const counts =
-      previous === undefined ? await this.deps.stats.increment(tenantId, appName, version, to, 1, now) : await this.deps.stats.move(tenantId, appName, version, previous, to, now);
+      previous === undefined
+        ? await this.deps.stats.increment(tenantId, appName, version, to, 1, now)
+        : await this.deps.stats.move(tenantId, appName, version, previous, to, now);
     if (applied) return false;
     return this.afterCount(tenantId, appName, version, counts, correlationId);
   }
@@ -112,8 +114,21 @@ export class RolloutSafety {
       const next: Software = { ...sw, rolloutStrategy: 'suspended', suspendedReason: reason, updatedAt: now, revision: sw.revision + 1 };
       // Audited (spec §4.13): actor otao, with the counts that triggered it.
       const triggered = { ...counts, failureRate: failureRate(counts) } as unknown as JsonValue;
-      const intent = { tenantId, appName, action: 'software.suspended', correlationId, version: sw.version, changes: { ...softwareChanges(sw, next), counts: { new: triggered } } } as const;
-      const { outcome } = await this.trail.software(sw, next, intent, (s) => this.deps.software.replace(s, sw.revision), (o) => o === 'replaced');
+      const intent = {
+        tenantId,
+        appName,
+        action: 'software.suspended',
+        correlationId,
+        version: sw.version,
+        changes: { ...softwareChanges(sw, next), counts: { new: triggered } },
+      } as const;
+      const { outcome } = await this.trail.software(
+        sw,
+        next,
+        intent,
+        (s) => this.deps.software.replace(s, sw.revision),
+        (o) => o === 'replaced',
+      );
       if (outcome === 'not_found') return false;
       if (outcome === 'replaced') {
         this.catalogues.invalidate(tenantId, appName);

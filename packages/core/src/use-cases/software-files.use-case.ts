@@ -155,7 +155,13 @@ export class SoftwareFilesService {
    * known to be unavailable. If the object cannot be deleted after the record changed, it is left
    * as an orphan (reported through `onFileCleanupFailed`): no record points at it, nothing links to it.
    */
-  async remove(tenantId: string, appName: string, version: string, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<SoftwareFile, RemoveFileError>> {
+  async remove(
+    tenantId: string,
+    appName: string,
+    version: string,
+    correlationId: string,
+    actor: Actor = OTAO_ACTOR,
+  ): Promise<Result<SoftwareFile, RemoveFileError>> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     if (!isStrictSemver(version)) return err(notFound(appName, version));
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -165,8 +171,22 @@ export class SoftwareFilesService {
       if (!this.deps.files.available()) throw unavailable();
       const { file, ...rest } = current;
       const next: Software = { ...rest, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
-      const intent = { tenantId, appName, action: 'file.deleted', actor, correlationId, version: current.version, changes: { file: { old: fileSummary(file) } } } as const;
-      const { outcome, stored } = await this.trail.software(current, next, intent, (s) => this.deps.software.replace(s, current.revision), (o) => o === 'replaced');
+      const intent = {
+        tenantId,
+        appName,
+        action: 'file.deleted',
+        actor,
+        correlationId,
+        version: current.version,
+        changes: { file: { old: fileSummary(file) } },
+      } as const;
+      const { outcome, stored } = await this.trail.software(
+        current,
+        next,
+        intent,
+        (s) => this.deps.software.replace(s, current.revision),
+        (o) => o === 'replaced',
+      );
       if (outcome === 'not_found') return err(notFound(appName, version));
       if (outcome === 'replaced') {
         await this.cleanUp(storedObjectKey(current, file));
@@ -295,7 +315,11 @@ function noFile(appName: string, version: string): Failure<'file.not_found'> {
 }
 
 function specNotObject(appName: string, version: string): Failure<'software.specification_not_object'> {
-  return failure('software.specification_not_object', `software ${version} of ${JSON.stringify(appName)}: a file needs a specification that is a JSON object`, 'specification');
+  return failure(
+    'software.specification_not_object',
+    `software ${version} of ${JSON.stringify(appName)}: a file needs a specification that is a JSON object`,
+    'specification',
+  );
 }
 
 function concurrentChange(appName: string, version: string, doing: string): Failure<'software.concurrent_change'> {

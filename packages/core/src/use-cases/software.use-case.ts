@@ -81,7 +81,13 @@ export class SoftwareService {
   }
 
   /** `actor`: who asks (audit log, spec §4.13); OTAO itself when absent. */
-  async create(tenantId: string, appName: string, body: unknown, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<Software, CreateSoftwareError>> {
+  async create(
+    tenantId: string,
+    appName: string,
+    body: unknown,
+    correlationId: string,
+    actor: Actor = OTAO_ACTOR,
+  ): Promise<Result<Software, CreateSoftwareError>> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const v = validateSoftwareInput(body, this.options);
     if (!v.ok) return v;
@@ -93,8 +99,22 @@ export class SoftwareService {
     const now = this.deps.clock.now();
     const phase = phaseStateAfterChange(undefined, draft, now);
     const sw: Software = { ...draft, tenantId, appName, createdAt: now, updatedAt: now, revision: 1, ...(phase ? { phase } : {}) };
-    const intent = { tenantId, appName, action: 'software.created', actor, correlationId, version: sw.version, changes: softwareChanges(undefined, sw) } as const;
-    const { outcome, stored } = await this.trail.software(undefined, sw, intent, (s) => this.deps.software.create(s), (o) => o === 'created');
+    const intent = {
+      tenantId,
+      appName,
+      action: 'software.created',
+      actor,
+      correlationId,
+      version: sw.version,
+      changes: softwareChanges(undefined, sw),
+    } as const;
+    const { outcome, stored } = await this.trail.software(
+      undefined,
+      sw,
+      intent,
+      (s) => this.deps.software.create(s),
+      (o) => o === 'created',
+    );
     if (outcome === 'conflict') return err(conflict(appName, draft.version));
     await this.changed(stored, 'created', correlationId, sw.rolloutStrategy !== 'suspended');
     return ok(stored);
@@ -141,8 +161,22 @@ export class SoftwareService {
     const others = (await this.deps.software.list(tenantId, appName)).filter((s) => versionKey(s.version) !== versionKey(current.version));
     const cycle = findCycle([...others, next]);
     if (cycle) return err(cycleError(cycle));
-    const intent = { tenantId, appName, action: 'software.updated', actor, correlationId, version: current.version, changes: softwareChanges(current, next) } as const;
-    const { outcome, stored } = await this.trail.software(current, next, intent, (s) => this.deps.software.replace(s, current.revision), (o) => o === 'replaced');
+    const intent = {
+      tenantId,
+      appName,
+      action: 'software.updated',
+      actor,
+      correlationId,
+      version: current.version,
+      changes: softwareChanges(current, next),
+    } as const;
+    const { outcome, stored } = await this.trail.software(
+      current,
+      next,
+      intent,
+      (s) => this.deps.software.replace(s, current.revision),
+      (o) => o === 'replaced',
+    );
     if (outcome === 'not_found') return err(notFound(appName, version));
     if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
     await this.changed(stored, next.rolloutStrategy === 'suspended' && current.rolloutStrategy !== 'suspended' ? 'suspended' : 'updated', correlationId, true);
@@ -150,11 +184,25 @@ export class SoftwareService {
   }
 
   /** Deletes (§6.1); like replace, conditional with `pre.ifMatch`, else unconditional and retried after a concurrent write. */
-  async delete(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string, actor: Actor = OTAO_ACTOR): Promise<Result<Software, DeleteSoftwareError>> {
+  async delete(
+    tenantId: string,
+    appName: string,
+    version: string,
+    pre: Precondition,
+    correlationId: string,
+    actor: Actor = OTAO_ACTOR,
+  ): Promise<Result<Software, DeleteSoftwareError>> {
     return this.retryUnconditional(version, () => this.deleteOnce(tenantId, appName, version, pre, correlationId, actor));
   }
 
-  private async deleteOnce(tenantId: string, appName: string, version: string, pre: Precondition, correlationId: string, actor: Actor): Promise<Result<Software, DeleteSoftwareError> | typeof RETRY> {
+  private async deleteOnce(
+    tenantId: string,
+    appName: string,
+    version: string,
+    pre: Precondition,
+    correlationId: string,
+    actor: Actor,
+  ): Promise<Result<Software, DeleteSoftwareError> | typeof RETRY> {
     if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
@@ -163,7 +211,15 @@ export class SoftwareService {
     if (current.file && this.deps.files && !this.deps.files.available()) {
       throw new OtaoError('dependency.unavailable', `the file store (S3) is unavailable: software ${current.version} and its file cannot be deleted now`);
     }
-    const intent = { tenantId, appName, action: 'software.deleted', actor, correlationId, version: current.version, changes: softwareChanges(current, undefined) } as const;
+    const intent = {
+      tenantId,
+      appName,
+      action: 'software.deleted',
+      actor,
+      correlationId,
+      version: current.version,
+      changes: softwareChanges(current, undefined),
+    } as const;
     const outcome = await this.trail.softwareDelete(
       current,
       intent,
@@ -199,7 +255,10 @@ export class SoftwareService {
   }
 
   /** Runs a read-modify-write until it is not asked to retry, at most UNCONDITIONAL_ATTEMPTS times. */
-  private async retryUnconditional<T, E>(version: string, attempt: () => Promise<Result<T, E> | typeof RETRY>): Promise<Result<T, E | Failure<'software.edit_conflict'>>> {
+  private async retryUnconditional<T, E>(
+    version: string,
+    attempt: () => Promise<Result<T, E> | typeof RETRY>,
+  ): Promise<Result<T, E | Failure<'software.edit_conflict'>>> {
     for (let i = 0; i < UNCONDITIONAL_ATTEMPTS; i++) {
       const r = await attempt();
       if (r !== RETRY) return r;
@@ -263,7 +322,11 @@ function notFound(appName: string, version: string): Failure<'software.not_found
 }
 
 function conflict(appName: string, version: string): Failure<'software.version_conflict'> {
-  return failure('software.version_conflict', `software ${version} already exists in application ${JSON.stringify(appName)} (versions are compared by SemVer precedence)`, 'version');
+  return failure(
+    'software.version_conflict',
+    `software ${version} already exists in application ${JSON.stringify(appName)} (versions are compared by SemVer precedence)`,
+    'version',
+  );
 }
 
 function cycleError(cycle: readonly string[]): Failure<'software.cycle'> {

@@ -19,7 +19,12 @@ export class TenantService implements TenantPurge {
 
   async removed(tenantId: string, correlationId: string = this.deps.ids.newId()): Promise<void> {
     const intent = { tenantId, appName: ALL_APPS, action: 'tenant.deleted', correlationId } as const;
-    await this.trail.around(intent, { kind: 'tenant-deleted' }, () => this.purge(tenantId), () => true);
+    await this.trail.around(
+      intent,
+      { kind: 'tenant-deleted' },
+      () => this.purge(tenantId),
+      () => true,
+    );
   }
 
   /** Deletes the tenant's data without auditing (the audit reconciler finishes an interrupted deletion with it). */

@@ -182,9 +182,7 @@ export class FakeCmx {
 
   /** Publishes bytes on the request subject with this replica's reply subject (no waiting). */
   sendRaw(bytes: Uint8Array, withReply = true): void {
-    this.connection
-      .client()
-      .publish(subjects.cdtpRequest(this.providerInstanceName), bytes, withReply ? { reply: subjects.cdtpResponse(this.replicaId) } : {});
+    this.connection.client().publish(subjects.cdtpRequest(this.providerInstanceName), bytes, withReply ? { reply: subjects.cdtpResponse(this.replicaId) } : {});
   }
 
   /** Broadcasts ConfigApplied on `kaa.v1.events.{cmx}.endpoint.config.applied`. */
@@ -208,7 +206,11 @@ export class FakeCmx {
 
   /** Waits until at least `n` pushes were received (default 5 s). */
   async waitForPushes(n: number, timeoutMs = 5000): Promise<ConfigUpdatedRecord[]> {
-    await waitFor(() => this.pushes.length >= n, timeoutMs, () => `expected ${n} ConfigUpdated, got ${this.pushes.length}`);
+    await waitFor(
+      () => this.pushes.length >= n,
+      timeoutMs,
+      () => `expected ${n} ConfigUpdated, got ${this.pushes.length}`,
+    );
     return this.pushes;
   }
 }

@@ -41,7 +41,12 @@ export class FakeEpr {
   constructor(options: FakeEprOptions) {
     this.instanceName = options.instanceName ?? 'epr';
     this.replicaId = options.replicaId ?? `${this.instanceName}-0`;
-    this.connection = new NatsConnection({ servers: options.servers, name: `fake-epr-${this.replicaId}`, reconnectInitialDelayMs: 100, reconnectMaxDelayMs: 500 });
+    this.connection = new NatsConnection({
+      servers: options.servers,
+      name: `fake-epr-${this.replicaId}`,
+      reconnectInitialDelayMs: 100,
+      reconnectMaxDelayMs: 500,
+    });
   }
 
   setMembers(filterId: string, appVersionName: string, endpointIds: readonly string[]): void {
@@ -105,7 +110,11 @@ export class FakeEpr {
   async unmatched(filterId: string, applicationName: string, appVersionName: string, endpointId: string): Promise<void> {
     const m = this.filters.get(filterId);
     const ids = m?.get(appVersionName);
-    if (m && ids) m.set(appVersionName, ids.filter((id) => id !== endpointId));
+    if (m && ids)
+      m.set(
+        appVersionName,
+        ids.filter((id) => id !== endpointId),
+      );
     await this.emit(
       subjects.filterUnmatched(this.instanceName, filterId),
       codecs.filterUnmatched.encode({ ...this.filterHead(filterId, applicationName), appVersionName, filterName: null, endpointId }),
@@ -115,7 +124,10 @@ export class FakeEpr {
   /** 18/EFE `deleted`. */
   async filterDeleted(filterId: string, applicationName: string): Promise<void> {
     this.filters.delete(filterId);
-    await this.emit(subjects.filterDeleted(this.instanceName, filterId), codecs.filterDeleted.encode({ ...this.filterHead(filterId, applicationName), filterName: null }));
+    await this.emit(
+      subjects.filterDeleted(this.instanceName, filterId),
+      codecs.filterDeleted.encode({ ...this.filterHead(filterId, applicationName), filterName: null }),
+    );
   }
 
   /** Publishes arbitrary bytes (garbage tests). */

@@ -358,7 +358,9 @@ export class SimulatedFleet {
     let link: string | undefined;
     try {
       const spec: unknown = JSON.parse(Buffer.from(content).toString('utf8'));
-      const v = (this.options.linkPath ?? 'link').split('.').reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), spec);
+      const v = (this.options.linkPath ?? 'link')
+        .split('.')
+        .reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), spec);
       if (typeof v === 'string') link = v;
     } catch {
       // not JSON: nothing to download
