@@ -67,6 +67,12 @@ export interface CoreOptions {
   readonly auditBatchSize: number;
   /** Batches of each per maintenance round. */
   readonly auditMaxBatches: number;
+  /**
+   * Pending offers per batch of the report-timeout scan (spec §4.11). Large: on FerretDB v2 a query
+   * reads its whole index range before the limit applies, so each batch costs about the remaining
+   * due offers — fewer, larger batches make the scan near linear; memory stays a batch.
+   */
+  readonly timeoutBatchSize: number;
   /** How often the phase scheduler checks the gates of phased rollouts (spec §4.10); the rollout view's `nextCheckAt` when waiting for reports or the gate. */
   readonly phaseCheckMs: number;
 }
@@ -85,4 +91,5 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   auditBatchSize: 500,
   auditMaxBatches: 20,
   phaseCheckMs: 5_000,
+  timeoutBatchSize: 10_000,
 };

@@ -46,7 +46,7 @@ export class ReportTimeoutsService {
     const start = this.deps.clock.now();
     let versions = 0;
     let timedOut = 0;
-    const batchSize = Math.max(1, this.options.pushBatchSize);
+    const batchSize = Math.max(1, this.options.timeoutBatchSize);
     for (const a of await this.deps.stats.active(start - LOOKBACK_MS, MAX_VERSIONS)) {
       if (!this.deps.registry.settings(a.tenantId, a.appName)) continue;
       const sw = await this.deps.software.get(a.tenantId, a.appName, a.version);
