@@ -1,7 +1,7 @@
 import { inOpenPhase } from './phases';
 import type { Software } from './software';
 import { sameVersion } from './version';
-import { isWindowOpen } from './window';
+import { isWindowOpen, type MaintenanceWindow } from './window';
 
 /** What the planner knows of one endpoint (spec §4.1). */
 export interface EndpointContext {
@@ -48,11 +48,12 @@ export function ineligibility(
   consentRequired: boolean,
   now: number,
   cohort: number | undefined,
+  windowOpen: (w: MaintenanceWindow, t: number) => boolean = isWindowOpen,
 ): IneligibleReason | undefined {
   if (sw.rolloutStrategy === 'suspended') return 'suspended';
   if (sw.rolloutStrategy === 'targeted' && !matchesActiveFilter(sw, memberships, now)) return 'filter-not-matched';
   if (consentRequired && !hasConsent(consents, sw.version)) return 'consent-missing';
   if (!inOpenPhase(sw, cohort)) return 'phase-not-open';
-  if (sw.maintenanceWindow && !isWindowOpen(sw.maintenanceWindow, now)) return 'window-closed';
+  if (sw.maintenanceWindow && !windowOpen(sw.maintenanceWindow, now)) return 'window-closed';
   return undefined;
 }

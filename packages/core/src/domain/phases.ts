@@ -31,7 +31,9 @@ export const DEFAULT_SOAK_MINUTES = 60;
 export const MAX_SOAK_MINUTES = 43_200;
 
 const COHORT_CACHE_LIMIT = 250_000;
-const cohortCache = new Map<string, number>();
+/** tenant\0app -> endpointId -> cohort (no key string built per look-up). */
+const cohortCache = new Map<string, Map<string, number>>();
+let cohortCacheSize = 0;
 
 /**
  * The stable cohort number b(E) in [0, 100) of spec §4.10: the first 4 bytes of
@@ -40,14 +42,21 @@ const cohortCache = new Map<string, number>();
  * Memoised (bounded): a SHA-256 costs several microseconds, a pull decides in less.
  */
 export function cohortOf(tenantId: string, appName: string, endpointId: string): number {
-  const id = `${tenantId}/${appName}/${endpointId}`;
-  let c = cohortCache.get(id);
+  const appKey = tenantId + '\u0000' + appName;
+  let app = cohortCache.get(appKey);
+  let c = app?.get(endpointId);
   if (c === undefined) {
-    const h = sha256(utf8ToBytes(id));
+    const h = sha256(utf8ToBytes(`${tenantId}/${appName}/${endpointId}`));
     const n = ((h[0] as number) * 2 ** 24 + ((h[1] as number) << 16) + ((h[2] as number) << 8) + (h[3] as number)) % 10_000;
     c = n / 100;
-    if (cohortCache.size >= COHORT_CACHE_LIMIT) cohortCache.clear();
-    cohortCache.set(id, c);
+    if (cohortCacheSize >= COHORT_CACHE_LIMIT) {
+      cohortCache.clear();
+      cohortCacheSize = 0;
+      app = undefined;
+    }
+    if (!app) cohortCache.set(appKey, (app = new Map()));
+    app.set(endpointId, c);
+    cohortCacheSize++;
   }
   return c;
 }

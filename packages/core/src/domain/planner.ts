@@ -23,7 +23,9 @@ export function planFor(catalogue: AppCatalogue, ep: EndpointContext, now: numbe
   if (current === undefined) return EMPTY_PLAN;
   const entries = catalogue.entries;
   const memberships = new Set(ep.memberships);
-  const eligible = entries.map((e) => ineligibility(e.software, memberships, ep.consents, ep.consentRequired, now, ep.cohort) === undefined);
+  const eligible = entries.map(
+    (e) => ineligibility(e.software, memberships, ep.consents, ep.consentRequired, now, ep.cohort, catalogue.windowOpen) === undefined,
+  );
 
   const startKey = versionKey(current);
   const dist = new Map<string, number>([[startKey, 0]]);

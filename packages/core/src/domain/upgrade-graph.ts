@@ -1,7 +1,7 @@
 import { openPercent } from './phases';
 import type { Software } from './software';
 import { compareVersions, matches, parseMatcher, type VersionMatcher } from './version';
-import { lastWindowTransition, type MaintenanceWindow, nextWindowTransition } from './window';
+import { isWindowOpen, lastWindowTransition, type MaintenanceWindow, nextWindowTransition } from './window';
 
 /** The precedence key of a version: build metadata does not count (1.0.0+a and 1.0.0+b are the same). */
 export function versionKey(v: string): string {
@@ -86,6 +86,7 @@ export class AppCatalogue {
   readonly windows: readonly MaintenanceWindow[];
   private readonly byKey = new Map<string, PreparedSoftware>();
   private readonly successorCache = new Map<string, readonly number[]>();
+  private readonly windowCache = new Map<MaintenanceWindow, { readonly from: number; readonly until: number; readonly open: boolean }>();
   private readonly rolloutDates: readonly number[];
 
   constructor(software: readonly Software[]) {
@@ -120,6 +121,22 @@ export class AppCatalogue {
     this.phaseBoundaries = [...boundaries].sort((a, b) => a - b);
     this.windows = windows;
   }
+
+  /**
+   * Whether a window of this catalogue is open at `t`, remembered until its next opening or closing
+   * (a window is evaluated with Luxon in its zone: microseconds, too slow for every plan).
+   */
+  readonly windowOpen = (w: MaintenanceWindow, t: number): boolean => {
+    const c = this.windowCache.get(w);
+    if (c && c.from <= t && t < c.until) return c.open;
+    const open = isWindowOpen(w, t);
+    this.windowCache.set(w, {
+      from: lastWindowTransition(w, t) ?? Number.NEGATIVE_INFINITY,
+      until: nextWindowTransition(w, t) ?? Number.POSITIVE_INFINITY,
+      open,
+    });
+    return open;
+  };
 
   /** Which phase bucket a cohort falls in: how many phase boundaries it is at or above. */
   phaseBucket(cohort: number | undefined): number {
