@@ -54,7 +54,7 @@ export function cohortOf(tenantId: string, appName: string, endpointId: string):
       cohortCacheSize = 0;
       app = undefined;
     }
-    if (!app) cohortCache.set(appKey, (app = new Map()));
+    if (!app) cohortCache.set(appKey, (app = new Map<string, number>()));
     app.set(endpointId, c);
     cohortCacheSize++;
   }
