@@ -259,25 +259,35 @@ test('rollout status, preview, endpoint list/get, consent grant/revoke over a si
   expectError(await cli('rollout', 'status', APP, '9.9.9'), 2, 'software.not_found');
 });
 
-test('rollout history, advance, hold, resume and audit: the result, or a clean 404 where the server lacks the route', async () => {
-  const runs: [string, CliRun][] = [
-    ['history', await cli('rollout', 'history', APP, '5.0.0', '--json')],
-    ['advance', await cli('rollout', 'advance', APP, '5.0.0', '--json')],
-    ['hold', await cli('rollout', 'hold', APP, '5.0.0', '--reason', 'test', '--json')],
-    ['resume', await cli('rollout', 'resume', APP, '5.0.0', '--json')],
-    ['audit', await cli('audit', APP, '--json')],
-  ];
-  for (const [what, r] of runs) {
-    if (r.code === 2 && r.stderr.includes('route.not_found')) {
-      expectError(r, 2, 'route.not_found');
-      continue;
-    }
-    // The route exists: advance on an unphased version is 409, the others succeed with JSON.
-    if (what === 'advance') expect(r.code === 0 || r.code === 2).toBe(true);
-    else expect({ what, code: r.code, stderr: r.stderr }).toEqual({ what, code: 0, stderr: '' });
-    if (r.code === 0) expect(() => JSON.parse(r.stdout)).not.toThrow();
-    if (what === 'audit' && r.code === 0) expect(JSON.parse(r.stdout)).toHaveProperty('content');
-  }
+test('rollout history, advance, hold, resume and audit against the real routes', async () => {
+  // A phased version: 10 % then 100 %.
+  const file = join(work, 'phased.json');
+  writeFileSync(file, JSON.stringify({ version: '9.0.0', upgradableFrom: ['8.9.0'], rolloutStrategy: 'general', phases: [{ percent: 10 }, { percent: 100 }] }));
+  expect((await cli('software', 'create', APP, '--file', file)).code).toBe(0);
+
+  const history = parsed(await cli('rollout', 'history', APP, '9.0.0', '--json'));
+  expect(history).toMatchObject({ version: '9.0.0', bucket: 'minute' });
+  expect(Array.isArray(history.buckets)).toBe(true);
+
+  const held = parsed(await cli('rollout', 'hold', APP, '9.0.0', '--reason', 'checking the canaries', '--json'));
+  expect(held.phase).toMatchObject({ index: 0, percent: 10, hold: true, holdReason: 'checking the canaries', waitingFor: 'hold' });
+  expect(parsed(await cli('rollout', 'resume', APP, '9.0.0', '--json')).phase).toMatchObject({ index: 0, hold: false });
+  const advanced = await cli('rollout', 'advance', APP, '9.0.0');
+  expect(advanced.code).toBe(0);
+  expect(advanced.stdout).toContain('9.0.0');
+  expect(parsed(await cli('rollout', 'status', APP, '9.0.0', '--json')).phase).toMatchObject({ index: 1, percent: 100, waitingFor: 'done' });
+
+  // 409s: the last phase is open; an unphased version has no phases
+  expectError(await cli('rollout', 'advance', APP, '9.0.0'), 2, 'rollout.last_phase');
+  expect((await cli('software', 'create', APP, '9.1.0', '--upgradable-from', '8.9.0')).code).toBe(0);
+  expectError(await cli('rollout', 'hold', APP, '9.1.0'), 2, 'rollout.not_phased');
+
+  // the audit log has the operator's commands, newest first
+  const audit = parsed(await cli('audit', APP, '--version', '9.0.0', '--json'));
+  expect(audit.content.map((e: { action: string }) => e.action)).toEqual(['rollout.advanced', 'rollout.resumed', 'rollout.held', 'software.created']);
+  const human = await cli('audit', APP, '--version', '9.0.0');
+  expect(human.code).toBe(0);
+  expect(human.stdout).toContain('rollout.held');
 });
 
 test('rollout watch exits 0 when done and 4 when the failure policy suspends the rollout', async () => {
