@@ -395,12 +395,16 @@ export function measure(f: ChaosFacts): Row[] {
       .map((s) => ({ from: s.faultAt! - 1000, to: s.faultAt! + 1000, why: 'confirmed when the store stopped' }));
     slack.offered = new Set(pushes.filter((p) => p.version === r.version && within(p.receivedAt, storeStops)).map((p) => p.endpointId)).size;
     const near = (got: number, want: number, less: number): boolean => got <= want && got >= want - less;
+    // A report sent within a kill window and not found as the endpoint's last stored report may still
+    // have been counted before the replica died (the measure cannot tell from the final state): the
+    // count may then reach what the fleet saw — never more (each endpoint once per version).
+    const upTo = (got: number, want: number, less: number, seenByFleet: number): boolean => got <= Math.max(want, seenByFleet) && got >= want - less;
     const ok =
       c !== undefined &&
       !('error' in c) &&
       near(c.offered, expected.offered, slack.offered) &&
-      near(c.applied, expected.applied, slack.applied) &&
-      near(c.failed, expected.failed, slack.failed);
+      upTo(c.applied, expected.applied, slack.applied, seen.applied) &&
+      upTo(c.failed, expected.failed, slack.failed, seen.failed);
     add({
       key: `counters.${r.version}`,
       section: 'run',
@@ -411,7 +415,7 @@ export function measure(f: ChaosFacts): Row[] {
           : 'error' in c
             ? c.error
             : `OTAO ${c.offered}/${c.applied}/${c.failed}, fleet ${expected.offered}/${expected.applied}/${expected.failed}`,
-      bound: `equal (offered: up to ${slack.offered} fewer, pushes confirmed within 1 s of the store stopping; applied/failed: up to ${slack.applied}/${slack.failed} fewer, reports stored within 0.5 s before a SIGKILL)`,
+      bound: `equal (offered: up to ${slack.offered} fewer, pushes confirmed within 1 s of the store stopping; applied/failed: up to ${slack.applied}/${slack.failed} fewer, reports stored within 0.5 s before a SIGKILL, and up to what the fleet saw for reports sent within a kill window)`,
       pass: ok,
       covers: 'items 6, 7 (§4.8 each report counted once)',
       detail: `fleet: ${seen.offered} offered (${seen.offeredByPush} by push, ${seen.offeredByPull} by pull), ${seen.applied} applied, ${seen.failed} failed; store marks: ${markedOffered} endpoints marked offered, ${markedPushed} marked pushed; ${unseenExplained} offers recorded whose answer was lost with a killed replica or nats-server counted as seen${unseenOther.length ? `; offers recorded but never seen: ${sample(unseenOther)}` : ''}`,
