@@ -356,6 +356,19 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect((await repo.list(unique('t'), app, { offset: 0, limit: 10 })).totalElements).toBe(0);
     });
 
+    it('shapes groups the app’s endpoints by version, filters and consents, with counts', async () => {
+      for (let i = 0; i < 6; i++) await repo.setCurrentVersion(key(`v1-${i}`), avn, '1.0.0', 1);
+      for (let i = 0; i < 2; i++) await repo.addMembership(key(`v1-${i}`), avn, 'beta', 2);
+      await repo.grantConsent(key('v1-5'), '2.0.0', 3);
+      for (let i = 0; i < 3; i++) await repo.setCurrentVersion(key(`v2-${i}`), avn, '2.0.0+b', 1);
+      await repo.addMembership(key('unknown'), avn, 'beta', 1);
+      await repo.setCurrentVersion(key('elsewhere', unique('app')), avn, '1.0.0', 1);
+      const shapes = await repo.shapes(tenant, app);
+      const seen = shapes.map((s) => `${s.currentVersion ?? '-'}|${[...s.filters].sort().join(',')}|${[...s.consents].sort().join(',')}=${s.count}`).sort();
+      expect(seen).toEqual(['-|beta|=1', '1.0.0||2.0.0=1', '1.0.0||=3', '1.0.0|beta|=2', '2.0.0+b||=3'].sort());
+      expect(await repo.shapes(unique('t'), app)).toEqual([]);
+    });
+
     it('stream yields every endpoint once, in batches, ordered by endpointId, optionally by filter', async () => {
       const ids = Array.from({ length: 53 }, (_, i) => `ep-${String(i).padStart(3, '0')}`);
       for (const [i, id] of [...ids].reverse().entries()) {

@@ -693,6 +693,53 @@ describe('insight (§6.3, §6.4)', () => {
     });
   });
 
+  test('preview counts by shape equal the counts of every endpoint classified alone (random fleet)', async () => {
+    const t = createTestOtao({ start: '2026-01-01T00:00:00Z' });
+    t.registry.setConsentRequired(TEST_TENANT, TEST_APP, true);
+    for (const f of ['a', 'b', 'c']) await t.endpoints.markFilterLoaded(TEST_TENANT, TEST_APP, f);
+    await create(t, '2.0.0', ['1.0.0', '0.5.0'], {
+      rolloutStrategy: 'targeted',
+      filters: [{ filterId: 'a' }, { filterId: 'b', rolloutDate: '2026-02-01T00:00:00Z' }],
+    });
+    await create(t, '1.5.0', ['1.0.0'], { rolloutStrategy: 'targeted', filters: [{ filterId: 'c' }] });
+    await create(t, '0.6.0', ['0.1.0']);
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const versions = [undefined, '0.1.0', '0.5.0', '1.0.0', '1.5.0', '2.0.0'];
+    const subsets = [[], ['a'], ['b'], ['c'], ['a', 'b'], ['b', 'a'], ['c', 'a']];
+    const consents = [[], ['*'], ['2.0.0'], ['1.5.0'], ['1.5.0', '2.0.0']];
+    for (let i = 0; i < 400; i++) {
+      const v = versions[rnd(versions.length)];
+      put(t, `ep-${String(i).padStart(3, '0')}`, {
+        ...(v !== undefined ? { currentVersion: v } : {}),
+        filters: subsets[rnd(subsets.length)]!,
+        consents: consents[rnd(consents.length)]!,
+      });
+    }
+    // The oracle: a store whose every endpoint is a shape of its own (what streaming the fleet did).
+    const grouped = t.endpoints.shapes.bind(t.endpoints);
+    const alone = async (tenantId: string, appName: string) => {
+      const out = [];
+      for await (const batch of t.endpoints.stream(tenantId, appName, { batchSize: 50 }))
+        for (const s of batch)
+          out.push({ ...(s.currentVersion !== undefined ? { currentVersion: s.currentVersion } : {}), filters: s.filters, consents: s.consents, count: 1 });
+      return out;
+    };
+    for (const at of ['2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z']) {
+      t.clock.set(at);
+      for (const version of ['2.0.0', '1.5.0', '0.6.0']) {
+        t.endpoints.shapes = grouped;
+        expect((await grouped(TEST_TENANT, TEST_APP)).length).toBeLessThan(200);
+        const byShape = await t.core.insight.preview(TEST_TENANT, TEST_APP, version, { offset: 10, limit: 50 });
+        t.endpoints.shapes = alone;
+        const byEndpoint = await t.core.insight.preview(TEST_TENANT, TEST_APP, version, { offset: 10, limit: 50 });
+        expect(byShape).toEqual(byEndpoint);
+        if (byShape.ok) expect(byShape.value.total).toBe(400);
+      }
+    }
+    t.endpoints.shapes = grouped;
+  });
+
   test('endpoint view fields', async () => {
     const t = createTestOtao();
     await create(t, '1.1.0', ['1.0.0']);

@@ -4,6 +4,7 @@ import type {
   CountedOutcome,
   EndpointKey,
   EndpointPage,
+  EndpointShape,
   EndpointReport,
   EndpointRepository,
   EndpointState,
@@ -548,6 +549,28 @@ export class MongoEndpointRepository implements EndpointRepository {
           ),
     ]);
     return { content: docs.map(toState), totalElements };
+  }
+
+  /**
+   * One aggregation over the app's `_id` range, grouped in the store: what comes back is one row per
+   * distinct (version, filters, consents), not the fleet (measured in bench/console-lists).
+   */
+  async shapes(tenantId: string, appName: string): Promise<EndpointShape[]> {
+    const { lo, hi } = idRange(tenantId, appName);
+    const rows = await run('endpoints.shapes', () =>
+      this.docs
+        .aggregate<{ _id: { v?: string | null; f?: string[] | null; c?: string[] | null }; n: number }>([
+          { $match: { _id: { $gt: lo, $lt: hi } } },
+          { $group: { _id: { v: '$currentVersion', f: '$filters', c: '$consents' }, n: { $sum: 1 } } },
+        ])
+        .toArray(),
+    );
+    return rows.map((r) => ({
+      ...(typeof r._id.v === 'string' ? { currentVersion: r._id.v } : {}),
+      filters: r._id.f ?? [],
+      consents: r._id.c ?? [],
+      count: r.n,
+    }));
   }
 
   /**

@@ -65,6 +65,18 @@ export interface EndpointPage {
   readonly totalElements: number;
 }
 
+/**
+ * The endpoints of one application that share what a plan without phases depends on: the current
+ * version, the filter memberships and the consents (spec §6.3 preview counts). Lists as stored: two
+ * shapes may hold the same set in another order.
+ */
+export interface EndpointShape {
+  readonly currentVersion?: string;
+  readonly filters: readonly string[];
+  readonly consents: readonly string[];
+  readonly count: number;
+}
+
 export interface FilterMember {
   readonly endpointId: string;
   readonly appVersionName: string;
@@ -180,6 +192,12 @@ export interface EndpointRepository {
   deleteTenant(tenantId: string): Promise<void>;
   /** A page of the app's endpoints in the order of `stream`, optionally only those on `version` (by precedence). */
   list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage>;
+  /**
+   * The app's endpoints grouped by (current version, filters, consents), each with its count, computed
+   * by the store in one query (the fleet never comes into memory). Every endpoint is in exactly one
+   * shape; an empty application has none. Any order.
+   */
+  shapes(tenantId: string, appName: string): Promise<EndpointShape[]>;
   /**
    * Streams the app's endpoints in batches of at most `batchSize`, optionally only the members of
    * `filterId`, in a stable order (by endpointId for ordinary identifiers; an adapter may place

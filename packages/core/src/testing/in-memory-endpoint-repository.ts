@@ -3,6 +3,7 @@ import type {
   CountedOutcome,
   EndpointKey,
   EndpointPage,
+  EndpointShape,
   EndpointReport,
   EndpointRepository,
   EndpointState,
@@ -373,6 +374,22 @@ export class InMemoryEndpointRepository implements EndpointRepository {
       .filter((s) => want === undefined || (s.currentVersion !== undefined && versionKey(s.currentVersion) === want))
       .sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
     return { content: all.slice(query.offset, query.offset + query.limit), totalElements: all.length };
+  }
+
+  async shapes(tenantId: string, appName: string): Promise<EndpointShape[]> {
+    this.faults.check('endpoints.shapes');
+    const byKey = new Map<string, EndpointShape>();
+    for (const s of this.app(tenantId, appName).values()) {
+      const k = JSON.stringify([s.currentVersion ?? null, s.filters, s.consents]);
+      const seen = byKey.get(k);
+      byKey.set(k, {
+        ...(s.currentVersion !== undefined ? { currentVersion: s.currentVersion } : {}),
+        filters: [...s.filters],
+        consents: [...s.consents],
+        count: (seen?.count ?? 0) + 1,
+      });
+    }
+    return [...byKey.values()];
   }
 
   async *stream(tenantId: string, appName: string, options: { filterId?: string; batchSize: number }): AsyncIterable<readonly EndpointState[]> {

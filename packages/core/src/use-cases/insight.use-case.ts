@@ -175,6 +175,9 @@ export interface EndpointView {
   readonly filters: readonly string[];
 }
 
+/** What classifying an endpoint for the preview reads of it. */
+type ShapeOrState = Pick<EndpointState, 'tenantId' | 'appName' | 'endpointId' | 'currentVersion' | 'filters' | 'consents'>;
+
 type NotFound = Failure<'application.not_found' | 'software.not_found'>;
 export type PageQuery = { readonly offset: number; readonly limit: number };
 
@@ -187,7 +190,7 @@ export class InsightService {
   ) {}
 
   /** Dry run: which known endpoints would be offered the version now, which later, and why not the others. */
-  async preview(tenantId: string, appName: string, version: string, page: PageQuery): Promise<Result<Preview, NotFound>> {
+  async preview(tenantId: string, appName: string, version: string, page0: PageQuery): Promise<Result<Preview, NotFound>> {
     const settings = this.deps.registry.settings(tenantId, appName);
     if (!settings) return err(appNotFound(appName));
     const planner = await this.catalogues.planner(tenantId, appName);
@@ -207,29 +210,47 @@ export class InsightService {
     // A version whose maintenance window is closed: whom it would be next for when the window opens.
     const opensAt = sw.maintenanceWindow && !isWindowOpen(sw.maintenanceWindow, now) ? nextWindowOpening(sw.maintenanceWindow, now) : undefined;
     const atOpening = opensAt !== undefined ? { at: opensAt, planner: new MemoPlanner(planner.catalogue) } : undefined;
-    for await (const batch of this.deps.endpoints.stream(tenantId, appName, { batchSize: this.options.pushBatchSize })) {
-      for (const state of batch) {
-        const item = this.classify(
-          sw,
-          state,
-          settings.consentRequired,
-          now,
-          (ctxNow) => planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), ctxNow),
-          planner.catalogue,
-          opened,
-          atOpening,
-        );
-        counts[item.group]++;
-        if (index >= page.offset && items.length < page.limit) items.push(item);
-        index++;
+    const classify = (state: ShapeOrState): PreviewItem =>
+      this.classify(
+        sw,
+        state,
+        settings.consentRequired,
+        now,
+        (ctxNow) => planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), ctxNow),
+        planner.catalogue,
+        opened,
+        atOpening,
+      );
+    if (planner.catalogue.phaseBoundaries.length === 0) {
+      // Without phases a plan depends only on (version, filters, consents): the counts come from the
+      // store's grouping (one row per shape) and the page from one page query, so a preview of a
+      // million endpoints costs one aggregation, not the fleet streamed through here (bench/console-lists).
+      const [shapes, page] = await Promise.all([
+        this.deps.endpoints.shapes(tenantId, appName),
+        page0.limit > 0 ? this.deps.endpoints.list(tenantId, appName, page0) : Promise.resolve({ content: [], totalElements: 0 }),
+      ]);
+      for (const shape of shapes) {
+        counts[classify({ tenantId, appName, endpointId: '', ...shape }).group] += shape.count;
+        index += shape.count;
+      }
+      items.push(...page.content.map(classify));
+    } else {
+      // With phases the cohort of each endpoint matters: every endpoint is classified.
+      for await (const batch of this.deps.endpoints.stream(tenantId, appName, { batchSize: this.options.pushBatchSize })) {
+        for (const state of batch) {
+          const item = classify(state);
+          counts[item.group]++;
+          if (index >= page0.offset && items.length < page0.limit) items.push(item);
+          index++;
+        }
       }
     }
-    return ok({ version: sw.version, rolloutStrategy: sw.rolloutStrategy, counts, total: index, offset: page.offset, limit: page.limit, items });
+    return ok({ version: sw.version, rolloutStrategy: sw.rolloutStrategy, counts, total: index, offset: page0.offset, limit: page0.limit, items });
   }
 
   private classify(
     sw: Software,
-    state: EndpointState,
+    state: ShapeOrState,
     consentRequired: boolean,
     now: number,
     planAt: (t: number) => Plan,

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// bench/console-lists: do the console's lists open as fast with 1 000 000 endpoints as with 100
+// (issue 13)? The assembled server (apps/server/dist/main.js, a separate process) on the store
+// (FerretDB v2 on PostgreSQL + DocumentDB, durable, started here) with two applications: `small`
+// with 100 stored endpoints and `fleet` with N (default 1 000 000), the same mix in both (most on
+// 1.0.0, some on 0.9.0, some without a version, a third in filter `beta`, a few with a consent).
+// Each application has software 0.9.0, 1.0.0 and 1.1.0 (general, upgradable from 1.0.0). For each
+// route the console opens — the endpoint list's first page, its page filtered by version, its last
+// page, and the preview's first page — the bench times --reps requests (after one warm-up) against
+// both applications and prints the medians and the ratio fleet/small (1.0 = as fast). The baseline
+// is the same route on the small application, in the same run. Needs a build first.
+// Options: --endpoints N (1000000) --reps R (5) --json
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { performance } = require('node:perf_hooks');
+const { endpointState } = require('@otao/core/testing');
+const { createMongoStore } = require('@otao/mongo-store');
+const { startFerretDB, startNats, freePort } = require('@otao/test-services');
+
+const args = process.argv.slice(2);
+const arg = (n, d) => { const i = args.indexOf(`--${n}`); return i >= 0 ? Number(args[i + 1]) : d; };
+const N = arg('endpoints', 1_000_000);
+const REPS = arg('reps', 5);
+const JSON_OUT = args.includes('--json');
+const log = (s) => { if (!JSON_OUT) console.log(s); else process.stderr.write(`${s}\n`); };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** FerretDB v2 rejects write batches above 25 000 documents. */
+const IMPORT_CHUNK = 25_000;
+const APPS = { small: 100, fleet: N };
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+function stateOf(app, i) {
+  const id = `ep-${String(i).padStart(7, '0')}`;
+  const k = i % 20;
+  const opts = { appVersionName: `${app}-v1`, updatedAt: 1 };
+  if (k === 0) return endpointState('default', app, id, opts); // version unknown
+  if (k < 3) return endpointState('default', app, id, { ...opts, currentVersion: '0.9.0' });
+  return endpointState('default', app, id, {
+    ...opts,
+    currentVersion: '1.0.0',
+    ...(k % 3 === 0 ? { filters: ['beta'] } : {}),
+    ...(k === 7 ? { consents: ['1.1.0'] } : {}),
+  });
+}
+
+async function main() {
+  const nats = await startNats();
+  const fdb = await startFerretDB({ durability: 'durable', sharedBuffers: '1GB' });
+  const database = `otao_lists_bench_${Date.now().toString(36)}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'otao-lists-bench-'));
+  const appsFile = path.join(dir, 'apps.yaml');
+  fs.writeFileSync(appsFile, `kaa:\n  applications:\n${Object.keys(APPS).map((a) => `    ${a}:\n      tenantId: default\n      versions:\n        ${a}-v1: {}\n`).join('')}`);
+  const port = await freePort();
+  const env = { ...process.env, OTAO_HTTP_PORT: String(port), OTAO_NATS_URLS: nats.url, OTAO_MONGODB_URI: fdb.uri, OTAO_MONGODB_DATABASE: database, OTAO_SECURITY_IGNORED: '/**', OTAO_APPLICATIONS_FILE: appsFile, OTAO_LOG_LEVEL: 'warn', OTAO_REPLICA_ID: 'bench-1' };
+  const server = spawn(process.execPath, [path.join(__dirname, '../../apps/server/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  let store;
+  const base = `http://127.0.0.1:${port}/api/v1/applications`;
+  try {
+    for (let i = 0; ; i++) {
+      if (await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status === 200, () => false)) break;
+      if (i > 600) throw new Error('server not ready');
+      await sleep(100);
+    }
+    store = createMongoStore({ uri: fdb.uri, database, socketTimeoutMS: 600_000 });
+    await store.start();
+    const i0 = performance.now();
+    for (const [app, n] of Object.entries(APPS)) {
+      for (let i = 0; i < n; i += IMPORT_CHUNK) {
+        const states = [];
+        for (let k = i; k < Math.min(n, i + IMPORT_CHUNK); k++) states.push(stateOf(app, k));
+        await store.endpoints.importStates(states);
+      }
+    }
+    log(`console-lists: ${N.toLocaleString('en')} + 100 endpoints stored in ${((performance.now() - i0) / 1000).toFixed(1)} s`);
+    for (const app of Object.keys(APPS)) {
+      for (const [version, from, strategy] of [['0.9.0', [], 'general'], ['1.0.0', ['0.9.0'], 'general'], ['1.1.0', ['1.0.0'], 'general']]) {
+        const body = { version, upgradableFrom: from, rolloutStrategy: strategy, specification: { v: version } };
+        const r = await fetch(`${base}/${app}/software`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        if (r.status !== 201) throw new Error(`create ${app} ${version}: ${r.status} ${await r.text()}`);
+      }
+    }
+    const routes = {
+      'endpoints, first page (limit 50)': (app) => `${base}/${app}/endpoints?limit=50`,
+      'endpoints on 1.0.0, first page': (app) => `${base}/${app}/endpoints?limit=50&version=1.0.0`,
+      'endpoints, last page': (app) => `${base}/${app}/endpoints?limit=50&offset=${APPS[app] - 50}`,
+      'preview 1.1.0, first page (limit 50)': (app) => `${base}/${app}/software/1.1.0/preview?limit=50`,
+    };
+    const results = [];
+    for (const [name, url] of Object.entries(routes)) {
+      const row = { route: name };
+      for (const app of Object.keys(APPS)) {
+        const times = [];
+        let body;
+        for (let k = 0; k <= REPS; k++) {
+          const t = performance.now();
+          const r = await fetch(url(app));
+          body = await r.json();
+          if (r.status !== 200) throw new Error(`${name} ${app}: ${r.status} ${JSON.stringify(body)}`);
+          if (k > 0) times.push(performance.now() - t);
+        }
+        row[app] = { medianMs: median(times), maxMs: Math.max(...times), total: body.totalElements ?? body.total, items: (body.content ?? body.items).length };
+      }
+      row.ratio = row.fleet.medianMs / row.small.medianMs;
+      results.push(row);
+      log(`  ${name.padEnd(40)} small ${row.small.medianMs.toFixed(1).padStart(8)} ms   fleet ${row.fleet.medianMs.toFixed(1).padStart(9)} ms (total ${row.fleet.total})   ratio ${row.ratio.toFixed(2)}`);
+    }
+    if (JSON_OUT) console.log(JSON.stringify({ endpoints: N, reps: REPS, results }));
+  } finally {
+    server.kill('SIGTERM');
+    const kill = setTimeout(() => server.kill('SIGKILL'), 20_000);
+    await new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r() : server.once('exit', r)));
+    clearTimeout(kill);
+    if (store) { await store.db.dropDatabase().catch(() => undefined); await store.stop(); }
+    await fdb.stop();
+    await nats.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+main().catch((e) => { console.error(e); process.exit(1); });
