@@ -12,6 +12,13 @@ export interface MongoStoreConfig {
   readonly connectTimeoutMS?: number;
   /** How long a call waits for an answer on an open connection (driver `socketTimeoutMS`). */
   readonly socketTimeoutMS?: number;
+  /**
+   * How long a query that reads a whole application's endpoints in the store may take: the
+   * preview's grouping (`shapes`) and the count of an endpoint list (driver `timeoutMS` of that one
+   * operation, instead of `socketTimeoutMS`). On FerretDB v2 grouping 1 000 000 endpoints takes
+   * seconds (bench/console-lists). Default 60 000.
+   */
+  readonly scanTimeoutMS?: number;
   /** Connection pool size (driver `maxPoolSize`). */
   readonly maxPoolSize?: number;
   /** Retry a read once after a network error (driver `retryReads`). */
@@ -36,6 +43,15 @@ export interface StoreCommandEvent {
 }
 
 export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
+
+/** `scanTimeoutMS`, validated. */
+export function scanTimeoutMS(config: MongoStoreConfig): number {
+  const x = config.scanTimeoutMS ?? DEFAULT_SCAN_TIMEOUT_MS;
+  if (!Number.isInteger(x) || x <= 0)
+    throw new RangeError(`mongo-store: scanTimeoutMS must be a positive integer of milliseconds, got ${String(config.scanTimeoutMS)}`);
+  return x;
+}
 
 /** The driver options derived from the configuration. */
 export function driverOptions(config: MongoStoreConfig): {

@@ -161,6 +161,19 @@ export async function run<T>(operation: string, call: () => Promise<T>): Promise
   }
 }
 
+/**
+ * Runs a query that reads a whole application (`scanTimeoutMS`): like `run`, with its own deadline
+ * instead of the default one, and not repeated after a conflict (it writes nothing to roll back).
+ */
+export async function runScan<T>(operation: string, timeoutMS: number, call: () => Promise<T>): Promise<T> {
+  try {
+    return await withDeadline(call, timeoutMS + deadlineMs);
+  } catch (e) {
+    const t = translateError(operation, e);
+    throw t === 'duplicate' ? new OtaoError('store.unavailable', `${operation}: unexpected duplicate key`, { cause: e }) : t;
+  }
+}
+
 /** Runs a store write whose duplicate-key rejection is an expected outcome: resolves `undefined` then. */
 export async function runUnlessDuplicate<T>(operation: string, call: () => Promise<T>): Promise<{ value: T } | undefined> {
   try {

@@ -17,7 +17,8 @@ import type {
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { type BatchOptions, BatchedReader, BulkWriter, DEFAULT_BATCH, type WriteOutcome } from './batching';
 import { COLLECTIONS } from './collections';
-import { run, runUnlessDuplicate } from './errors';
+import { DEFAULT_SCAN_TIMEOUT_MS } from './config';
+import { run, runScan, runUnlessDuplicate } from './errors';
 import { idOf, idRange } from './keys';
 
 /** One endpoint of one (tenant, app). */
@@ -186,7 +187,16 @@ export class MongoEndpointRepository implements EndpointRepository {
   private readonly offers: Collection<PendingOfferDocument>;
   private readonly offerWriter: BulkWriter<PendingOfferDocument>;
 
-  constructor(db: Db, batch: BatchOptions = DEFAULT_BATCH) {
+  /**
+   * `scans`: where the queries that read a whole application's endpoints go (the preview's grouping,
+   * a list's count), and how long they may take; by default the same database with the default
+   * `scanTimeoutMS` (the store passes a client of its own with that socket timeout).
+   */
+  constructor(
+    db: Db,
+    batch: BatchOptions = DEFAULT_BATCH,
+    private readonly scans: { readonly db: () => Db; readonly timeoutMS: number } = { db: () => db, timeoutMS: DEFAULT_SCAN_TIMEOUT_MS },
+  ) {
     this.docs = db.collection<EndpointDocument>(COLLECTIONS.endpoints);
     this.offers = db.collection<PendingOfferDocument>(COLLECTIONS.pendingOffers);
     this.offerWriter = new BulkWriter(this.offers, 'endpoints.pendingOffers', batch);
@@ -536,7 +546,7 @@ export class MongoEndpointRepository implements EndpointRepository {
     const byVersion = query.version !== undefined ? { currentVersionKey: versionKey(query.version) } : {};
     const { lo, hi } = idRange(tenantId, appName);
     const [totalElements, docs] = await Promise.all([
-      run('endpoints.list', () => this.docs.countDocuments({ tenantId, appName, ...byVersion })),
+      runScan('endpoints.list', this.scans.timeoutMS, () => this.scanDocs().countDocuments({ tenantId, appName, ...byVersion })),
       query.limit <= 0
         ? Promise.resolve([])
         : run('endpoints.list', () =>
@@ -557,8 +567,8 @@ export class MongoEndpointRepository implements EndpointRepository {
    */
   async shapes(tenantId: string, appName: string): Promise<EndpointShape[]> {
     const { lo, hi } = idRange(tenantId, appName);
-    const rows = await run('endpoints.shapes', () =>
-      this.docs
+    const rows = await runScan('endpoints.shapes', this.scans.timeoutMS, () =>
+      this.scanDocs()
         .aggregate<{ _id: { v?: string | null; f?: string[] | null; c?: string[] | null }; n: number }>([
           { $match: { _id: { $gt: lo, $lt: hi } } },
           { $group: { _id: { v: '$currentVersion', f: '$filters', c: '$consents' }, n: { $sum: 1 } } },
@@ -597,6 +607,10 @@ export class MongoEndpointRepository implements EndpointRepository {
       if (docs.length < size) return;
       after = docs[docs.length - 1]!._id;
     }
+  }
+
+  private scanDocs(): Collection<EndpointDocument> {
+    return this.scans.db().collection<EndpointDocument>(COLLECTIONS.endpoints);
   }
 
   /** Test and benchmark helper: the raw collection of endpoint documents. */

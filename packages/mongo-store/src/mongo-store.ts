@@ -1,6 +1,6 @@
 import { type Collection, type Db, type Document, MongoClient } from 'mongodb';
 import { ensureIndexes } from './collections';
-import { batchOptions, driverOptions, type MongoStoreConfig } from './config';
+import { batchOptions, driverOptions, type MongoStoreConfig, scanTimeoutMS } from './config';
 import { abandonUnsettled, noteClient, raiseDeadline, run, withDeadline } from './errors';
 import { MongoAuditLog } from './mongo-audit-log';
 import { MongoEndpointRepository } from './mongo-endpoint-repository';
@@ -86,7 +86,7 @@ export class MongoStore {
     this.current = this.newClient();
     this.db = liveDb(() => this.current, config.database);
     this.software = new MongoSoftwareRepository(this.db, batchOptions(config));
-    this.endpoints = new MongoEndpointRepository(this.db, batchOptions(config));
+    this.endpoints = new MongoEndpointRepository(this.db, batchOptions(config), { db: () => this.scanDb(), timeoutMS: scanTimeoutMS(config) });
     this.stats = new MongoRolloutStatsRepository(this.db);
     this.lease = new MongoLease(this.db);
     this.jobs = new MongoJobQueue(this.db);
@@ -115,12 +115,29 @@ export class MongoStore {
     await run('store.ping', () => this.db.command({ ping: 1 }));
   }
 
-  /** Closes the client (idempotent). */
+  /** Closes the clients (idempotent). */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.watcher) clearInterval(this.watcher);
     this.watcher = undefined;
-    await this.current.close();
+    const scans = this.scans;
+    this.scans = undefined;
+    await Promise.all([this.current.close(), scans?.close()]);
+  }
+
+  private scans: MongoClient | undefined;
+
+  /**
+   * The database through a second, small client whose socket timeout is `scanTimeoutMS`: for the
+   * few queries that read a whole application's endpoints (seconds at a million on FerretDB v2),
+   * so that neither the main client's timeout nor its pool is spent on them. Connected on first use.
+   */
+  private scanDb(): Db {
+    if (!this.scans) {
+      const timeout = scanTimeoutMS(this.config);
+      this.scans = new MongoClient(this.config.uri, { ...driverOptions(this.config), socketTimeoutMS: timeout, maxPoolSize: 2, waitQueueTimeoutMS: timeout });
+    }
+    return this.scans.db(this.config.database);
   }
 
   /**
