@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthConfig } from './config';
 import { CliError, EXIT, describeCause } from './errors';
@@ -66,6 +66,8 @@ class ClientCredentials implements TokenSource {
 
   invalidate(): void {
     this.cached = undefined;
+    // The file entry too: the next command (or request) fetches a new token instead of reading it back.
+    if (this.cacheFile) rmSync(this.cacheFile, { force: true });
   }
 
   private async fetchToken(): Promise<string> {

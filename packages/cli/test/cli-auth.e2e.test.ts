@@ -293,4 +293,13 @@ test('the token is cached: one client-credentials grant and one RPT per process,
   const renewed = JSON.parse(readFileSync(cacheFile, 'utf8')) as { accessToken: string; useUntil: number };
   expect(renewed.accessToken).not.toBe(cached.accessToken);
   expect(renewed.useUntil).toBeGreaterThan(Date.now());
+
+  // A cached token the server refuses (401): that command fails, the entry is dropped, the next command gets a new token.
+  writeFileSync(cacheFile, JSON.stringify({ accessToken: 'not-a-valid-token', useUntil: Date.now() + 600_000 }));
+  expectError(await otao(['software', 'list', APP], fileEnv), 2, 'auth.unauthenticated');
+  expect(readdirSync(dir)).toEqual([]);
+  at = proxy.cliRequests('tenant-a');
+  expect((await otao(['software', 'list', APP], fileEnv)).code).toBe(0);
+  now = proxy.cliRequests('tenant-a');
+  expect({ cc: now.clientCredentials - at.clientCredentials, rpt: now.rpt - at.rpt }).toEqual({ cc: 1, rpt: 1 });
 });
