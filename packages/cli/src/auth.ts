@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthConfig } from './config';
 import { CliError, EXIT, describeCause } from './errors';
@@ -44,8 +44,11 @@ class ClientCredentials implements TokenSource {
     private readonly log: (line: string) => void,
     private readonly now: () => number,
   ) {
-    // The file name depends on issuer, client and secret (hashed), so a changed secret is a new entry.
-    const key = createHash('sha256').update(`${auth.issuer}\0${auth.clientId}\0${auth.clientSecret}`).digest('hex').slice(0, 32);
+    // The file name depends on issuer, client, secret and RPT audience (hashed), so a changed secret is a new entry.
+    const key = createHash('sha256')
+      .update(`${auth.issuer}\0${auth.clientId}\0${auth.clientSecret}\0${auth.rptAudience ?? ''}`)
+      .digest('hex')
+      .slice(0, 32);
     this.cacheFile = auth.cacheDir === undefined ? undefined : join(auth.cacheDir, `token-${key}.json`);
   }
 
@@ -63,15 +66,19 @@ class ClientCredentials implements TokenSource {
 
   invalidate(): void {
     this.cached = undefined;
+    // The file entry too: the next command (or request) fetches a new token instead of reading it back.
+    if (this.cacheFile) rmSync(this.cacheFile, { force: true });
   }
 
   private async fetchToken(): Promise<string> {
     const discovery = `${this.auth.issuer}/.well-known/openid-configuration`;
     this.log(`auth: discovery ${discovery}`);
-    const meta = await this.getJson(discovery, { method: 'GET' });
+    const meta = await this.getJson(discovery, { method: 'GET' }, 'OpenID discovery');
     const endpoint = (meta as { token_endpoint?: unknown }).token_endpoint;
     if (typeof endpoint !== 'string') throw new CliError(`${discovery} has no token_endpoint`, EXIT.unavailable, 'auth.discovery_failed');
     this.log(`auth: client credentials grant at ${endpoint} for client ${this.auth.clientId}`);
+    // The lifetime counts from before the request: the token expires no later than that.
+    const requestedAt = this.now();
     const basic = Buffer.from(`${encodeURIComponent(this.auth.clientId)}:${encodeURIComponent(this.auth.clientSecret)}`).toString('base64');
     const t = (await this.getJson(endpoint, {
       method: 'POST',
@@ -79,13 +86,38 @@ class ClientCredentials implements TokenSource {
       body: new URLSearchParams({ grant_type: 'client_credentials' }).toString(),
     })) as { access_token?: unknown; expires_in?: unknown };
     if (typeof t.access_token !== 'string') throw new CliError('the token endpoint answered without access_token', EXIT.unavailable, 'auth.token_failed');
-    const expiresIn = typeof t.expires_in === 'number' ? t.expires_in : 60;
-    this.cached = { accessToken: t.access_token, useUntil: useUntil(this.now(), expiresIn) };
+    const got =
+      this.auth.rptAudience === undefined
+        ? { access_token: t.access_token, expires_in: t.expires_in }
+        : await this.exchangeForRpt(endpoint, t.access_token, this.auth.rptAudience);
+    const expiresIn = typeof got.expires_in === 'number' ? got.expires_in : 60;
+    this.cached = { accessToken: got.access_token, useUntil: useUntil(requestedAt, expiresIn) };
     this.writeFile(this.cached);
-    return t.access_token;
+    return got.access_token;
   }
 
-  private async getJson(url: string, init: RequestInit): Promise<unknown> {
+  /**
+   * Keycloak's UMA ticket grant with the client's access token as bearer and the resource server as
+   * audience: a requesting-party token whose `authorization.permissions` hold everything the client may
+   * do there (what a server in `OTAO_AUTHZ_MODE=rpt` reads). A client without any permission gets 403.
+   */
+  private async exchangeForRpt(endpoint: string, accessToken: string, audience: string): Promise<{ access_token: string; expires_in?: unknown }> {
+    this.log(`auth: RPT exchange (UMA ticket grant) at ${endpoint} for audience ${audience}`);
+    const r = (await this.getJson(
+      endpoint,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:uma-ticket', audience }).toString(),
+      },
+      'RPT request',
+    )) as { access_token?: unknown; expires_in?: unknown };
+    if (typeof r.access_token !== 'string')
+      throw new CliError('the token endpoint answered the RPT request without access_token', EXIT.unavailable, 'auth.token_failed');
+    return { access_token: r.access_token, expires_in: r.expires_in };
+  }
+
+  private async getJson(url: string, init: RequestInit, what = 'token request'): Promise<unknown> {
     let res: Response;
     try {
       res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
@@ -102,13 +134,8 @@ class ClientCredentials implements TokenSource {
     if (!res.ok) {
       // OAuth errors are {error, error_description}; neither holds a secret.
       const b = (body ?? {}) as { error?: unknown; error_description?: unknown };
-      const what = [b.error, b.error_description].filter((x) => typeof x === 'string').join(': ') || `HTTP ${res.status}`;
-      throw new CliError(
-        `token request refused (${res.status}): ${what}`,
-        res.status >= 500 ? EXIT.unavailable : EXIT.apiError,
-        'auth.token_failed',
-        res.status,
-      );
+      const reason = [b.error, b.error_description].filter((x) => typeof x === 'string').join(': ') || `HTTP ${res.status}`;
+      throw new CliError(`${what} refused: ${reason}`, res.status >= 500 ? EXIT.unavailable : EXIT.apiError, 'auth.token_failed', res.status);
     }
     if (body === undefined) throw new CliError(`${url} did not answer JSON`, EXIT.unavailable, 'auth.token_failed');
     return body;

@@ -78,8 +78,24 @@ export class Api {
       if (e instanceof CliError) throw e;
       throw unreachable(this.config.url, e);
     }
-    if (!r.response.ok) throw apiError(r.response.status, r.error, r.response.statusText);
+    if (!r.response.ok) throw this.withHint(apiError(r.response.status, r.error, r.response.statusText));
     return { data: r.data as T, response: r.response };
+  }
+
+  /**
+   * A client-credentials token without `OTAO_RPT_AUDIENCE` carries no `authorization.permissions`:
+   * a server in `OTAO_AUTHZ_MODE=rpt` answers every application 404 (or 403). Says so on that line.
+   */
+  private withHint(e: CliError): CliError {
+    const { auth } = this.config;
+    const denied = (e.status === 404 && e.code === 'application.not_found') || (e.status === 403 && e.code === 'auth.forbidden');
+    if (!denied || auth.kind !== 'client-credentials' || auth.rptAudience !== undefined) return e;
+    return new CliError(
+      `${e.message} (if the server runs OTAO_AUTHZ_MODE=rpt, set OTAO_RPT_AUDIENCE to its client id to send an RPT)`,
+      e.exitCode,
+      e.code,
+      e.status,
+    );
   }
 }
 

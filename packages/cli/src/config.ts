@@ -13,6 +13,12 @@ export type AuthConfig =
       readonly clientSecret: string;
       /** Directory of the optional file cache (`OTAO_TOKEN_CACHE=file`), else undefined. */
       readonly cacheDir: string | undefined;
+      /**
+       * `OTAO_RPT_AUDIENCE`: the client id of OTAO's resource server in the realm. When set, the
+       * client-credentials token is exchanged for a requesting-party token (UMA ticket grant) with
+       * `authorization.permissions`, which a server in `OTAO_AUTHZ_MODE=rpt` needs.
+       */
+      readonly rptAudience: string | undefined;
     };
 
 export interface CliConfig {
@@ -74,12 +80,14 @@ function authConfig(env: NodeJS.ProcessEnv): AuthConfig {
     const cache = (env['OTAO_TOKEN_CACHE'] ?? 'memory').toLowerCase();
     if (cache !== 'memory' && cache !== 'file') throw usageError(`OTAO_TOKEN_CACHE must be memory or file, got ${cache}`);
     const cacheHome = env['XDG_CACHE_HOME'] || join(env['HOME'] || homedir(), '.cache');
+    const rptAudience = env['OTAO_RPT_AUDIENCE'] || undefined;
     return {
       kind: 'client-credentials',
       issuer: issuer!.replace(/\/+$/, ''),
       clientId: clientId!,
       clientSecret: clientSecret!,
       cacheDir: cache === 'file' ? join(cacheHome, 'otao') : undefined,
+      rptAudience,
     };
   }
   return { kind: 'none' };

@@ -1,10 +1,12 @@
-/** The exit codes of `otao` (docs/cli.md). */
+/** The exit codes of `otao` (docs/cli.md, the table there and in `otao --help`). */
 export const EXIT = {
   ok: 0,
   usage: 1,
   apiError: 2,
   unavailable: 3,
   suspended: 4,
+  /** `rollout watch --timeout`: neither done nor suspended in time. */
+  watchTimeout: 5,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -6,7 +6,7 @@ import { EXIT } from './errors';
 import { type Io, fields, json, percent, table } from './output';
 import { type SoftwareFlags, softwareBody } from './software-input';
 import { uploadFile } from './upload';
-import { historyBuckets, type RolloutView, watchRollout } from './watch';
+import { historyBuckets, parseDuration, type RolloutView, watchRollout } from './watch';
 
 type AuditAction = NonNullable<NonNullable<Paths['/applications/{appName}/audit']['get']['parameters']['query']>['action']>;
 
@@ -23,6 +23,11 @@ const rate = (v: string): number => {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0 || n > 1) throw new InvalidArgumentError('must be a number in (0, 1]');
   return n;
+};
+const duration = (v: string): number => {
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new InvalidArgumentError('must be a duration: 90, 90s, 500ms, 15m, 2h');
+  return ms;
 };
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 
@@ -45,7 +50,7 @@ export function buildProgram(deps: ProgramDeps): Command {
     .exitOverride()
     .addHelpText(
       'after',
-      '\nEnvironment: OTAO_URL, OTAO_TOKEN, or OTAO_CLIENT_ID + OTAO_CLIENT_SECRET + OTAO_ISSUER (client credentials), OTAO_TOKEN_CACHE=memory|file.\nExit codes: 0 ok, 1 usage, 2 API error (4xx), 3 API unavailable (5xx, network), 4 rollout suspended (watch).',
+      '\nEnvironment: OTAO_URL, OTAO_TOKEN, or OTAO_CLIENT_ID + OTAO_CLIENT_SECRET + OTAO_ISSUER (client credentials; OTAO_RPT_AUDIENCE to exchange the token for an RPT), OTAO_TOKEN_CACHE=memory|file.\nExit codes: 0 ok, 1 usage, 2 API error (4xx, also credentials the issuer refused), 3 API unavailable (5xx, network), 4 rollout suspended (watch), 5 watch --timeout passed.',
     );
 
   const act =
@@ -297,13 +302,21 @@ export function buildProgram(deps: ProgramDeps): Command {
     .action(hold(false));
   rollout
     .command('watch')
-    .description('redraw live progress until the rollout is done (exit 0) or suspended (exit 4); --json prints one JSON line per poll')
+    .description(
+      'redraw live progress until the rollout is done (exit 0) or suspended (exit 4), or --timeout passes first (exit 5); --json prints one JSON line per poll',
+    )
     .argument('<app>', 'application name')
     .argument('<version>', 'software version')
     .option('--interval <seconds>', 'seconds between polls', int('--interval', 1, 3600), 2)
+    .option('--timeout <duration>', 'give up with exit 5 when the rollout is neither done nor suspended after this long (90, 90s, 15m, 2h)', duration)
+    .addHelpText('after', '\nExit codes: 0 done, 4 suspended, 5 --timeout passed while still running; 2 and 3 as for every command.')
     .action(
-      act(async (ctx: Ctx, appName: string, version: string, o: { interval: number }) =>
-        watchRollout(ctx, appName, version, { intervalMs: Number(deps.env['OTAO_CLI_WATCH_INTERVAL_MS'] ?? o.interval * 1000), json: ctx.config.json }),
+      act(async (ctx: Ctx, appName: string, version: string, o: { interval: number; timeout?: number }) =>
+        watchRollout(ctx, appName, version, {
+          intervalMs: Number(deps.env['OTAO_CLI_WATCH_INTERVAL_MS'] ?? o.interval * 1000),
+          json: ctx.config.json,
+          timeoutMs: o.timeout,
+        }),
       ),
     );
 

@@ -1,4 +1,4 @@
-import { assess, type RolloutView } from './watch';
+import { assess, formatDuration, parseDuration, type RolloutView } from './watch';
 import { sparkline } from './output';
 import { useUntil } from './auth';
 
@@ -31,4 +31,10 @@ test('sparkline and token lifetime', () => {
   expect(sparkline([0, 0])).toBe('▁▁');
   expect(useUntil(1000, 300)).toBe(1000 + 300_000 - 30_000);
   expect(useUntil(0, 60)).toBe(60_000 - 6_000);
+});
+
+test('--timeout durations: seconds by default, ms/s/m/h; nothing else', () => {
+  expect(['90', '90s', '500ms', '15m', '2h', '1.5h'].map(parseDuration)).toEqual([90_000, 90_000, 500, 900_000, 7_200_000, 5_400_000]);
+  expect(['0', '0s', '', 'soon', '-5s', '1d', '5 m', '1e3'].map(parseDuration)).toEqual(Array(8).fill(undefined));
+  expect([1000, 500, 900_000, 7_200_000, 90_000, 1500].map(formatDuration)).toEqual(['1s', '500ms', '15m', '2h', '90s', '1500ms']);
 });

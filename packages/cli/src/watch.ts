@@ -50,11 +50,55 @@ export function historyBuckets(h: RolloutHistory): HistoryBucket[] {
 export interface WatchOptions {
   readonly intervalMs: number;
   readonly json: boolean;
+  /** `--timeout`: give up (exit 5) when the rollout is neither done nor suspended after this long. */
+  readonly timeoutMs?: number | undefined;
 }
 
-/** Polls status (and preview counts, and history when the server has it) until done or suspended. */
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `90`, `90s`, `500ms`, `15m`, `2h`, `1.5h` → milliseconds; undefined when not a positive duration. */
+export function parseDuration(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) return undefined;
+  const ms = Math.round(Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1000));
+  return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/** A duration as `--timeout` spells it: the largest unit that divides it. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['h', 'm', 's'] as const) {
+    const size = UNITS[unit] ?? 1;
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/**
+ * Polls status (and preview counts, and history when the server has it) until done (0) or
+ * suspended (4), or until `timeoutMs` has passed with the rollout still running (5): the wait
+ * between polls is cut at the deadline and a poll still under way then is aborted.
+ */
 export async function watchRollout(ctx: Ctx, appName: string, version: string, opts: WatchOptions): Promise<number> {
+  const deadline = new AbortController();
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => deadline.abort(), opts.timeoutMs);
+  try {
+    return await poll(ctx, appName, version, opts, deadline.signal);
+  } catch (e) {
+    if (!deadline.signal.aborted) throw e;
+    // A request aborted by the deadline, or the deadline reached between polls.
+    throw new CliError(
+      `rollout of ${appName} ${version} neither done nor suspended after ${formatDuration(opts.timeoutMs ?? 0)}`,
+      EXIT.watchTimeout,
+      'watch.timeout',
+    );
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+async function poll(ctx: Ctx, appName: string, version: string, opts: WatchOptions, deadline: AbortSignal): Promise<number> {
   const path = { appName, version };
+  const init = (): { signal: AbortSignal } => ({ signal: AbortSignal.any([ctx.api.init.signal, deadline]) });
   let historyAvailable = true;
   const polled: number[] = [];
   let lastReported: number | undefined;
@@ -71,8 +115,8 @@ export async function watchRollout(ctx: Ctx, appName: string, version: string, o
   let started = false;
   for (;;) {
     const [{ data: r }, { data: preview }] = await Promise.all([
-      ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/rollout', { params: { path }, ...ctx.api.init })),
-      ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/preview', { params: { path, query: { limit: 1 } }, ...ctx.api.init })),
+      ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/rollout', { params: { path }, ...init() })),
+      ctx.api.call(ctx.api.client.GET('/applications/{appName}/software/{version}/preview', { params: { path, query: { limit: 1 } }, ...init() })),
     ]);
     const rollout = r;
     const a = assess(rollout, preview.counts);
@@ -80,7 +124,7 @@ export async function watchRollout(ctx: Ctx, appName: string, version: string, o
     if (historyAvailable) {
       try {
         const { data: h } = await ctx.api.call(
-          ctx.api.client.GET('/applications/{appName}/software/{version}/rollout/history', { params: { path, query: { bucket: 'minute' } }, ...ctx.api.init }),
+          ctx.api.client.GET('/applications/{appName}/software/{version}/rollout/history', { params: { path, query: { bucket: 'minute' } }, ...init() }),
         );
         series = historyBuckets(h).map(bucketTotal);
       } catch (e) {
@@ -124,8 +168,9 @@ export async function watchRollout(ctx: Ctx, appName: string, version: string, o
       if (line !== lastLine) ctx.io.out(`${line} ${sparkline(series)}`.trimEnd());
       lastLine = line;
     }
-    if (a.status !== 'running') {
+    if (a.status !== 'running' || deadline.aborted) {
       bar?.stop();
+      if (a.status === 'running') throw new Error('deadline');
       if (a.status === 'suspended') {
         ctx.io.err(`otao: rollout of ${appName} ${version} suspended${rollout.suspendedReason ? `: ${rollout.suspendedReason}` : ''}`);
         return EXIT.suspended;
@@ -136,6 +181,20 @@ export async function watchRollout(ctx: Ctx, appName: string, version: string, o
         );
       return EXIT.ok;
     }
-    await new Promise((ok) => setTimeout(ok, opts.intervalMs));
+    await sleep(opts.intervalMs, deadline);
   }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts (the caller looks at the signal). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((ok) => {
+    if (signal.aborted) return ok();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      ok();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -319,6 +319,39 @@ test('rollout watch exits 0 when done and 4 when the failure policy suspends the
   expect(lines[lines.length - 1]).toMatchObject({ status: 'suspended', rollout: { rolloutStrategy: 'suspended', failed: 2 } });
 });
 
+test('rollout watch --timeout exits 5 when the rollout is neither done nor suspended in time', async () => {
+  // One endpoint is offered 8.0.0 and never reports: the rollout keeps running.
+  await cli('software', 'create', APP, '8.0.0', '--upgradable-from', '7.9.0');
+  expect((await cmx.pull({ endpointId: 'ep-silent', appVersionName: 'kettle-v1', configId: '7.9.0' })).configId).toBe('8.0.0');
+  const r = await otao(['rollout', 'watch', APP, '8.0.0', '--timeout', '1s', '--json'], { ...env, OTAO_CLI_WATCH_INTERVAL_MS: '200' });
+  expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 5, stderr: 'otao: watch.timeout: rollout of kettle 8.0.0 neither done nor suspended after 1s\n' });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  expect(lines.length).toBeGreaterThanOrEqual(1);
+  for (const l of lines) expect(l).toMatchObject({ status: 'running', unreported: 1, rollout: { offered: 1 } });
+  const human = await otao(['rollout', 'watch', APP, '8.0.0', '--timeout', '500ms'], { ...env, OTAO_CLI_WATCH_INTERVAL_MS: '200' });
+  expect(human.code).toBe(5);
+  expect(human.stdout).toContain('kettle 8.0.0: offered 1 applied 0');
+  expect(human.stderr).toBe('otao: watch.timeout: rollout of kettle 8.0.0 neither done nor suspended after 500ms\n');
+
+  // Done before the deadline: 0 as without --timeout.
+  await cmx.applied({ endpointId: 'ep-silent', appVersionName: 'kettle-v1', configId: '8.0.0', statusCode: 200 });
+  const done = await eventually(async () => {
+    const d = await otao(['rollout', 'watch', APP, '8.0.0', '--timeout', '10m'], { ...env, OTAO_CLI_WATCH_INTERVAL_MS: '200' });
+    return d.code === 0 ? d : undefined;
+  });
+  expect(done.stdout).toContain('rollout of kettle 8.0.0 done: applied 1');
+
+  for (const bad of ['0', 'soon', '-5s', '1d']) {
+    const u = await cli('rollout', 'watch', APP, '8.0.0', '--timeout', bad);
+    expect({ bad, code: u.code, stdout: u.stdout }).toEqual({ bad, code: 1, stdout: '' });
+    expect(u.stderr).toContain('must be a duration');
+  }
+  expect((await cli('rollout', 'watch', '--help')).stdout).toContain('5 --timeout passed');
+});
+
 test('503 and 5xx exit 3, an unreachable server exits 3, with the code and message on one line', async () => {
   const stub: HttpServer = createServer((req, res) => {
     const status = req.url?.includes('/software/') ? 500 : 503;
@@ -335,6 +368,19 @@ test('503 and 5xx exit 3, an unreachable server exits 3, with the code and messa
   } finally {
     await new Promise((ok) => stub.close(ok));
   }
+  // A server that never answers: the deadline of watch --timeout aborts the poll under way (exit 5, not 3 after the request timeout).
+  const silent: HttpServer = createServer(() => undefined);
+  await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+  try {
+    const hung = await otao(['rollout', 'watch', APP, '1.0.0', '--timeout', '1s'], {
+      OTAO_URL: `http://127.0.0.1:${(silent.address() as { port: number }).port}`,
+    });
+    expectError(hung, 5, 'watch.timeout');
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((ok) => silent.close(ok));
+  }
+
   const closed = await freePort();
   const r = await otao(['software', 'list', APP, '--verbose'], { OTAO_URL: `http://127.0.0.1:${closed}`, OTAO_TOKEN: 'secret-token-value' });
   expect(r.code).toBe(3);

@@ -54,6 +54,15 @@ async function main(): Promise<void> {
     console.log(`OTAO_OAUTH_CLIENT_ID=${s.clientId}`);
     console.log(`OTAO_OAUTH_CLIENT_SECRET=${s.clientSecret}`);
     console.log('OTAO_OAUTH_AUDIENCE=otao');
+    // The `otao` CLI as tenant-a's CI client (client credentials; RPT exchange for OTAO_AUTHZ_MODE=rpt).
+    const realm = s.realms[0] ?? 'tenant-a';
+    const ci = s.serviceClients[0];
+    if (ci) {
+      console.log(`OTAO_ISSUER=${s.issuer(realm)}`);
+      console.log(`OTAO_CLIENT_ID=${ci.clientId}`);
+      console.log(`OTAO_CLIENT_SECRET=${s.serviceClientSecret(realm, ci.clientId)}`);
+      console.log(`OTAO_RPT_AUDIENCE=${s.clientId}`);
+    }
     stop = s.stop;
   } else {
     console.error('usage: cli.js <nats|ferretdb|s3|keycloak> [port] [dataDir] [bucket]   (ferretdb: OTAO_STORE_DURABILITY=fast|durable)');

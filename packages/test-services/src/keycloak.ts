@@ -23,7 +23,20 @@ export interface KeycloakUserSpec {
   readonly grants: Grants;
 }
 
+/**
+ * A confidential client with a service account (client-credentials grant), e.g. a CI pipeline's
+ * `otao` CLI: its service-account user gets the roles that give `grants`.
+ */
+export interface KeycloakServiceClientSpec {
+  readonly clientId: string;
+  /** What the service account may do per application (resource `application-{name}`). */
+  readonly grants: Grants;
+}
+
 const ALL: readonly OtaoScope[] = OTAO_SCOPES;
+
+/** The service clients every realm gets unless `options.serviceClients` says otherwise: `otao-ci`, all scopes on kettle. */
+export const DEFAULT_KEYCLOAK_SERVICE_CLIENTS: readonly KeycloakServiceClientSpec[] = [{ clientId: 'otao-ci', grants: { kettle: ALL } }];
 
 /** The users every realm gets unless `options.users` says otherwise. */
 export const DEFAULT_KEYCLOAK_USERS: readonly KeycloakUserSpec[] = [
@@ -40,6 +53,8 @@ export interface KeycloakOptions {
   readonly applications?: readonly string[];
   /** Users in every realm. Default {@link DEFAULT_KEYCLOAK_USERS}. */
   readonly users?: readonly KeycloakUserSpec[];
+  /** Confidential clients with a service account in every realm (own secret per realm). Default {@link DEFAULT_KEYCLOAK_SERVICE_CLIENTS}. */
+  readonly serviceClients?: readonly KeycloakServiceClientSpec[];
   /** Keycloak version (must be installable by ensure-keycloak.sh). Default {@link KEYCLOAK_VERSION} or $OTAO_KEYCLOAK_VERSION. */
   readonly version?: string;
   /** A Java 21+ home. Default $OTAO_KEYCLOAK_JAVA_HOME, else the first Temurin/OpenJDK 25 or 21 under /usr/lib/jvm. */
@@ -89,6 +104,10 @@ export interface Keycloak {
   readonly clientSecret: string;
   /** The public client with direct access grants (password grant) the tests use: `otao-cli`. */
   readonly cliClientId: string;
+  /** The confidential service-account clients of every realm (default `otao-ci`). */
+  readonly serviceClients: readonly KeycloakServiceClientSpec[];
+  /** The secret of a service client in a realm (random per realm and start). */
+  serviceClientSecret(realm: string, clientId: string): string;
   /** Master realm administrator (bootstrap admin). */
   readonly adminUsername: string;
   readonly adminPassword: string;
@@ -105,8 +124,8 @@ export interface Keycloak {
   rptToken(realm: string, username: string): Promise<string>;
   /** UMA decision (`response_mode=decision`) for `resource#scope`: true when granted, false on 403. */
   umaDecision(realm: string, accessToken: string, resource: string, scope: string): Promise<boolean>;
-  /** Client-credentials token of the `otao` client. */
-  clientCredentialsToken(realm: string): Promise<string>;
+  /** Client-credentials token of the `otao` client, or of a service client when `clientId` is given. */
+  clientCredentialsToken(realm: string, clientId?: string): Promise<string>;
   /** Any form POST to the realm's token endpoint, answer as is. */
   tokenRequest(realm: string, params: Readonly<Record<string, string>>, bearer?: string): Promise<TokenResponse>;
   /** An admin access token of the master realm (for the Admin REST API under `{url}/admin/realms`). */
@@ -255,16 +274,37 @@ async function waitUntil(what: string, timeoutMs: number, isAlive: () => boolean
 
 const appRole = (app: string, kind: 'admin' | 'reader'): string => `${app}-${kind}`;
 
+/** The realm roles that give `grants` (see {@link otaoRealmRepresentation}). */
+function rolesOf(grants: Grants): string[] {
+  const roles: string[] = [];
+  for (const [app, scopes] of Object.entries(grants)) {
+    const set = new Set(scopes);
+    if (set.size === 0) continue;
+    if (set.size === OTAO_SCOPES.length) roles.push(appRole(app, 'admin'));
+    else if (set.size === 1 && set.has('application:software:read')) roles.push(appRole(app, 'reader'));
+    else for (const s of set) roles.push(`${app}-${s.split(':')[2] ?? s}`);
+  }
+  return roles;
+}
+
 /**
  * A realm representation for one tenant: roles, users, the `otao` resource server with its
- * resources, scopes, role policies and scope permissions, and the public `otao-cli` client.
+ * resources, scopes, role policies and scope permissions, the public `otao-cli` client, and the
+ * confidential service clients (`otao-ci`) whose service-account users hold the roles of their grants.
  * Per application: role `{app}-reader` may read; role `{app}-admin` may read, update and delete.
  * A user whose grants for an application are exactly [read] gets `{app}-reader`; a user with all
  * three scopes gets `{app}-admin`; other combinations get one role `{app}-{scope}` per scope.
  */
 export function otaoRealmRepresentation(
   realm: string,
-  o: { applications: readonly string[]; users: readonly KeycloakUserSpec[]; clientSecret: string; accessTokenLifespanSeconds: number },
+  o: {
+    applications: readonly string[];
+    users: readonly KeycloakUserSpec[];
+    clientSecret: string;
+    accessTokenLifespanSeconds: number;
+    /** Service clients with their secret in this realm. */
+    serviceClients?: readonly (KeycloakServiceClientSpec & { readonly secret: string })[];
+  },
 ): Record<string, unknown> {
   const audienceMapper = {
     name: 'audience-otao',
@@ -290,18 +330,9 @@ export function otaoRealmRepresentation(
     }
     return name;
   };
-  const usersRoles = o.users.map((u) => {
-    const roles: string[] = [];
-    for (const [app, scopes] of Object.entries(u.grants)) {
-      const set = new Set(scopes);
-      if (set.size === 0) continue;
-      if (set.size === OTAO_SCOPES.length) roles.push(appRole(app, 'admin'));
-      else if (set.size === 1 && set.has('application:software:read')) roles.push(appRole(app, 'reader'));
-      else for (const s of set) roles.push(`${app}-${s.split(':')[2] ?? s}`);
-    }
-    return { user: u, roles };
-  });
-  const wanted = new Set(usersRoles.flatMap((x) => x.roles));
+  const usersRoles = o.users.map((u) => ({ user: u, roles: rolesOf(u.grants) }));
+  const serviceClients = (o.serviceClients ?? []).map((c) => ({ client: c, roles: rolesOf(c.grants) }));
+  const wanted = new Set([...usersRoles, ...serviceClients].flatMap((x) => x.roles));
   for (const app of o.applications) {
     for (const scope of OTAO_SCOPES) {
       const short = scope.split(':')[2] ?? scope;
@@ -339,6 +370,12 @@ export function otaoRealmRepresentation(
         requiredActions: [],
       })),
       { username: 'service-account-otao', enabled: true, serviceAccountClientId: 'otao', realmRoles: [`default-roles-${realm}`] },
+      ...serviceClients.map(({ client, roles }) => ({
+        username: `service-account-${client.clientId}`,
+        enabled: true,
+        serviceAccountClientId: client.clientId,
+        realmRoles: [`default-roles-${realm}`, ...roles],
+      })),
     ],
     clients: [
       {
@@ -383,6 +420,20 @@ export function otaoRealmRepresentation(
         serviceAccountsEnabled: false,
         protocolMappers: [audienceMapper],
       },
+      ...serviceClients.map(({ client }) => ({
+        clientId: client.clientId,
+        name: `OTAO service client ${client.clientId} (client credentials)`,
+        enabled: true,
+        protocol: 'openid-connect',
+        publicClient: false,
+        clientAuthenticatorType: 'client-secret',
+        secret: client.secret,
+        standardFlowEnabled: false,
+        implicitFlowEnabled: false,
+        directAccessGrantsEnabled: false,
+        serviceAccountsEnabled: true,
+        protocolMappers: [audienceMapper],
+      })),
     ],
   };
 }
@@ -398,6 +449,17 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
   const realms = options.realms ?? ['tenant-a', 'tenant-b'];
   const applications = options.applications ?? ['kettle', 'toaster'];
   const users = options.users ?? DEFAULT_KEYCLOAK_USERS;
+  const serviceClients = options.serviceClients ?? DEFAULT_KEYCLOAK_SERVICE_CLIENTS;
+  const serviceSecrets = new Map<string, string>(
+    realms.flatMap((realm) =>
+      serviceClients.map((c): [string, string] => [`${realm}\0${c.clientId}`, `${c.clientId}-secret-${Math.random().toString(36).slice(2)}`]),
+    ),
+  );
+  const serviceClientSecret = (realm: string, clientId: string): string => {
+    const secret = serviceSecrets.get(`${realm}\0${clientId}`);
+    if (secret === undefined) throw new Error(`no service client ${clientId} in realm ${realm}`);
+    return secret;
+  };
   const readyTimeoutMs = options.readyTimeoutMs ?? 180_000;
   const t0 = Date.now();
   const javaHome = keycloakJavaHome(options.javaHome);
@@ -459,6 +521,7 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
           users,
           clientSecret,
           accessTokenLifespanSeconds: options.accessTokenLifespanSeconds ?? 1800,
+          serviceClients: serviceClients.map((c) => ({ ...c, secret: serviceClientSecret(realm, c.clientId) })),
         });
         const r = await request('POST', `${base}/admin/realms`, { bearer: token, json: rep });
         if (r.status !== 201) throw new Error(`creating realm ${realm} failed: ${r.status} ${JSON.stringify(r.body)}`);
@@ -488,6 +551,8 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
       clientId: 'otao',
       clientSecret,
       cliClientId: 'otao-cli',
+      serviceClients,
+      serviceClientSecret,
       adminUsername,
       adminPassword,
       process: proc,
@@ -511,8 +576,14 @@ export async function startKeycloak(options: KeycloakOptions = {}): Promise<Keyc
         if (r.status === 403) return false;
         throw new KeycloakTokenError(r.status, r.body);
       },
-      clientCredentialsToken: async (realm) =>
-        accessTokenOf(await tokenRequest(realm, { grant_type: 'client_credentials', client_id: 'otao', client_secret: clientSecret })),
+      clientCredentialsToken: async (realm, clientId) =>
+        accessTokenOf(
+          await tokenRequest(realm, {
+            grant_type: 'client_credentials',
+            client_id: clientId ?? 'otao',
+            client_secret: clientId === undefined ? clientSecret : serviceClientSecret(realm, clientId),
+          }),
+        ),
       tokenRequest,
       adminToken,
       stop: async () => {

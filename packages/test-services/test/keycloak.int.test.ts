@@ -184,6 +184,27 @@ describe('startKeycloak (real Keycloak, two tenant realms)', () => {
     expect(bad.status).toBe(401);
   });
 
+  it('gives the service client otao-ci (own secret per realm) a client-credentials token and, exchanged, an RPT for kettle only', async () => {
+    expect(kc.serviceClients.map((c) => c.clientId)).toEqual(['otao-ci']);
+    expect(kc.serviceClientSecret('tenant-a', 'otao-ci')).not.toBe(kc.serviceClientSecret('tenant-b', 'otao-ci'));
+    for (const realm of kc.realms) {
+      const at = await kc.clientCredentialsToken(realm, 'otao-ci');
+      const p = payload(at);
+      expect(p).toMatchObject({ iss: kc.issuer(realm), azp: 'otao-ci', preferred_username: 'service-account-otao-ci', aud: expect.arrayContaining(['otao']) });
+      expect(p['authorization']).toBeUndefined();
+      const r = await kc.tokenRequest(realm, { grant_type: 'urn:ietf:params:oauth:grant-type:uma-ticket', audience: kc.clientId }, at);
+      expect(r.status).toBe(200);
+      expect(permissions(r.body['access_token'] as string)).toEqual({ 'application-kettle': [...OTAO_SCOPES].sort() });
+    }
+    const wrong = await kc.tokenRequest('tenant-a', {
+      grant_type: 'client_credentials',
+      client_id: 'otao-ci',
+      client_secret: kc.serviceClientSecret('tenant-b', 'otao-ci'),
+    });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body['error']).toBe('unauthorized_client');
+  });
+
   it('documents Keycloak’s default aud: "account" only, without the audience mapper', async () => {
     const admin = await kc.adminToken();
     const created = await fetch(`${kc.url}/admin/realms/tenant-a/clients`, {
