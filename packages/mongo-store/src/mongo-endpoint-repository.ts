@@ -172,6 +172,9 @@ type Change = {
   onInsert?: Fields;
 };
 
+/** From this offset on, a page of `list` goes through the scan client (it reads every entry before it). */
+const DEEP_PAGE_OFFSET = 10_000;
+
 /**
  * EndpointRepository on a MongoDB-wire store (MongoDB, FerretDB v2). One document per endpoint;
  * every write is one atomic single-document update. Concurrent calls are gathered: look-ups by key
@@ -545,18 +548,18 @@ export class MongoEndpointRepository implements EndpointRepository {
   async list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage> {
     const byVersion = query.version !== undefined ? { currentVersionKey: versionKey(query.version) } : {};
     const { lo, hi } = idRange(tenantId, appName);
+    const offset = Math.max(0, query.offset);
+    // A page deep in the list reads every entry before it (skip): like a count, a scan.
+    const page = () =>
+      (offset >= DEEP_PAGE_OFFSET ? this.scanDocs() : this.docs)
+        .find({ _id: { $gt: lo, $lt: hi }, ...byVersion })
+        .sort({ _id: 1 })
+        .skip(offset)
+        .limit(query.limit)
+        .toArray();
     const [totalElements, docs] = await Promise.all([
       runScan('endpoints.list', this.scans.timeoutMS, () => this.scanDocs().countDocuments({ tenantId, appName, ...byVersion })),
-      query.limit <= 0
-        ? Promise.resolve([])
-        : run('endpoints.list', () =>
-            this.docs
-              .find({ _id: { $gt: lo, $lt: hi }, ...byVersion })
-              .sort({ _id: 1 })
-              .skip(Math.max(0, query.offset))
-              .limit(query.limit)
-              .toArray(),
-          ),
+      query.limit <= 0 ? Promise.resolve([]) : offset >= DEEP_PAGE_OFFSET ? runScan('endpoints.list', this.scans.timeoutMS, page) : run('endpoints.list', page),
     ]);
     return { content: docs.map(toState), totalElements };
   }

@@ -218,3 +218,36 @@ describe('free JSON', () => {
     expect((await store.endpoints.get(key))?.lastReport).toEqual(report);
   });
 });
+
+describe('whole-application reads (the scan client)', () => {
+  test('a page deep in the list, the count and the grouping are exact, also after the store was stopped and started', async () => {
+    const tenant = unique('t');
+    const n = 10_030;
+    const ids = Array.from({ length: n }, (_, i) => `ep-${String(i).padStart(6, '0')}`);
+    await store.endpoints.importStates(
+      ids.map((id, i) =>
+        endpointState(tenant, 'app', id, {
+          appVersionName: 'app-v1',
+          currentVersion: i % 2 === 0 ? '1.0.0' : '2.0.0',
+          ...(i % 5 === 0 ? { filters: ['f'] } : {}),
+        }),
+      ),
+    );
+    const check = async (s: MongoStore): Promise<void> => {
+      const deep = await s.endpoints.list(tenant, 'app', { offset: 10_000, limit: 50 }); // past DEEP_PAGE_OFFSET: the scan client
+      expect(deep.totalElements).toBe(n);
+      expect(deep.content.map((e) => e.endpointId)).toEqual(ids.slice(10_000));
+      const onTwo = await s.endpoints.list(tenant, 'app', { version: '2.0.0', offset: 5_000, limit: 10 });
+      expect(onTwo.totalElements).toBe(n / 2);
+      expect(onTwo.content.map((e) => e.endpointId)).toEqual(ids.filter((_, i) => i % 2 === 1).slice(5_000, 5_010));
+      const shapes = (await s.endpoints.shapes(tenant, 'app')).map((x) => `${x.currentVersion}|${x.filters.join(',')}=${x.count}`).sort();
+      expect(shapes).toEqual(['1.0.0|=4012', '1.0.0|f=1003', '2.0.0|=4012', '2.0.0|f=1003'].sort());
+    };
+    await check(store);
+    const other = await startStore(server.uri, db);
+    await other.stop();
+    await other.start();
+    await check(other);
+    await other.stop();
+  });
+});
