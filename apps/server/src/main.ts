@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: runs OTAO in the foreground from environment variables only (spec §9).
 import { ConfigError, loadConfig, type OtaoConfig } from './config';
-import type { OtaoServer } from './server';
+import type { OtaoServer } from './lifecycle';
 
 async function main(): Promise<void> {
   let config: OtaoConfig;
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   // The server and its adapters (MongoDB, NATS, AWS SDK, Express…) are loaded only once the
   // configuration is valid: loading them takes about half a second, and a bad configuration must
   // be reported within one (docs/operations.md).
-  const { OtaoServer: Server } = await import('./server.js');
+  const { OtaoServer: Server } = await import('./lifecycle.js');
   const server: OtaoServer = new Server(config);
   let stopping = false;
   const shutdown = (signal: string): void => {

@@ -20,6 +20,14 @@ export interface WorkSchedulerOptions {
   readonly retryMaxMs?: number;
   /** Whether jobs may run now (false until the application registry has loaded once). Default: always. */
   readonly canRun?: () => boolean;
+  /** The time jobs are stored, claimed and retried at (tests); default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** The use cases a job runs: what the scheduler needs of the core. */
+export interface JobRunner {
+  readonly pushes: Pick<OtaoCore['pushes'], 'run'>;
+  readonly endpointEvents: Pick<OtaoCore['endpointEvents'], 'bootstrapFilters'>;
 }
 
 /**
@@ -32,28 +40,32 @@ export interface WorkSchedulerOptions {
  * kept in memory and stored as soon as possible.
  */
 export class DurableWorkScheduler implements WorkScheduler {
-  private core: OtaoCore | undefined;
+  private core: JobRunner | undefined;
   private readonly outbox: Job[] = [];
   private stopped = false;
   private current: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private flushing = false;
+  /** Callers waiting for the flush under way (stop). */
+  private readonly flushWaiters: (() => void)[] = [];
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly queue: JobQueue,
     private readonly log: Logger,
-    private readonly metrics: OtaoMetrics,
+    private readonly metrics: Pick<OtaoMetrics, 'backgroundJobs'>,
     private readonly options: WorkSchedulerOptions,
   ) {
     this.leaseMs = options.leaseMs ?? 15_000;
     this.pollMs = options.pollMs ?? 1000;
+    this.now = options.now ?? Date.now;
   }
 
   /** The core is created with this scheduler as a port; it is attached afterwards. */
-  attach(core: OtaoCore): void {
+  attach(core: JobRunner): void {
     this.core = core;
   }
 
@@ -68,7 +80,7 @@ export class DurableWorkScheduler implements WorkScheduler {
 
   async enqueuePushes(scope: PushScope): Promise<void> {
     const job: Job = { kind: 'pushes', scope };
-    await this.queue.enqueue(job.kind, keyOf(job), JSON.stringify(job), Date.now());
+    await this.queue.enqueue(job.kind, keyOf(job), JSON.stringify(job), this.now());
     this.wake?.();
   }
 
@@ -92,12 +104,20 @@ export class DurableWorkScheduler implements WorkScheduler {
     }
   }
 
-  /** Stops taking jobs; waits up to `graceMs` for the running one, else gives it back for another replica. */
+  /**
+   * Stops taking jobs and stores the jobs not stored yet; waits up to `graceMs` for the running one.
+   * A job still running then keeps its claim until the process exits; the claim, no longer renewed,
+   * expires and another replica resumes the job.
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     this.wake?.();
     if (this.timer) clearTimeout(this.timer);
-    if (this.current) await Promise.race([this.current, new Promise((r) => setTimeout(r, graceMs))]);
+    if (this.current) {
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([this.current, new Promise((r) => (grace = setTimeout(r, graceMs)))]);
+      clearTimeout(grace);
+    }
     await this.flushOutbox().catch(() => undefined);
   }
 
@@ -106,14 +126,15 @@ export class DurableWorkScheduler implements WorkScheduler {
     void this.flushOutbox().catch(() => undefined);
   }
 
+  /** Stores the jobs kept in memory, in order; while a flush is under way, resolves when it ends. */
   private async flushOutbox(): Promise<void> {
-    if (this.flushing) return;
+    if (this.flushing) return new Promise((r) => this.flushWaiters.push(r));
     this.flushing = true;
     try {
       while (this.outbox.length > 0) {
         const job = this.outbox[0] as Job;
         try {
-          await this.queue.enqueue(job.kind, keyOf(job), JSON.stringify(job), Date.now());
+          await this.queue.enqueue(job.kind, keyOf(job), JSON.stringify(job), this.now());
           this.outbox.shift();
         } catch (e) {
           this.log.warn({ err: (e as Error).message, unsaved: this.outbox.length }, 'cannot store background job yet; retrying');
@@ -124,6 +145,7 @@ export class DurableWorkScheduler implements WorkScheduler {
       }
     } finally {
       this.flushing = false;
+      for (const done of this.flushWaiters.splice(0)) done();
     }
     this.wake?.();
   }
@@ -133,7 +155,7 @@ export class DurableWorkScheduler implements WorkScheduler {
       let claimed = false;
       try {
         const ready = this.core !== undefined && (this.options.canRun?.() ?? true);
-        const job = ready ? await this.queue.claim(this.options.replicaId, Date.now(), this.leaseMs) : undefined;
+        const job = ready ? await this.queue.claim(this.options.replicaId, this.now(), this.leaseMs) : undefined;
         if (job) {
           claimed = true;
           this.current = this.runJob(job.id, job.payload, job.attempts);
@@ -154,13 +176,13 @@ export class DurableWorkScheduler implements WorkScheduler {
   }
 
   private async runJob(id: string, payload: string, attempts: number): Promise<void> {
-    const core = this.core as OtaoCore;
+    const core = this.core as JobRunner;
     const job = JSON.parse(payload) as Job;
     const holder = this.options.replicaId;
     let lost = false;
     const heartbeat = setInterval(
       () => {
-        this.queue.renew(id, holder, Date.now(), this.leaseMs).then(
+        this.queue.renew(id, holder, this.now(), this.leaseMs).then(
           (ok) => {
             if (!ok) lost = true;
           },
@@ -177,7 +199,7 @@ export class DurableWorkScheduler implements WorkScheduler {
           // job of the same scope waits already, that one does it).
           this.log.info({ jobId: id, attempt: attempts, scope: job.scope, ...r }, 'push computation superseded by a change; running it again');
           this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'superseded' });
-          await this.queue.release(id, holder, Date.now());
+          await this.queue.release(id, holder, this.now());
           return;
         }
         this.log.info({ jobId: id, attempt: attempts, scope: job.scope, ...r }, 'push computation done');
@@ -197,7 +219,7 @@ export class DurableWorkScheduler implements WorkScheduler {
         { jobId: id, job: job.kind, attempt: attempts, err: (e as Error).message, retryInMs: delay, lostClaim: lost },
         'background job failed; will retry',
       );
-      await this.queue.release(id, holder, Date.now() + delay).catch(() => undefined);
+      await this.queue.release(id, holder, this.now() + delay).catch(() => undefined);
     } finally {
       clearInterval(heartbeat);
     }

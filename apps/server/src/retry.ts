@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+
+/**
+ * Runs `fn` until it succeeds or `stopped()` says to give up (then undefined), waiting 0.5 s, 1 s,
+ * 2 s… up to 10 s between attempts and logging each failure.
+ */
+export async function retry<T>(what: string, log: Logger, stopped: () => boolean, fn: () => Promise<T>): Promise<T | undefined> {
+  for (let attempt = 1; !stopped(); attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const delay = Math.min(500 * 2 ** (attempt - 1), 10_000);
+      log.warn({ err: (e as Error).message, attempt, retryInMs: delay }, `${what} failed; retrying`);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  return undefined;
+}
