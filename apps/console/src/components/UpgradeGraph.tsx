@@ -1,7 +1,7 @@
 // The upgrade graph of spec §11, laid out with dagre: versions as nodes (added in SemVer order),
 // an edge from every `upgradableFrom` entry to the software; an exact entry is an edge from that
 // version (a dashed node when it is not registered), a range is drawn as its own node holding the
-// range text; suspended versions are greyed. With `path`, the hops of an endpoint are highlighted.
+// range text (one node and one edge per range, whatever it matches); suspended versions are greyed. With `path`, the hops of an endpoint are highlighted.
 import { Graph, layout } from '@dagrejs/dagre';
 import { useLayoutEffect, useMemo, type ReactNode } from 'react';
 import { satisfies, valid } from 'semver';
@@ -100,10 +100,13 @@ function safeSatisfies(version: string, range: string): boolean {
   }
 }
 
+/** The default path: one array, so that the layout is not redone at every render (useMemo compares by reference). */
+const NO_PATH: readonly string[] = [];
+
 export function UpgradeGraph({
   app,
   software,
-  path = [],
+  path = NO_PATH,
   caption,
 }: {
   app: string;
