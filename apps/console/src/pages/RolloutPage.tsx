@@ -171,9 +171,12 @@ export default function RolloutPage(): ReactNode {
           <h2 id="hist-h">History</h2>
           <label htmlFor="bucket">Bucket</label>{' '}
           <select id="bucket" value={bucket} onChange={(e) => setBucket(e.target.value as 'minute' | 'hour')}>
-            <option value="minute">minute (last 48 h)</option>
-            <option value="hour">hour (90 days)</option>
-          </select>
+            <option value="minute">minute</option>
+            <option value="hour">hour</option>
+          </select>{' '}
+          <span className="muted">
+            from {history.data.since} to {history.data.until} (the changes of the counters in each {bucket})
+          </span>
           {history.data.buckets.length === 0 ? (
             <p className="muted">No activity in this period.</p>
           ) : (
