@@ -1,24 +1,18 @@
-import { lazy, Suspense, useMemo, type ReactNode } from 'react';
+import type { QueryClient } from '@tanstack/react-query';
+import { useMemo, type ReactNode } from 'react';
 import { createBrowserRouter, Link, NavLink, Outlet, RouterProvider, useParams, useRouteError } from 'react-router';
 import { errorText } from './api/client';
+import { softwareListQuery } from './api/software-list';
 import { type AuthState, chooseTenant, forgetTenant } from './auth';
 import { Loading } from './components/common';
 import type { ConsoleConfig } from './console-config';
 
-// Every page is its own chunk: the first load carries the shell only.
-const ApplicationsPage = lazy(() => import('./pages/ApplicationsPage'));
-const SoftwarePage = lazy(() => import('./pages/SoftwarePage'));
-const SoftwareEditorPage = lazy(() => import('./pages/SoftwareEditorPage'));
-const VersionPage = lazy(() => import('./pages/VersionPage'));
-const RolloutPage = lazy(() => import('./pages/RolloutPage'));
-const PreviewPage = lazy(() => import('./pages/PreviewPage'));
-const EndpointsPage = lazy(() => import('./pages/EndpointsPage'));
-const EndpointPage = lazy(() => import('./pages/EndpointPage'));
-const AuditPage = lazy(() => import('./pages/AuditPage'));
-
-function page(node: ReactNode): ReactNode {
-  return <Suspense fallback={<Loading what="page" />}>{node}</Suspense>;
-}
+// Every page is its own chunk (the first load carries the shell only), loaded by the router before
+// it shows the page (route `lazy`): no Suspense fallback, so React never holds back the page (it
+// throttles a Suspense reveal to 300 ms after its fallback). A page's main query starts in its
+// route's loader, in parallel with the page's chunk; the loader does not wait for it.
+type PageModule = { default: () => ReactNode };
+const pageOf = (load: () => Promise<PageModule>) => async () => ({ Component: (await load()).default });
 
 function RouteError(): ReactNode {
   const e = useRouteError();
@@ -134,34 +128,40 @@ function SignIn({ tenant, signIn }: { tenant: string; signIn: () => Promise<void
   );
 }
 
-export function App({ auth }: { config: ConsoleConfig; auth: AuthState }): ReactNode {
-  const router = useMemo(() => makeRouter(auth), [auth]);
+export function App({ auth, queryClient }: { config: ConsoleConfig; auth: AuthState; queryClient: QueryClient }): ReactNode {
+  const router = useMemo(() => makeRouter(auth, queryClient), [auth, queryClient]);
   if (auth.kind === 'pick-tenant') return <TenantPicker tenants={auth.tenants} free={auth.free} />;
   if (auth.kind === 'signed-out') return <SignIn tenant={auth.tenant} signIn={auth.signIn} />;
   return <RouterProvider router={router} />;
 }
 
-function makeRouter(auth: AuthState): ReturnType<typeof createBrowserRouter> {
+function makeRouter(auth: AuthState, qc: QueryClient): ReturnType<typeof createBrowserRouter> {
+  /** Starts the software list of the route's application (not awaited: the page shows its own loading state). */
+  const softwareList = ({ params }: { params: { app?: string } }): null => {
+    if (params.app) void qc.prefetchQuery(softwareListQuery(params.app));
+    return null;
+  };
   return createBrowserRouter(
     [
       {
         element: <Shell auth={auth} />,
         errorElement: <RouteError />,
+        hydrateFallbackElement: <Loading what="page" />,
         children: [
-          { index: true, element: page(<ApplicationsPage />) },
-          { path: 'callback', element: page(<ApplicationsPage />) },
+          { index: true, lazy: pageOf(() => import('./pages/ApplicationsPage')) },
+          { path: 'callback', lazy: pageOf(() => import('./pages/ApplicationsPage')) },
           {
             path: 'apps/:app',
             children: [
-              { index: true, element: page(<SoftwarePage />) },
-              { path: 'software/new', element: page(<SoftwareEditorPage />) },
-              { path: 'software/:version', element: page(<VersionPage />) },
-              { path: 'software/:version/edit', element: page(<SoftwareEditorPage />) },
-              { path: 'software/:version/rollout', element: page(<RolloutPage />) },
-              { path: 'software/:version/preview', element: page(<PreviewPage />) },
-              { path: 'endpoints', element: page(<EndpointsPage />) },
-              { path: 'endpoints/:endpointId', element: page(<EndpointPage />) },
-              { path: 'audit', element: page(<AuditPage />) },
+              { index: true, loader: softwareList, lazy: pageOf(() => import('./pages/SoftwarePage')) },
+              { path: 'software/new', lazy: pageOf(() => import('./pages/SoftwareEditorPage')) },
+              { path: 'software/:version', lazy: pageOf(() => import('./pages/VersionPage')) },
+              { path: 'software/:version/edit', lazy: pageOf(() => import('./pages/SoftwareEditorPage')) },
+              { path: 'software/:version/rollout', lazy: pageOf(() => import('./pages/RolloutPage')) },
+              { path: 'software/:version/preview', lazy: pageOf(() => import('./pages/PreviewPage')) },
+              { path: 'endpoints', lazy: pageOf(() => import('./pages/EndpointsPage')) },
+              { path: 'endpoints/:endpointId', loader: softwareList, lazy: pageOf(() => import('./pages/EndpointPage')) },
+              { path: 'audit', lazy: pageOf(() => import('./pages/AuditPage')) },
             ],
           },
           {

@@ -4,6 +4,7 @@
 import type { User, UserManager } from 'oidc-client-ts';
 import { setTokenSource } from './api/client';
 import type { ConsoleConfig } from './console-config';
+import { rptTokenSource } from './rpt';
 
 const TENANT_KEY = 'otao.console.tenant';
 const RETURN_KEY = 'otao.console.return';
@@ -69,7 +70,13 @@ export async function initAuth(config: ConsoleConfig): Promise<AuthState> {
     await manager.signinRedirect();
   };
   if (!user || user.expired) return { kind: 'signed-out', tenant, signIn };
-  setTokenSource(async () => (await manager.getUser())?.access_token);
+  const accessToken = async (): Promise<string | undefined> => (await manager.getUser())?.access_token;
+  if (config.authzMode === 'rpt') {
+    const audience = config.rptAudience;
+    if (!audience)
+      throw new Error('OTAO decides permissions from RPTs here but names no resource server to ask one for (set OTAO_OAUTH_CLIENT_ID on the server).');
+    setTokenSource(rptTokenSource({ audience, accessToken, tokenEndpoint: () => manager.metadataService.getTokenEndpoint(false) }));
+  } else setTokenSource(accessToken);
   const profile = user.profile;
   return {
     kind: 'signed-in',

@@ -11,6 +11,10 @@ export interface ConsoleConfig {
   tenants: { id: string; issuer: string }[];
   /** With the Tenant Manager: a tenant's issuer is this base followed by the tenant id. */
   issuerBase?: string;
+  /** With authentication on: how the API decides permissions (OTAO_AUTHZ_MODE). */
+  authzMode?: 'rpt' | 'uma';
+  /** With `rpt`: the audience of the RPT the console obtains after sign-in (OTAO's resource server client id). */
+  rptAudience?: string;
   /** Whether files (S3) are enabled. */
   files: boolean;
 }

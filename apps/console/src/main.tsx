@@ -5,6 +5,7 @@ import { ApiError, errorText } from './api/client';
 import { App } from './App';
 import { initAuth } from './auth';
 import { loadConsoleConfig } from './console-config';
+import { mark } from './perf';
 import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);
@@ -21,12 +22,14 @@ const queryClient = new QueryClient({
 
 async function start(): Promise<void> {
   try {
+    mark('start');
     const config = await loadConsoleConfig();
     const auth = await initAuth(config);
+    mark('auth-ready');
     root.render(
       <StrictMode>
         <QueryClientProvider client={queryClient}>
-          <App config={config} auth={auth} />
+          <App config={config} auth={auth} queryClient={queryClient} />
         </QueryClientProvider>
       </StrictMode>,
     );

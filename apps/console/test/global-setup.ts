@@ -48,6 +48,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
             lamp: app(false, ['lamp-v1', 'lamp-v2']),
             editor: app(false, ['editor-v1']),
             fleet: app(false, ['fleet-v1']),
+            heater: app(false, ['heater-v1']),
           },
         },
       }),

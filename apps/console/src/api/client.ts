@@ -11,6 +11,13 @@ export type Preview = Schemas['Preview'];
 export type EndpointView = Schemas['EndpointView'];
 export type EndpointState = Schemas['EndpointState'];
 export type FileInfo = Schemas['FileInfo'];
+export type Phase = Schemas['Phase'];
+export type PhaseGate = Schemas['PhaseGate'];
+export type MaintenanceWindow = Schemas['MaintenanceWindow'];
+export type RolloutHistory = Schemas['RolloutHistory'];
+export type HistoryBucket = RolloutHistory['buckets'][number];
+export type AuditEntry = Schemas['AuditEntry'];
+export type AuditAction = AuditEntry['action'];
 
 export const API_BASE = '/api/v1';
 
@@ -23,11 +30,6 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = 'ApiError';
-  }
-
-  /** The route does not exist on this server (a newer API feature): the console hides it. */
-  get routeMissing(): boolean {
-    return this.status === 404 && this.code === 'route.not_found';
   }
 }
 
@@ -72,8 +74,8 @@ export function ok<T>(r: { data?: T; error?: unknown; response: Response }): T {
 }
 
 /**
- * A call to a route the OpenAPI document does not describe yet (spec §6.3/§6.4.1, added by other
- * work); same headers and error handling as the typed client.
+ * A call with a body the typed client cannot check (the editor's form builds it field by field and
+ * the API's validation answers for it); same headers and error handling as the typed client.
  */
 export async function rawJson<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(API_BASE + path, {

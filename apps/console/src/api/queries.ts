@@ -1,11 +1,12 @@
 // TanStack Query keys and fetchers shared by the pages.
 import { useQuery } from '@tanstack/react-query';
-import { compare, valid } from 'semver';
+import { parse } from 'semver';
 import { api, ok, seg, type Software } from './client';
+import { softwareListKey, softwareListQuery } from './software-list';
 
 export const keys = {
   apps: ['applications'] as const,
-  software: (app: string) => ['software', app] as const,
+  software: softwareListKey,
   version: (app: string, v: string) => ['software', app, v] as const,
   rollout: (app: string, v: string) => ['rollout', app, v] as const,
   endpoint: (app: string, id: string) => ['endpoint', app, id] as const,
@@ -15,15 +16,21 @@ export function useApplications() {
   return useQuery({ queryKey: keys.apps, queryFn: async () => ok(await api.GET('/applications')) });
 }
 
-/** The software of an application, in SemVer precedence order (the API's order, kept on purpose). */
-export function useSoftwareList(app: string) {
-  return useQuery({
-    queryKey: keys.software(app),
-    queryFn: async () => {
-      const list = ok(await api.GET('/applications/{appName}/software', { params: { path: { appName: app } } }));
-      return [...list].sort((a, b) => (valid(a.version) && valid(b.version) ? compare(a.version, b.version) : a.version.localeCompare(b.version)));
-    },
+/** SemVer precedence order (versions that are not SemVer after, by text); each version parsed once. */
+function bySemver(list: readonly Software[]): Software[] {
+  const parsed = new Map(list.map((s) => [s.version, parse(s.version)]));
+  return [...list].sort((a, b) => {
+    const pa = parsed.get(a.version);
+    const pb = parsed.get(b.version);
+    if (pa && pb) return pa.compare(pb);
+    if (pa || pb) return pa ? -1 : 1;
+    return a.version.localeCompare(b.version);
   });
+}
+
+/** The software of an application, in SemVer precedence order (sorted once per answer: `select` is memoised). */
+export function useSoftwareList(app: string) {
+  return useQuery({ ...softwareListQuery(app), select: bySemver });
 }
 
 /** One software with its ETag (for If-Match on PUT, spec §10). */

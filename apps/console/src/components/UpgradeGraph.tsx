@@ -1,12 +1,13 @@
 // The upgrade graph of spec §11, laid out with dagre: versions as nodes (added in SemVer order),
 // an edge from every `upgradableFrom` entry to the software; an exact entry is an edge from that
 // version (a dashed node when it is not registered), a range is drawn as its own node holding the
-// range text; suspended versions are greyed. With `path`, the hops of an endpoint are highlighted.
+// range text (one node and one edge per range, whatever it matches); suspended versions are greyed. With `path`, the hops of an endpoint are highlighted.
 import { Graph, layout } from '@dagrejs/dagre';
-import { useMemo, type ReactNode } from 'react';
-import { Link } from 'react-router';
+import { useLayoutEffect, useMemo, type ReactNode } from 'react';
 import { satisfies, valid } from 'semver';
 import type { Software } from '../api/client';
+import { mark } from '../perf';
+import { consoleHref, useLinkDelegation } from './common';
 
 interface NodeData {
   kind: 'version' | 'ghost' | 'range';
@@ -99,10 +100,13 @@ function safeSatisfies(version: string, range: string): boolean {
   }
 }
 
+/** The default path: one array, so that the layout is not redone at every render (useMemo compares by reference). */
+const NO_PATH: readonly string[] = [];
+
 export function UpgradeGraph({
   app,
   software,
-  path = [],
+  path = NO_PATH,
   caption,
 }: {
   app: string;
@@ -110,14 +114,26 @@ export function UpgradeGraph({
   path?: readonly string[];
   caption: string;
 }): ReactNode {
-  const model = useMemo(() => buildGraph(software, path), [software, path]);
+  const model = useMemo(() => {
+    mark('graph-layout-start');
+    const m = buildGraph(software, path);
+    mark('graph-layout-end');
+    return m;
+  }, [software, path]);
+  useLayoutEffect(() => {
+    if (model.nodes.length === 0) return;
+    mark('graph-committed'); // the SVG is in the document
+    // the frame that shows it: after the next animation frame's paint
+    requestAnimationFrame(() => setTimeout(() => mark('graph-painted'), 0));
+  }, [model]);
+  const onClick = useLinkDelegation();
   const onPath = new Set(path.map((v) => `v:${v}`));
   if (model.nodes.length === 0) return <p className="muted">No software yet: nothing to draw.</p>;
   return (
     <figure className="graph">
       <figcaption>{caption}</figcaption>
       <div className="graph-scroll">
-        <svg width={model.width} height={model.height} viewBox={`0 0 ${model.width} ${model.height}`} role="group" aria-label={caption}>
+        <svg width={model.width} height={model.height} viewBox={`0 0 ${model.width} ${model.height}`} role="group" aria-label={caption} onClick={onClick}>
           <defs>
             <marker
               id="arrow"
@@ -168,10 +184,11 @@ export function UpgradeGraph({
                 </text>
               </g>
             );
+            const to = `/apps/${app}/software/${encodeURIComponent(n.label)}`;
             return n.kind === 'version' ? (
-              <Link key={n.id} to={`/apps/${app}/software/${encodeURIComponent(n.label)}`} aria-label={`Version ${n.label}, ${n.sub ?? ''}`}>
+              <a key={n.id} href={consoleHref(to)} data-to={to} aria-label={`Version ${n.label}, ${n.sub ?? ''}`}>
                 {body}
-              </Link>
+              </a>
             ) : (
               <g key={n.id} role="img" aria-label={n.kind === 'range' ? `Range ${n.label}` : `Version ${n.label}, not registered`}>
                 {body}

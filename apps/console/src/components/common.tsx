@@ -1,4 +1,5 @@
-import { useEffect, type ReactNode } from 'react';
+import { useCallback, useEffect, type MouseEvent, type ReactNode } from 'react';
+import { useNavigate } from 'react-router';
 import { ApiError, errorText } from '../api/client';
 
 export function useTitle(title: string): void {
@@ -86,4 +87,27 @@ export function percent(rate: number): string {
 /** A strategy badge; suspended is greyed like in the graph. */
 export function StrategyBadge({ strategy }: { strategy: string }): ReactNode {
   return <span className={`badge badge-${strategy}`}>{strategy}</span>;
+}
+
+/** The document URL of a console path (`/apps/x` -> `/console/apps/x`), for plain anchors. */
+export const consoleHref = (to: string): string => import.meta.env.BASE_URL + to.replace(/^\//, '');
+
+/**
+ * Plain anchors (`<a href={consoleHref(to)} data-to={to}>`) in a large table or graph, navigated by
+ * one click handler on their container: a react-router `Link` runs several hooks per link, and
+ * the software page of 200 versions has a thousand links. A click with a modifier key or another
+ * button is the browser's (new tab, …); the anchors are real links for keyboard and screen readers.
+ */
+export function useLinkDelegation(): (e: MouseEvent) => void {
+  const navigate = useNavigate();
+  return useCallback(
+    (e: MouseEvent) => {
+      if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.altKey || e.ctrlKey || e.shiftKey) return;
+      const a = (e.target as Element).closest('a[data-to]');
+      if (!a || !e.currentTarget.contains(a)) return;
+      e.preventDefault();
+      void navigate(a.getAttribute('data-to')!);
+    },
+    [navigate],
+  );
 }

@@ -1,14 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
-import { ApiError, api, authHeaders, ok, rawJson, type Rollout, seg, toApiError } from '../api/client';
-import type { HistoryBucket, RolloutPhase, RolloutWindow } from '../api/extensions';
+import { api, authHeaders, ok, seg, toApiError } from '../api/client';
 import { keys, replaceBody, softwarePath, useSoftware } from '../api/queries';
 import { ErrorBox, Loading, percent, StrategyBadge, useTitle } from '../components/common';
 
 const HistoryChart = lazy(async () => ({ default: (await import('../components/HistoryChart')).HistoryChart }));
-
-type FullRollout = Rollout & { timedOut?: number; rolledBack?: number; phase?: RolloutPhase; window?: RolloutWindow };
 
 function until(at: string | undefined): string {
   if (!at) return '';
@@ -26,37 +23,25 @@ export default function RolloutPage(): ReactNode {
   const sw = useSoftware(app, version);
   const rollout = useQuery({
     queryKey: keys.rollout(app, version),
-    queryFn: async () =>
-      ok(await api.GET('/applications/{appName}/software/{version}/rollout', { params: { path: { appName: app, version } } })) as FullRollout,
+    queryFn: async () => ok(await api.GET('/applications/{appName}/software/{version}/rollout', { params: { path: { appName: app, version } } })),
     refetchInterval: 10_000,
   });
   const [bucket, setBucket] = useState<'minute' | 'hour'>('minute');
   const history = useQuery({
     queryKey: ['history', app, version, bucket],
-    queryFn: async () => {
-      try {
-        const h = await rawJson<unknown>('GET', `${softwarePath(app, version)}/rollout/history?bucket=${bucket}`);
-        return {
-          available: true as const,
-          buckets: (Array.isArray(h)
-            ? h
-            : ((h as { buckets?: HistoryBucket[]; content?: HistoryBucket[] }).buckets ??
-              (h as { content?: HistoryBucket[] }).content ??
-              [])) as HistoryBucket[],
-        };
-      } catch (e) {
-        if (e instanceof ApiError && e.routeMissing) return { available: false as const, buckets: [] };
-        throw e;
-      }
-    },
+    queryFn: async () =>
+      ok(await api.GET('/applications/{appName}/software/{version}/rollout/history', { params: { path: { appName: app, version }, query: { bucket } } })),
+    refetchInterval: 30_000,
   });
   const refresh = async (): Promise<void> => {
     await Promise.all([qc.invalidateQueries({ queryKey: keys.rollout(app, version) }), qc.invalidateQueries({ queryKey: keys.version(app, version) })]);
   };
   const action = useMutation({
     mutationFn: async (what: 'suspend' | 'advance' | 'hold' | 'resume') => {
-      if (what === 'advance') return rawJson('POST', `${softwarePath(app, version)}/rollout/advance`);
-      if (what === 'hold' || what === 'resume') return rawJson('PUT', `${softwarePath(app, version)}/rollout/hold`, { hold: what === 'hold' });
+      const path = { appName: app, version };
+      if (what === 'advance') return ok(await api.POST('/applications/{appName}/software/{version}/rollout/advance', { params: { path } }));
+      if (what === 'hold' || what === 'resume')
+        return ok(await api.PUT('/applications/{appName}/software/{version}/rollout/hold', { params: { path }, body: { hold: what === 'hold' } }));
       const current = sw.data;
       if (!current) throw new Error('the software is not loaded yet');
       const res = await fetch(`/api/v1${softwarePath(app, version)}`, {
@@ -67,14 +52,16 @@ export default function RolloutPage(): ReactNode {
       if (!res.ok) throw toApiError(res.status, await res.json().catch(() => undefined), res.statusText);
       return undefined;
     },
-    onSettled: refresh,
+    onSettled: async () => {
+      await Promise.all([refresh(), qc.invalidateQueries({ queryKey: ['history', app, version] })]);
+    },
   });
 
   if (rollout.isPending) return <Loading what="rollout" />;
   if (rollout.error) return <ErrorBox error={rollout.error} title={`The rollout of ${version} could not be loaded`} />;
   const r = rollout.data;
   const policy = sw.data?.software.failurePolicy;
-  const reports = r.applied + r.failed + (r.timedOut ?? 0);
+  const reports = r.applied + r.failed + r.timedOut;
   const counters: [string, number | undefined][] = [
     ['Offered', r.offered],
     ['Applied', r.applied],
@@ -141,7 +128,8 @@ export default function RolloutPage(): ReactNode {
         <section className="card" aria-labelledby="phase-h">
           <h2 id="phase-h">Phase</h2>
           <p>
-            Phase {r.phase.index + 1}: endpoints in cohorts below {r.phase.percent} %{r.phase.hold ? ' — held' : ''}. Waiting for: {r.phase.waitingFor ?? '—'}.
+            Phase {r.phase.index + 1}: endpoints in cohorts below {r.phase.percent} %
+            {r.phase.hold ? ` — held${r.phase.holdReason ? ` (${r.phase.holdReason})` : ''}` : ''}. Waiting for: {r.phase.waitingFor ?? '—'}.
             {r.phase.nextCheckAt ? <> Next check {until(r.phase.nextCheckAt)}.</> : null}
           </p>
         </section>
@@ -178,19 +166,27 @@ export default function RolloutPage(): ReactNode {
         </div>
         {action.error && <ErrorBox error={action.error} title="The action failed" />}
       </section>
-      {history.data?.available && (
+      {history.data && (
         <section className="card" aria-labelledby="hist-h">
           <h2 id="hist-h">History</h2>
           <label htmlFor="bucket">Bucket</label>{' '}
           <select id="bucket" value={bucket} onChange={(e) => setBucket(e.target.value as 'minute' | 'hour')}>
-            <option value="minute">minute (last 48 h)</option>
-            <option value="hour">hour (90 days)</option>
-          </select>
+            <option value="minute">minute</option>
+            <option value="hour">hour</option>
+          </select>{' '}
+          <span className="muted">
+            from {history.data.since} to {history.data.until} (the changes of the counters in each {bucket})
+          </span>
           {history.data.buckets.length === 0 ? (
             <p className="muted">No activity in this period.</p>
           ) : (
             <Suspense fallback={<Loading what="chart" />}>
-              <HistoryChart buckets={history.data.buckets} label={`Offered, applied and failed per ${bucket} for ${version}`} />
+              <HistoryChart
+                buckets={history.data.buckets}
+                since={history.data.since}
+                until={history.data.until}
+                label={`Offered, applied and failed per ${bucket} for ${version}`}
+              />
             </Suspense>
           )}
         </section>

@@ -1,7 +1,6 @@
 // The software editor's form model: every field of spec §2, to and from the API's JSON, and the
 // mapping of the API's validation messages (`filters[0].filterId: …`) onto the form's fields.
 import type { Software } from '../api/client';
-import type { MaintenanceWindow, Phase, PhaseGate } from '../api/extensions';
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
@@ -31,32 +30,24 @@ export const emptyForm = (): FormState => ({
   metadata: 'null',
 });
 
-type Extended = Software & {
-  phases?: Phase[];
-  phaseGate?: PhaseGate;
-  maintenanceWindow?: MaintenanceWindow;
-  failurePolicy?: { maxFailureRate: number; minReports: number; reportTimeoutMinutes?: number };
-};
-
 export function formOf(s: Software): FormState {
-  const x = s as Extended;
   const f = emptyForm();
   return {
     version: s.version,
     rolloutStrategy: s.rolloutStrategy,
     upgradableFrom: s.upgradableFrom.join('\n'),
     filters: s.filters.map((fl) => ({ filterId: fl.filterId, rolloutDate: fl.rolloutDate ? fl.rolloutDate.replace(/Z$/, '') : '' })),
-    failurePolicy: x.failurePolicy
+    failurePolicy: s.failurePolicy
       ? {
           on: true,
-          maxFailureRate: String(x.failurePolicy.maxFailureRate),
-          minReports: String(x.failurePolicy.minReports),
-          reportTimeoutMinutes: x.failurePolicy.reportTimeoutMinutes ? String(x.failurePolicy.reportTimeoutMinutes) : '',
+          maxFailureRate: String(s.failurePolicy.maxFailureRate),
+          minReports: String(s.failurePolicy.minReports),
+          reportTimeoutMinutes: s.failurePolicy.reportTimeoutMinutes ? String(s.failurePolicy.reportTimeoutMinutes) : '',
         }
       : f.failurePolicy,
-    phases: (x.phases ?? []).map((p) => ({ percent: String(p.percent), soakMinutes: p.soakMinutes === undefined ? '' : String(p.soakMinutes) })),
-    phaseGate: x.phaseGate ? { on: true, maxFailureRate: String(x.phaseGate.maxFailureRate), minReports: String(x.phaseGate.minReports) } : f.phaseGate,
-    window: x.maintenanceWindow ? { on: true, ...x.maintenanceWindow, days: x.maintenanceWindow.days ?? [] } : f.window,
+    phases: (s.phases ?? []).map((p) => ({ percent: String(p.percent), soakMinutes: p.soakMinutes === undefined ? '' : String(p.soakMinutes) })),
+    phaseGate: s.phaseGate ? { on: true, maxFailureRate: String(s.phaseGate.maxFailureRate), minReports: String(s.phaseGate.minReports) } : f.phaseGate,
+    window: s.maintenanceWindow ? { on: true, ...s.maintenanceWindow, days: s.maintenanceWindow.days ?? [] } : f.window,
     specification: JSON.stringify(s.specification ?? {}, null, 2),
     metadata: JSON.stringify(s.metadata ?? null, null, 2),
   };

@@ -24,15 +24,11 @@ export async function rest(method: string, path: string, body?: unknown, expectS
   return text ? JSON.parse(text) : undefined;
 }
 
-/** Routes of spec §6.3/§6.4.1 that the console probes and hides on 404: their 404 is expected, not an error. */
-const PROBED = /\/api\/v1\/applications\/[^/]+\/(audit|software\/[^/]+\/rollout\/history)(\?|$)/;
-
-/** Collects the page's console errors and uncaught exceptions (probe 404s excepted). */
+/** Collects the page's console errors and uncaught exceptions. */
 export function watchConsole(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
-    if (/status of 404/.test(msg.text()) && PROBED.test(msg.location().url)) return;
     errors.push(`${msg.text()} (${msg.location().url})`);
   });
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));

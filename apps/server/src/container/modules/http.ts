@@ -33,7 +33,10 @@ export function consoleOptions(c: OtaoConfig, log: Logger): ConsoleOptions | und
     log.warn({ dir }, 'the console is enabled but not built (npx turbo run build --filter=@otao/console): /console/ answers 404');
     return undefined;
   }
-  const { off, tenants, tenantManagerUrl, oauth, defaultTenant } = c.security;
+  const { off, tenants, tenantManagerUrl, oauth, defaultTenant, authzMode } = c.security;
+  // With RPT decisions the console exchanges the person's access token for a requesting-party token
+  // of OTAO's resource server at the tenant's issuer (spec §8): the client id it is registered as.
+  const rptAudience = oauth.clientId ?? oauth.audience;
   const issuerBase = !off && tenantManagerUrl && oauth.issuer ? `${keycloakBase(oauth.issuer)}/realms/` : undefined;
   const origins = [...(tenants ?? []).map((t) => t.issuer), ...(issuerBase ? [issuerBase] : [])].flatMap((u) => {
     try {
@@ -51,6 +54,7 @@ export function consoleOptions(c: OtaoConfig, log: Logger): ConsoleOptions | und
       ...(off ? { defaultTenant } : {}),
       tenants: off ? [] : (tenants ?? []).map((t) => ({ id: t.id, issuer: t.issuer })),
       ...(issuerBase ? { issuerBase } : {}),
+      ...(off ? {} : { authzMode, ...(authzMode === 'rpt' && rptAudience ? { rptAudience } : {}) }),
       files: filesEnabled(c),
     },
   };
