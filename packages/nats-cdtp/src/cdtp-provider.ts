@@ -1,9 +1,9 @@
-import { type ConfigDecision, isOtaoError, type OtaoCore } from '@otao/core';
+import { isOtaoError, type OtaoCore } from '@otao/core';
 import type { Msg, Subscription } from 'nats';
 import { codecs, type ConfigRequestRecord } from './codecs';
 import type { NatsConnection } from './connection';
 import { completeObserver, type Logger, type NatsCdtpObserver, noopLogger, type RequestOutcome } from './observer';
-import { INTERNAL_ERROR, OVERLOADED, unavailableAnswer } from './status-codes';
+import { type CdtpAnswer, cdtpAnswer, cdtpUnavailable, INTERNAL_ERROR, INTERNAL_ERROR_ANSWER, OVERLOADED } from './status-codes';
 import { subjects } from './subjects';
 import { ThrottledLog } from './throttled-log';
 import { WorkQueue } from './work-queue';
@@ -125,21 +125,16 @@ export class CdtpProvider {
       this.logger.debug('expired CDTP request dropped', { correlationId: req.correlationId, endpointId: req.endpointId });
       return;
     }
-    let outcome: RequestOutcome;
-    let fields: Pick<ConfigDecision, 'statusCode' | 'reasonPhrase' | 'configId' | 'content'>;
+    let fields: CdtpAnswer;
     try {
       // The decoded record has every field decide() reads (it is a structural ConfigRequest).
-      const d = await this.core.config.decide(req);
-      outcome = d.outcome;
-      fields = d;
+      fields = cdtpAnswer(await this.core.config.decide(req), req);
     } catch (e) {
       if (isOtaoError(e)) {
-        outcome = 'unavailable';
-        fields = { ...unavailableAnswer(e.code), configId: null, content: null };
-        this.logger.warn('CDTP request failed: dependency unavailable', { correlationId: req.correlationId, code: e.code });
+        fields = cdtpUnavailable(e.code);
+        this.throttled.warn(`unavailable:${e.code}`, 'CDTP request failed: dependency unavailable', { correlationId: req.correlationId, code: e.code });
       } else {
-        outcome = 'internal_error';
-        fields = { ...INTERNAL_ERROR, configId: null, content: null };
+        fields = INTERNAL_ERROR_ANSWER;
         this.logger.error('CDTP request failed unexpectedly', { correlationId: req.correlationId, error: (e as Error)?.stack ?? String(e) });
       }
     }
@@ -159,11 +154,10 @@ export class CdtpProvider {
       });
     } catch (e) {
       this.logger.error('CDTP response could not be encoded', { correlationId: req.correlationId, error: (e as Error).message });
-      outcome = 'internal_error';
-      fields = { ...INTERNAL_ERROR, configId: null, content: null };
+      fields = INTERNAL_ERROR_ANSWER;
       response = this.errorResponse(req);
     }
-    this.replies.add(() => this.reply(msg, reply, req, response, outcome, fields.statusCode, received));
+    this.replies.add(() => this.reply(msg, reply, req, response, fields.outcome, fields.statusCode, received));
   }
 
   /** Sends an answer (in a batch with the other answers of this event-loop turn). */

@@ -229,14 +229,7 @@ describe('CdtpProvider concurrency', () => {
           peak = Math.max(peak, inFlight);
           await new Promise<void>((resolve) => gates.push(resolve));
           inFlight--;
-          return {
-            statusCode: 200,
-            reasonPhrase: 'OK',
-            configId: '9.9.9',
-            content: `{"ep":"${req.endpointId}"}`,
-            contentType: 'application/json',
-            outcome: 'new',
-          };
+          return { ok: true, value: { outcome: 'new', configId: '9.9.9', content: `{"ep":"${req.endpointId}"}` } };
         },
       },
     } as unknown as OtaoCore;

@@ -207,7 +207,7 @@ export class SoftwareService {
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(notFound(appName, version));
     if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
-    // Its file could not be deleted now: refuse (503) rather than leave it behind.
+    // Its file could not be deleted now: fail with dependency.unavailable rather than leave it behind.
     if (current.file && this.deps.files && !this.deps.files.available()) {
       throw new OtaoError('dependency.unavailable', `the file store (S3) is unavailable: software ${current.version} and its file cannot be deleted now`);
     }
