@@ -153,11 +153,17 @@ export interface TenantPurge {
   purge(tenantId: string): Promise<void>;
 }
 
+/** The ports AuditService uses. */
+export type AuditServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'lease' | 'clock' | 'registry' | 'audit'>;
+
+/** The options AuditService reads. */
+export type AuditServiceOptions = Pick<CoreOptions, 'auditBatchSize' | 'auditMaxBatches' | 'auditReconcileAfterMs' | 'auditRetentionMs' | 'schedulerLeaseMs'>;
+
 /** Reading the audit log (§6.4.1), and its background maintenance: the reconciler and retention (§4.13). */
 export class AuditService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: AuditServiceDeps,
+    private readonly options: AuditServiceOptions,
     private readonly tenants: TenantPurge,
   ) {}
 

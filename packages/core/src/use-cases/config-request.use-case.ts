@@ -37,7 +37,7 @@ const NONE: Result<ConfigAnswer, never> = ok({ outcome: 'none' });
 const UNCHANGED: Result<ConfigAnswer, never> = ok({ outcome: 'unchanged' });
 
 /** The ports a pull reads and writes. */
-export type ConfigRequestDeps = Pick<CoreDeps, 'registry' | 'endpoints' | 'clock' | 'filterDirectory'>;
+export type ConfigRequestServiceDeps = Pick<CoreDeps, 'registry' | 'endpoints' | 'clock' | 'filterDirectory'>;
 
 /**
  * Spec §4.2 steps 2–8: decides a pull. Decoding and expiry (step 1), and the status codes and
@@ -46,7 +46,7 @@ export type ConfigRequestDeps = Pick<CoreDeps, 'registry' | 'endpoints' | 'clock
  */
 export class ConfigRequestService {
   constructor(
-    private readonly deps: ConfigRequestDeps,
+    private readonly deps: ConfigRequestServiceDeps,
     private readonly options: Pick<CoreOptions, 'askFiltersOnPull'>,
     private readonly catalogues: CatalogueCache,
     private readonly content: ContentBuilder,

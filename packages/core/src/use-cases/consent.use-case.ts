@@ -14,11 +14,14 @@ export function isValidEndpointId(id: unknown): id is string {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_ENDPOINT_ID;
 }
 
+/** The ports ConsentService uses. */
+export type ConsentServiceDeps = Pick<CoreDeps, 'endpoints' | 'clock' | 'ids' | 'registry' | 'audit'>;
+
 /** Consent grants per endpoint and version or `*` (spec §3, §6.4). A grant may make a push due. */
 export class ConsentService {
   private readonly trail: AuditTrail;
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: ConsentServiceDeps,
     private readonly pushes: PushService,
   ) {
     this.trail = new AuditTrail(deps);

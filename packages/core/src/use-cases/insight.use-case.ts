@@ -181,11 +181,17 @@ type ShapeOrState = Pick<EndpointState, 'tenantId' | 'appName' | 'endpointId' | 
 type NotFound = Failure<'application.not_found' | 'software.not_found'>;
 export type PageQuery = { readonly offset: number; readonly limit: number };
 
+/** The ports InsightService uses. */
+export type InsightServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'registry'>;
+
+/** The options InsightService reads. */
+export type InsightServiceOptions = Pick<CoreOptions, 'phaseCheckMs' | 'pushBatchSize'>;
+
 /** Rollout insight (spec §6.3) and the endpoint views (§6.4). */
 export class InsightService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: InsightServiceDeps,
+    private readonly options: InsightServiceOptions,
     private readonly catalogues: CatalogueCache,
   ) {}
 

@@ -56,6 +56,12 @@ export async function phaseWait(sw: Software, now: number, counts: () => Promise
   return gateWait(gate, { reports: reportCount(c), failureRate: failureRate(c) });
 }
 
+/** The ports PhaseService uses. */
+export type PhaseServiceDeps = Pick<CoreDeps, 'software' | 'stats' | 'lease' | 'clock' | 'ids' | 'registry' | 'softwareEvents' | 'work' | 'audit'>;
+
+/** The options PhaseService reads. */
+export type PhaseServiceOptions = Pick<CoreOptions, 'phaseCheckMs' | 'schedulerLeaseMs'>;
+
 /**
  * Phased rollouts (spec §4.10): the automatic advance (`tick`, under a lease) and the operator's
  * advance, hold and resume (§6.3). Every change of a phase state is a compare-and-set of the
@@ -69,8 +75,8 @@ export async function phaseWait(sw: Software, now: number, counts: () => Promise
  */
 export class PhaseService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: PhaseServiceDeps,
+    private readonly options: PhaseServiceOptions,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);

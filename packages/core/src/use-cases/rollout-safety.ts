@@ -34,11 +34,14 @@ export function rollbackWindowMs(sw: Pick<Software, 'phases'> | undefined): numb
   return minutes * 60_000;
 }
 
+/** The ports RolloutSafety uses. */
+export type RolloutSafetyDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'softwareEvents' | 'work' | 'audit'>;
+
 /** Rollout statistics and the failure policy (spec §4.8). */
 export class RolloutSafety {
   private readonly trail: AuditTrail;
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: RolloutSafetyDeps,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);

@@ -56,6 +56,9 @@ export interface FileDownload {
 const MAX_ATTEMPTS = 5;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
+/** The options SoftwareFilesService reads. */
+export type SoftwareFilesServiceOptions = Pick<CoreOptions, 'fileLinks' | 'maxFileBytes' | 'onFileCleanupFailed'>;
+
 /**
  * The software file rules of spec §5 (upload, replace, download link, delete), over the `FileStore`
  * port. A record and its object always agree (§10): new bytes go to a new object key, the record
@@ -67,7 +70,7 @@ export class SoftwareFilesService {
   private readonly trail: AuditTrail;
   constructor(
     private readonly deps: SoftwareFilesDeps,
-    private readonly options: CoreOptions,
+    private readonly options: SoftwareFilesServiceOptions,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);

@@ -58,12 +58,21 @@ export const UNCONDITIONAL_ATTEMPTS = 10;
 /** An attempt of a read-modify-write lost its compare-and-set and may be run again. */
 const RETRY = Symbol('retry');
 
+/** The ports SoftwareService uses. */
+export type SoftwareServiceDeps = Pick<
+  CoreDeps,
+  'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'registry' | 'softwareEvents' | 'work' | 'files' | 'audit'
+>;
+
+/** The options SoftwareService reads. */
+export type SoftwareServiceOptions = Pick<CoreOptions, 'onFileCleanupFailed' | 'specMaxBytes'>;
+
 /** Create, replace, delete, list and get software (spec §2, §6.1). Its file: `SoftwareFilesService`. */
 export class SoftwareService {
   private readonly trail: AuditTrail;
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: SoftwareServiceDeps,
+    private readonly options: SoftwareServiceOptions,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);
