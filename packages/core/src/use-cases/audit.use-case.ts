@@ -4,6 +4,7 @@ import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import type { Software } from '../domain/software';
 import type { AuditPage, AuditQuery, AuditRecord, AuditWitness } from '../ports';
 import type { CoreDeps, CoreOptions } from './core-deps';
+import { findApplication } from './lookups';
 
 /** What an entry says, before it gets its id and time. */
 export interface AuditIntent {
@@ -169,8 +170,8 @@ export class AuditService {
 
   /** A page of the application's committed entries, newest first. */
   async page(tenantId: string, appName: string, f: AuditFilters): Promise<Result<AuditPage, AuditPageError>> {
-    if (!this.deps.registry.settings(tenantId, appName))
-      return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const bad = (field: string, why: string): Result<AuditPage, AuditPageError> => err(failure('request.invalid', `${field}: ${why}`, field));
     for (const field of ['version', 'endpointId', 'actor'] as const) {
       const v = f[field];
