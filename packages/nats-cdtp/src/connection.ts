@@ -1,4 +1,4 @@
-import { OtaoError } from '@otao/core';
+import { exponentialBackoff, OtaoError } from '@otao/core';
 import { connect, DebugEvents, Events, type NatsConnection as NatsClient } from 'nats';
 import { completeObserver, type ConnectionStatus, type Logger, type NatsCdtpObserver, noopLogger } from './observer';
 
@@ -121,7 +121,7 @@ export class NatsConnection {
       maxReconnectAttempts: -1,
       waitOnFirstConnect: true,
       reconnectDelayHandler: () => {
-        const base = Math.min(max, initial * 2 ** Math.min(this.attempt++, 16));
+        const base = exponentialBackoff(++this.attempt, initial, max, 16);
         return Math.round(base * (0.8 + Math.random() * 0.2));
       },
       pingInterval: c.pingIntervalMs ?? 10_000,

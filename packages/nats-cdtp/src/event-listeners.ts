@@ -1,4 +1,4 @@
-import { isOtaoError, type OtaoCore } from '@otao/core';
+import { exponentialBackoff, isOtaoError, type OtaoCore } from '@otao/core';
 import type { Msg, Subscription } from 'nats';
 import { codecs } from './codecs';
 import type { NatsConnection } from './connection';
@@ -155,7 +155,7 @@ export class EventListeners {
           this.logger.error('event handler failed', { kind: l.kind, error: (e as Error)?.stack ?? String(e) });
           return;
         }
-        const delay = Math.min(5000, firstDelay * 2 ** Math.min(attempt - 1, 20));
+        const delay = exponentialBackoff(attempt, firstDelay, 5000, 20);
         if (Date.now() + delay > giveUpAt || this.stopping) {
           this.observer.eventHandled(l.kind, 'failed_after_retries');
           this.logger.error('event lost after retries: dependency unavailable', { kind: l.kind, attempts: attempt, code: e.code, event: r });

@@ -1,4 +1,4 @@
-import { type FilterDirectory, isOtaoError, OtaoError } from '@otao/core';
+import { exponentialBackoff, type FilterDirectory, isOtaoError, OtaoError } from '@otao/core';
 import { ErrorCode, type NatsError } from 'nats';
 import { codecs } from './codecs';
 import type { NatsConnection } from './connection';
@@ -93,7 +93,7 @@ export class NatsFilterDirectory implements FilterDirectory {
     const baseDelay = this.config.retryDelayMs ?? 100;
     let last = 'no attempt';
     for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, baseDelay * 2 ** (attempt - 1)));
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, exponentialBackoff(attempt, baseDelay)));
       const started = performance.now();
       const done = (outcome: EfmpOutcome): void => this.observer.efmpRequest(op, outcome, (performance.now() - started) / 1000);
       let data: Uint8Array;
