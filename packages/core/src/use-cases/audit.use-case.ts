@@ -2,7 +2,7 @@ import { type Actor, type AuditAction, type AuditChanges, isAuditAction, OTAO_AC
 import { isOtaoError } from '../domain/errors';
 import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import type { Software } from '../domain/software';
-import type { AuditPage, AuditQuery, AuditRecord, AuditWitness } from '../ports';
+import type { AuditPage, AuditQuery, AuditRecord, AuditWitness, ReplaceOutcome, SoftwareRepository } from '../ports';
 import type { CoreDeps, CoreOptions } from './core-deps';
 import { findApplication } from './lookups';
 
@@ -73,6 +73,25 @@ export class AuditTrail {
     let stored = next;
     const outcome = await this.around(intent, { kind: 'software', createdAt: next.createdAt }, (changeId) => write((stored = { ...next, changeId })), applied);
     return { outcome, stored };
+  }
+
+  /**
+   * The audited compare-and-set of a software record: `next` (stamped) replaces `current` on
+   * `current`'s revision; the entry is committed iff the store answers `replaced`.
+   */
+  replaceSoftware(
+    software: Pick<SoftwareRepository, 'replace'>,
+    current: Software,
+    next: Software,
+    intent: AuditIntent,
+  ): Promise<{ readonly outcome: ReplaceOutcome; readonly stored: Software }> {
+    return this.software(
+      current,
+      next,
+      intent,
+      (s) => software.replace(s, current.revision),
+      (o) => o === 'replaced',
+    );
   }
 
   /** The delete of the software `current` (its incarnation): applied iff that incarnation is gone. */

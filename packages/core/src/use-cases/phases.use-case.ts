@@ -239,13 +239,7 @@ export class PhaseService {
       version: after.version,
       changes: softwareChanges(before, after),
     } as const;
-    const { outcome } = await this.trail.software(
-      before,
-      after,
-      intent,
-      (s) => this.deps.software.replace(s, before.revision),
-      (o) => o === 'replaced',
-    );
+    const { outcome } = await this.trail.replaceSoftware(this.deps.software, before, after, intent);
     if (outcome === 'not_found') return 'not_found';
     if (outcome === 'revision_mismatch') return 'conflict';
     const { tenantId, appName } = after;

@@ -128,13 +128,7 @@ export class RolloutSafety {
           version: sw.version,
           changes: { ...softwareChanges(sw, next), counts: { new: triggered } },
         } as const;
-        const { outcome } = await this.trail.software(
-          sw,
-          next,
-          intent,
-          (s) => this.deps.software.replace(s, sw.revision),
-          (o) => o === 'replaced',
-        );
+        const { outcome } = await this.trail.replaceSoftware(this.deps.software, sw, next, intent);
         if (outcome === 'not_found') return false;
         if (outcome === 'replaced') {
           this.catalogues.invalidate(tenantId, appName);

@@ -190,13 +190,7 @@ export class SoftwareFilesService {
           version: current.version,
           changes: { file: { old: fileSummary(file) } },
         } as const;
-        const { outcome, stored } = await this.trail.software(
-          current,
-          next,
-          intent,
-          (s) => this.deps.software.replace(s, current.revision),
-          (o) => o === 'replaced',
-        );
+        const { outcome, stored } = await this.trail.replaceSoftware(this.deps.software, current, next, intent);
         if (outcome === 'not_found') return err(softwareNotFound(appName, version));
         if (outcome === 'replaced') {
           await this.cleanUp(storedObjectKey(current, file));

@@ -184,13 +184,7 @@ export class SoftwareService {
       version: current.version,
       changes: softwareChanges(current, next),
     } as const;
-    const { outcome, stored } = await this.trail.software(
-      current,
-      next,
-      intent,
-      (s) => this.deps.software.replace(s, current.revision),
-      (o) => o === 'replaced',
-    );
+    const { outcome, stored } = await this.trail.replaceSoftware(this.deps.software, current, next, intent);
     if (outcome === 'not_found') return err(softwareNotFound(appName, version));
     if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? CAS_LOST : err(preconditionFailed(current));
     await this.changed(stored, next.rolloutStrategy === 'suspended' && current.rolloutStrategy !== 'suspended' ? 'suspended' : 'updated', correlationId, true);
