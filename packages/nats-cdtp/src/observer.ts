@@ -1,20 +1,5 @@
 import type { CdtpOutcome } from './status-codes';
 
-/** Minimal structured logger; apps/server adapts its own. */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export const noopLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
-
 /** The NATS messages OTAO consumes, for drop and event counters. */
 export type InboundKind =
   | 'cdtp.request'

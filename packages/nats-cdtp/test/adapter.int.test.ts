@@ -157,7 +157,7 @@ describe('software events (§4.9)', () => {
       conn,
       { instanceName: 'otao' },
       {
-        logger: { debug: () => undefined, info: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined },
+        logger: { debug: () => undefined, info: () => undefined, warn: (_fields, m) => void warnings.push(m ?? ''), error: () => undefined },
       },
     );
     await expect(
