@@ -227,7 +227,7 @@ async function buildOtao(url) {
 }
 
 async function main() {
-  const { codecs } = require('@otao/nats-cdtp');
+  const { codecs, cdtpAnswer } = require('@otao/nats-cdtp');
   const { connect } = require('nats');
   let server;
   let url = process.env.NATS_URL;
@@ -243,7 +243,8 @@ async function main() {
   let total = 0;
   const SAMPLE = 1000;
   for (let i = 0; i < SAMPLE; i++) {
-    const d = await otao.core.config.decide({ appVersionName: AVN, endpointId: epId(i), configId: CURRENT[i % CURRENT.length], correlationId: 'size' });
+    const req = { appVersionName: AVN, endpointId: epId(i), configId: CURRENT[i % CURRENT.length], correlationId: 'size' };
+    const d = cdtpAnswer(await otao.core.config.decide(req), req);
     total += codecs.configResponse.encode({
       correlationId: `b-${i}`,
       timestamp: Date.now(),
@@ -251,7 +252,7 @@ async function main() {
       appVersionName: AVN,
       endpointId: epId(i),
       configId: d.configId,
-      contentType: d.contentType,
+      contentType: 'application/json',
       content: d.content === null ? null : Buffer.from(d.content),
       statusCode: d.statusCode,
       reasonPhrase: d.reasonPhrase,

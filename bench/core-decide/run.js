@@ -106,9 +106,10 @@ async function main() {
   const outcomes = {};
   for (const id of states.keys()) {
     const d = await t.core.config.decide(request(id));
-    outcomes[d.outcome] = (outcomes[d.outcome] ?? 0) + 1;
+    const o = d.ok ? d.value.outcome : d.error.code;
+    outcomes[o] = (outcomes[o] ?? 0) + 1;
   }
-  const prepared = { statusCode: 200, reasonPhrase: null, configId: null, content: null, contentType: 'application/json' };
+  const prepared = { ok: true, value: { outcome: 'unchanged' } };
   const registry = t.registry;
   const baseline = await timeIt(SECONDS, async (id) => {
     const app = registry.resolve(AVN);

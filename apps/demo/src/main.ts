@@ -10,7 +10,11 @@ const AVN = 'smart-kettle-v1';
 
 const line = (s: string): void => console.log(s);
 const show = (ep: string, d: ConfigDecision): string =>
-  d.outcome === 'new' ? `${ep} pulls -> offered ${d.configId} ${d.content ?? ''}` : `${ep} pulls -> ${d.statusCode} ${d.reasonPhrase ?? 'unchanged'}`;
+  !d.ok
+    ? `${ep} pulls -> refused: ${d.error.message}`
+    : d.value.outcome === 'new'
+      ? `${ep} pulls -> offered ${d.value.configId} ${d.value.content}`
+      : `${ep} pulls -> ${d.value.outcome === 'none' ? 'no software available' : 'unchanged'}`;
 
 async function main(): Promise<void> {
   const t = createTestOtao({ apps: [{ tenantId: TENANT, appName: APP, versions: [AVN] }], start: '2026-11-27T09:00:00Z' });

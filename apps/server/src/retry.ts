@@ -1,3 +1,4 @@
+import { exponentialBackoff } from '@otao/core';
 import type { Logger } from 'pino';
 
 /**
@@ -9,7 +10,7 @@ export async function retry<T>(what: string, log: Logger, stopped: () => boolean
     try {
       return await fn();
     } catch (e) {
-      const delay = Math.min(500 * 2 ** (attempt - 1), 10_000);
+      const delay = exponentialBackoff(attempt, 500, 10_000);
       log.warn({ err: (e as Error).message, attempt, retryInMs: delay }, `${what} failed; retrying`);
       await new Promise((r) => setTimeout(r, delay));
     }

@@ -1,4 +1,4 @@
-import type { JobQueue, OtaoCore, PushScope, WorkScheduler } from '@otao/core';
+import { exponentialBackoff, type JobQueue, type OtaoCore, type PushScope, type WorkScheduler } from '@otao/core';
 import type { Logger } from 'pino';
 import type { OtaoMetrics } from './metrics';
 
@@ -214,7 +214,7 @@ export class DurableWorkScheduler implements WorkScheduler {
       this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'ok' });
     } catch (e) {
       this.metrics.backgroundJobs.inc({ kind: job.kind, result: 'retry' });
-      const delay = Math.min((this.options.retryBaseMs ?? 500) * 2 ** Math.min(attempts - 1, 10), this.options.retryMaxMs ?? 30_000);
+      const delay = exponentialBackoff(attempts, this.options.retryBaseMs ?? 500, this.options.retryMaxMs ?? 30_000, 10);
       this.log.warn(
         { jobId: id, job: job.kind, attempt: attempts, err: (e as Error).message, retryInMs: delay, lostClaim: lost },
         'background job failed; will retry',

@@ -13,6 +13,9 @@ export * from './domain/upgrade-graph';
 export * from './domain/eligibility';
 export * from './domain/planner';
 export * from './ports';
+// Pure, domain-neutral helpers the adapters share (docs/adr/0017).
+export * from './support/backoff';
+export * from './support/logger';
 export * from './use-cases/core-deps';
 export * from './use-cases/catalogue-cache';
 export * from './use-cases/content-builder';

@@ -80,8 +80,8 @@ async function pullServes(t: TestOtao, expected: string): Promise<void> {
     configId: '0.9.0',
     correlationId: 'pull',
   });
-  expect(d.statusCode).toBe(200);
-  const link = (JSON.parse(d.content!) as { link: string }).link;
+  if (!d.ok || d.value.outcome !== 'new') throw new Error(`pull: ${JSON.stringify(d)}`);
+  const link = (JSON.parse(d.value.content) as { link: string }).link;
   const served = t.files.download(link);
   expect(served && Buffer.from(served.bytes).toString()).toBe(expected);
   const sw = await record(t);
@@ -387,17 +387,21 @@ describe('download link (GET …/file)', () => {
 });
 
 describe('pulls while S3 is known to be unavailable (§10)', () => {
-  test('503 rather than a spec without its link, even when a link is cached; software without a file is still served; recovery', async () => {
+  test('dependency.unavailable (503 on CDTP) rather than a spec without its link, even when a link is cached; software without a file is still served; recovery', async () => {
     const s = setup();
     await create(s.t, '1.0.0');
     await uploadOk(s, '1.0.0', 'bytes');
     await create(s.t, '3.0.0', { notes: 'no file' }, ['2.9.0']);
     await pullServes(s.t, 'bytes'); // the content with its link is now cached
     s.t.files.faults.unavailable = true;
-    const d = await s.t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-x', configId: '0.9.0', correlationId: 'c' });
-    expect(d).toMatchObject({ statusCode: 503, content: null });
+    await expect(s.t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-x', configId: '0.9.0', correlationId: 'c' })).rejects.toMatchObject(
+      {
+        name: 'OtaoError',
+        code: 'dependency.unavailable',
+      },
+    );
     const plain = await s.t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: 'ep-y', configId: '2.9.0', correlationId: 'c' });
-    expect(plain).toMatchObject({ statusCode: 200, configId: '3.0.0' });
+    expect(plain).toMatchObject({ ok: true, value: { outcome: 'new', configId: '3.0.0' } });
     s.t.files.faults.unavailable = false;
     await pullServes(s.t, 'bytes');
   });

@@ -71,7 +71,7 @@ function fleet(t: TestOtao, version: string) {
           configId: '1.0.0',
           correlationId: `pull-${ep}`,
         });
-        if (d.configId === version) {
+        if (d.ok && d.value.outcome === 'new' && d.value.configId === version) {
           if (!(cohort(ep) < percent)) throw new Error(`${ep} (cohort ${cohort(ep)}) offered ${version} on a pull while ${percent} % was open`);
           offered.push(ep);
         }

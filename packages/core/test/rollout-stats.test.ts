@@ -6,6 +6,9 @@
 import { type EndpointState, REPORT_TIMEOUTS_LEASE } from '@otao/core';
 import { createTestOtao, endpointState, softwareBody, TEST_APP, TEST_APP_VERSION, TEST_TENANT, type TestOtao } from '@otao/core/testing';
 
+/** A pull that offers nothing (unchanged or none): a CDTP 200 with a null configId. */
+const NOT_OFFERED = { ok: true, value: { outcome: expect.stringMatching(/^(unchanged|none)$/) as unknown } };
+
 type Overrides = Parameters<typeof softwareBody>[2];
 const MIN = 60_000;
 
@@ -172,7 +175,7 @@ describe('report timeouts (§4.11)', () => {
     t.publisher.clear();
     put(t, 'new', { currentVersion: '1.0.0' });
     await t.drain();
-    expect(await pull(t, 'new', '1.0.0')).toMatchObject({ configId: null });
+    expect(await pull(t, 'new', '1.0.0')).toMatchObject(NOT_OFFERED);
   });
 });
 

@@ -52,9 +52,12 @@ async function view(t: TestOtao, endpointId: string) {
   return r.value;
 }
 
-const NEW = { statusCode: 200, reasonPhrase: 'OK', contentType: 'application/json' };
-const NONE = { statusCode: 200, configId: null, content: null, reasonPhrase: 'no software available' };
-const UNCHANGED = { statusCode: 200, configId: null, content: null };
+/** A pull offered `configId` (with `content` when given). */
+const offered = (configId: string, content?: string) => ({ ok: true, value: { outcome: 'new', configId, ...(content !== undefined ? { content } : {}) } });
+const NONE = { ok: true, value: { outcome: 'none' } };
+const UNCHANGED = { ok: true, value: { outcome: 'unchanged' } };
+/** A pull refused before deciding, with its code. */
+const refused = (code: string) => ({ ok: false, error: { code } });
 
 // -----------------------------------------------------------------------------------------------
 describe('multi-hop planning (§4.1)', () => {
@@ -67,7 +70,7 @@ describe('multi-hop planning (§4.1)', () => {
     await t.drain();
 
     // pull: routed along the longer path that reaches the highest version
-    expect(await pull(t, 'ep1', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0', content: '{"version":"1.1.0"}' });
+    expect(await pull(t, 'ep1', '1.0.0')).toMatchObject(offered('1.1.0', '{"version":"1.1.0"}'));
     expect(await view(t, 'ep1')).toMatchObject({ currentVersion: '1.0.0', next: '1.1.0', path: ['1.1.0', '1.2.0', '2.0.0'], goal: '2.0.0' });
 
     // each applied hop makes the next one pushed (chained upgrades)
@@ -75,7 +78,7 @@ describe('multi-hop planning (§4.1)', () => {
     expect(pushesTo(t, 'ep1')).toEqual(['1.2.0']);
     expect(await report(t, 'ep1', '1.2.0')).toBe('applied');
     expect(pushesTo(t, 'ep1')).toEqual(['1.2.0', '2.0.0']);
-    expect(await pull(t, 'ep1', '1.2.0')).toMatchObject({ ...NEW, configId: '2.0.0' });
+    expect(await pull(t, 'ep1', '1.2.0')).toMatchObject(offered('2.0.0'));
     expect(await report(t, 'ep1', '2.0.0')).toBe('applied');
     expect(pushesTo(t, 'ep1')).toEqual(['1.2.0', '2.0.0']);
     expect(await pull(t, 'ep1', '2.0.0')).toMatchObject(UNCHANGED);
@@ -95,7 +98,7 @@ describe('multi-hop planning (§4.1)', () => {
     // build metadata does not count (SemVer precedence)
     expect(await pull(t, 'ep1', '1.0.0+factory')).toMatchObject(UNCHANGED);
     // without configId the stored current version is used, and its software is offered
-    expect(await pull(t, 'ep1')).toMatchObject({ ...NEW, configId: '1.0.0' });
+    expect(await pull(t, 'ep1')).toMatchObject(offered('1.0.0'));
   });
 
   test('an endpoint with unknown version gets 200 "no software available"', async () => {
@@ -107,8 +110,8 @@ describe('multi-hop planning (§4.1)', () => {
     // a version with no upgrade and no software of its own
     expect(await pull(t, 'other', '0.1.0')).toMatchObject(NONE);
     // reporting its version is what makes the endpoint plannable
-    expect(await pull(t, 'fresh', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
-    expect(await pull(t, 'fresh')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'fresh', '1.0.0')).toMatchObject(offered('1.1.0'));
+    expect(await pull(t, 'fresh')).toMatchObject(offered('1.1.0'));
   });
 });
 
@@ -130,7 +133,7 @@ describe('targeted rollout with staggered dates (§3, §4.3)', () => {
     await t.drain();
 
     expect(t.publisher.pushes.map((p) => [p.endpointId, p.version])).toEqual([['early1', '1.1.0']]);
-    expect(await pull(t, 'early1', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'early1', '1.0.0')).toMatchObject(offered('1.1.0'));
     expect(await pull(t, 'late1', '1.0.0')).toMatchObject(NONE);
     expect(await pull(t, 'nobody', '1.0.0')).toMatchObject(NONE);
 
@@ -147,7 +150,7 @@ describe('targeted rollout with staggered dates (§3, §4.3)', () => {
     expect((await t.core.rolloutDates.tick('r1')).filters).toBe(0);
 
     t.clock.set('2026-01-02T00:00:00Z'); // a date not in the future is active
-    expect(await pull(t, 'late1', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'late1', '1.0.0')).toMatchObject(offered('1.1.0'));
     // pulling does not push; the scheduler does
     expect(pushesTo(t, 'late1')).toEqual([]);
     const after = await t.core.rolloutDates.tick('r1');
@@ -185,7 +188,7 @@ describe('targeted rollout with staggered dates (§3, §4.3)', () => {
     expect(await t.core.endpointEvents.filterMatched(TEST_APP_VERSION, 'beta', 'ep2', 'efe-3')).toBe('done');
     expect(pushesTo(t, 'ep2')).toEqual([]);
     expect((await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep2' }))?.filters).toEqual(['beta']);
-    expect(await pull(t, 'ep2', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'ep2', '1.0.0')).toMatchObject(offered('1.1.0'));
 
     // unmatched: no longer offered
     await t.core.endpointEvents.filterUnmatched(TEST_APP_VERSION, 'beta', 'ep2');
@@ -215,7 +218,7 @@ describe('targeted rollout with staggered dates (§3, §4.3)', () => {
     expect(await t.endpoints.get({ tenantId: TEST_TENANT, appName: 'toaster', endpointId: 'toaster-ep' })).toBeUndefined();
     expect(await t.endpoints.loadedFilters(TEST_TENANT, TEST_APP)).toEqual(new Set(['beta']));
     expect(t.publisher.pushes.map((p) => p.endpointId)).toEqual(['ep1']);
-    expect(await pull(t, 'ep2', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'ep2', '1.0.0')).toMatchObject(offered('1.1.0'));
 
     // another software on the same filter: no second bootstrap
     await create(t, '1.2.0', ['1.1.0'], { rolloutStrategy: 'targeted', filters: [{ filterId: 'beta' }] });
@@ -247,8 +250,8 @@ describe('consent (§3)', () => {
     expect((await t.core.consents.grant(TEST_TENANT, TEST_APP, 'one', '1.1.0', 'g1')).ok).toBe(true);
     expect((await t.core.consents.grant(TEST_TENANT, TEST_APP, 'any', '*', 'g2')).ok).toBe(true);
 
-    expect(await pull(t, 'one', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
-    expect(await pull(t, 'any', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'one', '1.0.0')).toMatchObject(offered('1.1.0'));
+    expect(await pull(t, 'any', '1.0.0')).toMatchObject(offered('1.1.0'));
     expect(await pull(t, 'none', '1.0.0')).toMatchObject(NONE);
     expect(await view(t, 'one')).toMatchObject({ path: ['1.1.0'], goal: '1.1.0', consents: ['1.1.0'] });
     expect(await view(t, 'any')).toMatchObject({ path: ['1.1.0', '1.2.0'], goal: '1.2.0', consents: ['*'] });
@@ -319,7 +322,7 @@ describe('failure policy (§4.8)', () => {
     expect(await report(t, 'e2', '1.1.0', 500, 'flash failed')).toBe('failed');
     expect(await report(t, 'e3', '1.1.0', 200)).toBe('applied');
     // 3 reports (< minReports): still offered
-    expect(await pull(t, 'e5', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'e5', '1.0.0')).toMatchObject(offered('1.1.0'));
     expect(t.events.events.filter((e) => e.type === 'suspended')).toHaveLength(0);
 
     // 4th report, a failure: 2 of 4 = 0.5 reaches maxFailureRate
@@ -371,66 +374,50 @@ describe('failure policy (§4.8)', () => {
 
 // -----------------------------------------------------------------------------------------------
 describe('CDTP ConfigRequest edge cases (§4.2)', () => {
-  test('configName other than default is 404 unknown configuration name', async () => {
+  test('configName other than default is refused as an unknown configuration name', async () => {
     const t = createTestOtao();
     await create(t, '1.1.0', ['1.0.0']);
-    expect(await pull(t, 'ep1', '1.0.0', { configName: 'network' })).toMatchObject({
-      statusCode: 404,
-      reasonPhrase: 'unknown configuration name',
-      configId: null,
-      content: null,
-    });
+    expect(await pull(t, 'ep1', '1.0.0', { configName: 'network' })).toMatchObject(refused('config.unknown_name'));
     // checked before the application version
-    expect(await pull(t, 'ep1', '1.0.0', { configName: 'network', appVersionName: 'nope' })).toMatchObject({
-      statusCode: 404,
-      reasonPhrase: 'unknown configuration name',
-    });
-    expect(await pull(t, 'ep1', '1.0.0', { configName: 'default' })).toMatchObject({ ...NEW, configId: '1.1.0' });
-    expect(await pull(t, 'ep1', '1.0.0', { configName: null })).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'ep1', '1.0.0', { configName: 'network', appVersionName: 'nope' })).toMatchObject(refused('config.unknown_name'));
+    expect(await pull(t, 'ep1', '1.0.0', { configName: 'default' })).toMatchObject(offered('1.1.0'));
+    expect(await pull(t, 'ep1', '1.0.0', { configName: null })).toMatchObject(offered('1.1.0'));
   });
 
-  test('unknown appVersionName is 404 unknown application version', async () => {
+  test('unknown appVersionName is refused as an unknown application version', async () => {
     const t = createTestOtao();
-    expect(await pull(t, 'ep1', '1.0.0', { appVersionName: 'unknown-v9' })).toMatchObject({
-      statusCode: 404,
-      reasonPhrase: 'unknown application version',
-      configId: null,
-      content: null,
-    });
+    expect(await pull(t, 'ep1', '1.0.0', { appVersionName: 'unknown-v9' })).toMatchObject(refused('application_version.not_found'));
   });
 
-  test('an invalid SemVer configId is 400 and not recorded', async () => {
+  test('an invalid SemVer configId is refused and not recorded', async () => {
     const t = createTestOtao();
     await create(t, '1.1.0', ['1.0.0']);
     for (const bad of ['v1.0.0', '1.0', '01.0.0', '1.0.0 ', 'latest']) {
-      expect(await pull(t, 'ep1', bad)).toMatchObject({ statusCode: 400, configId: null, content: null });
+      expect(await pull(t, 'ep1', bad)).toMatchObject({ ok: false, error: { code: 'config.invalid_config_id', field: 'configId' } });
     }
     expect(await t.endpoints.get({ tenantId: TEST_TENANT, appName: TEST_APP, endpointId: 'ep1' })).toBeUndefined();
   });
 
-  test('store unavailable is 503 with a reason, never a silent drop', async () => {
+  test('store unavailable fails the pull with the coded error (the transport answers 503), never a silent drop', async () => {
     const t = createTestOtao();
     await create(t, '1.1.0', ['1.0.0']);
     t.endpoints.faults.unavailable = true;
-    const d = await pull(t, 'ep1', '1.0.0');
-    expect(d).toMatchObject({ statusCode: 503, configId: null, content: null });
-    expect(d.reasonPhrase).toEqual(expect.any(String));
-    expect(d.reasonPhrase?.length).toBeGreaterThan(0);
+    await expect(pull(t, 'ep1', '1.0.0')).rejects.toMatchObject({ name: 'OtaoError', code: 'store.unavailable' });
 
     t.endpoints.faults.unavailable = false;
     t.software.faults.unavailable = true;
     t.core.catalogues.invalidate(TEST_TENANT, TEST_APP);
-    expect(await pull(t, 'ep1', '1.0.0')).toMatchObject({ statusCode: 503 });
+    await expect(pull(t, 'ep1', '1.0.0')).rejects.toMatchObject({ name: 'OtaoError', code: 'store.unavailable' });
 
     t.software.faults.unavailable = false;
-    expect(await pull(t, 'ep1', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'ep1', '1.0.0')).toMatchObject(offered('1.1.0'));
   });
 
   test('an endpoint with no membership record is looked up in EPR at pull time; EPR down means no filters', async () => {
     const t = createTestOtao();
     await create(t, '1.1.0', ['1.0.0'], { rolloutStrategy: 'targeted', filters: [{ filterId: 'beta' }] });
     t.filters.setMembers('beta', TEST_APP_VERSION, ['member', 'unlucky']);
-    expect(await pull(t, 'member', '1.0.0')).toMatchObject({ ...NEW, configId: '1.1.0' });
+    expect(await pull(t, 'member', '1.0.0')).toMatchObject(offered('1.1.0'));
     expect(t.filters.calls.filtersOfEndpoint).toBe(1);
     expect((await view(t, 'member')).filters).toEqual(['beta']);
     // known now: not asked again
@@ -444,16 +431,16 @@ describe('CDTP ConfigRequest edge cases (§4.2)', () => {
   test('content follows the software: a deleted and re-created version delivers its new specification', async () => {
     const t = createTestOtao();
     await create(t, '1.1.0', ['1.0.0'], { specification: { a: 1 } });
-    expect((await pull(t, 'ep1', '1.0.0')).content).toBe('{"a":1}');
+    expect(await pull(t, 'ep1', '1.0.0')).toMatchObject(offered('1.1.0', '{"a":1}'));
     expect((await t.core.software.delete(TEST_TENANT, TEST_APP, '1.1.0', {}, 'del')).ok).toBe(true);
     expect(await pull(t, 'ep1', '1.0.0')).toMatchObject(NONE);
     t.clock.advance(1000);
     await create(t, '1.1.0', ['1.0.0'], { specification: { b: 2 } });
-    expect((await pull(t, 'ep1', '1.0.0')).content).toBe('{"b":2}');
+    expect(await pull(t, 'ep1', '1.0.0')).toMatchObject(offered('1.1.0', '{"b":2}'));
     // and a replacement (new revision) too
     const r = await t.core.software.replace(TEST_TENANT, TEST_APP, '1.1.0', softwareBody('1.1.0', ['1.0.0'], { specification: { c: 3 } }), {}, 'put');
     expect(r.ok).toBe(true);
-    expect((await pull(t, 'ep1', '1.0.0')).content).toBe('{"c":3}');
+    expect(await pull(t, 'ep1', '1.0.0')).toMatchObject(offered('1.1.0', '{"c":3}'));
   });
 
   test('the request records the configId as the current version and counts the offer once', async () => {
@@ -604,10 +591,9 @@ describe('endpoint lifecycle and tenants (§4.5, §4.7)', () => {
     // tenant-b untouched
     expect((await t.software.list('tenant-b', TEST_APP)).map((x) => x.version)).toEqual(['1.1.0']);
     expect(t.endpoints.count('tenant-b')).toBe(1);
-    expect(await t.core.config.decide({ appVersionName: 'kettle-b-v1', endpointId: 'epb', configId: '1.0.0', correlationId: 'b' })).toMatchObject({
-      ...NEW,
-      configId: '1.1.0',
-    });
+    expect(await t.core.config.decide({ appVersionName: 'kettle-b-v1', endpointId: 'epb', configId: '1.0.0', correlationId: 'b' })).toMatchObject(
+      offered('1.1.0'),
+    );
   });
 });
 

@@ -6,6 +6,9 @@
 import type { ConfigDecision } from '@otao/core';
 import { createTestOtao, endpointState, softwareBody, TEST_APP, TEST_APP_VERSION, TEST_TENANT, type TestOtao } from '@otao/core/testing';
 
+/** A pull that offers nothing (unchanged or none): a CDTP 200 with a null configId. */
+const NOT_OFFERED = { ok: true, value: { outcome: expect.stringMatching(/^(unchanged|none)$/) as unknown } };
+
 type Overrides = Parameters<typeof softwareBody>[2];
 
 async function create(t: TestOtao, version: string, from: readonly string[], overrides: Overrides = {}): Promise<void> {
@@ -40,15 +43,15 @@ describe('maintenance windows (§4.12)', () => {
     t.publisher.pushes.length = 0;
 
     // closed: 1.1.0 is skipped, the endpoint on 1.0.0 gets the hop that has no window
-    expect(await pull(t, 'fresh', '1.0.0')).toMatchObject({ statusCode: 200, configId: '1.0.5' });
-    expect(await pull(t, 'ep1', '1.0.5')).toMatchObject({ statusCode: 200, configId: null, content: null });
+    expect(await pull(t, 'fresh', '1.0.0')).toMatchObject({ ok: true, value: { outcome: 'new', configId: '1.0.5' } });
+    expect(await pull(t, 'ep1', '1.0.5')).toEqual({ ok: true, value: { outcome: 'unchanged' } });
     expect(await t.core.rolloutDates.tick('r1')).toEqual({ ran: true, filters: 0, windows: 0, nextDate: Date.parse('2026-03-28T21:00:00Z') });
     await t.drain();
     expect(pushed(t)).toEqual([]);
 
     // a minute before the opening: still closed (the planner's memo must not carry over)
     t.clock.set('2026-03-28T20:59:00Z');
-    expect(await pull(t, 'ep1', '1.0.5')).toMatchObject({ configId: null });
+    expect(await pull(t, 'ep1', '1.0.5')).toMatchObject(NOT_OFFERED);
 
     // the opening: the scheduler finds it (once), the push job offers 1.1.0 to everyone eligible
     t.clock.set('2026-03-28T21:00:00Z');
@@ -65,28 +68,28 @@ describe('maintenance windows (§4.12)', () => {
 
     // open across midnight (Sunday 01:59 CET = 00:59Z) …
     t.clock.set('2026-03-29T00:59:00Z');
-    expect(await pull(t, 'late', '1.0.5')).toMatchObject({ statusCode: 200, configId: '1.1.0' });
+    expect(await pull(t, 'late', '1.0.5')).toMatchObject({ ok: true, value: { outcome: 'new', configId: '1.1.0' } });
     // … and closed at 01:00Z: 02:00 local does not exist that night, the end moves to 03:00 CEST = 01:00Z
     t.clock.set('2026-03-29T01:00:00Z');
-    expect(await pull(t, 'later', '1.0.5')).toMatchObject({ configId: null });
+    expect(await pull(t, 'later', '1.0.5')).toMatchObject(NOT_OFFERED);
     // Sunday night: not a window day
     t.clock.set('2026-03-29T20:30:00Z');
-    expect(await pull(t, 'later', '1.0.5')).toMatchObject({ configId: null });
+    expect(await pull(t, 'later', '1.0.5')).toMatchObject(NOT_OFFERED);
   });
 
   test('the fall-back night: open until 02:00 CET (01:00Z), through the first 02:00–03:00 CEST', async () => {
     const t = createTestOtao({ start: '2026-10-24T19:00:00Z' }); // Saturday 21:00 CEST
     await create(t, '1.1.0', ['1.0.0'], { maintenanceWindow: WINDOW });
     await t.drain();
-    expect(await pull(t, 'a', '1.0.0')).toMatchObject({ configId: null });
+    expect(await pull(t, 'a', '1.0.0')).toMatchObject(NOT_OFFERED);
     t.clock.set('2026-10-24T20:00:00Z'); // 22:00 CEST
-    expect(await pull(t, 'b', '1.0.0')).toMatchObject({ configId: '1.1.0' });
+    expect(await pull(t, 'b', '1.0.0')).toMatchObject({ ok: true, value: { outcome: 'new', configId: '1.1.0' } });
     t.clock.set('2026-10-25T00:30:00Z'); // 02:30 CEST, the first time
-    expect(await pull(t, 'c', '1.0.0')).toMatchObject({ configId: '1.1.0' });
+    expect(await pull(t, 'c', '1.0.0')).toMatchObject({ ok: true, value: { outcome: 'new', configId: '1.1.0' } });
     t.clock.set('2026-10-25T00:59:59Z'); // 02:59:59 CEST, just before the clocks go back
-    expect(await pull(t, 'd', '1.0.0')).toMatchObject({ configId: '1.1.0' });
+    expect(await pull(t, 'd', '1.0.0')).toMatchObject({ ok: true, value: { outcome: 'new', configId: '1.1.0' } });
     t.clock.set('2026-10-25T01:00:00Z'); // 02:00 CET: closed
-    expect(await pull(t, 'e', '1.0.0')).toMatchObject({ configId: null });
+    expect(await pull(t, 'e', '1.0.0')).toMatchObject(NOT_OFFERED);
   });
 
   test('a suspended software with a window is not scheduled; resuming it inside the window pushes at once', async () => {

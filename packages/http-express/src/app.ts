@@ -9,6 +9,8 @@ import {
   type ErrorCode,
   isOtaoError,
   isValidAppName,
+  type Logger,
+  noopLogger,
   parseKaaDate,
   type OtaoCore,
   type PermissionChecker,
@@ -33,13 +35,6 @@ import {
 } from './serialize';
 import { RequestValidator } from './validation';
 
-/** The minimal logger this adapter needs (pino's signature). */
-export interface HttpLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 /** Metrics hook: one call per answered request, with the route pattern (not the raw URL). */
 export interface HttpObserver {
   request(route: string, method: string, status: number, seconds: number): void;
@@ -63,7 +58,7 @@ export interface HttpOptions {
   readonly defaultTenant?: string;
   /** JSON body limit; default: twice the specification limit plus 64 KiB (spec and metadata). */
   readonly bodyLimitBytes?: number;
-  readonly logger?: HttpLogger;
+  readonly logger?: Logger;
   readonly observer?: HttpObserver;
   readonly readiness?: () => Promise<Readiness>;
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
@@ -85,7 +80,6 @@ export interface RouteKit {
   readonly core: OtaoCore;
 }
 
-const NOOP_LOGGER: HttpLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const CORRELATION_HEADER = 'Correlation-ID';
 const SAFE_CORRELATION_ID = /^[\x21-\x7e]{1,128}$/;
 
@@ -172,7 +166,7 @@ function auditFilters(req: Request): AuditFilters {
 /** Builds the express application of the REST API (spec §6) over the core's use cases. */
 export function createHttpApp(options: HttpOptions): express.Express {
   const { core, authenticator, permissions } = options;
-  const log = options.logger ?? NOOP_LOGGER;
+  const log = options.logger ?? noopLogger;
   const newId = options.newId ?? randomUUID;
   const ignored = antMatcher(options.securityIgnored ?? []);
   const defaultTenant = options.defaultTenant ?? 'default';

@@ -1,9 +1,9 @@
-import { type ConfigDecision, isOtaoError, type OtaoCore } from '@otao/core';
+import { isOtaoError, type Logger, noopLogger, type OtaoCore } from '@otao/core';
 import type { Msg, Subscription } from 'nats';
 import { codecs, type ConfigRequestRecord } from './codecs';
 import type { NatsConnection } from './connection';
-import { completeObserver, type Logger, type NatsCdtpObserver, noopLogger, type RequestOutcome } from './observer';
-import { INTERNAL_ERROR, OVERLOADED, unavailableAnswer } from './status-codes';
+import { completeObserver, type NatsCdtpObserver, type RequestOutcome } from './observer';
+import { type CdtpAnswer, cdtpAnswer, cdtpUnavailable, INTERNAL_ERROR, INTERNAL_ERROR_ANSWER, OVERLOADED } from './status-codes';
 import { subjects } from './subjects';
 import { ThrottledLog } from './throttled-log';
 import { WorkQueue } from './work-queue';
@@ -50,7 +50,7 @@ export class CdtpProvider {
     this.throttled = new ThrottledLog(this.logger);
     this.now = clients.now ?? Date.now;
     this.queue = new WorkQueue(config.maxConcurrentRequests ?? 256, config.maxQueuedRequests ?? 10_000, (e) =>
-      this.logger.error('CDTP handler failed unexpectedly', { error: String(e) }),
+      this.logger.error({ error: String(e) }, 'CDTP handler failed unexpectedly'),
     );
   }
 
@@ -66,7 +66,7 @@ export class CdtpProvider {
       queue: this.config.instanceName,
       callback: (err, msg) => {
         if (err) {
-          this.logger.error('CDTP subscription error', { error: err.message });
+          this.logger.error({ error: err.message }, 'CDTP subscription error');
           return;
         }
         this.onMessage(msg);
@@ -82,7 +82,7 @@ export class CdtpProvider {
       try {
         await sub.drain();
       } catch (e) {
-        this.logger.warn('CDTP subscription drain failed', { error: (e as Error).message });
+        this.logger.warn({ error: (e as Error).message }, 'CDTP subscription drain failed');
       }
     }
     await this.queue.idle();
@@ -122,25 +122,20 @@ export class CdtpProvider {
   private async answer(msg: Msg, reply: string, req: ConfigRequestRecord, received: number): Promise<void> {
     if (req.timeout > 0 && req.timestamp + req.timeout < this.now()) {
       this.observer.dropped('cdtp.request', 'expired');
-      this.logger.debug('expired CDTP request dropped', { correlationId: req.correlationId, endpointId: req.endpointId });
+      this.logger.debug({ correlationId: req.correlationId, endpointId: req.endpointId }, 'expired CDTP request dropped');
       return;
     }
-    let outcome: RequestOutcome;
-    let fields: Pick<ConfigDecision, 'statusCode' | 'reasonPhrase' | 'configId' | 'content'>;
+    let fields: CdtpAnswer;
     try {
       // The decoded record has every field decide() reads (it is a structural ConfigRequest).
-      const d = await this.core.config.decide(req);
-      outcome = d.outcome;
-      fields = d;
+      fields = cdtpAnswer(await this.core.config.decide(req), req);
     } catch (e) {
       if (isOtaoError(e)) {
-        outcome = 'unavailable';
-        fields = { ...unavailableAnswer(e.code), configId: null, content: null };
-        this.logger.warn('CDTP request failed: dependency unavailable', { correlationId: req.correlationId, code: e.code });
+        fields = cdtpUnavailable(e.code);
+        this.throttled.warn(`unavailable:${e.code}`, 'CDTP request failed: dependency unavailable', { correlationId: req.correlationId, code: e.code });
       } else {
-        outcome = 'internal_error';
-        fields = { ...INTERNAL_ERROR, configId: null, content: null };
-        this.logger.error('CDTP request failed unexpectedly', { correlationId: req.correlationId, error: (e as Error)?.stack ?? String(e) });
+        fields = INTERNAL_ERROR_ANSWER;
+        this.logger.error({ correlationId: req.correlationId, error: (e as Error)?.stack ?? String(e) }, 'CDTP request failed unexpectedly');
       }
     }
     let response: Buffer;
@@ -158,12 +153,11 @@ export class CdtpProvider {
         reasonPhrase: fields.reasonPhrase,
       });
     } catch (e) {
-      this.logger.error('CDTP response could not be encoded', { correlationId: req.correlationId, error: (e as Error).message });
-      outcome = 'internal_error';
-      fields = { ...INTERNAL_ERROR, configId: null, content: null };
+      this.logger.error({ correlationId: req.correlationId, error: (e as Error).message }, 'CDTP response could not be encoded');
+      fields = INTERNAL_ERROR_ANSWER;
       response = this.errorResponse(req);
     }
-    this.replies.add(() => this.reply(msg, reply, req, response, outcome, fields.statusCode, received));
+    this.replies.add(() => this.reply(msg, reply, req, response, fields.outcome, fields.statusCode, received));
   }
 
   /** Sends an answer (in a batch with the other answers of this event-loop turn). */
@@ -172,7 +166,7 @@ export class CdtpProvider {
       msg.respond(response);
     } catch (e) {
       // E.g. content above the server's max_payload, or the connection closed under us.
-      this.logger.error('CDTP response could not be sent', { correlationId: req.correlationId, reply, error: (e as Error).message });
+      this.logger.error({ correlationId: req.correlationId, reply, error: (e as Error).message }, 'CDTP response could not be sent');
       try {
         msg.respond(this.errorResponse(req));
       } catch {

@@ -4,7 +4,7 @@ import { AvroCodec, CodecError, type ConfigAppliedRecord, type ConfigRequestReco
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Buffer => Buffer.from(h, 'hex');
 
-/** Every test vector of kaa-protocols.md §2.9, §5, §6 and §11.3, verbatim. */
+/** Every test vector of kaa-protocols.md §2.9, §5 and §6, verbatim (§11.3, 17/SCMP: tekton-config's src/scmp.test.ts). */
 const VECTORS = [
   {
     name: '§2.9 ConfigRequest',
@@ -99,18 +99,6 @@ const VECTORS = [
       endpointId: 'ep1',
     },
     hex: '8ea0abfef962000463370a6570722d30046631066170700c6170702d76310006657031',
-  },
-  {
-    name: '§11.3 BroadcastConfigurationUpdateEvent',
-    codec: codecs.broadcastConfigurationUpdate as AvroCodec<unknown>,
-    value: { correlationId: 'c4', timestamp: 1700000000004, originatorReplicaId: 'tekton-0', tenantID: 't1', appName: 'app', appVerName: null },
-    hex: '04633488a0abfef9621074656b746f6e2d3002047431020661707000',
-  },
-  {
-    name: '§11.3 ServiceSpecificConfigurationUpdateEvent',
-    codec: codecs.serviceSpecificConfigurationUpdate as AvroCodec<unknown>,
-    value: { correlationId: 'c5', timestamp: 1700000000005, tenantID: 't1', appName: 'app', appVerName: null },
-    hex: '0463358aa0abfef962047431020661707000',
   },
 ];
 

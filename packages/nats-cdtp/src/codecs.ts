@@ -355,25 +355,6 @@ export interface TenantLifecycleRecord {
   originatorReplicaId: string;
 }
 
-/** 17/SCMP `BroadcastConfigurationUpdateEvent` (used by tekton-config; here for completeness and vectors). */
-export interface BroadcastConfigurationUpdateRecord {
-  correlationId: string;
-  timestamp: number;
-  originatorReplicaId: string;
-  tenantID: string | null;
-  appName: string | null;
-  appVerName: string | null;
-}
-
-/** 17/SCMP `ServiceSpecificConfigurationUpdateEvent`. */
-export interface ServiceSpecificConfigurationUpdateRecord {
-  correlationId: string;
-  timestamp: number;
-  tenantID: string;
-  appName: string | null;
-  appVerName: string | null;
-}
-
 const configRequestSchema = loadSchema('0006-config-request.avsc');
 const configAppliedSchema = loadSchema('0006-config-applied.avsc');
 
@@ -411,14 +392,6 @@ export const codecs = {
   ),
   tenantUpdated: new AvroCodec<TenantLifecycleRecord>('TenantUpdatedEvent', loadSchema('0021-tenant-updated.avsc')),
   tenantUnregistered: new AvroCodec<TenantLifecycleRecord>('TenantUnregisteredEvent', loadSchema('0021-tenant-unregistered.avsc')),
-  broadcastConfigurationUpdate: new AvroCodec<BroadcastConfigurationUpdateRecord>(
-    'BroadcastConfigurationUpdateEvent',
-    loadSchema('0017-broadcast_configuration_update.avsc'),
-  ),
-  serviceSpecificConfigurationUpdate: new AvroCodec<ServiceSpecificConfigurationUpdateRecord>(
-    'ServiceSpecificConfigurationUpdateEvent',
-    loadSchema('0017-service_specific_configuration_update.avsc'),
-  ),
 } as const;
 
 /** Codecs that write the older schemas (for stand-ins of old Kaa builds and for tests). */

@@ -1,7 +1,7 @@
-import { type ConfigPublisher, type ConfigPush, isOtaoError, OtaoError } from '@otao/core';
+import { type ConfigPublisher, type ConfigPush, isOtaoError, type Logger, noopLogger, OtaoError } from '@otao/core';
 import { codecs } from './codecs';
 import type { NatsConnection } from './connection';
-import { completeObserver, type Logger, type NatsCdtpObserver, noopLogger } from './observer';
+import { completeObserver, type NatsCdtpObserver } from './observer';
 import { subjects } from './subjects';
 
 /** Events per batch handed to the client and confirmed by one flush. */
@@ -87,7 +87,7 @@ export class NatsConfigPublisher implements ConfigPublisher {
     } catch (e) {
       this.observer.pushFailed();
       if (isOtaoError(e)) throw e;
-      this.logger.warn('ConfigUpdated could not be published', { endpointId: push.endpointId, version: push.version, error: (e as Error).message });
+      this.logger.warn({ endpointId: push.endpointId, version: push.version, error: (e as Error).message }, 'ConfigUpdated could not be published');
       throw new OtaoError('dependency.unavailable', `ConfigUpdated could not be published: ${(e as Error).message}`, { cause: e });
     }
     return new Promise<void>((resolve, reject) => {
@@ -134,7 +134,7 @@ export class NatsConfigPublisher implements ConfigPublisher {
 
   private fail(batch: readonly Queued[], e: unknown): void {
     const message = e instanceof Error ? e.message : String(e);
-    this.logger.warn('ConfigUpdated batch not confirmed by NATS; the pushes will be retried', { count: batch.length, error: message });
+    this.logger.warn({ count: batch.length, error: message }, 'ConfigUpdated batch not confirmed by NATS; the pushes will be retried');
     for (const q of batch) {
       this.observer.pushFailed();
       q.reject(new OtaoError('dependency.unavailable', `ConfigUpdated not confirmed by NATS: ${message}`, { cause: e }));

@@ -1,6 +1,6 @@
-import { OtaoError } from '@otao/core';
+import { exponentialBackoff, type Logger, noopLogger, OtaoError } from '@otao/core';
 import { connect, DebugEvents, Events, type NatsConnection as NatsClient } from 'nats';
-import { completeObserver, type ConnectionStatus, type Logger, type NatsCdtpObserver, noopLogger } from './observer';
+import { completeObserver, type ConnectionStatus, type NatsCdtpObserver } from './observer';
 
 /** How to reach NATS. Credentials come from apps/server's configuration, never from the environment here. */
 export interface NatsConnectionConfig {
@@ -98,7 +98,7 @@ export class NatsConnection {
         ]);
       }
     } catch (e) {
-      this.logger.warn('NATS drain failed; closing', { error: (e as Error).message });
+      this.logger.warn({ error: (e as Error).message }, 'NATS drain failed; closing');
     } finally {
       if (timer) clearTimeout(timer);
       if (!nc.isClosed()) await nc.close();
@@ -121,7 +121,7 @@ export class NatsConnection {
       maxReconnectAttempts: -1,
       waitOnFirstConnect: true,
       reconnectDelayHandler: () => {
-        const base = Math.min(max, initial * 2 ** Math.min(this.attempt++, 16));
+        const base = exponentialBackoff(++this.attempt, initial, max, 16);
         return Math.round(base * (0.8 + Math.random() * 0.2));
       },
       pingInterval: c.pingIntervalMs ?? 10_000,
@@ -135,10 +135,10 @@ export class NatsConnection {
       return;
     }
     this.setState('connected');
-    this.logger.info('NATS connected', { server: nc.getServer() });
+    this.logger.info({ server: nc.getServer() }, 'NATS connected');
     void this.watch(nc);
     void nc.closed().then((err) => {
-      if (err) this.logger.error('NATS connection closed with an error', { error: err.message });
+      if (err) this.logger.error({ error: err.message }, 'NATS connection closed with an error');
       this.setState('closed');
     });
   }
@@ -149,18 +149,18 @@ export class NatsConnection {
         switch (s.type) {
           case Events.Disconnect:
             this.setState('reconnecting');
-            this.logger.warn('NATS disconnected; reconnecting', { server: describe(s.data) });
+            this.logger.warn({ server: describe(s.data) }, 'NATS disconnected; reconnecting');
             break;
           case Events.Reconnect:
             this.attempt = 0;
             this.setState('connected');
-            this.logger.info('NATS reconnected', { server: describe(s.data) });
+            this.logger.info({ server: describe(s.data) }, 'NATS reconnected');
             break;
           case Events.Error:
-            this.logger.warn('NATS async error', { error: describe(s.data) });
+            this.logger.warn({ error: describe(s.data) }, 'NATS async error');
             break;
           case Events.LDM:
-            this.logger.info('NATS server entering lame duck mode', { server: describe(s.data) });
+            this.logger.info({ server: describe(s.data) }, 'NATS server entering lame duck mode');
             break;
           case Events.Update:
           case DebugEvents.Reconnecting:
@@ -171,7 +171,7 @@ export class NatsConnection {
         }
       }
     } catch (e) {
-      this.logger.warn('NATS status stream ended', { error: (e as Error).message });
+      this.logger.warn({ error: (e as Error).message }, 'NATS status stream ended');
     }
   }
 

@@ -1,8 +1,8 @@
-import { isOtaoError, type OtaoCore } from '@otao/core';
+import { exponentialBackoff, isOtaoError, type Logger, noopLogger, type OtaoCore } from '@otao/core';
 import type { Msg, Subscription } from 'nats';
 import { codecs } from './codecs';
 import type { NatsConnection } from './connection';
-import { completeObserver, type EventOutcome, type InboundKind, type Logger, type NatsCdtpObserver, noopLogger } from './observer';
+import { completeObserver, type EventOutcome, type InboundKind, type NatsCdtpObserver } from './observer';
 import { parseSoftwareEvent } from './software-events';
 import { subjects } from './subjects';
 import { ThrottledLog } from './throttled-log';
@@ -80,7 +80,7 @@ export class EventListeners {
     this.observer = completeObserver(clients.observer);
     this.throttled = new ThrottledLog(this.logger);
     this.queue = new WorkQueue(config.maxConcurrentEvents ?? 64, config.maxQueuedEvents ?? 100_000, (e) =>
-      this.logger.error('event handler failed unexpectedly', { error: String(e) }),
+      this.logger.error({ error: String(e) }, 'event handler failed unexpectedly'),
     );
   }
 
@@ -99,7 +99,7 @@ export class EventListeners {
         nc.subscribe(l.subject, {
           ...(l.queue !== undefined ? { queue: l.queue } : {}),
           callback: (err, msg) => {
-            if (err) this.logger.error('event subscription error', { subject: l.subject, error: err.message });
+            if (err) this.logger.error({ subject: l.subject, error: err.message }, 'event subscription error');
             else this.onMessage(l, msg);
           },
         }),
@@ -116,7 +116,7 @@ export class EventListeners {
         try {
           if (!s.isClosed()) await s.drain();
         } catch (e) {
-          this.logger.warn('event subscription drain failed', { error: (e as Error).message });
+          this.logger.warn({ error: (e as Error).message }, 'event subscription drain failed');
         }
       }),
     );
@@ -152,13 +152,13 @@ export class EventListeners {
       } catch (e) {
         if (!isOtaoError(e)) {
           this.observer.eventHandled(l.kind, 'internal_error');
-          this.logger.error('event handler failed', { kind: l.kind, error: (e as Error)?.stack ?? String(e) });
+          this.logger.error({ kind: l.kind, error: (e as Error)?.stack ?? String(e) }, 'event handler failed');
           return;
         }
-        const delay = Math.min(5000, firstDelay * 2 ** Math.min(attempt - 1, 20));
+        const delay = exponentialBackoff(attempt, firstDelay, 5000, 20);
         if (Date.now() + delay > giveUpAt || this.stopping) {
           this.observer.eventHandled(l.kind, 'failed_after_retries');
-          this.logger.error('event lost after retries: dependency unavailable', { kind: l.kind, attempts: attempt, code: e.code, event: r });
+          this.logger.error({ kind: l.kind, attempts: attempt, code: e.code, event: r }, 'event lost after retries: dependency unavailable');
           return;
         }
         this.observer.eventRetried(l.kind);

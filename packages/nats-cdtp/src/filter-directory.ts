@@ -1,8 +1,8 @@
-import { type FilterDirectory, isOtaoError, OtaoError } from '@otao/core';
+import { exponentialBackoff, type FilterDirectory, isOtaoError, type Logger, noopLogger, OtaoError } from '@otao/core';
 import { ErrorCode, type NatsError } from 'nats';
 import { codecs } from './codecs';
 import type { NatsConnection } from './connection';
-import { completeObserver, type EfmpOperation, type EfmpOutcome, type Logger, type NatsCdtpObserver, noopLogger } from './observer';
+import { completeObserver, type EfmpOperation, type EfmpOutcome, type NatsCdtpObserver } from './observer';
 import { subjects } from './subjects';
 
 export interface FilterDirectoryConfig {
@@ -93,7 +93,7 @@ export class NatsFilterDirectory implements FilterDirectory {
     const baseDelay = this.config.retryDelayMs ?? 100;
     let last = 'no attempt';
     for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, baseDelay * 2 ** (attempt - 1)));
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, exponentialBackoff(attempt, baseDelay)));
       const started = performance.now();
       const done = (outcome: EfmpOutcome): void => this.observer.efmpRequest(op, outcome, (performance.now() - started) / 1000);
       let data: Uint8Array;
@@ -112,7 +112,7 @@ export class NatsFilterDirectory implements FilterDirectory {
         r = decode(data);
       } catch (e) {
         done('undecodable');
-        this.logger.warn(`EPR ${op} answer undecodable`, { ...context, error: (e as Error).message });
+        this.logger.warn({ ...context, error: (e as Error).message }, `EPR ${op} answer undecodable`);
         throw new OtaoError('dependency.unavailable', `EPR ${op}: undecodable answer`, { cause: e });
       }
       if (r.statusCode >= 200 && r.statusCode < 300) {
@@ -123,7 +123,7 @@ export class NatsFilterDirectory implements FilterDirectory {
       last = `status ${r.statusCode}${r.reasonPhrase ? ` ${r.reasonPhrase}` : ''}`;
       if (r.statusCode < 500) break;
     }
-    this.logger.warn(`EPR ${op} failed`, { ...context, error: last });
+    this.logger.warn({ ...context, error: last }, `EPR ${op} failed`);
     throw new OtaoError('dependency.unavailable', `EPR ${op} failed: ${last}`);
   }
 }

@@ -1,10 +1,11 @@
+import { type Logger, noopLogger } from '@otao/core';
 import type { OtaoCore } from '@otao/core';
 import { CdtpProvider } from './cdtp-provider';
 import { NatsConfigPublisher } from './config-publisher';
 import { NatsConnection, type NatsConnectionConfig } from './connection';
 import { EventListeners, type EventListenersConfig, type ListenerCore } from './event-listeners';
 import { type FilterDirectoryConfig, NatsFilterDirectory } from './filter-directory';
-import { type ConnectionStatus, type Logger, type NatsCdtpObserver, noopLogger } from './observer';
+import { type ConnectionStatus, type NatsCdtpObserver } from './observer';
 import { NatsSoftwareEventPublisher } from './software-events';
 import { assertToken } from './subjects';
 
@@ -136,10 +137,13 @@ export class NatsCdtp {
     this.listeners.start();
     // Make sure the server registered the subscriptions before start() resolves.
     await this.connection.clientForSubscriptions().flush();
-    this.logger.info('NATS CDTP started', {
-      requests: this.provider.subject,
-      events: this.listeners.listeners().map((l) => l.subject),
-    });
+    this.logger.info(
+      {
+        requests: this.provider.subject,
+        events: this.listeners.listeners().map((l) => l.subject),
+      },
+      'NATS CDTP started',
+    );
   }
 
   /** Subscribes the CDTP provider after a `start(core, {serveRequests: false})`. Idempotent; nothing after stop(). */
@@ -147,7 +151,7 @@ export class NatsCdtp {
     if (!this.provider || this.connection.status() === 'closed') return;
     this.provider.start();
     await this.connection.clientForSubscriptions().flush();
-    this.logger.info('NATS CDTP serving requests', { requests: this.provider.subject });
+    this.logger.info({ requests: this.provider.subject }, 'NATS CDTP serving requests');
   }
 
   /** Stops taking messages, answers those in flight, then drains and closes the connection. */

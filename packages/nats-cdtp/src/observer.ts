@@ -1,19 +1,4 @@
-import type { ConfigDecision } from '@otao/core';
-
-/** Minimal structured logger; apps/server adapts its own. */
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
-
-export const noopLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
+import type { CdtpOutcome } from './status-codes';
 
 /** The NATS messages OTAO consumes, for drop and event counters. */
 export type InboundKind =
@@ -33,10 +18,11 @@ export type InboundKind =
 export type DropReason = 'undecodable' | 'expired' | 'no_reply_subject' | 'overloaded' | 'reply_failed';
 
 /**
- * What answering a CDTP request ended in: the core's outcome, `internal_error` (500), or
- * `overloaded` (503 without deciding: too many requests were waiting).
+ * What answering a CDTP request ended in: the core's answer or refusal, `unavailable` (503: the
+ * store or a dependency failed), `internal_error` (500), or `overloaded` (503 without deciding: too
+ * many requests were waiting). Labels and status codes come from the table in `status-codes.ts`.
  */
-export type RequestOutcome = ConfigDecision['outcome'] | 'internal_error' | 'overloaded';
+export type RequestOutcome = CdtpOutcome;
 
 /**
  * Outcome of an event handler: the core's own outcome string (`done`, `applied`, `failed`,

@@ -1,6 +1,7 @@
+import { type Logger, noopLogger } from '@otao/core';
 import type { SoftwareEvent, SoftwareEventPublisher, SoftwareEventType } from '@otao/core';
 import type { NatsConnection } from './connection';
-import { type Logger, noopLogger } from './observer';
+
 import { subjects } from './subjects';
 
 /** The JSON body of an OTAO software event (spec §4.9); the type is the last subject token. */
@@ -70,7 +71,7 @@ export class NatsSoftwareEventPublisher implements SoftwareEventPublisher {
     try {
       this.connection.client().publish(subjects.softwareLifecycle(this.config.instanceName, event.type), JSON.stringify(body));
     } catch (e) {
-      this.logger.warn('software event not published', { type: event.type, tenantId: event.tenantId, appName: event.appName, error: (e as Error).message });
+      this.logger.warn({ type: event.type, tenantId: event.tenantId, appName: event.appName, error: (e as Error).message }, 'software event not published');
     }
   }
 }

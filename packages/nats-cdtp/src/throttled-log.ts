@@ -1,4 +1,4 @@
-import type { Logger } from './observer';
+import type { Logger } from '@otao/core';
 
 /**
  * Logs a recurring warning (garbage on a subject, dropped messages) at most once per interval per
@@ -21,6 +21,6 @@ export class ThrottledLog {
     }
     const suppressed = entry?.suppressed ?? 0;
     this.last.set(key, { at: t, suppressed: 0 });
-    this.logger.warn(message, suppressed > 0 ? { ...fields, suppressedSinceLast: suppressed } : fields);
+    this.logger.warn(suppressed > 0 ? { ...fields, suppressedSinceLast: suppressed } : fields, message);
   }
 }

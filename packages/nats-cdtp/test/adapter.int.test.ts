@@ -157,7 +157,7 @@ describe('software events (§4.9)', () => {
       conn,
       { instanceName: 'otao' },
       {
-        logger: { debug: () => undefined, info: () => undefined, warn: (m) => void warnings.push(m), error: () => undefined },
+        logger: { debug: () => undefined, info: () => undefined, warn: (_fields, m) => void warnings.push(m ?? ''), error: () => undefined },
       },
     );
     await expect(
@@ -229,14 +229,7 @@ describe('CdtpProvider concurrency', () => {
           peak = Math.max(peak, inFlight);
           await new Promise<void>((resolve) => gates.push(resolve));
           inFlight--;
-          return {
-            statusCode: 200,
-            reasonPhrase: 'OK',
-            configId: '9.9.9',
-            content: `{"ep":"${req.endpointId}"}`,
-            contentType: 'application/json',
-            outcome: 'new',
-          };
+          return { ok: true, value: { outcome: 'new', configId: '9.9.9', content: `{"ep":"${req.endpointId}"}` } };
         },
       },
     } as unknown as OtaoCore;

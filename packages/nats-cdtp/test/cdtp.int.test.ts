@@ -133,6 +133,7 @@ describe('the OTA cycle over NATS', () => {
     otao.endpoints.faults.unavailable = true;
     const down = await cmx.pull({ endpointId: 'ep-s', appVersionName: AVN, configId: '1.0.0' });
     expect(down).toMatchObject({ statusCode: 503, reasonPhrase: 'service unavailable: store.unavailable', configId: null, content: null });
+    expect(CountingObserver.get(otao.observer.requests, 'unavailable:503')).toBe(1);
     otao.endpoints.faults.unavailable = false;
     expect(await cmx.pull({ endpointId: 'ep-s', appVersionName: AVN, configId: '1.0.0' })).toMatchObject({ statusCode: 200, configId: '1.0.1' });
   });
@@ -184,10 +185,10 @@ describe('overload', () => {
     const core = {
       ...busy.core,
       config: {
-        decide: async (req: { correlationId: string }) => {
+        decide: async () => {
           await gate;
           decided++;
-          return { outcome: 'none', statusCode: 200, configId: null, content: null, reasonPhrase: 'no software available', correlationId: req.correlationId };
+          return { ok: true, value: { outcome: 'none' } };
         },
       },
     } as unknown as OtaoCore;

@@ -77,8 +77,8 @@ describe('download links in CDTP answers and pushes, signed by the real S3FileSt
     expect(created.ok).toBe(true);
     await attach(core, '1.1.0', bytes);
     const d = await core.config.decide({ appVersionName: AVN, endpointId: 'ep-1', configId: '1.0.0', correlationId: 'c' });
-    expect(d).toMatchObject({ statusCode: 200, configId: '1.1.0' });
-    const content = JSON.parse(d.content!) as Record<string, unknown>;
+    expect(d).toMatchObject({ ok: true, value: { outcome: 'new', configId: '1.1.0' } });
+    const content = JSON.parse(d.ok && d.value.outcome === 'new' ? d.value.content : 'null') as Record<string, unknown>;
     expect(content['keep']).toBe(1);
     expect(at(content, 'files.firmware.size')).toBe(3);
     const url = at(content, 'files.firmware.url') as string;
@@ -88,7 +88,7 @@ describe('download links in CDTP answers and pushes, signed by the real S3FileSt
     expect(sha256(Buffer.from(await res.arrayBuffer()))).toBe(sha256(bytes));
     // Another endpoint within half the lifetime gets the same (reused) link.
     const d2 = await core.config.decide({ appVersionName: AVN, endpointId: 'ep-2', configId: '1.0.0', correlationId: 'c' });
-    expect(at(JSON.parse(d2.content!), 'files.firmware.url')).toBe(url);
+    expect(at(JSON.parse(d2.ok && d2.value.outcome === 'new' ? d2.value.content : 'null') as Record<string, unknown>, 'files.firmware.url')).toBe(url);
   });
 
   test('a ConfigUpdated push carries a working link at the configured path (intermediate objects created)', async () => {

@@ -1,17 +1,12 @@
-import type { AppRef } from '@otao/core';
+import { type AppRef, exponentialBackoff, type Logger } from '@otao/core';
 import { MutableApplicationRegistry } from './registry';
 import type { ScmpScope } from './scmp';
 import type { TektonClient } from './tekton-client';
 
-export interface RegistryLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
-
 export interface TektonRegistryOptions {
   /** Called after a reload with the applications whose settings or versions changed. */
   onChanged?(changed: readonly AppRef[]): void;
-  readonly logger?: RegistryLogger;
+  readonly logger?: Pick<Logger, 'info' | 'warn'>;
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
 }
@@ -98,7 +93,7 @@ export class TektonApplicationRegistry {
           // Until the first load the service cannot answer (CDTP 503): try every second; afterwards the
           // last good registry serves and reloads back off.
           const delay = this.everLoaded
-            ? Math.min((this.options.retryBaseMs ?? 1000) * 2 ** (this.failures - 1), this.options.retryMaxMs ?? 30_000)
+            ? exponentialBackoff(this.failures, this.options.retryBaseMs ?? 1000, this.options.retryMaxMs ?? 30_000)
             : Math.min(this.options.retryBaseMs ?? 1000, 1000);
           this.options.logger?.warn({ scope, err: (e as Error).message, retryInMs: delay }, 'registry reload failed; keeping the last good registry');
           this.schedule(delay);

@@ -27,7 +27,7 @@ export function utf8ByteLength(s: string): number {
 /**
  * Maximum nesting of objects and arrays in free JSON. JSON.parse accepts any depth, but recursion
  * over a value (this check, JSON.stringify) overflows the stack a few thousand levels down, which
- * would turn bad input into a crash instead of a 400.
+ * would turn bad input into a crash instead of a `request.invalid`.
  */
 export const MAX_JSON_DEPTH = 1000;
 

@@ -20,7 +20,7 @@ export interface RegisteredApplication {
  * The application registry of spec §7 (local file or Tekton). Synchronous: adapters keep the
  * registry in memory and reload it in the background, so the CDTP hot path never waits on it.
  * Until it has loaded once, every method throws `OtaoError('dependency.unavailable')` (spec §10:
- * CDTP answers 503, not "unknown application"; events are retried; jobs wait).
+ * a pull fails as unavailable, not "unknown application version"; events are retried; jobs wait).
  */
 export interface ApplicationRegistry {
   /** The (tenant, app) of an application version name, or undefined when unknown. */

@@ -62,7 +62,7 @@ export interface FileStore {
    * Whether the backend is believed reachable. Cheap and synchronous (no I/O): false after a request
    * or a health check failed with `dependency.unavailable`, until a later one succeeds; a store that
    * is believed down checks again by itself in the background when asked. The core hands out no
-   * download link while it is false (the pull answers 503: never a link known not to work).
+   * download link while it is false (the pull fails with `dependency.unavailable`: never a link known not to work).
    */
   available(): boolean;
 }

@@ -30,8 +30,8 @@ export interface Authenticator {
 
 /**
  * The outcome of a permission check on `application-{appName}`:
- * `granted`; `forbidden` = some permission on the application but not this scope (403);
- * `none` = no permission at all on the application (404: no existence leaks).
+ * `granted`; `forbidden` = some permission on the application but not this scope (`auth.forbidden`);
+ * `none` = no permission at all on the application (treated as not found: no existence leaks).
  */
 export type PermissionDecision = 'granted' | 'forbidden' | 'none';
 

@@ -2,8 +2,9 @@ import { type Actor, type AuditAction, type AuditChanges, isAuditAction, OTAO_AC
 import { isOtaoError } from '../domain/errors';
 import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import type { Software } from '../domain/software';
-import type { AuditPage, AuditQuery, AuditRecord, AuditWitness } from '../ports';
+import type { AuditPage, AuditQuery, AuditRecord, AuditWitness, ReplaceOutcome, SoftwareRepository } from '../ports';
 import type { CoreDeps, CoreOptions } from './core-deps';
+import { findApplication } from './lookups';
 
 /** What an entry says, before it gets its id and time. */
 export interface AuditIntent {
@@ -72,6 +73,25 @@ export class AuditTrail {
     let stored = next;
     const outcome = await this.around(intent, { kind: 'software', createdAt: next.createdAt }, (changeId) => write((stored = { ...next, changeId })), applied);
     return { outcome, stored };
+  }
+
+  /**
+   * The audited compare-and-set of a software record: `next` (stamped) replaces `current` on
+   * `current`'s revision; the entry is committed iff the store answers `replaced`.
+   */
+  replaceSoftware(
+    software: Pick<SoftwareRepository, 'replace'>,
+    current: Software,
+    next: Software,
+    intent: AuditIntent,
+  ): Promise<{ readonly outcome: ReplaceOutcome; readonly stored: Software }> {
+    return this.software(
+      current,
+      next,
+      intent,
+      (s) => software.replace(s, current.revision),
+      (o) => o === 'replaced',
+    );
   }
 
   /** The delete of the software `current` (its incarnation): applied iff that incarnation is gone. */
@@ -153,18 +173,24 @@ export interface TenantPurge {
   purge(tenantId: string): Promise<void>;
 }
 
+/** The ports AuditService uses. */
+export type AuditServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'lease' | 'clock' | 'registry' | 'audit'>;
+
+/** The options AuditService reads. */
+export type AuditServiceOptions = Pick<CoreOptions, 'auditBatchSize' | 'auditMaxBatches' | 'auditReconcileAfterMs' | 'auditRetentionMs' | 'schedulerLeaseMs'>;
+
 /** Reading the audit log (§6.4.1), and its background maintenance: the reconciler and retention (§4.13). */
 export class AuditService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: AuditServiceDeps,
+    private readonly options: AuditServiceOptions,
     private readonly tenants: TenantPurge,
   ) {}
 
   /** A page of the application's committed entries, newest first. */
   async page(tenantId: string, appName: string, f: AuditFilters): Promise<Result<AuditPage, AuditPageError>> {
-    if (!this.deps.registry.settings(tenantId, appName))
-      return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const bad = (field: string, why: string): Result<AuditPage, AuditPageError> => err(failure('request.invalid', `${field}: ${why}`, field));
     for (const field of ['version', 'endpointId', 'actor'] as const) {
       const v = f[field];

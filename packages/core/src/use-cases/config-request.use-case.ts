@@ -1,4 +1,4 @@
-import { isOtaoError } from '../domain/errors';
+import { err, type Failure, failure, ok, type Result } from '../domain/result';
 import { versionKey } from '../domain/upgrade-graph';
 import { compareVersions, isStrictSemver } from '../domain/version';
 import type { EndpointKey, PullState } from '../ports';
@@ -17,35 +17,37 @@ export interface ConfigRequest {
   readonly correlationId: string;
 }
 
-/** The answer to send: the fields of a CDTP ConfigResponse that OTAO decides. */
-export interface ConfigDecision {
-  readonly statusCode: number;
-  readonly reasonPhrase: string | null;
-  readonly configId: string | null;
-  /** UTF-8 JSON text of the specification (link injected), or null. */
-  readonly content: string | null;
-  readonly contentType: 'application/json';
-  /** For metrics and logs: what kind of answer this is. */
-  readonly outcome: 'new' | 'unchanged' | 'none' | 'unknown_config_name' | 'unknown_app_version' | 'invalid_config_id' | 'unavailable';
-}
+/**
+ * What a pull decided (spec §4.2 steps 5–8), in no protocol's terms: the transport adapter turns it
+ * into its own answer (nats-cdtp: status code and reason phrase from its one table).
+ * - `new`: offer `configId` with `content` (UTF-8 JSON of the specification, link injected);
+ * - `unchanged`: the endpoint already runs its target;
+ * - `none`: nothing to offer (no current version known, or no target).
+ */
+export type ConfigAnswer =
+  { readonly outcome: 'new'; readonly configId: string; readonly content: string } | { readonly outcome: 'unchanged' } | { readonly outcome: 'none' };
 
-const JSON_TYPE = 'application/json' as const;
+/** Why a pull was refused before deciding (spec §4.2 steps 2–4). */
+export type ConfigRequestError = Failure<'config.unknown_name' | 'application_version.not_found' | 'config.invalid_config_id'>;
 
-function answer(
-  outcome: ConfigDecision['outcome'],
-  statusCode: number,
-  reasonPhrase: string | null,
-  configId: string | null = null,
-  content: string | null = null,
-): ConfigDecision {
-  return { outcome, statusCode, reasonPhrase, configId, content, contentType: JSON_TYPE };
-}
+/** The result of {@link ConfigRequestService.decide}; infrastructure failures are thrown, not returned. */
+export type ConfigDecision = Result<ConfigAnswer, ConfigRequestError>;
 
-/** Spec §4.2 steps 2–8: answers a pull. Decoding and expiry (step 1) belong to the transport adapter. */
+const NONE: Result<ConfigAnswer, never> = ok({ outcome: 'none' });
+const UNCHANGED: Result<ConfigAnswer, never> = ok({ outcome: 'unchanged' });
+
+/** The ports a pull reads and writes. */
+export type ConfigRequestServiceDeps = Pick<CoreDeps, 'registry' | 'endpoints' | 'clock' | 'filterDirectory'>;
+
+/**
+ * Spec §4.2 steps 2–8: decides a pull. Decoding and expiry (step 1), and the status codes and
+ * reason phrases of the answer, belong to the transport adapter. Store and dependency failures
+ * (`OtaoError`) propagate.
+ */
 export class ConfigRequestService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: ConfigRequestServiceDeps,
+    private readonly options: Pick<CoreOptions, 'askFiltersOnPull'>,
     private readonly catalogues: CatalogueCache,
     private readonly content: ContentBuilder,
     private readonly safety: RolloutSafety,
@@ -53,21 +55,18 @@ export class ConfigRequestService {
 
   async decide(req: ConfigRequest): Promise<ConfigDecision> {
     if (req.configName != null && req.configName !== 'default') {
-      return answer('unknown_config_name', 404, 'unknown configuration name');
+      return err(failure('config.unknown_name', `unknown configuration name ${JSON.stringify(req.configName.slice(0, 100))}`, 'configName'));
     }
     const app = this.deps.registry.resolve(req.appVersionName);
     const settings = app && this.deps.registry.settings(app.tenantId, app.appName);
-    if (!app || !settings) return answer('unknown_app_version', 404, 'unknown application version');
+    if (!app || !settings) {
+      return err(failure('application_version.not_found', `unknown application version ${JSON.stringify(req.appVersionName.slice(0, 100))}`, 'appVersionName'));
+    }
     const configId = req.configId != null && req.configId !== '' ? req.configId : undefined;
     if (configId !== undefined && !isStrictSemver(configId)) {
-      return answer('invalid_config_id', 400, `configId ${JSON.stringify(configId.slice(0, 100))} is not a SemVer version`);
+      return err(failure('config.invalid_config_id', `configId ${JSON.stringify(configId.slice(0, 100))} is not a SemVer version`, 'configId'));
     }
-    try {
-      return await this.decideFor({ tenantId: app.tenantId, appName: app.appName, endpointId: req.endpointId }, req, configId, settings.consentRequired);
-    } catch (e) {
-      if (isOtaoError(e)) return answer('unavailable', 503, `service unavailable: ${e.code}`);
-      throw e;
-    }
+    return this.decideFor({ tenantId: app.tenantId, appName: app.appName, endpointId: req.endpointId }, req, configId, settings.consentRequired);
   }
 
   private async decideFor(key: EndpointKey, req: ConfigRequest, configId: string | undefined, consentRequired: boolean): Promise<ConfigDecision> {
@@ -86,7 +85,7 @@ export class ConfigRequestService {
       await this.deps.endpoints.setCurrentVersion(key, req.appVersionName, configId, now);
     }
     const current = configId ?? state?.currentVersion;
-    if (current === undefined) return answer('none', 200, 'no software available');
+    if (current === undefined) return NONE;
 
     if (this.options.askFiltersOnPull && state?.membershipsKnown !== true && planner.catalogue.targetedFilterIds.size > 0) {
       state = await this.loadMemberships(key, req, state);
@@ -94,11 +93,11 @@ export class ConfigRequestService {
 
     const plan = planner.plan(contextOf(key, state, consentRequired, planner.catalogue, current), now);
     const target = plan.next !== undefined ? planner.catalogue.find(plan.next) : planner.catalogue.find(current);
-    if (!target) return answer('none', 200, 'no software available');
-    if (configId !== undefined && versionKey(target.version) === versionKey(configId)) return answer('unchanged', 200, null);
+    if (!target) return NONE;
+    if (configId !== undefined && versionKey(target.version) === versionKey(configId)) return UNCHANGED;
     const content = await this.content.contentFor(target);
     if (!(state?.offered ?? []).includes(target.version)) await this.safety.offered(key, target.version, target);
-    return answer('new', 200, 'OK', target.version, content);
+    return ok({ outcome: 'new', configId: target.version, content });
   }
 
   /** §4.6: an endpoint with no membership record while the app has targeted software; on failure: no filters. */

@@ -5,6 +5,7 @@ import type { EndpointKey } from '../ports';
 import { AuditTrail } from './audit.use-case';
 import type { CoreDeps } from './core-deps';
 import type { PushService } from './push.use-case';
+import { findApplication } from './lookups';
 
 export type ConsentError = Failure<'application.not_found' | 'consent.invalid_version' | 'request.invalid'>;
 
@@ -14,11 +15,14 @@ export function isValidEndpointId(id: unknown): id is string {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_ENDPOINT_ID;
 }
 
+/** The ports ConsentService uses. */
+export type ConsentServiceDeps = Pick<CoreDeps, 'endpoints' | 'clock' | 'ids' | 'registry' | 'audit'>;
+
 /** Consent grants per endpoint and version or `*` (spec §3, §6.4). A grant may make a push due. */
 export class ConsentService {
   private readonly trail: AuditTrail;
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: ConsentServiceDeps,
     private readonly pushes: PushService,
   ) {
     this.trail = new AuditTrail(deps);
@@ -67,9 +71,8 @@ export class ConsentService {
   }
 
   private check(tenantId: string, appName: string, endpointId: string, version: string): Result<EndpointKey, ConsentError> {
-    if (!this.deps.registry.settings(tenantId, appName)) {
-      return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
-    }
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     if (!isValidEndpointId(endpointId))
       return err(failure('request.invalid', 'endpointId: must be a non-empty string of at most 512 characters', 'endpointId'));
     if (version !== '*' && !isStrictSemver(version)) {

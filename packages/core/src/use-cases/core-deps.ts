@@ -15,7 +15,11 @@ import type {
   WorkScheduler,
 } from '../ports';
 
-/** Every port the use cases need. `files` is absent when S3 is disabled. */
+/**
+ * Every port of the core, as `createOtaoCore` takes them. `files` is absent when S3 is disabled.
+ * Each use case declares the few it uses as its own `Pick` of this (`ReportServiceDeps`,
+ * `ConfigRequestServiceDeps`, …), so a test builds it from just those.
+ */
 export interface CoreDeps {
   readonly software: SoftwareRepository;
   readonly endpoints: EndpointRepository;

@@ -10,10 +10,13 @@ export interface FilterBootstrapSummary {
   readonly failed: readonly string[];
 }
 
+/** The ports EndpointEventsService uses. */
+export type EndpointEventsServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'lease' | 'clock' | 'registry' | 'filterDirectory' | 'work'>;
+
 /** Spec §4.5 (9/ELCE) and §4.6 (18/EFE, 20/EFMP): endpoint lifecycle and filter membership. */
 export class EndpointEventsService {
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: EndpointEventsServiceDeps,
     private readonly pushes: PushService,
     private readonly catalogues: CatalogueCache,
   ) {}

@@ -21,6 +21,7 @@ import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
 import { contextOf } from './push.use-case';
 import { failureRate, reportCount } from './rollout-safety';
+import { findApplication, softwareNotFound } from './lookups';
 
 export type PreviewGroup = 'now' | 'later' | 'no-path' | 'filter-not-matched' | 'consent-missing' | 'already-on-version' | 'version-unknown' | 'suspended';
 export const PREVIEW_GROUPS: readonly PreviewGroup[] = [
@@ -181,21 +182,28 @@ type ShapeOrState = Pick<EndpointState, 'tenantId' | 'appName' | 'endpointId' | 
 type NotFound = Failure<'application.not_found' | 'software.not_found'>;
 export type PageQuery = { readonly offset: number; readonly limit: number };
 
+/** The ports InsightService uses. */
+export type InsightServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'registry'>;
+
+/** The options InsightService reads. */
+export type InsightServiceOptions = Pick<CoreOptions, 'phaseCheckMs' | 'pushBatchSize'>;
+
 /** Rollout insight (spec §6.3) and the endpoint views (§6.4). */
 export class InsightService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: InsightServiceDeps,
+    private readonly options: InsightServiceOptions,
     private readonly catalogues: CatalogueCache,
   ) {}
 
   /** Dry run: which known endpoints would be offered the version now, which later, and why not the others. */
   async preview(tenantId: string, appName: string, version: string, page0: PageQuery): Promise<Result<Preview, NotFound>> {
-    const settings = this.deps.registry.settings(tenantId, appName);
-    if (!settings) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
+    const settings = known.value;
     const planner = await this.catalogues.planner(tenantId, appName);
     const sw = isStrictSemver(version) ? planner.catalogue.find(version) : undefined;
-    if (!sw) return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
+    if (!sw) return err(softwareNotFound(appName, version));
     const now = this.deps.clock.now();
     const counts = Object.fromEntries(PREVIEW_GROUPS.map((g) => [g, 0])) as Record<PreviewGroup, number>;
     const items: PreviewItem[] = [];
@@ -306,9 +314,10 @@ export class InsightService {
   }
 
   async rollout(tenantId: string, appName: string, version: string): Promise<Result<RolloutView, NotFound>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-    if (!sw) return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
+    if (!sw) return err(softwareNotFound(appName, version));
     const c = await this.deps.stats.get(tenantId, appName, sw.version);
     return ok(rolloutViewOf(sw, c, this.deps.clock.now(), this.options.phaseCheckMs));
   }
@@ -342,9 +351,10 @@ export class InsightService {
     if (until - since > HISTORY_MAX_SPAN_MS[bucket]) {
       return err(failure('request.invalid', `since: the span may be at most ${HISTORY_MAX_SPAN_MS[bucket] / 3_600_000} hours with ${bucket} buckets`, 'since'));
     }
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-    if (!sw) return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
+    if (!sw) return err(softwareNotFound(appName, version));
     const buckets = await this.deps.stats.history(tenantId, appName, sw.version, { bucket, since, until });
     return ok({ version: sw.version, bucket, since, until, buckets });
   }
@@ -354,8 +364,9 @@ export class InsightService {
     appName: string,
     endpointId: string,
   ): Promise<Result<EndpointView, Failure<'application.not_found' | 'endpoint.not_found'>>> {
-    const settings = this.deps.registry.settings(tenantId, appName);
-    if (!settings) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
+    const settings = known.value;
     const state = await this.deps.endpoints.get({ tenantId, appName, endpointId });
     if (!state)
       return err(failure('endpoint.not_found', `endpoint ${JSON.stringify(endpointId)} unknown in application ${JSON.stringify(appName)}`, 'endpointId'));
@@ -379,14 +390,11 @@ export class InsightService {
     appName: string,
     query: { version?: string; offset: number; limit: number },
   ): Promise<Result<EndpointPage, Failure<'application.not_found' | 'request.invalid'>>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     if (query.version !== undefined && !isStrictSemver(query.version)) {
       return err(failure('request.invalid', `version: must be a SemVer version, got ${JSON.stringify(query.version)}`, 'version'));
     }
     return ok(await this.deps.endpoints.list(tenantId, appName, query));
   }
-}
-
-function appNotFound(appName: string): Failure<'application.not_found'> {
-  return failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName');
 }

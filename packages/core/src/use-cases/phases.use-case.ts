@@ -11,6 +11,8 @@ import type { CoreDeps, CoreOptions } from './core-deps';
 import { rolloutViewOf, type RolloutView } from './insight.use-case';
 import { failureRate, reportCount } from './rollout-safety';
 import { UNCONDITIONAL_ATTEMPTS } from './software.use-case';
+import { CAS_LOST, retryCompareAndSet } from './compare-and-set';
+import { findApplication, softwareNotFound } from './lookups';
 
 export const PHASES_LEASE = 'phases';
 
@@ -56,6 +58,12 @@ export async function phaseWait(sw: Software, now: number, counts: () => Promise
   return gateWait(gate, { reports: reportCount(c), failureRate: failureRate(c) });
 }
 
+/** The ports PhaseService uses. */
+export type PhaseServiceDeps = Pick<CoreDeps, 'software' | 'stats' | 'lease' | 'clock' | 'ids' | 'registry' | 'softwareEvents' | 'work' | 'audit'>;
+
+/** The options PhaseService reads. */
+export type PhaseServiceOptions = Pick<CoreOptions, 'phaseCheckMs' | 'schedulerLeaseMs'>;
+
 /**
  * Phased rollouts (spec §4.10): the automatic advance (`tick`, under a lease) and the operator's
  * advance, hold and resume (§6.3). Every change of a phase state is a compare-and-set of the
@@ -69,8 +77,8 @@ export async function phaseWait(sw: Software, now: number, counts: () => Promise
  */
 export class PhaseService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: PhaseServiceDeps,
+    private readonly options: PhaseServiceOptions,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);
@@ -177,26 +185,30 @@ export class PhaseService {
     version: string,
     decide: (sw: Software, now: number) => Result<PhaseChange | undefined, PhaseCommandError>,
   ): Promise<Result<RolloutView, PhaseCommandError>> {
-    if (!this.deps.registry.settings(tenantId, appName))
-      return err(failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName'));
-    for (let attempt = 0; attempt < UNCONDITIONAL_ATTEMPTS; attempt++) {
-      const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-      if (!sw) return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
-      if (!sw.phases || sw.phases.length === 0) return err(failure('rollout.not_phased', `software ${sw.version} has no phases`));
-      // Phased but never opened: suspended since it was created (its first phase opens when it leaves `suspended`).
-      if (!sw.phase) return err(failure('rollout.suspended', `software ${sw.version} is suspended and its first phase has not opened yet`));
-      const now = this.deps.clock.now();
-      const d = decide(sw, now);
-      if (!d.ok) return d;
-      const change = d.value;
-      if (!change) return ok(await this.view(sw));
-      const stored = await this.store(change, false);
-      if (stored === 'stored') return ok(await this.view(change.after));
-      if (stored === 'not_found')
-        return err(failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version'));
-    }
-    return err(
-      failure('software.edit_conflict', `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while its rollout was changed; retry`),
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
+    return retryCompareAndSet(
+      UNCONDITIONAL_ATTEMPTS,
+      async () => {
+        const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
+        if (!sw) return err(softwareNotFound(appName, version));
+        if (!sw.phases || sw.phases.length === 0) return err(failure('rollout.not_phased', `software ${sw.version} has no phases`));
+        // Phased but never opened: suspended since it was created (its first phase opens when it leaves `suspended`).
+        if (!sw.phase) return err(failure('rollout.suspended', `software ${sw.version} is suspended and its first phase has not opened yet`));
+        const now = this.deps.clock.now();
+        const d = decide(sw, now);
+        if (!d.ok) return d;
+        const change = d.value;
+        if (!change) return ok(await this.view(sw));
+        const stored = await this.store(change, false);
+        if (stored === 'stored') return ok(await this.view(change.after));
+        if (stored === 'not_found') return err(softwareNotFound(appName, version));
+        return CAS_LOST;
+      },
+      () =>
+        err(
+          failure('software.edit_conflict', `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while its rollout was changed; retry`),
+        ),
     );
   }
 
@@ -227,13 +239,7 @@ export class PhaseService {
       version: after.version,
       changes: softwareChanges(before, after),
     } as const;
-    const { outcome } = await this.trail.software(
-      before,
-      after,
-      intent,
-      (s) => this.deps.software.replace(s, before.revision),
-      (o) => o === 'replaced',
-    );
+    const { outcome } = await this.trail.replaceSoftware(this.deps.software, before, after, intent);
     if (outcome === 'not_found') return 'not_found';
     if (outcome === 'revision_mismatch') return 'conflict';
     const { tenantId, appName } = after;

@@ -61,6 +61,12 @@ export function pushTarget(state: EndpointState, plan: Plan): string | undefined
   return next;
 }
 
+/** The ports PushService uses. */
+export type PushServiceDeps = Pick<CoreDeps, 'endpoints' | 'clock' | 'ids' | 'registry' | 'configPublisher' | 'pacer'>;
+
+/** The options PushService reads. */
+export type PushServiceOptions = Pick<CoreOptions, 'pushBatchSize' | 'pushClaimMs' | 'pushConcurrency'>;
+
 /**
  * Spec §4.3: computes the pushes a change causes, streaming the affected endpoints in batches so a
  * million endpoints never sit in memory at once, and publishes one ConfigUpdated per endpoint
@@ -72,8 +78,8 @@ export function pushTarget(state: EndpointState, plan: Plan): string | undefined
  */
 export class PushService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: PushServiceDeps,
+    private readonly options: PushServiceOptions,
     private readonly catalogues: CatalogueCache,
     private readonly content: ContentBuilder,
     private readonly safety: RolloutSafety,

@@ -23,6 +23,12 @@ export interface ReportTimeoutsRun {
   readonly pruned: number;
 }
 
+/** The ports ReportTimeoutsService uses. */
+export type ReportTimeoutsServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'lease' | 'clock' | 'ids' | 'registry'>;
+
+/** The options ReportTimeoutsService reads. */
+export type ReportTimeoutsServiceOptions = Pick<CoreOptions, 'schedulerLeaseMs' | 'timeoutBatchSize'>;
+
 /**
  * Spec §4.11: under a lease (one replica at a time), finds for every recently offered version with
  * `failurePolicy.reportTimeoutMinutes` the pending offers older than the timeout — a batch at a time
@@ -35,8 +41,8 @@ export class ReportTimeoutsService {
   private lastPrune = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: ReportTimeoutsServiceDeps,
+    private readonly options: ReportTimeoutsServiceOptions,
     private readonly safety: RolloutSafety,
   ) {}
 

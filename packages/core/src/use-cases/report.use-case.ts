@@ -17,10 +17,13 @@ export interface AppliedReport {
 
 export type ReportOutcome = 'applied' | 'failed' | 'duplicate' | 'unknown_app_version' | 'invalid_config_id';
 
+/** The ports ReportService uses. */
+export type ReportServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'clock' | 'registry'>;
+
 /** Spec §4.4: records what an endpoint reports, counts it, applies the failure policy and pushes a further hop. */
 export class ReportService {
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: ReportServiceDeps,
     private readonly safety: RolloutSafety,
     private readonly pushes: PushService,
   ) {}

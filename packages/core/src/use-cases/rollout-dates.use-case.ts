@@ -14,6 +14,12 @@ export interface RolloutDatesRun {
   readonly nextDate?: number;
 }
 
+/** The ports RolloutDatesService uses. */
+export type RolloutDatesServiceDeps = Pick<CoreDeps, 'software' | 'lease' | 'clock' | 'work'>;
+
+/** The options RolloutDatesService reads. */
+export type RolloutDatesServiceOptions = Pick<CoreOptions, 'schedulerLeaseMs'>;
+
 /**
  * Spec §4.3 and §4.12: finding the filters whose `rolloutDate` passed, and the software whose
  * maintenance window opened, runs under a lease (one replica at a
@@ -25,8 +31,8 @@ export interface RolloutDatesRun {
  */
 export class RolloutDatesService {
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: RolloutDatesServiceDeps,
+    private readonly options: RolloutDatesServiceOptions,
   ) {}
 
   async tick(replicaId: string): Promise<RolloutDatesRun> {

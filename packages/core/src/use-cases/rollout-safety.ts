@@ -8,6 +8,7 @@ import type { CountedOutcome, EndpointKey, RolloutCounts } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import { AuditTrail } from './audit.use-case';
 import type { CoreDeps } from './core-deps';
+import { CAS_LOST, retryCompareAndSet } from './compare-and-set';
 
 /** The reports of spec §4.8 (what `minReports` counts): applied + failed + timedOut. */
 export function reportCount(c: RolloutCounts): number {
@@ -34,11 +35,14 @@ export function rollbackWindowMs(sw: Pick<Software, 'phases'> | undefined): numb
   return minutes * 60_000;
 }
 
+/** The ports RolloutSafety uses. */
+export type RolloutSafetyDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'softwareEvents' | 'work' | 'audit'>;
+
 /** Rollout statistics and the failure policy (spec §4.8). */
 export class RolloutSafety {
   private readonly trail: AuditTrail;
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: RolloutSafetyDeps,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);
@@ -105,48 +109,46 @@ export class RolloutSafety {
   }
 
   private async enforce(tenantId: string, appName: string, version: string, counts: RolloutCounts, correlationId: string): Promise<boolean> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const sw = await this.deps.software.get(tenantId, appName, version);
-      if (!sw || !breachesPolicy(sw, counts)) return false;
-      const p = sw.failurePolicy!;
-      const now = this.deps.clock.now();
-      const reason = `suspended by failure policy: failure rate ${failureRate(counts).toFixed(3)} (${counts.failed} failed, ${counts.timedOut} timed out, ${counts.rolledBack} rolled back of ${reportCount(counts)} reports) reached maxFailureRate ${p.maxFailureRate} after at least ${p.minReports} reports`;
-      const next: Software = { ...sw, rolloutStrategy: 'suspended', suspendedReason: reason, updatedAt: now, revision: sw.revision + 1 };
-      // Audited (spec §4.13): actor otao, with the counts that triggered it.
-      const triggered = { ...counts, failureRate: failureRate(counts) } as unknown as JsonValue;
-      const intent = {
-        tenantId,
-        appName,
-        action: 'software.suspended',
-        correlationId,
-        version: sw.version,
-        changes: { ...softwareChanges(sw, next), counts: { new: triggered } },
-      } as const;
-      const { outcome } = await this.trail.software(
-        sw,
-        next,
-        intent,
-        (s) => this.deps.software.replace(s, sw.revision),
-        (o) => o === 'replaced',
-      );
-      if (outcome === 'not_found') return false;
-      if (outcome === 'replaced') {
-        this.catalogues.invalidate(tenantId, appName);
-        // Like any change (spec §4.3): a running push job stops before its next batch (the catalogue
-        // revision moved), and the pushes are recomputed — another hop may now be next for some.
-        this.deps.work.schedulePushes({ kind: 'app', tenantId, appName, reason: `${sw.version} suspended by its failure policy` });
-        await this.deps.softwareEvents.publish({
-          type: 'suspended',
+    return retryCompareAndSet(
+      5,
+      async () => {
+        const sw = await this.deps.software.get(tenantId, appName, version);
+        if (!sw || !breachesPolicy(sw, counts)) return false;
+        const p = sw.failurePolicy!;
+        const now = this.deps.clock.now();
+        const reason = `suspended by failure policy: failure rate ${failureRate(counts).toFixed(3)} (${counts.failed} failed, ${counts.timedOut} timed out, ${counts.rolledBack} rolled back of ${reportCount(counts)} reports) reached maxFailureRate ${p.maxFailureRate} after at least ${p.minReports} reports`;
+        const next: Software = { ...sw, rolloutStrategy: 'suspended', suspendedReason: reason, updatedAt: now, revision: sw.revision + 1 };
+        // Audited (spec §4.13): actor otao, with the counts that triggered it.
+        const triggered = { ...counts, failureRate: failureRate(counts) } as unknown as JsonValue;
+        const intent = {
           tenantId,
           appName,
-          version: sw.version,
-          rolloutStrategy: 'suspended',
-          at: formatKaaDate(now),
+          action: 'software.suspended',
           correlationId,
-        });
-        return true;
-      }
-    }
-    return false;
+          version: sw.version,
+          changes: { ...softwareChanges(sw, next), counts: { new: triggered } },
+        } as const;
+        const { outcome } = await this.trail.replaceSoftware(this.deps.software, sw, next, intent);
+        if (outcome === 'not_found') return false;
+        if (outcome === 'replaced') {
+          this.catalogues.invalidate(tenantId, appName);
+          // Like any change (spec §4.3): a running push job stops before its next batch (the catalogue
+          // revision moved), and the pushes are recomputed — another hop may now be next for some.
+          this.deps.work.schedulePushes({ kind: 'app', tenantId, appName, reason: `${sw.version} suspended by its failure policy` });
+          await this.deps.softwareEvents.publish({
+            type: 'suspended',
+            tenantId,
+            appName,
+            version: sw.version,
+            rolloutStrategy: 'suspended',
+            at: formatKaaDate(now),
+            correlationId,
+          });
+          return true;
+        }
+        return CAS_LOST;
+      },
+      () => false,
+    );
   }
 }

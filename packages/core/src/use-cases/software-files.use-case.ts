@@ -10,6 +10,8 @@ import { type FileBody, type FileStore, storedObjectKey, uploadObjectKey } from 
 import { AuditTrail } from './audit.use-case';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
+import { CAS_LOST, retryCompareAndSet } from './compare-and-set';
+import { findApplication, softwareNotFound } from './lookups';
 
 /** What the file use case needs, and nothing more. */
 export type SoftwareFilesDeps = Pick<CoreDeps, 'software' | 'registry' | 'clock' | 'ids' | 'softwareEvents' | 'audit'> & { readonly files: FileStore };
@@ -56,6 +58,9 @@ export interface FileDownload {
 const MAX_ATTEMPTS = 5;
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
+/** The options SoftwareFilesService reads. */
+export type SoftwareFilesServiceOptions = Pick<CoreOptions, 'fileLinks' | 'maxFileBytes' | 'onFileCleanupFailed'>;
+
 /**
  * The software file rules of spec §5 (upload, replace, download link, delete), over the `FileStore`
  * port. A record and its object always agree (§10): new bytes go to a new object key, the record
@@ -67,7 +72,7 @@ export class SoftwareFilesService {
   private readonly trail: AuditTrail;
   constructor(
     private readonly deps: SoftwareFilesDeps,
-    private readonly options: CoreOptions,
+    private readonly options: SoftwareFilesServiceOptions,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);
@@ -88,9 +93,10 @@ export class SoftwareFilesService {
       const problem = fileNameProblem(name);
       if (problem !== undefined) return err(failure('file.invalid_name', problem, 'name'));
     }
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-    if (!sw) return err(notFound(appName, version));
+    if (!sw) return err(softwareNotFound(appName, version));
     if (!isJsonObject(sw.specification)) return err(specNotObject(appName, sw.version));
     if (!this.deps.files.available()) throw unavailable();
     return ok(sw);
@@ -140,9 +146,10 @@ export class SoftwareFilesService {
    * store is known to be unavailable (no link that cannot work is handed out).
    */
   async download(tenantId: string, appName: string, version: string): Promise<Result<FileDownload, GetFileError>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-    if (!sw) return err(notFound(appName, version));
+    if (!sw) return err(softwareNotFound(appName, version));
     if (!sw.file) return err(noFile(appName, sw.version));
     if (!this.deps.files.available()) throw unavailable();
     const downloadUrl = await this.deps.files.presignGet(storedObjectKey(sw, sw.file), this.options.fileLinks?.ttlSeconds ?? 3600);
@@ -162,39 +169,38 @@ export class SoftwareFilesService {
     correlationId: string,
     actor: Actor = OTAO_ACTOR,
   ): Promise<Result<SoftwareFile, RemoveFileError>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
-    if (!isStrictSemver(version)) return err(notFound(appName, version));
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.deps.software.get(tenantId, appName, version);
-      if (!current) return err(notFound(appName, version));
-      if (!current.file) return err(noFile(appName, current.version));
-      if (!this.deps.files.available()) throw unavailable();
-      const { file, ...rest } = current;
-      const next: Software = { ...rest, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
-      const intent = {
-        tenantId,
-        appName,
-        action: 'file.deleted',
-        actor,
-        correlationId,
-        version: current.version,
-        changes: { file: { old: fileSummary(file) } },
-      } as const;
-      const { outcome, stored } = await this.trail.software(
-        current,
-        next,
-        intent,
-        (s) => this.deps.software.replace(s, current.revision),
-        (o) => o === 'replaced',
-      );
-      if (outcome === 'not_found') return err(notFound(appName, version));
-      if (outcome === 'replaced') {
-        await this.cleanUp(storedObjectKey(current, file));
-        await this.changed(stored, correlationId);
-        return ok(file);
-      }
-    }
-    return err(concurrentChange(appName, version, 'its file was being deleted'));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
+    if (!isStrictSemver(version)) return err(softwareNotFound(appName, version));
+    return retryCompareAndSet(
+      MAX_ATTEMPTS,
+      async () => {
+        const current = await this.deps.software.get(tenantId, appName, version);
+        if (!current) return err(softwareNotFound(appName, version));
+        if (!current.file) return err(noFile(appName, current.version));
+        if (!this.deps.files.available()) throw unavailable();
+        const { file, ...rest } = current;
+        const next: Software = { ...rest, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
+        const intent = {
+          tenantId,
+          appName,
+          action: 'file.deleted',
+          actor,
+          correlationId,
+          version: current.version,
+          changes: { file: { old: fileSummary(file) } },
+        } as const;
+        const { outcome, stored } = await this.trail.replaceSoftware(this.deps.software, current, next, intent);
+        if (outcome === 'not_found') return err(softwareNotFound(appName, version));
+        if (outcome === 'replaced') {
+          await this.cleanUp(storedObjectKey(current, file));
+          await this.changed(stored, correlationId);
+          return ok(file);
+        }
+        return CAS_LOST;
+      },
+      () => err(concurrentChange(appName, version, 'its file was being deleted')),
+    );
   }
 
   /**
@@ -212,39 +218,43 @@ export class SoftwareFilesService {
     actor: Actor,
   ): Promise<Result<{ software: Software; replaced?: SoftwareFile }, UploadFileError>> {
     const { tenantId, appName, version } = target;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await this.deps.software.get(tenantId, appName, version);
-      // Another incarnation (deleted and created again meanwhile) is another software.
-      if (!current || current.createdAt !== target.createdAt) return err(notFound(appName, version));
-      if (!isJsonObject(current.specification)) return err(specNotObject(appName, version));
-      const next: Software = { ...current, file, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
-      const intent = {
-        tenantId,
-        appName,
-        action: current.file ? 'file.replaced' : 'file.uploaded',
-        actor,
-        correlationId,
-        version: current.version,
-        changes: { file: { ...(current.file ? { old: fileSummary(current.file) } : {}), new: fileSummary(file) } },
-      } as const;
-      const { outcome, stored } = await this.trail.software(
-        current,
-        next,
-        intent,
-        async (s) => {
-          try {
-            return await this.deps.software.replace(s, current.revision);
-          } catch (e) {
-            if (await this.pointsAt(target, objectKey, e)) return 'replaced' as const;
-            throw e;
-          }
-        },
-        (o) => o === 'replaced',
-      );
-      if (outcome === 'not_found') return err(notFound(appName, version));
-      if (outcome === 'replaced') return ok(current.file ? { software: stored, replaced: current.file } : { software: stored });
-    }
-    return err(concurrentChange(appName, version, 'its file was being uploaded'));
+    return retryCompareAndSet(
+      MAX_ATTEMPTS,
+      async () => {
+        const current = await this.deps.software.get(tenantId, appName, version);
+        // Another incarnation (deleted and created again meanwhile) is another software.
+        if (!current || current.createdAt !== target.createdAt) return err(softwareNotFound(appName, version));
+        if (!isJsonObject(current.specification)) return err(specNotObject(appName, version));
+        const next: Software = { ...current, file, updatedAt: this.deps.clock.now(), revision: current.revision + 1 };
+        const intent = {
+          tenantId,
+          appName,
+          action: current.file ? 'file.replaced' : 'file.uploaded',
+          actor,
+          correlationId,
+          version: current.version,
+          changes: { file: { ...(current.file ? { old: fileSummary(current.file) } : {}), new: fileSummary(file) } },
+        } as const;
+        const { outcome, stored } = await this.trail.software(
+          current,
+          next,
+          intent,
+          async (s) => {
+            try {
+              return await this.deps.software.replace(s, current.revision);
+            } catch (e) {
+              if (await this.pointsAt(target, objectKey, e)) return 'replaced' as const;
+              throw e;
+            }
+          },
+          (o) => o === 'replaced',
+        );
+        if (outcome === 'not_found') return err(softwareNotFound(appName, version));
+        if (outcome === 'replaced') return ok(current.file ? { software: stored, replaced: current.file } : { software: stored });
+        return CAS_LOST;
+      },
+      () => err(concurrentChange(appName, version, 'its file was being uploaded')),
+    );
   }
 
   /**
@@ -300,14 +310,6 @@ function safeId(id: string): string {
 
 function unavailable(): OtaoError {
   return new OtaoError('dependency.unavailable', 'the file store (S3) is unavailable; try again when it is back');
-}
-
-function appNotFound(appName: string): Failure<'application.not_found'> {
-  return failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName');
-}
-
-function notFound(appName: string, version: string): Failure<'software.not_found'> {
-  return failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version');
 }
 
 function noFile(appName: string, version: string): Failure<'file.not_found'> {

@@ -11,6 +11,8 @@ import { incarnationPrefix, type SoftwareEventType, storedObjectKey } from '../p
 import { AuditTrail } from './audit.use-case';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
+import { CAS_LOST, retryCompareAndSet } from './compare-and-set';
+import { findApplication, softwareNotFound } from './lookups';
 
 export type CreateSoftwareError = Failure<
   'application.not_found' | 'software.invalid' | 'software.specification_too_large' | 'software.version_conflict' | 'software.cycle'
@@ -56,28 +58,38 @@ export function preconditionHolds(pre: Precondition, s: Software): boolean {
 export const UNCONDITIONAL_ATTEMPTS = 10;
 
 /** An attempt of a read-modify-write lost its compare-and-set and may be run again. */
-const RETRY = Symbol('retry');
+
+/** The ports SoftwareService uses. */
+export type SoftwareServiceDeps = Pick<
+  CoreDeps,
+  'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'registry' | 'softwareEvents' | 'work' | 'files' | 'audit'
+>;
+
+/** The options SoftwareService reads. */
+export type SoftwareServiceOptions = Pick<CoreOptions, 'onFileCleanupFailed' | 'specMaxBytes'>;
 
 /** Create, replace, delete, list and get software (spec §2, §6.1). Its file: `SoftwareFilesService`. */
 export class SoftwareService {
   private readonly trail: AuditTrail;
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly options: CoreOptions,
+    private readonly deps: SoftwareServiceDeps,
+    private readonly options: SoftwareServiceOptions,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);
   }
 
   async list(tenantId: string, appName: string): Promise<Result<Software[], Failure<'application.not_found'>>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     return ok(await this.deps.software.list(tenantId, appName));
   }
 
   async get(tenantId: string, appName: string, version: string): Promise<Result<Software, GetSoftwareError>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-    return sw ? ok(sw) : err(notFound(appName, version));
+    return sw ? ok(sw) : err(softwareNotFound(appName, version));
   }
 
   /** `actor`: who asks (audit log, spec §4.13); OTAO itself when absent. */
@@ -88,7 +100,8 @@ export class SoftwareService {
     correlationId: string,
     actor: Actor = OTAO_ACTOR,
   ): Promise<Result<Software, CreateSoftwareError>> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const v = validateSoftwareInput(body, this.options);
     if (!v.ok) return v;
     const draft = v.value;
@@ -145,10 +158,11 @@ export class SoftwareService {
     pre: Precondition,
     correlationId: string,
     actor: Actor,
-  ): Promise<Result<Software, ReplaceSoftwareError> | typeof RETRY> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+  ): Promise<Result<Software, ReplaceSoftwareError> | typeof CAS_LOST> {
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-    if (!current) return err(notFound(appName, version));
+    if (!current) return err(softwareNotFound(appName, version));
     if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
     const v = validateSoftwareInput(body, this.options, version);
     if (!v.ok) return v;
@@ -170,15 +184,9 @@ export class SoftwareService {
       version: current.version,
       changes: softwareChanges(current, next),
     } as const;
-    const { outcome, stored } = await this.trail.software(
-      current,
-      next,
-      intent,
-      (s) => this.deps.software.replace(s, current.revision),
-      (o) => o === 'replaced',
-    );
-    if (outcome === 'not_found') return err(notFound(appName, version));
-    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
+    const { outcome, stored } = await this.trail.replaceSoftware(this.deps.software, current, next, intent);
+    if (outcome === 'not_found') return err(softwareNotFound(appName, version));
+    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? CAS_LOST : err(preconditionFailed(current));
     await this.changed(stored, next.rolloutStrategy === 'suspended' && current.rolloutStrategy !== 'suspended' ? 'suspended' : 'updated', correlationId, true);
     return ok(stored);
   }
@@ -202,12 +210,13 @@ export class SoftwareService {
     pre: Precondition,
     correlationId: string,
     actor: Actor,
-  ): Promise<Result<Software, DeleteSoftwareError> | typeof RETRY> {
-    if (!this.deps.registry.settings(tenantId, appName)) return err(appNotFound(appName));
+  ): Promise<Result<Software, DeleteSoftwareError> | typeof CAS_LOST> {
+    const known = findApplication(this.deps.registry, tenantId, appName);
+    if (!known.ok) return known;
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
-    if (!current) return err(notFound(appName, version));
+    if (!current) return err(softwareNotFound(appName, version));
     if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
-    // Its file could not be deleted now: refuse (503) rather than leave it behind.
+    // Its file could not be deleted now: fail with dependency.unavailable rather than leave it behind.
     if (current.file && this.deps.files && !this.deps.files.available()) {
       throw new OtaoError('dependency.unavailable', `the file store (S3) is unavailable: software ${current.version} and its file cannot be deleted now`);
     }
@@ -226,8 +235,8 @@ export class SoftwareService {
       () => this.deps.software.delete(tenantId, appName, current.version, current.revision, current.createdAt),
       (o) => o === 'deleted',
     );
-    if (outcome === 'not_found') return err(notFound(appName, version));
-    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? RETRY : err(preconditionFailed(current));
+    if (outcome === 'not_found') return err(softwareNotFound(appName, version));
+    if (outcome === 'revision_mismatch') return pre.ifMatch === undefined ? CAS_LOST : err(preconditionFailed(current));
     // The record first, its files after: an object without a record is an orphan, never the reverse.
     await this.deleteFiles(current);
     await this.deps.stats.delete(tenantId, appName, current.version);
@@ -257,16 +266,14 @@ export class SoftwareService {
   /** Runs a read-modify-write until it is not asked to retry, at most UNCONDITIONAL_ATTEMPTS times. */
   private async retryUnconditional<T, E>(
     version: string,
-    attempt: () => Promise<Result<T, E> | typeof RETRY>,
+    attempt: () => Promise<Result<T, E> | typeof CAS_LOST>,
   ): Promise<Result<T, E | Failure<'software.edit_conflict'>>> {
-    for (let i = 0; i < UNCONDITIONAL_ATTEMPTS; i++) {
-      const r = await attempt();
-      if (r !== RETRY) return r;
-    }
-    return err(
-      failure(
-        'software.edit_conflict',
-        `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while this change was applied; retry, or send If-Match to apply it only to the revision you read`,
+    return retryCompareAndSet(UNCONDITIONAL_ATTEMPTS, attempt, () =>
+      err(
+        failure(
+          'software.edit_conflict',
+          `software ${version} was changed by others ${UNCONDITIONAL_ATTEMPTS} times while this change was applied; retry, or send If-Match to apply it only to the revision you read`,
+        ),
       ),
     );
   }
@@ -311,14 +318,6 @@ export class SoftwareService {
       correlationId,
     });
   }
-}
-
-function appNotFound(appName: string): Failure<'application.not_found'> {
-  return failure('application.not_found', `application ${JSON.stringify(appName)} not found`, 'appName');
-}
-
-function notFound(appName: string, version: string): Failure<'software.not_found'> {
-  return failure('software.not_found', `software ${JSON.stringify(version)} not found in application ${JSON.stringify(appName)}`, 'version');
 }
 
 function conflict(appName: string, version: string): Failure<'software.version_conflict'> {

@@ -3,6 +3,9 @@ import { AuditTrail, type TenantPurge } from './audit.use-case';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps } from './core-deps';
 
+/** The ports TenantService uses. */
+export type TenantServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'files' | 'audit'>;
+
 /**
  * Spec §4.7: a removed tenant's data is deleted (software, files, endpoints, statistics, audit
  * entries). Idempotent. Audited as `tenant.deleted` (actor otao, application `*`), the one entry of
@@ -11,7 +14,7 @@ import type { CoreDeps } from './core-deps';
 export class TenantService implements TenantPurge {
   private readonly trail: AuditTrail;
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: TenantServiceDeps,
     private readonly catalogues: CatalogueCache,
   ) {
     this.trail = new AuditTrail(deps);

@@ -40,12 +40,7 @@ export const messagingModule = new ContainerModule(({ bind }) => {
         events: { eventRetryMs: c.eventRetrySeconds * 1000 },
       },
       {
-        logger: {
-          debug: (msg, f) => log.debug(f ?? {}, msg),
-          info: (msg, f) => log.info(f ?? {}, msg),
-          warn: (msg, f) => log.warn(f ?? {}, msg),
-          error: (msg, f) => log.error(f ?? {}, msg),
-        },
+        logger: log,
         observer: natsObserver(resolve(ctx, 'metrics')),
         onTenantUpdated: async () => security.directory?.refresh(),
         onTenantUnregistered: (tenantId) => {
