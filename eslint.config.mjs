@@ -9,7 +9,11 @@ const CORE_ONLY_SEMVER = {
 };
 const NO_DEEP_CORE = {
   regex: '^@otao/core/(?!testing$).*',
-  message: 'Import @otao/core through its public entry only.',
+  message: 'Import @otao/core through its public entry only (@otao/core/internal is for benches and white-box tests).',
+};
+const NO_INTERNAL = {
+  regex: '^@otao/[^/]+/internal$',
+  message: 'Import a package through its public entry; its ./internal entry is for its own tests and benches.',
 };
 const NO_CORE_TESTING = {
   regex: '^@otao/core/testing$',
@@ -115,7 +119,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [NO_DEEP_CORE, NO_ESCAPE, { regex: '^@otao/contract-tests$', message: 'Contract suites are for tests.' }] },
+        { patterns: [NO_DEEP_CORE, NO_INTERNAL, NO_ESCAPE, { regex: '^@otao/contract-tests$', message: 'Contract suites are for tests.' }] },
       ],
     },
   },

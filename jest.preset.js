@@ -12,6 +12,7 @@ module.exports = function preset(dir) {
     },
     moduleNameMapper: {
       '^@otao/core$': path.join(__dirname, 'packages/core/src/index.ts'),
+      '^@otao/core/internal$': path.join(__dirname, 'packages/core/src/internal.ts'),
       '^@otao/core/testing$': path.join(__dirname, 'packages/core/src/testing/index.ts'),
       '^@otao/contract-tests$': path.join(__dirname, 'packages/contract-tests/src/index.ts'),
       '^@otao/test-services$': path.join(__dirname, 'packages/test-services/src/index.ts'),

@@ -227,7 +227,8 @@ async function buildOtao(url) {
 }
 
 async function main() {
-  const { codecs, cdtpAnswer } = require('@otao/nats-cdtp');
+  const { codecs } = require('@otao/nats-cdtp');
+  const { cdtpAnswer } = require('@otao/nats-cdtp/internal');
   const { connect } = require('nats');
   let server;
   let url = process.env.NATS_URL;

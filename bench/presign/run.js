@@ -13,7 +13,8 @@
 'use strict';
 const { performance } = require('node:perf_hooks');
 const { Readable } = require('node:stream');
-const { ContentBuilder, createOtaoCore, setAtPath, storedObjectKey } = require('@otao/core');
+const { createOtaoCore, setAtPath, storedObjectKey } = require('@otao/core');
+const { ContentBuilder } = require('@otao/core/internal');
 const testing = require('@otao/core/testing');
 const { S3FileStore } = require('@otao/s3-files');
 const { startS3 } = require('@otao/test-services');

@@ -3,7 +3,7 @@
 // bounded concurrency of the CDTP provider, connection status.
 import { isOtaoError, type OtaoCore } from '@otao/core';
 import { softwareBody } from '@otao/core/testing';
-import { createNatsCdtp, NatsConnection, NatsSoftwareEventPublisher, subjects } from '../src';
+import { createNatsCdtp, NatsConnection, NatsSoftwareEventPublisher, subjects } from '../src/internal';
 import { CountingObserver, FakeCmx, FakeTenantManager, waitFor } from '../src/testing';
 import { APP, AVN, buildOtao, createSoftware, names, type Otao, sharedNats, startAll, TENANT } from './helpers';
 

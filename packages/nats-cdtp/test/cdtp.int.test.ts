@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { isOtaoError, type OtaoCore, OtaoError } from '@otao/core';
 import { softwareBody } from '@otao/core/testing';
-import { codecs, subjects } from '../src';
+import { codecs, subjects } from '../src/internal';
 import { CountingObserver, FakeCmx, type FakeEpr, PullTimeout, waitFor } from '../src/testing';
 import { APP, AVN, buildOtao, createSoftware, names, type Otao, sharedNats, sleep, startAll, TENANT } from './helpers';
 

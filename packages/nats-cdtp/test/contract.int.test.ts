@@ -5,7 +5,7 @@
 import { configPublisherContract, filterDirectoryContract, type ReceivedPush } from '@otao/contract-tests';
 import { type NatsServer, startNats } from '@otao/test-services';
 import type { Subscription } from 'nats';
-import { codecs, NatsConfigPublisher, NatsConnection, NatsFilterDirectory, subjects } from '../src';
+import { codecs, NatsConfigPublisher, NatsConnection, NatsFilterDirectory, subjects } from '../src/internal';
 import { FakeEpr, waitFor } from '../src/testing';
 import { names } from './helpers';
 
