@@ -47,6 +47,10 @@ export interface OtaoConfig {
   readonly specMaxBytes: number;
   /** OTAO_AUDIT_RETENTION_DAYS: how long audit entries are kept (spec §4.13). */
   readonly auditRetentionDays: number;
+  /** OTAO_EXACT_COUNTS_BELOW: applications with fewer endpoints get exact counts in every list and preview; larger ones answer from stored counts. */
+  readonly exactCountsBelow: number;
+  /** OTAO_COUNTS_MAX_AGE_MS: stored counts older than this are recounted in the background. */
+  readonly countsMaxAgeMs: number;
   readonly logLevel: LogLevel;
   /** The operator console (spec §11) at /console/: OTAO_CONSOLE_ENABLED, OTAO_CONSOLE_CLIENT_ID (its public OpenID client). */
   readonly console: { readonly enabled: boolean; readonly clientId: string };
@@ -275,6 +279,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     eventRetrySeconds: int('OTAO_EVENT_RETRY_SECONDS', 600, 0, 86_400),
     specMaxBytes: int('OTAO_SPEC_MAX_BYTES', 262_144, 1024, 16 * 1024 * 1024),
     auditRetentionDays: int('OTAO_AUDIT_RETENTION_DAYS', 400, 1, 36_500),
+    exactCountsBelow: int('OTAO_EXACT_COUNTS_BELOW', 20_000, 1, 1_000_000_000),
+    countsMaxAgeMs: int('OTAO_COUNTS_MAX_AGE_MS', 60_000, 1_000, 86_400_000),
     logLevel,
     console: { enabled: bool('OTAO_CONSOLE_ENABLED', true), clientId: consoleClientId },
   };

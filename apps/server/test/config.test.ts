@@ -262,6 +262,18 @@ test('applications inline in the YAML file: the per-tenant shape kaa.tenants, al
   });
 });
 
+test('OTAO_EXACT_COUNTS_BELOW and OTAO_COUNTS_MAX_AGE_MS: defaults 20000 and 60000, bounded whole numbers', () => {
+  expect(loadConfig(base)).toMatchObject({ exactCountsBelow: 20_000, countsMaxAgeMs: 60_000 });
+  expect(loadConfig({ ...base, OTAO_EXACT_COUNTS_BELOW: '500', OTAO_COUNTS_MAX_AGE_MS: '5000' })).toMatchObject({
+    exactCountsBelow: 500,
+    countsMaxAgeMs: 5000,
+  });
+  for (const bad of ['0', '-1', 'many', '2.5'])
+    expect(() => loadConfig({ ...base, OTAO_EXACT_COUNTS_BELOW: bad })).toThrow(/OTAO_EXACT_COUNTS_BELOW: .* must be an integer from 1 to/);
+  for (const bad of ['999', 'soon', '86400001'])
+    expect(() => loadConfig({ ...base, OTAO_COUNTS_MAX_AGE_MS: bad })).toThrow(/OTAO_COUNTS_MAX_AGE_MS: .* must be an integer from 1000 to 86400000/);
+});
+
 test('OTAO_AUDIT_RETENTION_DAYS: default 400, a whole number of days from 1 to 36500', () => {
   expect(loadConfig({ ...base, OTAO_AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays).toBe(30);
   for (const bad of ['0', '-5', 'forever', '1.5', '36501']) {

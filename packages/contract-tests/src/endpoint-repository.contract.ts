@@ -356,6 +356,47 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect((await repo.list(unique('t'), app, { offset: 0, limit: 10 })).totalElements).toBe(0);
     });
 
+    it('page gives the entries of list without the count, from the start or from the end', async () => {
+      for (let i = 0; i < 25; i++) await repo.setCurrentVersion(key(`e${String(i).padStart(2, '0')}`), avn, i % 2 === 0 ? '1.0.0' : '2.0.0+b', i);
+      await repo.addMembership(key('zz-no-version'), avn, 'f', 1);
+      const ids = (ps: readonly EndpointState[]): string[] => ps.map((s) => s.endpointId);
+      for (const [offset, limit] of [
+        [0, 10],
+        [7, 5],
+        [20, 10],
+        [26, 5],
+        [30, 1],
+      ] as const) {
+        expect(ids(await repo.page(tenant, app, { offset, limit }))).toEqual(ids((await repo.list(tenant, app, { offset, limit })).content));
+      }
+      // from the end: offset 0 is the last entries, still in ascending order
+      expect(ids(await repo.page(tenant, app, { offset: 0, limit: 3, fromEnd: true }))).toEqual(['e23', 'e24', 'zz-no-version']);
+      expect(ids(await repo.page(tenant, app, { offset: 3, limit: 2, fromEnd: true }))).toEqual(['e21', 'e22']);
+      expect(ids(await repo.page(tenant, app, { offset: 24, limit: 5, fromEnd: true }))).toEqual(['e00', 'e01']);
+      expect(await repo.page(tenant, app, { offset: 26, limit: 5, fromEnd: true })).toEqual([]);
+      expect(ids(await repo.page(tenant, app, { version: '2.0.0', offset: 0, limit: 2, fromEnd: true }))).toEqual(['e21', 'e23']);
+      expect(ids(await repo.page(tenant, app, { version: '2.0.0', offset: 1, limit: 2 }))).toEqual(['e03', 'e05']);
+      expect(await repo.page(unique('t'), app, { offset: 0, limit: 10, fromEnd: true })).toEqual([]);
+    });
+
+    it('storeCounts keeps the latest count of an application; deleteTenant removes it', async () => {
+      expect(await repo.storedCounts(tenant, app)).toBeUndefined();
+      const shapes = [
+        { currentVersion: '1.0.0', filters: ['beta'], consents: ['2.0.0'], count: 7 },
+        { filters: [], consents: [], count: 2 },
+      ];
+      await repo.storeCounts(tenant, app, { shapes, total: 9, countedAt: 5000 });
+      expect(await repo.storedCounts(tenant, app)).toEqual({ shapes, total: 9, countedAt: 5000 });
+      // an older count (a slower replica finishing later) does not replace a newer one
+      await repo.storeCounts(tenant, app, { shapes: [], total: 0, countedAt: 4000 });
+      expect((await repo.storedCounts(tenant, app))?.total).toBe(9);
+      await repo.storeCounts(tenant, app, { shapes: [shapes[1]!], total: 2, countedAt: 6000 });
+      expect(await repo.storedCounts(tenant, app)).toEqual({ shapes: [shapes[1]], total: 2, countedAt: 6000 });
+      expect(await repo.storedCounts(tenant, 'other-app')).toBeUndefined();
+      await repo.deleteTenant(tenant);
+      expect(await repo.storedCounts(tenant, app)).toBeUndefined();
+    });
+
     it('shapes groups the app’s endpoints by version, filters and consents, with counts', async () => {
       for (let i = 0; i < 6; i++) await repo.setCurrentVersion(key(`v1-${i}`), avn, '1.0.0', 1);
       for (let i = 0; i < 2; i++) await repo.addMembership(key(`v1-${i}`), avn, 'beta', 2);

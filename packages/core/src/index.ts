@@ -47,6 +47,7 @@ export type { EndpointEventsService, EventOutcome, FilterBootstrapSummary } from
 export {
   type EndpointView,
   HISTORY_DEFAULT_SPAN_MS,
+  type EndpointList,
   HISTORY_MAX_SPAN_MS,
   type HistoryQuery,
   type InsightService,

@@ -35,6 +35,7 @@ export * from './use-cases/consent.use-case';
 export * from './use-cases/tenant.use-case';
 export * from './use-cases/applications.use-case';
 export * from './use-cases/insight.use-case';
+export * from './use-cases/fleet-counts';
 export * from './use-cases/rollout-dates.use-case';
 export * from './use-cases/audit.use-case';
 export * from './use-cases/phases.use-case';

@@ -24,7 +24,7 @@ import { OPENAPI_TEXT } from './openapi';
 import {
   applicationDto,
   auditEntryDto,
-  endpointStateDto,
+  endpointListDto,
   endpointViewDto,
   etagOf,
   preconditionOf,
@@ -357,7 +357,7 @@ export function createHttpApp(options: HttpOptions): express.Express {
     const version = req.query['version'];
     if (version !== undefined && typeof version !== 'string') throw new HttpFailure('request.invalid', 'version: must be a single SemVer version');
     const page = unwrap(await core.insight.endpoints(principal.tenantId, appName, { offset, limit, ...(version !== undefined ? { version } : {}) }));
-    res.json({ content: page.content.map(endpointStateDto), totalElements: page.totalElements });
+    res.json(endpointListDto(page));
   });
   api.get(`${base}/endpoints/:endpointId/software`, async (req, res) => {
     const { principal, appName } = await authorize(req, 'application:software:read');

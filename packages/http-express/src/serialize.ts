@@ -3,6 +3,7 @@ import {
   type AuditEntry,
   formatKaaDate,
   openPercent,
+  type EndpointList,
   type EndpointReport,
   type EndpointState,
   type EndpointView,
@@ -115,6 +116,11 @@ function reportDto(r: EndpointReport): Record<string, unknown> {
   };
 }
 
+/** GET …/endpoints (spec §6.4): a page with its count and when that was counted. */
+export function endpointListDto(page: EndpointList): Record<string, unknown> {
+  return { content: page.content.map(endpointStateDto), totalElements: page.totalElements, countedAt: formatKaaDate(page.countedAt) };
+}
+
 export function endpointStateDto(s: EndpointState): Record<string, unknown> {
   return {
     endpointId: s.endpointId,
@@ -147,6 +153,7 @@ export function previewDto(p: Preview): Record<string, unknown> {
     rolloutStrategy: p.rolloutStrategy,
     counts: p.counts,
     total: p.total,
+    countedAt: formatKaaDate(p.countedAt),
     offset: p.offset,
     limit: p.limit,
     content: p.items.map((i) => ({

@@ -319,6 +319,7 @@ describe('endpoint, consent and insight routes', () => {
     expect((await request(app).get(`/api/v1/applications/${APP}/endpoints/nobody/software`).set(reader)).status).toBe(404);
     const page = await request(app).get(`/api/v1/applications/${APP}/endpoints?limit=1`).set(reader).expect(200);
     expect(page.body.totalElements).toBe(2);
+    expect(page.body.countedAt).toBe('2026-03-04T05:06:07Z'); // counted for this answer: a small application
     expect(page.body.content).toHaveLength(1);
     matchesSchema('EndpointPage', page.body);
     const ep2 = await request(app).get(`/api/v1/applications/${APP}/endpoints?offset=1`).set(reader).expect(200);
@@ -336,6 +337,7 @@ describe('endpoint, consent and insight routes', () => {
     expect((await request(app).get(`/api/v1/applications/${APP}/endpoints/ep-1/software`).set(reader)).body.consents).toEqual(['*']);
     const preview = await request(app).get(`/api/v1/applications/${APP}/software/1.1.0/preview?limit=10`).set(reader).expect(200);
     expect(preview.body.counts).toMatchObject({ now: 1, 'version-unknown': 1 }); // ep-2 reported only a failure: its version is unknown
+    expect(preview.body.countedAt).toBe('2026-03-04T05:06:07Z');
     matchesSchema('Preview', preview.body);
     expect((await request(app).get(`/api/v1/applications/${APP}/software/1.1.0/preview?limit=1001`).set(reader)).status).toBe(400);
     const rollout = await request(app).get(`/api/v1/applications/${APP}/software/1.1.0/rollout`).set(reader).expect(200);

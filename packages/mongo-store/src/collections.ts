@@ -14,6 +14,7 @@ export const COLLECTIONS = {
   jobs: 'jobs',
   rateBudgets: 'rate_budgets',
   audit: 'audit',
+  endpointCounts: 'endpoint_counts',
 } as const;
 
 /**
@@ -51,6 +52,8 @@ export const INDEXES: Readonly<Record<string, readonly IndexDescription[]>> = {
   [COLLECTIONS.leases]: [],
   [COLLECTIONS.checkpoints]: [],
   [COLLECTIONS.rateBudgets]: [],
+  // one document per (tenant, app) by `_id`; deleteTenant is an `_id` range
+  [COLLECTIONS.endpointCounts]: [],
   [COLLECTIONS.audit]: [
     // page(tenant, app) newest first, its count; the prefix serves deleteTenant
     { name: 'audit_by_app', key: { tenantId: 1, appName: 1, at: -1, _id: -1 } },

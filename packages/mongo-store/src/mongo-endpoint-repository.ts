@@ -13,6 +13,7 @@ import type {
   PendingOffer,
   PullState,
   ReportCounted,
+  StoredCounts,
 } from '@otao/core';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, UpdateFilter } from 'mongodb';
 import { type BatchOptions, BatchedReader, BulkWriter, DEFAULT_BATCH, type WriteOutcome } from './batching';
@@ -71,6 +72,17 @@ export interface PendingOfferDocument {
 }
 
 type MarkKind = 'pushed' | 'offered' | 'rolledBack';
+
+/** The stored counts of one application (`storeCounts`): its shapes with short field names. */
+export interface EndpointCountsDocument {
+  /** idOf(tenantId, appName) */
+  _id: string;
+  tenantId: string;
+  appName: string;
+  shapes: { v?: string; f: string[]; c: string[]; n: number }[];
+  total: number;
+  countedAt: number;
+}
 
 export interface LoadedFilterDocument {
   /** idOf(tenantId, appName, filterId) */
@@ -189,6 +201,7 @@ export class MongoEndpointRepository implements EndpointRepository {
   private readonly writer: BulkWriter<EndpointDocument>;
   private readonly offers: Collection<PendingOfferDocument>;
   private readonly offerWriter: BulkWriter<PendingOfferDocument>;
+  private readonly counts: Collection<EndpointCountsDocument>;
 
   /**
    * `scans`: where the queries that read a whole application's endpoints go (the preview's grouping,
@@ -204,6 +217,7 @@ export class MongoEndpointRepository implements EndpointRepository {
     this.offers = db.collection<PendingOfferDocument>(COLLECTIONS.pendingOffers);
     this.offerWriter = new BulkWriter(this.offers, 'endpoints.pendingOffers', batch);
     this.loaded = db.collection<LoadedFilterDocument>(COLLECTIONS.loadedFilters);
+    this.counts = db.collection<EndpointCountsDocument>(COLLECTIONS.endpointCounts);
     this.reader = new BatchedReader(this.docs, 'endpoints.get', batch);
     this.pullReader = new BatchedReader(this.docs, 'endpoints.getForPull', batch, PULL_PROJECTION);
     this.writer = new BulkWriter(this.docs, 'endpoints.write', batch);
@@ -543,6 +557,8 @@ export class MongoEndpointRepository implements EndpointRepository {
     await run('endpoints.deleteTenant', () => this.docs.deleteMany({ tenantId }));
     await run('endpoints.deleteTenant', () => this.offers.deleteMany({ tenantId }));
     await run('endpoints.deleteTenant', () => this.loaded.deleteMany({ tenantId }));
+    const { lo, hi } = idRange(tenantId);
+    await run('endpoints.deleteTenant', () => this.counts.deleteMany({ _id: { $gt: lo, $lt: hi } }));
   }
 
   async list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage> {
@@ -562,6 +578,54 @@ export class MongoEndpointRepository implements EndpointRepository {
       query.limit <= 0 ? Promise.resolve([]) : offset >= DEEP_PAGE_OFFSET ? runScan('endpoints.list', this.scans.timeoutMS, page) : run('endpoints.list', page),
     ]);
     return { content: docs.map(toState), totalElements };
+  }
+
+  async page(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number; fromEnd?: boolean }): Promise<EndpointState[]> {
+    if (query.limit <= 0) return [];
+    const byVersion = query.version !== undefined ? { currentVersionKey: versionKey(query.version) } : {};
+    const { lo, hi } = idRange(tenantId, appName);
+    const offset = Math.max(0, query.offset);
+    const deep = offset >= DEEP_PAGE_OFFSET;
+    // From the end: the primary key walked backwards, so the last page skips nothing.
+    const page = () =>
+      (deep ? this.scanDocs() : this.docs)
+        .find({ _id: { $gt: lo, $lt: hi }, ...byVersion })
+        .sort({ _id: query.fromEnd ? -1 : 1 })
+        .skip(offset)
+        .limit(query.limit)
+        .toArray();
+    const docs = deep ? await runScan('endpoints.page', this.scans.timeoutMS, page) : await run('endpoints.page', page);
+    if (query.fromEnd) docs.reverse();
+    return docs.map(toState);
+  }
+
+  async storedCounts(tenantId: string, appName: string): Promise<StoredCounts | undefined> {
+    const doc = await run('endpoints.storedCounts', () => this.counts.findOne({ _id: idOf(tenantId, appName) }));
+    if (!doc) return undefined;
+    return {
+      shapes: doc.shapes.map((s) => ({ ...(typeof s.v === 'string' ? { currentVersion: s.v } : {}), filters: s.f, consents: s.c, count: s.n })),
+      total: doc.total,
+      countedAt: doc.countedAt,
+    };
+  }
+
+  async storeCounts(tenantId: string, appName: string, counts: StoredCounts): Promise<void> {
+    const _id = idOf(tenantId, appName);
+    const doc: EndpointCountsDocument = {
+      _id,
+      tenantId,
+      appName,
+      shapes: counts.shapes.map((s) => ({
+        ...(s.currentVersion !== undefined ? { v: s.currentVersion } : {}),
+        f: [...s.filters],
+        c: [...s.consents],
+        n: s.count,
+      })),
+      total: counts.total,
+      countedAt: counts.countedAt,
+    };
+    // Replaces an older count; when a newer one is stored the upsert's insert meets its `_id`: kept.
+    await runUnlessDuplicate('endpoints.storeCounts', () => this.counts.replaceOne({ _id, countedAt: { $lt: counts.countedAt } }, doc, { upsert: true }));
   }
 
   /**

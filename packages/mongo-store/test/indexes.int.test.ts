@@ -140,6 +140,15 @@ const queries: [string, () => Promise<Document>][] = [
     'endpoints.list page by version',
     () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, currentVersionKey: '1.4.0' }, { sort: { _id: 1 }, skip: 100, limit: 100 }),
   ],
+  ['endpoints.page from the end', () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi } }, { sort: { _id: -1 }, skip: 50, limit: 50 })],
+  [
+    'endpoints.page from the end, by version',
+    () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: app.lo, $lt: app.hi }, currentVersionKey: '1.4.0' }, { sort: { _id: -1 }, limit: 50 }),
+  ],
+  [
+    'endpoints.deleteTenant (stored counts)',
+    () => explainFind(COLLECTIONS.endpointCounts, { _id: { $gt: idRange('tenant-b').lo, $lt: idRange('tenant-b').hi } }),
+  ],
   ['endpoints.list count', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP })],
   ['endpoints.list count by version', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP, currentVersionKey: '1.4.0' })],
   [

@@ -652,6 +652,8 @@ export interface components {
                 [key: string]: number;
             };
             total: number;
+            /** @description When `counts` and `total` were counted: the time of this answer, or for an application of at least OTAO_EXACT_COUNTS_BELOW endpoints the time of its stored counts (recounted in the background when older than OTAO_COUNTS_MAX_AGE_MS). */
+            countedAt: components["schemas"]["UtcDateTime"];
             offset: number;
             limit: number;
             content: {
@@ -708,6 +710,8 @@ export interface components {
         EndpointPage: {
             content: components["schemas"]["EndpointState"][];
             totalElements: number;
+            /** @description When `totalElements` was counted: the time of this answer, or for an application of at least OTAO_EXACT_COUNTS_BELOW endpoints the time of its stored counts (recounted in the background when older than OTAO_COUNTS_MAX_AGE_MS). A page past the middle of such a list is read from its end with that count. */
+            countedAt: components["schemas"]["UtcDateTime"];
         };
         EndpointView: {
             endpointId: string;

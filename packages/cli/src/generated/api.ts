@@ -561,6 +561,8 @@ export interface components {
         EndpointId: string;
         EndpointPage: {
             content: components["schemas"]["EndpointState"][];
+            /** @description When `totalElements` was counted: the time of this answer, or for an application of at least OTAO_EXACT_COUNTS_BELOW endpoints the time of its stored counts (recounted in the background when older than OTAO_COUNTS_MAX_AGE_MS). A page past the middle of such a list is read from its end with that count. */
+            countedAt: components["schemas"]["UtcDateTime"];
             totalElements: number;
         };
         EndpointState: {
@@ -688,6 +690,8 @@ export interface components {
                 /** @description Kaa date form yyyy-MM-dd'T'HH:mm:ss'Z' (UTC). */
                 rolloutDate?: string;
             }[];
+            /** @description When `counts` and `total` were counted: the time of this answer, or for an application of at least OTAO_EXACT_COUNTS_BELOW endpoints the time of its stored counts (recounted in the background when older than OTAO_COUNTS_MAX_AGE_MS). */
+            countedAt: components["schemas"]["UtcDateTime"];
             /** @description Per group: now, later, no-path, filter-not-matched, consent-missing, already-on-version, version-unknown, suspended. */
             counts: {
                 [key: string]: number;

@@ -77,6 +77,18 @@ export interface EndpointShape {
   readonly count: number;
 }
 
+/**
+ * A stored count of one application's endpoints by shape (see {@link EndpointRepository.storeCounts}):
+ * what the lists and the preview of a large fleet answer their counts from instead of reading every
+ * endpoint at request time. `total` is the sum of the shapes' counts; `countedAt` (epoch ms) is when
+ * the count began — writes after it may not be in it.
+ */
+export interface StoredCounts {
+  readonly shapes: readonly EndpointShape[];
+  readonly total: number;
+  readonly countedAt: number;
+}
+
 export interface FilterMember {
   readonly endpointId: string;
   readonly appVersionName: string;
@@ -188,7 +200,7 @@ export interface EndpointRepository {
   markTimedOut(tenantId: string, appName: string, version: string, endpointIds: readonly string[]): Promise<number>;
   /** Deletes everything about the endpoint in the tenant (all apps), pending offers included. Idempotent. */
   delete(tenantId: string, endpointId: string): Promise<void>;
-  /** Deletes every endpoint record and loaded-filter record of the tenant. Idempotent. */
+  /** Deletes every endpoint record, loaded-filter record and stored count of the tenant. Idempotent. */
   deleteTenant(tenantId: string): Promise<void>;
   /** A page of the app's endpoints in the order of `stream`, optionally only those on `version` (by precedence). */
   list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage>;
@@ -198,6 +210,20 @@ export interface EndpointRepository {
    * shape; an empty application has none. Any order.
    */
   shapes(tenantId: string, appName: string): Promise<EndpointShape[]>;
+  /**
+   * A page of the app's endpoints without their count: the same entries, in the same order, as
+   * `list` with that query. With `fromEnd`, `offset` counts from the last entry (offset 0 and limit
+   * 50 is the last 50): the entries are still returned in ascending order. A page near the end of a
+   * large list is then as cheap as one near its start.
+   */
+  page(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number; fromEnd?: boolean }): Promise<EndpointState[]>;
+  /** The counts last stored by `storeCounts` for the app, or undefined. */
+  storedCounts(tenantId: string, appName: string): Promise<StoredCounts | undefined>;
+  /**
+   * Stores counts of the app (from `shapes`) unless counts with a later or equal `countedAt` are
+   * stored already (two replicas counting at once: the later count stays). `deleteTenant` removes them.
+   */
+  storeCounts(tenantId: string, appName: string, counts: StoredCounts): Promise<void>;
   /**
    * Streams the app's endpoints in batches of at most `batchSize`, optionally only the members of
    * `filterId`, in a stable order (by endpointId for ordinary identifiers; an adapter may place

@@ -11,6 +11,7 @@ import type {
   PendingOffer,
   PullState,
   ReportCounted,
+  StoredCounts,
 } from '../ports';
 import { FaultSwitch } from './faults';
 
@@ -25,6 +26,8 @@ export class InMemoryEndpointRepository implements EndpointRepository {
   /** tenant\0app -> endpointId -> state */
   private readonly apps = new Map<string, Map<string, EndpointState>>();
   private readonly loaded = new Map<string, Set<string>>();
+  /** tenant\0app -> stored counts */
+  private readonly counts = new Map<string, StoredCounts>();
 
   private app(tenantId: string, appName: string): Map<string, EndpointState> {
     const k = `${tenantId}\u0000${appName}`;
@@ -365,15 +368,42 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     for (const k of [...this.apps.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.apps.delete(k);
     for (const k of [...this.loaded.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.loaded.delete(k);
     for (const k of [...this.claims.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.claims.delete(k);
+    for (const k of [...this.counts.keys()]) if (k.startsWith(`${tenantId}\u0000`)) this.counts.delete(k);
   }
 
   async list(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }): Promise<EndpointPage> {
     this.faults.check('endpoints.list');
-    const want = query.version === undefined ? undefined : versionKey(query.version);
-    const all = [...this.app(tenantId, appName).values()]
+    const all = this.sorted(tenantId, appName, query.version);
+    return { content: all.slice(query.offset, query.offset + query.limit), totalElements: all.length };
+  }
+
+  async page(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number; fromEnd?: boolean }): Promise<EndpointState[]> {
+    this.faults.check('endpoints.page');
+    const all = this.sorted(tenantId, appName, query.version);
+    const offset = Math.max(0, query.offset);
+    if (!query.fromEnd) return all.slice(offset, offset + query.limit);
+    const end = all.length - offset;
+    return end <= 0 ? [] : all.slice(Math.max(0, end - query.limit), end);
+  }
+
+  async storedCounts(tenantId: string, appName: string): Promise<StoredCounts | undefined> {
+    this.faults.check('endpoints.storedCounts');
+    return this.counts.get(`${tenantId}\u0000${appName}`);
+  }
+
+  async storeCounts(tenantId: string, appName: string, counts: StoredCounts): Promise<void> {
+    this.faults.check('endpoints.storeCounts');
+    const k = `${tenantId}\u0000${appName}`;
+    const had = this.counts.get(k);
+    if (had && had.countedAt >= counts.countedAt) return;
+    this.counts.set(k, Object.freeze({ shapes: counts.shapes.map((s) => Object.freeze({ ...s })), total: counts.total, countedAt: counts.countedAt }));
+  }
+
+  private sorted(tenantId: string, appName: string, version: string | undefined): EndpointState[] {
+    const want = version === undefined ? undefined : versionKey(version);
+    return [...this.app(tenantId, appName).values()]
       .filter((s) => want === undefined || (s.currentVersion !== undefined && versionKey(s.currentVersion) === want))
       .sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
-    return { content: all.slice(query.offset, query.offset + query.limit), totalElements: all.length };
   }
 
   async shapes(tenantId: string, appName: string): Promise<EndpointShape[]> {

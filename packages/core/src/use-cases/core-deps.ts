@@ -79,6 +79,15 @@ export interface CoreOptions {
   readonly timeoutBatchSize: number;
   /** How often the phase scheduler checks the gates of phased rollouts (spec §4.10); the rollout view's `nextCheckAt` when waiting for reports or the gate. */
   readonly phaseCheckMs: number;
+  /**
+   * Applications with fewer endpoints are counted exactly for every list and preview; larger ones
+   * answer from stored counts (OTAO_EXACT_COUNTS_BELOW; see FleetCounts).
+   */
+  readonly exactCountsBelow: number;
+  /** How old stored counts may be before they are recounted in the background (OTAO_COUNTS_MAX_AGE_MS). */
+  readonly countsMaxAgeMs: number;
+  /** Told when a background recount failed (the answers keep the older counts); the server logs it. */
+  readonly onCountFailed?: (tenantId: string, appName: string, error: unknown) => void;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {
@@ -96,4 +105,6 @@ export const DEFAULT_CORE_OPTIONS: CoreOptions = {
   auditMaxBatches: 20,
   phaseCheckMs: 5_000,
   timeoutBatchSize: 10_000,
+  exactCountsBelow: 20_000,
+  countsMaxAgeMs: 60_000,
 };

@@ -22,6 +22,7 @@ import type { CoreDeps, CoreOptions } from './core-deps';
 import { contextOf } from './push.use-case';
 import { failureRate, reportCount } from './rollout-safety';
 import { findApplication, softwareNotFound } from './lookups';
+import { countOnVersion, type FleetCounts } from './fleet-counts';
 
 export type PreviewGroup = 'now' | 'later' | 'no-path' | 'filter-not-matched' | 'consent-missing' | 'already-on-version' | 'version-unknown' | 'suspended';
 export const PREVIEW_GROUPS: readonly PreviewGroup[] = [
@@ -61,6 +62,13 @@ export interface Preview {
   readonly offset: number;
   readonly limit: number;
   readonly items: readonly PreviewItem[];
+  /** When the counts were made (epoch ms): now, or the stored counts' time for a large application (FleetCounts). */
+  readonly countedAt: number;
+}
+
+/** A page of the endpoint list (spec §6.4) with its count and when that was made (see {@link Preview.countedAt}). */
+export interface EndpointList extends EndpointPage {
+  readonly countedAt: number;
 }
 
 export interface RolloutView extends RolloutCounts {
@@ -194,7 +202,13 @@ export class InsightService {
     private readonly deps: InsightServiceDeps,
     private readonly options: InsightServiceOptions,
     private readonly catalogues: CatalogueCache,
+    private readonly counts: FleetCounts,
   ) {}
+
+  /** Resolves when the counts being made in the background have been stored (tests; a graceful stop). */
+  countsSettled(): Promise<void> {
+    return this.counts.settled();
+  }
 
   /** Dry run: which known endpoints would be offered the version now, which later, and why not the others. */
   async preview(tenantId: string, appName: string, version: string, page0: PageQuery): Promise<Result<Preview, NotFound>> {
@@ -229,19 +243,20 @@ export class InsightService {
         opened,
         atOpening,
       );
+    let countedAt = now;
     if (planner.catalogue.phaseBoundaries.length === 0) {
       // Without phases a plan depends only on (version, filters, consents): the counts come from the
-      // store's grouping (one row per shape) and the page from one page query, so a preview of a
-      // million endpoints costs one aggregation, not the fleet streamed through here (bench/console-lists).
-      const [shapes, page] = await Promise.all([
-        this.deps.endpoints.shapes(tenantId, appName),
-        page0.limit > 0 ? this.deps.endpoints.list(tenantId, appName, page0) : Promise.resolve({ content: [], totalElements: 0 }),
-      ]);
-      for (const shape of shapes) {
+      // app's shapes (one row per shape: grouped by the store, or stored for a large application) and
+      // the page from one page query, so a preview of a million endpoints does not stream the fleet
+      // through here (bench/console-lists).
+      const count = await this.counts.shapes(tenantId, appName);
+      const page = page0.limit > 0 ? await this.pageOf(tenantId, appName, page0, count.total) : [];
+      for (const shape of count.shapes) {
         counts[classify({ tenantId, appName, endpointId: '', ...shape }).group] += shape.count;
         index += shape.count;
       }
-      items.push(...page.content.map(classify));
+      countedAt = count.countedAt;
+      items.push(...page.map(classify));
     } else {
       // With phases the cohort of each endpoint matters: every endpoint is classified.
       for await (const batch of this.deps.endpoints.stream(tenantId, appName, { batchSize: this.options.pushBatchSize })) {
@@ -253,7 +268,7 @@ export class InsightService {
         }
       }
     }
-    return ok({ version: sw.version, rolloutStrategy: sw.rolloutStrategy, counts, total: index, offset: page0.offset, limit: page0.limit, items });
+    return ok({ version: sw.version, rolloutStrategy: sw.rolloutStrategy, counts, total: index, offset: page0.offset, limit: page0.limit, items, countedAt });
   }
 
   private classify(
@@ -389,12 +404,38 @@ export class InsightService {
     tenantId: string,
     appName: string,
     query: { version?: string; offset: number; limit: number },
-  ): Promise<Result<EndpointPage, Failure<'application.not_found' | 'request.invalid'>>> {
+  ): Promise<Result<EndpointList, Failure<'application.not_found' | 'request.invalid'>>> {
     const known = findApplication(this.deps.registry, tenantId, appName);
     if (!known.ok) return known;
     if (query.version !== undefined && !isStrictSemver(query.version)) {
       return err(failure('request.invalid', `version: must be a SemVer version, got ${JSON.stringify(query.version)}`, 'version'));
     }
-    return ok(await this.deps.endpoints.list(tenantId, appName, query));
+    const stored = await this.counts.stored(tenantId, appName);
+    if (stored) {
+      // A large application: the count is the stored one, and the page alone is read.
+      const totalElements = query.version !== undefined ? countOnVersion(stored, query.version) : stored.total;
+      return ok({ content: await this.pageOf(tenantId, appName, query, totalElements), totalElements, countedAt: stored.countedAt });
+    }
+    const countedAt = this.deps.clock.now();
+    const page = await this.deps.endpoints.list(tenantId, appName, query);
+    this.counts.counted(tenantId, appName, page.totalElements);
+    return ok({ ...page, countedAt });
+  }
+
+  /**
+   * A page of the app's endpoints whose list has about `total` entries: a page in the second half is
+   * read from the end (`fromEnd`), so the last page costs what the first does. With stored counts the
+   * total may be behind the fleet; a page from the end then shows the entries that many places later.
+   */
+  private async pageOf(tenantId: string, appName: string, query: { version?: string; offset: number; limit: number }, total: number): Promise<EndpointState[]> {
+    const offset = Math.max(0, query.offset);
+    if (offset < total / 2 || offset >= total) return this.deps.endpoints.page(tenantId, appName, { ...query, offset });
+    const fromEnd = total - offset - query.limit;
+    return this.deps.endpoints.page(tenantId, appName, {
+      ...query,
+      offset: Math.max(0, fromEnd),
+      limit: fromEnd >= 0 ? query.limit : query.limit + fromEnd,
+      fromEnd: true,
+    });
   }
 }

@@ -6,6 +6,7 @@ import { ConsentService } from './consent.use-case';
 import { ContentBuilder } from './content-builder';
 import { type CoreDeps, type CoreOptions, DEFAULT_CORE_OPTIONS } from './core-deps';
 import { EndpointEventsService } from './endpoint-events.use-case';
+import { FleetCounts } from './fleet-counts';
 import { InsightService } from './insight.use-case';
 import { PhaseService } from './phases.use-case';
 import { PushService } from './push.use-case';
@@ -58,7 +59,7 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     endpointEvents: new EndpointEventsService(deps, pushes, catalogues),
     consents: new ConsentService(deps, pushes),
     pushes,
-    insight: new InsightService(deps, opts, catalogues),
+    insight: new InsightService(deps, opts, catalogues, new FleetCounts(deps, opts)),
     tenants,
     applications: new ApplicationsService(deps),
     audit: new AuditService(deps, opts, tenants),

@@ -45,10 +45,19 @@ export const coreModule = new ContainerModule(({ bind }) => {
       ...(c.pushRatePerSecond > 0 ? { pacer: m.instrument('pacer', new MongoPushPacer(store.db, c.pushRatePerSecond)) } : {}),
     };
     const filesLog = resolve(ctx, 'log').child({ component: 'files' });
+    const countsLog = resolve(ctx, 'log').child({ component: 'counts' });
     const core = createOtaoCore(deps, {
       specMaxBytes: c.specMaxBytes,
       maxFileBytes: c.s3.maxFileBytes,
       auditRetentionMs: c.auditRetentionDays * 86_400_000,
+      exactCountsBelow: c.exactCountsBelow,
+      countsMaxAgeMs: c.countsMaxAgeMs,
+      onCountFailed: (tenantId, appName, e) => {
+        countsLog.warn(
+          { tenantId, appName, err: (e as Error).message },
+          'recounting the endpoints of a large application failed: its lists keep the older counts',
+        );
+      },
       ...(files ? { fileLinks: { urlPath: c.s3.urlPath, ttlSeconds: c.s3.urlTtlSeconds } } : {}),
       onFileCleanupFailed: (key, e) => {
         m.fileOrphans.inc();
