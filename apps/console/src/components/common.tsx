@@ -34,6 +34,24 @@ export function ErrorBox({ error, title }: { error: unknown; title?: string }): 
   );
 }
 
+/**
+ * When the counts of an answer were made (`countedAt`, Kaa's date form): shown when they are not
+ * this answer's own — a large application answers from counts stored by its last count (docs/api.md
+ * "Counts of large applications").
+ */
+export function CountedAt({ countedAt, receivedAt }: { countedAt: string; receivedAt: number }): ReactNode {
+  const at = Date.parse(countedAt);
+  const age = Math.round((receivedAt - at) / 1000);
+  if (!Number.isFinite(at) || age < 5) return null;
+  const ago = age < 120 ? `${age} s` : age < 7200 ? `${Math.round(age / 60)} min` : `${Math.round(age / 3600)} h`;
+  return (
+    <p className="muted small" data-testid="counted-at">
+      Counts as of <time dateTime={countedAt}>{countedAt.replace('T', ' ').replace('Z', ' UTC')}</time> ({ago} ago): a large application is recounted in the
+      background; the page itself is current.
+    </p>
+  );
+}
+
 /** Server-side pagination controls (spec §11: every list is paginated by the server). */
 export function Pager({
   offset,

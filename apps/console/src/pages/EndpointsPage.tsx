@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { api, ok, seg } from '../api/client';
-import { ErrorBox, Loading, Pager, useTitle } from '../components/common';
+import { CountedAt, ErrorBox, Loading, Pager, useTitle } from '../components/common';
 
 const LIMIT = 50;
 
@@ -92,6 +92,7 @@ export default function EndpointsPage(): ReactNode {
               ))}
             </tbody>
           </table>
+          <CountedAt countedAt={q.data.countedAt} receivedAt={q.dataUpdatedAt} />
           <Pager label="Endpoints" offset={offset} limit={LIMIT} total={q.data.totalElements} onChange={(o) => go(o)} />
         </>
       )}

@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, ok, seg } from '../api/client';
-import { ErrorBox, Loading, Pager, useTitle } from '../components/common';
+import { CountedAt, ErrorBox, Loading, Pager, useTitle } from '../components/common';
 
 const GROUPS: [string, string][] = [
   ['now', 'at their next pull or push'],
@@ -84,6 +84,7 @@ export default function PreviewPage(): ReactNode {
               ))}
             </tbody>
           </table>
+          <CountedAt countedAt={q.data.countedAt} receivedAt={q.dataUpdatedAt} />
           <Pager label="Preview" offset={offset} limit={LIMIT} total={q.data.total} onChange={setOffset} />
         </>
       )}
