@@ -91,6 +91,26 @@ describe('fleet counts', () => {
     expect(shapes).not.toHaveBeenCalled();
   });
 
+  test('a preview opened while the first count of a large application runs waits for it instead of counting again', async () => {
+    const t = await setup();
+    fleet(t, LARGE + 5);
+    // the first stored count (in the background) takes its time
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const real = t.endpoints.shapes.bind(t.endpoints);
+    const shapes = jest.spyOn(t.endpoints, 'shapes').mockImplementationOnce(async (tenantId, appName) => {
+      await gate;
+      return real(tenantId, appName);
+    });
+    expect(await list(t)).toMatchObject({ totalElements: LARGE + 5 }); // exact; starts the first stored count
+    const opened = preview(t);
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const p = await opened;
+    expect(p).toMatchObject({ total: LARGE + 5, counts: expect.objectContaining({ now: LARGE + 5 }) });
+    expect(shapes).toHaveBeenCalledTimes(1);
+  });
+
   test('every page of a large list, read from the end past its middle, equals the exact page', async () => {
     const t = await setup();
     fleet(t, 70);

@@ -59,6 +59,14 @@ export class FleetCounts {
   async shapes(tenantId: string, appName: string): Promise<FleetCount> {
     const stored = await this.stored(tenantId, appName);
     if (stored) return stored;
+    // A large application's first count is under way here (started by a list): wait for it rather
+    // than read the whole application a second time at once.
+    const running = this.recounts.get(JSON.stringify([tenantId, appName]));
+    if (running) {
+      await running;
+      const counted = await this.stored(tenantId, appName);
+      if (counted) return counted;
+    }
     return this.count(tenantId, appName);
   }
 
