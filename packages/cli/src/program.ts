@@ -338,7 +338,7 @@ export function buildProgram(deps: ProgramDeps): Command {
         );
         print(ctx, data, () =>
           [
-            `${appName} ${data.version} (${data.rolloutStrategy}): ${data.total} endpoints`,
+            `${appName} ${data.version} (${data.rolloutStrategy}): ${data.total} endpoints (counted ${data.countedAt})`,
             table(['GROUP', 'COUNT'], Object.entries(data.counts)),
             table(
               ['ENDPOINT', 'GROUP', 'CURRENT', 'FILTER', 'ROLLOUT DATE'],
@@ -376,7 +376,7 @@ export function buildProgram(deps: ProgramDeps): Command {
                 e.updatedAt,
               ]),
             ),
-            `${data.content.length} of ${data.totalElements}`,
+            `${data.content.length} of ${data.totalElements} (counted ${data.countedAt})`,
           ].join('\n'),
         );
       }),

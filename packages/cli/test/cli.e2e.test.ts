@@ -241,7 +241,9 @@ test('rollout status, preview, endpoint list/get, consent grant/revoke over a si
 
   const page = parsed(await cli('endpoint', 'list', APP, '--version', '5.0.0', '--json'));
   expect(page).toMatchObject({ totalElements: 1, content: [{ endpointId: 'ep-status', currentVersion: '5.0.0' }] });
-  expect((await cli('endpoint', 'list', APP)).stdout).toContain('ep-status');
+  const listed = (await cli('endpoint', 'list', APP)).stdout;
+  expect(listed).toContain('ep-status');
+  expect(listed).toMatch(/\d+ of \d+ \(counted \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)/);
   const view = parsed(await cli('endpoint', 'get', APP, 'ep-status', '--json'));
   expect(view).toMatchObject({ endpointId: 'ep-status', currentVersion: '5.0.0', consents: [] });
   expect((await cli('endpoint', 'get', APP, 'ep-status')).stdout).toMatch(/currentVersion\s*│\s*5\.0\.0/);
