@@ -166,6 +166,14 @@ export class OtaoServer {
     // The running job gets a few seconds; if it is not done, its claim is no longer renewed once
     // the process exits, expires, and another replica resumes the job.
     await services.work.stop(Math.min(graceMs, 5000));
+    // A tick or a background recount of counts under way gets the same few seconds to finish before
+    // the store closes under it (each is safe to cut: its lease expires, the older counts stay).
+    let gaveUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([services.ticks.settled(), services.core.insight.countsSettled()]),
+      new Promise<void>((r) => (gaveUp = setTimeout(r, Math.min(graceMs, 5000)))),
+    ]);
+    clearTimeout(gaveUp);
     services.registry.tekton?.stop();
     await services.nats.stop();
     await services.ticks.releaseLeases();
