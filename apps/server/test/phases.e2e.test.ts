@@ -6,9 +6,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cohortOf } from '@otao/core';
+import { NodeCryptoSha256 } from '@otao/node-platform';
 import { FakeCmx } from '@otao/nats-cdtp/testing';
 import { type FerretDB, type NatsServer, startFerretDB, startNats } from '@otao/test-services';
 import { OtaoProcess, requireBuiltServer } from './support/otao-process';
+
+const SHA256 = new NodeCryptoSha256(); // what the server computes cohorts with
 
 jest.setTimeout(90_000);
 
@@ -74,7 +77,7 @@ test('a phased rollout over CDTP: the open cohort only, an automatic advance on 
   const api = `${otao.baseUrl}/api/v1/applications/kettle/software`;
 
   const fleet = Array.from({ length: 60 }, (_, i) => `kettle-${String(i).padStart(3, '0')}`);
-  const cohort = (ep: string): number => cohortOf('default', 'kettle', ep);
+  const cohort = (ep: string): number => cohortOf(SHA256, 'default', 'kettle', ep);
   const between = (lo: number, hi: number): string[] => fleet.filter((ep) => cohort(ep) >= lo && cohort(ep) < hi).sort();
   const first = between(0, 25);
   expect(first.length).toBeGreaterThan(3);
