@@ -23,8 +23,8 @@ for (const p of pkgs) {
   const deps = Object.keys(p.json.dependencies ?? {});
   const otao = deps.filter((d) => d.startsWith('@otao/'));
   if (p.kind === 'core') {
-    // Pure libraries only, each with its reason in docs/adr (0003: semver; 0010: luxon, @noble/hashes).
-    const allowed = ['semver', 'luxon', '@noble/hashes'];
+    // semver only (conventions.md; docs/adr/0003). Time zones and SHA-256 come through ports (docs/adr/0018).
+    const allowed = ['semver'];
     const extra = deps.filter((d) => !allowed.includes(d));
     if (extra.length) problems.push(`${p.dir}: @otao/core may depend at runtime on ${allowed.join(', ')} only, not ${extra.join(', ')}`);
   } else if (p.kind === 'test-services') {

@@ -180,6 +180,7 @@ function startClient(url) {
 async function buildOtao(url) {
   const { createOtaoCore } = require('@otao/core');
   const t = require('@otao/core/testing');
+  const { createNodePlatform } = require('@otao/node-platform');
   const { createNatsCdtp } = require('@otao/nats-cdtp');
   const nats = createNatsCdtp({
     connection: { servers: url },
@@ -205,6 +206,7 @@ async function buildOtao(url) {
       filterDirectory: nats.filterDirectory,
       work,
       audit: new t.InMemoryAuditLog(),
+      ...createNodePlatform(),
     },
     { specMaxBytes: 262_144 },
   );

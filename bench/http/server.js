@@ -6,6 +6,7 @@ const http = require('node:http');
 const express = require('express');
 const { exportJWK, generateKeyPair, SignJWT } = require('jose');
 const { createTestOtao, endpointState } = require('@otao/core/testing');
+const { createNodePlatform } = require('@otao/node-platform');
 const { createHttpApp, softwareDto, endpointViewDto } = require('@otao/http-express');
 const { JwtAuthenticator, RptPermissionChecker, StaticTenantDirectory } = require('@otao/tenant-auth');
 
@@ -22,7 +23,7 @@ async function main() {
   });
   issuer = `http://127.0.0.1:${idpPort}`;
 
-  const t = createTestOtao({ apps: [{ tenantId: 'bench', appName: 'fleet', versions: ['fleet-v1'] }] });
+  const t = createTestOtao({ apps: [{ tenantId: 'bench', appName: 'fleet', versions: ['fleet-v1'] }], platform: createNodePlatform() });
   for (let i = 0; i < 50; i++) {
     const v = `${Math.floor(i / 10) + 1}.${i % 10}.0`;
     const prev = i === 0 ? '0.9.0' : `${Math.floor((i - 1) / 10) + 1}.${(i - 1) % 10}.0`;

@@ -17,6 +17,7 @@ const { performance } = require('node:perf_hooks');
 const { MongoStore } = require('@otao/mongo-store');
 const { createOtaoCore, versionKey } = require('@otao/core');
 const testing = require('@otao/core/testing');
+const { createNodePlatform } = require('@otao/node-platform');
 const { startFerretDB } = require('@otao/test-services');
 
 const args = process.argv.slice(2);
@@ -114,7 +115,7 @@ async function main() {
       // setup: software of the app (10 versions in a chain, general) and the fleet
       const t = testing.createTestOtao({ apps: [{ tenantId: TENANT, appName: app, versions: [AVN] }] });
       const core = createOtaoCore(
-        { software: store.software, endpoints: store.endpoints, stats: store.stats, lease: store.lease, clock: t.clock, ids: new testing.SequentialIds('b-'), registry: t.registry, configPublisher: t.publisher, softwareEvents: t.events, filterDirectory: t.filters, work: t.work, audit: store.audit },
+        { software: store.software, endpoints: store.endpoints, stats: store.stats, lease: store.lease, clock: t.clock, ids: new testing.SequentialIds('b-'), registry: t.registry, configPublisher: t.publisher, softwareEvents: t.events, filterDirectory: t.filters, work: t.work, audit: store.audit, ...createNodePlatform() },
         { pushBatchSize: BATCH },
       );
       for (let i = 0; i < VERSIONS.length; i++) {

@@ -8,6 +8,7 @@
 'use strict';
 const { performance } = require('node:perf_hooks');
 const { createTestOtao, endpointState } = require('@otao/core/testing');
+const { createNodePlatform } = require('@otao/node-platform'); // the server's SHA-256 and zone rules
 
 const args = process.argv.slice(2);
 const arg = (name, def) => {
@@ -35,7 +36,7 @@ const rnd = () => {
 const pick = (a) => a[Math.floor(rnd() * a.length)];
 
 async function setup() {
-  const t = createTestOtao({ apps: [{ tenantId: TENANT, appName: APP, versions: [AVN], consentRequired: true }], start: '2026-06-01T00:00:00Z' });
+  const t = createTestOtao({ apps: [{ tenantId: TENANT, appName: APP, versions: [AVN], consentRequired: true }], start: '2026-06-01T00:00:00Z', platform: createNodePlatform() });
   // 50 versions: 5 majors x 10 minors. Within a major: a chain minor -> minor+1 (exact), plus a
   // range jump from any earlier minor of the major every 3rd version; each major starts with a
   // range from the previous major. Every 7th is targeted (2 of the 20 filters, one date past, one

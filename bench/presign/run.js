@@ -16,6 +16,7 @@ const { Readable } = require('node:stream');
 const { createOtaoCore, setAtPath, storedObjectKey } = require('@otao/core');
 const { ContentBuilder } = require('@otao/core/internal');
 const testing = require('@otao/core/testing');
+const { createNodePlatform } = require('@otao/node-platform');
 const { S3FileStore } = require('@otao/s3-files');
 const { startS3 } = require('@otao/test-services');
 
@@ -69,6 +70,7 @@ async function main() {
       work: new testing.QueueWorkScheduler(),
       audit: new testing.InMemoryAuditLog(),
       files: store,
+      ...createNodePlatform(),
     };
     const core = createOtaoCore(deps, { fileLinks: LINKS });
     const spec = { version: '1.1.0', notes: 'x'.repeat(200), ota: { size: 4, sha256: 'ab'.repeat(32) } };

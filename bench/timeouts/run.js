@@ -15,6 +15,7 @@ const { performance } = require('node:perf_hooks');
 const { MongoStore, COLLECTIONS } = require('@otao/mongo-store');
 const { createOtaoCore, versionKey } = require('@otao/core');
 const testing = require('@otao/core/testing');
+const { createNodePlatform } = require('@otao/node-platform');
 const { startFerretDB } = require('@otao/test-services');
 
 const args = process.argv.slice(2);
@@ -87,7 +88,7 @@ async function main() {
 
     const tt = testing.createTestOtao({ apps: [{ tenantId: TENANT, appName: APP, versions: [AVN] }], start: T0 + 31 * MIN });
     const core = createOtaoCore(
-      { software: store.software, endpoints: store.endpoints, stats: store.stats, lease: store.lease, clock: tt.clock, ids: new testing.SequentialIds('b-'), registry: tt.registry, configPublisher: tt.publisher, softwareEvents: tt.events, filterDirectory: tt.filters, work: tt.work, audit: store.audit },
+      { software: store.software, endpoints: store.endpoints, stats: store.stats, lease: store.lease, clock: tt.clock, ids: new testing.SequentialIds('b-'), registry: tt.registry, configPublisher: tt.publisher, softwareEvents: tt.events, filterDirectory: tt.filters, work: tt.work, audit: store.audit, ...createNodePlatform() },
       { schedulerLeaseMs: 600_000 },
     );
     const created = await core.software.create(TENANT, APP, { version: V, upgradableFrom: ['1.0.0'], rolloutStrategy: 'general', specification: {}, failurePolicy: { maxFailureRate: 1, minReports: 1, reportTimeoutMinutes: 30 } }, 'bench');

@@ -44,14 +44,16 @@ test('every token resolves to one instance, the same one resolveServices returns
        coreFiles: s.core.files !== undefined,
        work: s.work.localState,
        http: typeof s.http,
+       platform: [s.sha256.constructor.name, s.zones.constructor.name],
      };`,
   );
-  const keys = ['config', 'log', 'metrics', 'store', 'nats', 'files', 'registry', 'security', 'work', 'core', 'ticks', 'http'];
+  const keys = ['config', 'log', 'metrics', 'store', 'nats', 'files', 'registry', 'security', 'work', 'sha256', 'zones', 'core', 'ticks', 'http'];
   expect(out['keys']).toEqual(keys);
   expect(out['sameInstance']).toEqual(keys);
   expect(out['again']).toEqual(keys);
   expect(out['defined']).toEqual(keys.filter((k) => k !== 'files')); // S3 is off by default
   expect(out).toMatchObject({ apps: ['kettle'], loaded: true, tekton: false, coreFiles: false, work: { unsaved: 0, running: false }, http: 'function' });
+  expect(out['platform']).toEqual(['NodeCryptoSha256', 'LuxonZoneRules']); // the core's platform ports (ADR 0018)
 });
 
 test('S3 on: the file store is built from the configuration and given to the core', () => {

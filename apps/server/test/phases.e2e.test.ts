@@ -6,9 +6,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cohortOf } from '@otao/core';
+import { NodeCryptoSha256 } from '@otao/node-platform';
 import { FakeCmx } from '@otao/nats-cdtp/testing';
 import { type FerretDB, type NatsServer, startFerretDB, startNats } from '@otao/test-services';
 import { OtaoProcess, requireBuiltServer } from './support/otao-process';
+
+const SHA256 = new NodeCryptoSha256(); // what the server computes cohorts with
 
 jest.setTimeout(90_000);
 
@@ -73,8 +76,27 @@ test('a phased rollout over CDTP: the open cohort only, an automatic advance on 
   cmx = await new FakeCmx({ servers: nats.url, instanceName: `cmx-${tag}`, providerInstanceName: `otao-${tag}` }).start();
   const api = `${otao.baseUrl}/api/v1/applications/kettle/software`;
 
+  // Maintenance windows through the server's zone rules (Luxon behind the core's ZoneRules port, ADR 0018),
+  // before any endpoint exists: an unknown zone is refused as before; a known one is stored and evaluated.
+  const badZone = await http('POST', api, {
+    version: '0.9.0',
+    rolloutStrategy: 'general',
+    maintenanceWindow: { timeZone: 'Mars/Olympus', start: '01:00', end: '02:00' },
+  });
+  expect(badZone.status).toBe(400);
+  expect(badZone.body).toEqual({
+    code: 'software.invalid',
+    message: 'maintenanceWindow.timeZone: must be an IANA time zone name such as Europe/Berlin, got "Mars/Olympus"',
+  });
+  const kolkata = { timeZone: 'Asia/Kolkata', start: '01:00', end: '02:00' }; // 19:30Z–20:30Z
+  expect((await http('POST', api, { version: '0.5.0', rolloutStrategy: 'general', maintenanceWindow: kolkata })).status).toBe(201);
+  const windowView = (await http('GET', `${api}/0.5.0/rollout`)).body.window;
+  expect(typeof windowView.open).toBe('boolean');
+  expect(windowView.nextOpenAt).toMatch(/T19:30:00Z$/); // 01:00 IST, whatever the date
+  expect((await http('DELETE', `${api}/0.5.0`)).status).toBe(204);
+
   const fleet = Array.from({ length: 60 }, (_, i) => `kettle-${String(i).padStart(3, '0')}`);
-  const cohort = (ep: string): number => cohortOf('default', 'kettle', ep);
+  const cohort = (ep: string): number => cohortOf(SHA256, 'default', 'kettle', ep);
   const between = (lo: number, hi: number): string[] => fleet.filter((ep) => cohort(ep) >= lo && cohort(ep) < hi).sort();
   const first = between(0, 25);
   expect(first.length).toBeGreaterThan(3);

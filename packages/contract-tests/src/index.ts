@@ -10,3 +10,5 @@ export * from './audit-log.contract';
 export * from './filter-directory.contract';
 export * from './config-publisher.contract';
 export * from './application-registry.contract';
+export * from './sha256.contract';
+export * from './zone-rules.contract';

@@ -8,7 +8,9 @@ import {
   jobQueueContract,
   leaseContract,
   rolloutStatsRepositoryContract,
+  sha256Contract,
   softwareRepositoryContract,
+  zoneRulesContract,
 } from '../src';
 import {
   InMemoryApplicationRegistry,
@@ -20,6 +22,8 @@ import {
   InMemoryLease,
   InMemoryRolloutStatsRepository,
   InMemorySoftwareRepository,
+  IntlZoneRules,
+  PlainSha256,
   RecordingConfigPublisher,
 } from '@otao/core/testing';
 
@@ -111,3 +115,6 @@ applicationRegistryContract('in-memory', {
     return r;
   },
 });
+// The reference implementations of the platform ports (ADR 0018); @otao/node-platform runs the same suites on its adapters.
+sha256Contract('reference (plain TypeScript)', { create: async () => new PlainSha256() });
+zoneRulesContract('reference (Intl.DateTimeFormat)', { create: async () => new IntlZoneRules() });

@@ -10,6 +10,7 @@ export * from './domain/kaa-date';
 export * from './domain/version';
 export * from './domain/software';
 export * from './domain/phases';
+export * from './domain/cohort-memo';
 export * from './domain/window';
 export * from './domain/audit';
 export * from './domain/file-name';

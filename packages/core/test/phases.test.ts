@@ -4,12 +4,12 @@
  * cohort is ever offered the version, by a pull or a push.
  */
 import { cohortOf, type ConfigDecision, openPercent, type Software } from '@otao/core';
-import { createTestOtao, endpointState, softwareBody, TEST_APP, TEST_APP_VERSION, TEST_TENANT, type TestOtao } from '@otao/core/testing';
+import { createTestOtao, endpointState, PlainSha256, softwareBody, TEST_APP, TEST_APP_VERSION, TEST_TENANT, type TestOtao } from '@otao/core/testing';
 
 const MIN = 60_000;
 const FLEET = 2000;
 const ids = Array.from({ length: FLEET }, (_, i) => `ep-${String(i).padStart(4, '0')}`);
-const cohort = (ep: string): number => cohortOf(TEST_TENANT, TEST_APP, ep);
+const cohort = (ep: string): number => cohortOf(new PlainSha256(), TEST_TENANT, TEST_APP, ep);
 const inside = (percent: number): string[] => ids.filter((ep) => cohort(ep) < percent);
 
 type Overrides = Parameters<typeof softwareBody>[2];

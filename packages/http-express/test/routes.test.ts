@@ -479,3 +479,47 @@ describe('rollout statistics and history (§6.3)', () => {
     expect((await request(app).post(`${base}/history`).set(admin)).status).toBe(405);
   });
 });
+
+// The zone rules reach the core through its ZoneRules port (ADR 0018; here the reference
+// implementation of @otao/core/testing, in the server Luxon): the REST answers stay what they were.
+describe('maintenance windows over REST (spec §4.12)', () => {
+  let t: TestOtao;
+  let app: ReturnType<typeof createHttpApp>;
+  beforeEach(() => ({ t, app } = setup()));
+  const url = `/api/v1/applications/${APP}/software`;
+  const MESSAGE = 'maintenanceWindow.timeZone: must be an IANA time zone name such as Europe/Berlin, got "Mars/Olympus"';
+
+  test('an unknown time zone: 400 software.invalid naming the field, on create and on replace; nothing stored', async () => {
+    const win = { timeZone: 'Mars/Olympus', start: '01:00', end: '02:00' };
+    const created = await request(app)
+      .post(url)
+      .set(admin)
+      .send(body('1.0.0', { maintenanceWindow: win }));
+    expect(created.status).toBe(400);
+    expect(created.body).toEqual({ code: 'software.invalid', message: MESSAGE });
+    expect((await request(app).get(`${url}/1.0.0`).set(reader)).status).toBe(404);
+    await request(app).post(url).set(admin).send(body('1.0.0')).expect(201);
+    const replaced = await request(app)
+      .put(`${url}/1.0.0`)
+      .set(admin)
+      .send(body('1.0.0', { maintenanceWindow: win }));
+    expect(replaced.status).toBe(400);
+    expect(replaced.body).toEqual({ code: 'software.invalid', message: MESSAGE });
+    expect((await request(app).get(`${url}/1.0.0`).set(reader)).body).not.toHaveProperty('maintenanceWindow');
+  });
+
+  test('a zone with a 30-minute offset: stored as given; the rollout view says closed / open and the next opening', async () => {
+    const win = { timeZone: 'Asia/Kolkata', start: '01:00', end: '02:00' }; // 19:30Z–20:30Z
+    const res = await request(app)
+      .post(url)
+      .set(admin)
+      .send(body('1.0.0', { maintenanceWindow: win }))
+      .expect(201);
+    expect(res.body.maintenanceWindow).toEqual(win);
+    const closed = await request(app).get(`${url}/1.0.0/rollout`).set(reader).expect(200);
+    expect(closed.body.window).toEqual({ open: false, nextOpenAt: '2026-03-04T19:30:00Z' }); // clock at 05:06:07Z
+    t.clock.set('2026-03-04T19:45:00Z');
+    const open = await request(app).get(`${url}/1.0.0/rollout`).set(reader).expect(200);
+    expect(open.body.window).toEqual({ open: true, nextOpenAt: '2026-03-05T19:30:00Z' });
+  });
+});

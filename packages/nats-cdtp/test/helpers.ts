@@ -9,6 +9,7 @@ import {
   InMemorySoftwareRepository,
   SequentialIds,
   InMemoryAuditLog,
+  referencePlatform,
 } from '@otao/core/testing';
 import { type NatsServer, startNats } from '@otao/test-services';
 import { createNatsCdtp, type NatsCdtp, type NatsCdtpClients, type NatsCdtpConfig } from '../src';
@@ -123,6 +124,7 @@ export function buildOtao(
       filterDirectory: nats.filterDirectory,
       work,
       audit: new InMemoryAuditLog(),
+      ...referencePlatform(),
     },
     { specMaxBytes: 262_144, ...(options.catalogueMaxAgeMs !== undefined ? { catalogueMaxAgeMs: options.catalogueMaxAgeMs } : {}) },
   );

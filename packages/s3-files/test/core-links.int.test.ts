@@ -13,6 +13,7 @@ import {
   RecordingSoftwareEventPublisher,
   SequentialIds,
   InMemoryAuditLog,
+  referencePlatform,
 } from '@otao/core/testing';
 import { sha256, startS3Env, type S3Env } from './s3-env';
 
@@ -40,6 +41,7 @@ function coreWith(env: S3Env, urlPath: string): { core: OtaoCore; publisher: Rec
     work,
     files: env.store,
     audit: new InMemoryAuditLog(),
+    ...referencePlatform(),
   };
   const core = createOtaoCore(deps, { fileLinks: { urlPath, ttlSeconds: 600 } });
   const drain = async (): Promise<void> => {

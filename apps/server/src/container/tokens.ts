@@ -2,6 +2,7 @@
 // through `resolve` (one token, in a container module) or `resolveServices` (all of them, once, in
 // lifecycle.ts), so a token and its type cannot drift apart.
 import type { OtaoCore } from '@otao/core';
+import type { LuxonZoneRules, NodeCryptoSha256 } from '@otao/node-platform';
 import type { Bind, ResolutionContext } from 'inversify';
 import type { MongoStore } from '@otao/mongo-store';
 import type { NatsCdtp } from '@otao/nats-cdtp';
@@ -33,6 +34,9 @@ export interface Services {
   readonly registry: RegistryHandle;
   readonly security: Security;
   readonly work: DurableWorkScheduler;
+  /** The core's SHA-256 (node:crypto) and IANA zone rules (Luxon): its platform ports (ADR 0018). */
+  readonly sha256: NodeCryptoSha256;
+  readonly zones: LuxonZoneRules;
   readonly core: OtaoCore;
   readonly ticks: BackgroundTicks;
   readonly http: HttpAppFactory;
@@ -48,6 +52,8 @@ export const TYPES = {
   registry: Symbol.for('Registry'),
   security: Symbol.for('Security'),
   work: Symbol.for('Work'),
+  sha256: Symbol.for('Sha256'),
+  zones: Symbol.for('ZoneRules'),
   core: Symbol.for('Core'),
   ticks: Symbol.for('BackgroundTicks'),
   http: Symbol.for('Http'),
@@ -90,6 +96,8 @@ export function resolveServices(from: Resolver): Services {
     registry: resolve(from, 'registry'),
     security: resolve(from, 'security'),
     work: resolve(from, 'work'),
+    sha256: resolve(from, 'sha256'),
+    zones: resolve(from, 'zones'),
     core,
     ticks: resolve(from, 'ticks'),
     http: resolve(from, 'http'),

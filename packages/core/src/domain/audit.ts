@@ -1,5 +1,5 @@
-import type { JsonValue } from './json';
-import { sha256Hex, utf8Bytes } from './sha256';
+import { type JsonValue, utf8ByteLength } from './json';
+import type { Sha256 } from '../ports/sha256.port';
 import type { Software } from './software';
 
 // The audit log of spec §4.13: who changed what, and when. Transport-neutral: the REST adapter turns
@@ -113,9 +113,18 @@ export interface JsonSummary {
   readonly sha256: string;
 }
 
-export function jsonSummary(v: JsonValue): JsonSummary {
-  const bytes = utf8Bytes(JSON.stringify(v));
-  return { size: bytes.length, sha256: sha256Hex(bytes) };
+export function jsonSummary(sha256: Sha256, v: JsonValue): JsonSummary {
+  const text = JSON.stringify(v);
+  return { size: utf8ByteLength(text), sha256: toHex(sha256.digestUtf8(text)) };
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lowercase hex of bytes. */
+function toHex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += HEX[b] as string;
+  return s;
 }
 
 /** Fields summarised by size and hash, never shown. */
@@ -130,16 +139,16 @@ function asJson(v: unknown): JsonValue | undefined {
 /**
  * The changed fields between two states of a software (`before` absent: created; `after` absent:
  * deleted), every field but the bookkeeping ones — so fields added to `Software` later are audited
- * without a change here. Specification and metadata appear as {@link JsonSummary}.
+ * without a change here. Specification and metadata appear as {@link JsonSummary} (hashed with `sha256`).
  */
-export function softwareChanges(before: Software | undefined, after: Software | undefined): AuditChanges {
+export function softwareChanges(sha256: Sha256, before: Software | undefined, after: Software | undefined): AuditChanges {
   const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
   const out: Record<string, AuditChange> = {};
   for (const key of [...keys].sort()) {
     if (NOT_CHANGES.has(key)) continue;
     const summarise = (s: Software | undefined): JsonValue | undefined => {
       const v = asJson((s as unknown as Record<string, unknown> | undefined)?.[key]);
-      return v !== undefined && SUMMARISED.has(key) ? (jsonSummary(v) as unknown as JsonValue) : v;
+      return v !== undefined && SUMMARISED.has(key) ? (jsonSummary(sha256, v) as unknown as JsonValue) : v;
     };
     const a = summarise(before);
     const b = summarise(after);

@@ -1,7 +1,7 @@
 import { inOpenPhase } from './phases';
 import type { Software } from './software';
 import { sameVersion } from './version';
-import { isWindowOpen, type MaintenanceWindow } from './window';
+import type { MaintenanceWindow } from './window';
 
 /** What the planner knows of one endpoint (spec §4.1). */
 export interface EndpointContext {
@@ -40,7 +40,11 @@ export function matchesActiveFilter(sw: Software, memberships: ReadonlySet<strin
   return sw.filters.some((f) => memberships.has(f.filterId) && (f.rolloutDate === undefined || f.rolloutDate <= now));
 }
 
-/** Spec §3 (and the phase and window conditions of §4.10, §4.12): whether `sw` may be offered to the endpoint at `now`, ignoring the graph; or why not. */
+/**
+ * Spec §3 (and the phase and window conditions of §4.10, §4.12): whether `sw` may be offered to the
+ * endpoint at `now`, ignoring the graph; or why not. `windowOpen` answers for a maintenance window
+ * (`AppCatalogue.windowOpen`: the zone rules, remembered until the next transition).
+ */
 export function ineligibility(
   sw: Software,
   memberships: ReadonlySet<string>,
@@ -48,7 +52,7 @@ export function ineligibility(
   consentRequired: boolean,
   now: number,
   cohort: number | undefined,
-  windowOpen: (w: MaintenanceWindow, t: number) => boolean = isWindowOpen,
+  windowOpen: (w: MaintenanceWindow, t: number) => boolean,
 ): IneligibleReason | undefined {
   if (sw.rolloutStrategy === 'suspended') return 'suspended';
   if (sw.rolloutStrategy === 'targeted' && !matchesActiveFilter(sw, memberships, now)) return 'filter-not-matched';

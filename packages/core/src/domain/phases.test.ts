@@ -1,3 +1,5 @@
+import { PlainSha256 } from '../testing/sha256';
+import { CohortMemo } from './cohort-memo';
 import {
   cohortOf,
   gateWait,
@@ -11,6 +13,8 @@ import {
   soakEndsAt,
 } from './phases';
 
+const SHA = new PlainSha256();
+
 describe('cohort b(E) (spec §4.10)', () => {
   test.each([
     ['default', 'smart-kettle', 'kettle-0001', 28.1],
@@ -18,14 +22,16 @@ describe('cohort b(E) (spec §4.10)', () => {
     ['tenant-a', 'app', 'ep-2', 95.69],
     ['t', 'a', 'ü-endpoint', 24.15],
   ])('%s/%s/%s -> %d (the spec vectors)', (t, a, e, expected) => {
-    expect(cohortOf(t, a, e)).toBe(expected);
-    expect(cohortOf(t, a, e)).toBe(expected); // memoised: the same
+    expect(cohortOf(SHA, t, a, e)).toBe(expected);
+    const memo = new CohortMemo(SHA);
+    expect(memo.of(t, a, e)).toBe(expected);
+    expect(memo.of(t, a, e)).toBe(expected); // memoised: the same
   });
 
   test('is spread over [0, 100): about 10 % of 20 000 endpoints are below 10', () => {
     let below = 0;
     for (let i = 0; i < 20_000; i++) {
-      const c = cohortOf('t', 'app', `ep-${i}`);
+      const c = cohortOf(SHA, 't', 'app', `ep-${i}`);
       expect(c).toBeGreaterThanOrEqual(0);
       expect(c).toBeLessThan(100);
       if (c < 10) below++;

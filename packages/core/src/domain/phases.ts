@@ -1,5 +1,4 @@
-import { sha256 } from '@noble/hashes/sha2';
-import { utf8ToBytes } from '@noble/hashes/utils';
+import type { Sha256 } from '../ports/sha256.port';
 
 /** One phase of a phased rollout (spec §2, §4.10): open to the endpoints whose cohort is below `percent`. */
 export interface Phase {
@@ -30,35 +29,24 @@ export const MAX_PHASES = 10;
 export const DEFAULT_SOAK_MINUTES = 60;
 export const MAX_SOAK_MINUTES = 43_200;
 
-const COHORT_CACHE_LIMIT = 250_000;
-/** tenant\0app -> endpointId -> cohort (no key string built per look-up). */
-const cohortCache = new Map<string, Map<string, number>>();
-let cohortCacheSize = 0;
+/** The text whose SHA-256 gives an endpoint's cohort (spec §4.10): `tenantId/appName/endpointId`. */
+export function cohortInput(tenantId: string, appName: string, endpointId: string): string {
+  return `${tenantId}/${appName}/${endpointId}`;
+}
 
 /**
- * The stable cohort number b(E) in [0, 100) of spec §4.10: the first 4 bytes of
- * SHA-256(`tenantId/appName/endpointId`) (UTF-8) as an unsigned big-endian integer, modulo 10 000,
- * divided by 100. Two decimals exactly (`2810 / 100`); the same for every version of the app.
- * Memoised (bounded): a SHA-256 costs several microseconds, a pull decides in less.
+ * The cohort in [0, 100) of spec §4.10 from the SHA-256 digest of {@link cohortInput}: its first 4
+ * bytes as an unsigned big-endian integer, modulo 10 000, divided by 100. Two decimals exactly
+ * (`2810 / 100`).
  */
-export function cohortOf(tenantId: string, appName: string, endpointId: string): number {
-  const appKey = tenantId + '\u0000' + appName;
-  let app = cohortCache.get(appKey);
-  let c = app?.get(endpointId);
-  if (c === undefined) {
-    const h = sha256(utf8ToBytes(`${tenantId}/${appName}/${endpointId}`));
-    const n = ((h[0] as number) * 2 ** 24 + ((h[1] as number) << 16) + ((h[2] as number) << 8) + (h[3] as number)) % 10_000;
-    c = n / 100;
-    if (cohortCacheSize >= COHORT_CACHE_LIMIT) {
-      cohortCache.clear();
-      cohortCacheSize = 0;
-      app = undefined;
-    }
-    if (!app) cohortCache.set(appKey, (app = new Map<string, number>()));
-    app.set(endpointId, c);
-    cohortCacheSize++;
-  }
-  return c;
+export function cohortOfDigest(digest: Uint8Array): number {
+  const n = ((digest[0] as number) * 2 ** 24 + ((digest[1] as number) << 16) + ((digest[2] as number) << 8) + (digest[3] as number)) % 10_000;
+  return n / 100;
+}
+
+/** The stable cohort number b(E) in [0, 100) of spec §4.10 (not memoised: see {@link CohortMemo}). The same for every version of the app. */
+export function cohortOf(sha256: Sha256, tenantId: string, appName: string, endpointId: string): number {
+  return cohortOfDigest(sha256.digestUtf8(cohortInput(tenantId, appName, endpointId)));
 }
 
 /** The percent of the open phase (100 when not phased): eligible while `cohort < percent`. */

@@ -10,6 +10,9 @@ import { EMPTY_PLAN, MemoPlanner, planFor, type Plan } from './planner';
 import type { RolloutFilter, RolloutStrategy, Software } from './software';
 import { AppCatalogue, findCycle, type GraphNode } from './upgrade-graph';
 import { isWindowOpen, type MaintenanceWindow } from './window';
+import { testCatalogueRules } from '../testing/platform';
+
+const RULES = testCatalogueRules();
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -57,7 +60,7 @@ function refEligible(sw: Software, ep: EndpointContext, now: number): boolean {
   // phase (spec §4.10): the open phase is phases[phase.index]; eligible while the cohort is below it
   const open = sw.phases ? (sw.phases[sw.phase?.index ?? 0] as { percent: number }).percent : 100;
   if (open < 100 && !(ep.cohort !== undefined && ep.cohort < open)) return false;
-  if (sw.maintenanceWindow && !isWindowOpen(sw.maintenanceWindow, now)) return false;
+  if (sw.maintenanceWindow && !isWindowOpen(RULES.zones, sw.maintenanceWindow, now)) return false;
   return true;
 }
 
@@ -302,7 +305,7 @@ interface Seen {
 
 /** Properties (a)–(e) of one plan against the reference. */
 function checkAgainstReference(software: readonly Software[], ep: EndpointContext, now: number, seen: Seen): void {
-  const cat = new AppCatalogue(software);
+  const cat = new AppCatalogue(software, RULES);
   const plan = planFor(cat, ep, now);
   const ref = refPlan(software, ep, now);
   const ctx = describeCase(software, ep);
@@ -413,7 +416,7 @@ describe('planFor against a brute-force reference (spec §4.1)', () => {
         arbAcyclicSoftware.chain((s) => fc.tuple(fc.constant(s), arbEndpoint(s))),
         fc.integer({ min: -5, max: 5 }),
         ([software, ep], h) => {
-          const cat = new AppCatalogue(software);
+          const cat = new AppCatalogue(software, RULES);
           const unknown = { ...ep, current: undefined };
           const plan = planFor(cat, unknown, NOW + h * HOUR);
           expect(plan).toEqual(EMPTY_PLAN);
@@ -431,7 +434,7 @@ describe('planFor against a brute-force reference (spec §4.1)', () => {
     fc.assert(
       fc.property(arbCase, fc.integer({ min: -4, max: 4 }), fc.constantFrom(-1, 0, 1), ([software, ep], h, ms) => {
         const now = NOW + h * HOUR + ms;
-        const plan = planFor(new AppCatalogue(software), ep, now);
+        const plan = planFor(new AppCatalogue(software, RULES), ep, now);
         const ref = refPlan(software, ep, now);
         expect({ goal: plan.goal, path: [...plan.path], next: plan.next }).toEqual({ goal: ref.goal, path: ref.path, next: ref.path[0] });
       }),
@@ -452,17 +455,20 @@ describe('planFor against a brute-force reference (spec §4.1)', () => {
   });
 
   test('a longer path to a higher version beats a dead end', () => {
-    const cat = new AppCatalogue([sw('1.1.0', ['1.0.0']), sw('1.2.0', ['1.1.0']), sw('1.3.0', ['1.2.0']), sw('1.5.0', ['1.0.0']), sw('2.0.0', ['1.3.0'])]);
+    const cat = new AppCatalogue(
+      [sw('1.1.0', ['1.0.0']), sw('1.2.0', ['1.1.0']), sw('1.3.0', ['1.2.0']), sw('1.5.0', ['1.0.0']), sw('2.0.0', ['1.3.0'])],
+      RULES,
+    );
     expect(planFor(cat, ep('1.0.0'), NOW)).toEqual({ goal: '2.0.0', path: ['1.1.0', '1.2.0', '1.3.0', '2.0.0'], next: '1.1.0' });
   });
 
   test('among shortest paths the highest first hop wins', () => {
-    const cat = new AppCatalogue([sw('1.1.0', ['1.0.0']), sw('1.2.0', ['1.0.0']), sw('2.0.0', ['1.1.0', '1.2.0'])]);
+    const cat = new AppCatalogue([sw('1.1.0', ['1.0.0']), sw('1.2.0', ['1.0.0']), sw('2.0.0', ['1.1.0', '1.2.0'])], RULES);
     expect(planFor(cat, ep('1.0.0'), NOW).path).toEqual(['1.2.0', '2.0.0']);
   });
 
   test('targeted hop needs an active matched filter; consent by version or *', () => {
-    const cat = new AppCatalogue([sw('1.1.0', ['1.0.0'], 'targeted', [{ filterId: 'f1', rolloutDate: NOW + 1 }, { filterId: 'f2' }])]);
+    const cat = new AppCatalogue([sw('1.1.0', ['1.0.0'], 'targeted', [{ filterId: 'f1', rolloutDate: NOW + 1 }, { filterId: 'f2' }])], RULES);
     expect(planFor(cat, ep('1.0.0', { memberships: ['f1'] }), NOW).next).toBeUndefined();
     expect(planFor(cat, ep('1.0.0', { memberships: ['f1'] }), NOW + 1).next).toBe('1.1.0');
     expect(planFor(cat, ep('1.0.0', { memberships: ['f2'] }), NOW).next).toBe('1.1.0');
@@ -490,7 +496,7 @@ describe('MemoPlanner (g)', () => {
         fc.boolean(),
         fc.integer({ min: 1, max: 4 }),
         ([software, eps], times, sorted, maxEntries) => {
-          const cat = new AppCatalogue(software);
+          const cat = new AppCatalogue(software, RULES);
           const memo = new MemoPlanner(cat, maxEntries);
           const seq = sorted ? [...times].sort((a, b) => a - b) : times;
           for (const now of seq) {
@@ -510,7 +516,7 @@ describe('MemoPlanner (g)', () => {
 
   test('memo invalidates exactly when a rollout date passes', () => {
     const s: Software = makeSoftware('1.1.0', { strategy: 'targeted', entries: ['1.0.0'], picks: [], filters: [] }, ['1.0.0']);
-    const cat = new AppCatalogue([{ ...s, filters: [{ filterId: 'f1', rolloutDate: NOW + HOUR }] }]);
+    const cat = new AppCatalogue([{ ...s, filters: [{ filterId: 'f1', rolloutDate: NOW + HOUR }] }], RULES);
     const memo = new MemoPlanner(cat);
     const e: EndpointContext = { current: '1.0.0', memberships: ['f1'], consents: [], consentRequired: false, cohort: undefined };
     expect(memo.plan(e, NOW).next).toBeUndefined();

@@ -11,6 +11,9 @@ import {
   validateSoftwareInput,
 } from './software';
 import { MAX_JSON_DEPTH } from './json';
+import { IntlZoneRules } from '../testing/intl-zone-rules';
+
+const ZONES = new IntlZoneRules();
 import { MAX_VERSION_LENGTH } from './version';
 
 const RULES: SoftwareRules = DEFAULT_SOFTWARE_RULES;
@@ -21,14 +24,14 @@ function body(extra: Record<string, unknown> = {}): Record<string, unknown> {
 
 /** Validates and returns the draft, failing the test with the error when rejected. */
 function accept(b: unknown, pathVersion?: string, rules: SoftwareRules = RULES): SoftwareDraft {
-  const r = validateSoftwareInput(b, rules, pathVersion);
+  const r = validateSoftwareInput(b, rules, ZONES, pathVersion);
   if (!r.ok) throw new Error(`expected acceptance, got ${JSON.stringify(r.error)}`);
   return r.value;
 }
 
 /** Asserts a rejection with this code and this offending field; returns the message. */
 function reject(b: unknown, field: string, opts: { code?: string; pathVersion?: string; rules?: SoftwareRules } = {}): string {
-  const r = validateSoftwareInput(b, opts.rules ?? RULES, opts.pathVersion);
+  const r = validateSoftwareInput(b, opts.rules ?? RULES, ZONES, opts.pathVersion);
   if (r.ok) throw new Error(`expected rejection on ${field}, got ${JSON.stringify(r.value)}`);
   expect(r.error.code).toBe(opts.code ?? 'software.invalid');
   expect(r.error.field).toBe(field);

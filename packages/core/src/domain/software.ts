@@ -3,6 +3,7 @@ import { findNonJson, type JsonValue, MAX_JSON_DEPTH, utf8ByteLength } from './j
 import { parseKaaDate } from './kaa-date';
 import { DEFAULT_SOAK_MINUTES, MAX_PHASES, MAX_SOAK_MINUTES, type Phase, type PhaseGate, type PhaseState } from './phases';
 import { isStrictSemver, matches, parseInputMatcher, sameVersion } from './version';
+import type { ZoneRules } from '../ports/zone-rules.port';
 import { isHourMinute, isTimeZone, type MaintenanceWindow, WEEKDAYS, type Weekday } from './window';
 
 export const ROLLOUT_STRATEGIES = ['suspended', 'targeted', 'general'] as const;
@@ -123,8 +124,14 @@ function describe(v: unknown): string {
 /**
  * Validates an untrusted software body (spec §2) into a draft.
  * `pathVersion` is the version of the URL on replace: the body's version, if any, must equal it.
+ * `zones` says which `maintenanceWindow.timeZone` names exist.
  */
-export function validateSoftwareInput(body: unknown, rules: SoftwareRules, pathVersion?: string): Result<SoftwareDraft, SoftwareValidationError> {
+export function validateSoftwareInput(
+  body: unknown,
+  rules: SoftwareRules,
+  zones: ZoneRules,
+  pathVersion?: string,
+): Result<SoftwareDraft, SoftwareValidationError> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return err(invalid('(body)', `must be a JSON object, got ${describe(body)}`));
   }
@@ -279,7 +286,8 @@ export function validateSoftwareInput(body: unknown, rules: SoftwareRules, pathV
 
   const windowResult = optionalObject(b, 'maintenanceWindow', ['timeZone', 'start', 'end', 'days'], (o) => {
     const tz = o['timeZone'];
-    if (!isTimeZone(tz)) return err(invalid('maintenanceWindow.timeZone', `must be an IANA time zone name such as Europe/Berlin, got ${JSON.stringify(tz)}`));
+    if (!isTimeZone(zones, tz))
+      return err(invalid('maintenanceWindow.timeZone', `must be an IANA time zone name such as Europe/Berlin, got ${JSON.stringify(tz)}`));
     const start = o['start'];
     const end = o['end'];
     if (!isHourMinute(start)) return err(invalid('maintenanceWindow.start', `must be HH:MM (24 h), got ${JSON.stringify(start)}`));

@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import type { RolloutFilter, RolloutStrategy, Software } from './software';
 import { AppCatalogue, describeCycle, findCycle, type GraphNode, versionKey } from './upgrade-graph';
 import { matches, parseMatcher, type VersionMatcher } from './version';
+import { testCatalogueRules } from '../testing/platform';
+
+const RULES = testCatalogueRules();
 
 function node(version: string, upgradableFrom: string[] = [], rolloutStrategy: RolloutStrategy = 'general'): GraphNode {
   return { version, upgradableFrom, rolloutStrategy };
@@ -222,14 +225,17 @@ describe('describeCycle', () => {
 });
 
 describe('AppCatalogue', () => {
-  const catalogue = new AppCatalogue([
-    sw('2.0.0', ['1.x'], 'general'),
-    sw('1.0.0+factory', [], 'suspended'),
-    sw('1.1.0-rc.1', ['1.0.0'], 'targeted', [{ filterId: 'beta', rolloutDate: 3000 }]),
-    sw('1.1.0', ['1.0.0', '1.1.0-rc.1'], 'targeted', [{ filterId: 'eu', rolloutDate: 1000 }, { filterId: 'us', rolloutDate: 2000 }, { filterId: 'all' }]),
-    sw('1.2.0', ['1.1.0'], 'general', [{ filterId: 'ignored-general', rolloutDate: 1500 }]),
-    sw('0.9.0', [], 'suspended', [{ filterId: 'ignored-suspended', rolloutDate: 2500 }]),
-  ]);
+  const catalogue = new AppCatalogue(
+    [
+      sw('2.0.0', ['1.x'], 'general'),
+      sw('1.0.0+factory', [], 'suspended'),
+      sw('1.1.0-rc.1', ['1.0.0'], 'targeted', [{ filterId: 'beta', rolloutDate: 3000 }]),
+      sw('1.1.0', ['1.0.0', '1.1.0-rc.1'], 'targeted', [{ filterId: 'eu', rolloutDate: 1000 }, { filterId: 'us', rolloutDate: 2000 }, { filterId: 'all' }]),
+      sw('1.2.0', ['1.1.0'], 'general', [{ filterId: 'ignored-general', rolloutDate: 1500 }]),
+      sw('0.9.0', [], 'suspended', [{ filterId: 'ignored-suspended', rolloutDate: 2500 }]),
+    ],
+    RULES,
+  );
 
   test('sorts entries by precedence and keeps the software as given', () => {
     expect(catalogue.entries.map((e) => e.software.version)).toEqual(['0.9.0', '1.0.0+factory', '1.1.0-rc.1', '1.1.0', '1.2.0', '2.0.0']);
@@ -238,7 +244,7 @@ describe('AppCatalogue', () => {
   });
 
   test('parses matchers, dropping unparseable entries', () => {
-    const c = new AppCatalogue([sw('2.0.0', ['1.0.0', '^1.0.0', 'junk'])]);
+    const c = new AppCatalogue([sw('2.0.0', ['1.0.0', '^1.0.0', 'junk'])], RULES);
     expect(c.entries[0]?.matchers.map((m) => [m.kind, m.source])).toEqual([
       ['exact', '1.0.0'],
       ['range', '^1.0.0'],
@@ -273,7 +279,7 @@ describe('AppCatalogue', () => {
     });
 
     test('an empty catalogue finds nothing', () => {
-      const empty = new AppCatalogue([]);
+      const empty = new AppCatalogue([], RULES);
       expect(empty.find('1.0.0')).toBeUndefined();
       expect(empty.entries).toEqual([]);
       expect(empty.targetedFilterIds.size).toBe(0);
@@ -289,10 +295,10 @@ describe('AppCatalogue', () => {
   });
 
   test('a targeted software that becomes suspended no longer contributes filters or dates', () => {
-    const c = new AppCatalogue([
-      sw('1.0.0', [], 'suspended', [{ filterId: 'x', rolloutDate: 10 }]),
-      sw('1.1.0', [], 'general', [{ filterId: 'y', rolloutDate: 20 }]),
-    ]);
+    const c = new AppCatalogue(
+      [sw('1.0.0', [], 'suspended', [{ filterId: 'x', rolloutDate: 10 }]), sw('1.1.0', [], 'general', [{ filterId: 'y', rolloutDate: 20 }])],
+      RULES,
+    );
     expect(c.targetedFilterIds.size).toBe(0);
     expect(c.nextRolloutDateAfter(0)).toBeUndefined();
   });
@@ -314,16 +320,19 @@ describe('AppCatalogue', () => {
     });
 
     test('duplicated dates are fine', () => {
-      const c = new AppCatalogue([
-        sw('1.0.0', [], 'targeted', [
-          { filterId: 'a', rolloutDate: 5 },
-          { filterId: 'b', rolloutDate: 5 },
-        ]),
-        sw('2.0.0', [], 'targeted', [
-          { filterId: 'a', rolloutDate: 5 },
-          { filterId: 'c', rolloutDate: 7 },
-        ]),
-      ]);
+      const c = new AppCatalogue(
+        [
+          sw('1.0.0', [], 'targeted', [
+            { filterId: 'a', rolloutDate: 5 },
+            { filterId: 'b', rolloutDate: 5 },
+          ]),
+          sw('2.0.0', [], 'targeted', [
+            { filterId: 'a', rolloutDate: 5 },
+            { filterId: 'c', rolloutDate: 7 },
+          ]),
+        ],
+        RULES,
+      );
       expect(c.nextRolloutDateAfter(4)).toBe(5);
       expect(c.nextRolloutDateAfter(5)).toBe(7);
       expect(c.nextRolloutDateAfter(7)).toBeUndefined();
@@ -344,6 +353,7 @@ describe('AppCatalogue', () => {
                   ds.map((d, k) => ({ filterId: `f${k}`, rolloutDate: d })),
                 ),
               ),
+              RULES,
             );
             const all = dateSets.flat();
             const after = all.filter((d) => d > t);

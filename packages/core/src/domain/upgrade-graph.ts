@@ -1,3 +1,5 @@
+import type { ZoneRules } from '../ports/zone-rules.port';
+import type { CohortMemo } from './cohort-memo';
 import { openPercent } from './phases';
 import type { Software } from './software';
 import { compareVersions, matches, parseMatcher, type VersionMatcher } from './version';
@@ -67,6 +69,15 @@ export interface PreparedSoftware {
 }
 
 /**
+ * The ports the time and cohort rules of a catalogue evaluate with (spec §4.10, §4.12): the zone
+ * rules of its maintenance windows and the core's cohort memo. One per core, shared by its catalogues.
+ */
+export interface CatalogueRules {
+  readonly zones: ZoneRules;
+  readonly cohorts: CohortMemo;
+}
+
+/**
  * An immutable snapshot of one application's software, prepared for planning: sorted by
  * precedence, with parsed `upgradableFrom` matchers and the set of filters targeted software uses.
  */
@@ -89,7 +100,10 @@ export class AppCatalogue {
   private readonly windowCache = new Map<MaintenanceWindow, { readonly from: number; readonly until: number; readonly open: boolean }>();
   private readonly rolloutDates: readonly number[];
 
-  constructor(software: readonly Software[]) {
+  constructor(
+    software: readonly Software[],
+    readonly rules: CatalogueRules,
+  ) {
     this.entries = [...software]
       .sort((a, b) => compareVersions(a.version, b.version))
       .map((s) => ({
@@ -124,19 +138,30 @@ export class AppCatalogue {
 
   /**
    * Whether a window of this catalogue is open at `t`, remembered until its next opening or closing
-   * (a window is evaluated with Luxon in its zone: microseconds, too slow for every plan).
+   * (a window is evaluated through the zone rules: microseconds, too slow for every plan).
    */
   readonly windowOpen = (w: MaintenanceWindow, t: number): boolean => {
     const c = this.windowCache.get(w);
     if (c && c.from <= t && t < c.until) return c.open;
-    const open = isWindowOpen(w, t);
+    const zones = this.rules.zones;
+    const open = isWindowOpen(zones, w, t);
     this.windowCache.set(w, {
-      from: lastWindowTransition(w, t) ?? Number.NEGATIVE_INFINITY,
-      until: nextWindowTransition(w, t) ?? Number.POSITIVE_INFINITY,
+      from: lastWindowTransition(zones, w, t) ?? Number.NEGATIVE_INFINITY,
+      until: nextWindowTransition(zones, w, t) ?? Number.POSITIVE_INFINITY,
       open,
     });
     return open;
   };
+
+  /** The endpoint's cohort b(E) (spec §4.10), memoised across the core's catalogues. */
+  cohortOf(tenantId: string, appName: string, endpointId: string): number {
+    return this.rules.cohorts.of(tenantId, appName, endpointId);
+  }
+
+  /** A catalogue of other software evaluated with the same rules (the preview's what-ifs). */
+  with(software: readonly Software[]): AppCatalogue {
+    return new AppCatalogue(software, this.rules);
+  }
 
   /** Which phase bucket a cohort falls in: how many phase boundaries it is at or above. */
   phaseBucket(cohort: number | undefined): number {
@@ -185,7 +210,7 @@ export class AppCatalogue {
   nextChangeAfter(t: number): number | undefined {
     let next = this.nextRolloutDateAfter(t);
     for (const w of this.windows) {
-      const x = nextWindowTransition(w, t);
+      const x = nextWindowTransition(this.rules.zones, w, t);
       if (x !== undefined && (next === undefined || x < next)) next = x;
     }
     return next;
@@ -195,7 +220,7 @@ export class AppCatalogue {
   lastChangeAtOrBefore(t: number): number | undefined {
     let last = this.lastRolloutDateAtOrBefore(t);
     for (const w of this.windows) {
-      const x = lastWindowTransition(w, t);
+      const x = lastWindowTransition(this.rules.zones, w, t);
       if (x !== undefined && (last === undefined || x > last)) last = x;
     }
     return last;

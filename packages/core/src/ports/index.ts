@@ -11,3 +11,5 @@ export * from './work-scheduler.port';
 export * from './security.port';
 export * from './job-queue.port';
 export * from './audit-log.port';
+export * from './sha256.port';
+export * from './zone-rules.port';

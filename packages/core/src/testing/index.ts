@@ -13,4 +13,6 @@ export * from './security-fakes';
 export * from './in-memory-job-queue';
 export * from './in-memory-file-store';
 export * from './sha256';
+export * from './intl-zone-rules';
+export * from './platform';
 export * from './in-memory-audit-log';

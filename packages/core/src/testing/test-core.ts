@@ -1,4 +1,4 @@
-import type { PushPacer } from '../ports';
+import type { PushPacer, Sha256, ZoneRules } from '../ports';
 import type { CoreDeps, CoreOptions } from '../use-cases/core-deps';
 import { createOtaoCore, type OtaoCore } from '../use-cases/otao-core';
 import { FixedClock, SequentialIds } from './clock';
@@ -9,6 +9,7 @@ import { InMemoryRolloutStatsRepository } from './in-memory-rollout-stats-reposi
 import { InMemorySoftwareRepository } from './in-memory-software-repository';
 import { InMemoryFileStore } from './in-memory-file-store';
 import { InMemoryAuditLog } from './in-memory-audit-log';
+import { referencePlatform } from './platform';
 import { InMemoryFilterDirectory, QueueWorkScheduler, RecordingConfigPublisher, RecordingSoftwareEventPublisher } from './recording-publishers';
 
 /** A core over in-memory fakes, with every fake reachable for arranging and asserting. */
@@ -26,6 +27,9 @@ export interface TestOtao {
   readonly files: InMemoryFileStore;
   readonly work: QueueWorkScheduler;
   readonly audit: InMemoryAuditLog;
+  /** The platform ports given to the core (the reference implementations unless replaced). */
+  readonly sha256: Sha256;
+  readonly zones: ZoneRules;
   /** Runs queued background work (pushes, filter bootstraps) until none is left. */
   drain(): Promise<void>;
   /** Another replica: a second core over the same ports (its own caches), as a second process would be. */
@@ -37,9 +41,17 @@ export const TEST_APP = 'kettle';
 export const TEST_APP_VERSION = 'kettle-v1';
 
 export function createTestOtao(
-  options: Partial<CoreOptions> & { apps?: readonly AppDefinition[]; withFiles?: boolean; start?: number | string; pacer?: PushPacer } = {},
+  options: Partial<CoreOptions> & {
+    apps?: readonly AppDefinition[];
+    withFiles?: boolean;
+    start?: number | string;
+    pacer?: PushPacer;
+    /** Platform ports in place of the reference implementations (a bench gives the production adapters). */
+    platform?: { readonly sha256: Sha256; readonly zones: ZoneRules };
+  } = {},
 ): TestOtao {
-  const { apps, withFiles, start, pacer, ...coreOptions } = options;
+  const { apps, withFiles, start, pacer, platform, ...coreOptions } = options;
+  const { sha256, zones } = platform ?? referencePlatform();
   const clock = new FixedClock(start);
   const software = new InMemorySoftwareRepository();
   const endpoints = new InMemoryEndpointRepository();
@@ -65,6 +77,8 @@ export function createTestOtao(
     filterDirectory: filters,
     work,
     audit,
+    sha256,
+    zones,
     ...(withFiles ? { files } : {}),
     ...(pacer ? { pacer } : {}),
   };
@@ -85,5 +99,5 @@ export function createTestOtao(
       if (p) await core.pushes.run(p);
     }
   };
-  return { core, clock, software, endpoints, stats, lease, registry, publisher, events, filters, files, work, audit, drain, replica: makeCore };
+  return { core, clock, software, endpoints, stats, lease, registry, publisher, events, filters, files, work, audit, sha256, zones, drain, replica: makeCore };
 }

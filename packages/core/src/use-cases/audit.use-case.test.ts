@@ -50,9 +50,9 @@ describe('entries of each change (spec §4.13)', () => {
     const updated = content[1]!;
     expect(updated.changes).toEqual({
       rolloutStrategy: { old: 'general', new: 'suspended' },
-      specification: { old: jsonSummary(spec), new: jsonSummary({ ...spec, extra: 1 }) },
+      specification: { old: jsonSummary(t.sha256, spec), new: jsonSummary(t.sha256, { ...spec, extra: 1 }) },
     });
-    expect(jsonSummary(spec)).toEqual({ size: JSON.stringify(spec).length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(jsonSummary(t.sha256, spec)).toEqual({ size: JSON.stringify(spec).length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // never the content
     expect(JSON.stringify(t.audit.all())).not.toContain('top-secret-token');
     expect(JSON.stringify(t.audit.all())).not.toContain('secret.example');

@@ -1,4 +1,4 @@
-import { AppCatalogue } from '../domain/upgrade-graph';
+import { AppCatalogue, type CatalogueRules } from '../domain/upgrade-graph';
 import { MemoPlanner } from '../domain/planner';
 import type { Clock, SoftwareRepository } from '../ports';
 
@@ -29,6 +29,8 @@ export class CatalogueCache {
     private readonly software: SoftwareRepository,
     private readonly clock: Clock,
     private readonly maxAgeMs: number,
+    /** The zone rules and cohort memo every catalogue of this core evaluates with. */
+    readonly rules: CatalogueRules,
   ) {}
 
   /** The planner (and its catalogue) of an application, as of the store's current revision. */
@@ -49,7 +51,7 @@ export class CatalogueCache {
       .list(tenantId, appName)
       .then((list) => {
         // Stamped with the revision read before the list: a change in between makes the next use reload.
-        const loaded: Entry = { planner: new MemoPlanner(new AppCatalogue(list)), revision, loadedAt: this.clock.now() };
+        const loaded: Entry = { planner: new MemoPlanner(new AppCatalogue(list, this.rules)), revision, loadedAt: this.clock.now() };
         if (gen === this.generation) this.entries.set(key, loaded);
         return loaded;
       })

@@ -10,9 +10,11 @@ import type {
   Lease,
   PushPacer,
   RolloutStatsRepository,
+  Sha256,
   SoftwareEventPublisher,
   SoftwareRepository,
   WorkScheduler,
+  ZoneRules,
 } from '../ports';
 
 /**
@@ -37,6 +39,10 @@ export interface CoreDeps {
   readonly pacer?: PushPacer;
   /** The audit log (spec §4.13). */
   readonly audit: AuditLog;
+  /** SHA-256: cohorts of phased rollouts (spec §4.10), the audit log's summaries (§4.13). */
+  readonly sha256: Sha256;
+  /** The IANA time-zone rules of maintenance windows (spec §4.12). */
+  readonly zones: ZoneRules;
 }
 
 export interface CoreOptions {

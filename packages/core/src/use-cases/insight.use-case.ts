@@ -1,9 +1,9 @@
 import { ineligibility } from '../domain/eligibility';
-import { cohortOf, gateWait, inOpenPhase, phaseGateOf, phaseIncluding, type PhaseWait, phaseWaitBeforeGate, soakEndsAt } from '../domain/phases';
+import { gateWait, inOpenPhase, phaseGateOf, phaseIncluding, type PhaseWait, phaseWaitBeforeGate, soakEndsAt } from '../domain/phases';
 import { MemoPlanner, planFor, type Plan } from '../domain/planner';
 import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import type { RolloutStrategy, Software } from '../domain/software';
-import { AppCatalogue, versionKey } from '../domain/upgrade-graph';
+import { versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
 import { isWindowOpen, nextWindowOpening } from '../domain/window';
 import { parseKaaDate } from '../domain/kaa-date';
@@ -16,6 +16,7 @@ import {
   type HistoryBucket,
   type RolloutCounts,
   type RolloutHistoryBucket,
+  type ZoneRules,
 } from '../ports';
 import type { CatalogueCache } from './catalogue-cache';
 import type { CoreDeps, CoreOptions } from './core-deps';
@@ -109,7 +110,7 @@ export interface PhaseView {
 }
 
 /** The rollout view of a software from its counts (spec §6.3), at `now`; `checkMs` is the period of the phase checks. */
-export function rolloutViewOf(sw: Software, c: RolloutCounts, now: number, checkMs: number): RolloutView {
+export function rolloutViewOf(sw: Software, c: RolloutCounts, now: number, checkMs: number, zones: ZoneRules): RolloutView {
   return {
     version: sw.version,
     offered: c.offered,
@@ -121,13 +122,13 @@ export function rolloutViewOf(sw: Software, c: RolloutCounts, now: number, check
     rolloutStrategy: sw.rolloutStrategy,
     ...(sw.suspendedReason !== undefined ? { suspendedReason: sw.suspendedReason } : {}),
     ...(sw.phases && sw.phases.length > 0 && sw.phase ? { phase: phaseViewOf(sw, c, now, checkMs) } : {}),
-    ...(sw.maintenanceWindow ? { window: windowViewOf(sw.maintenanceWindow, now) } : {}),
+    ...(sw.maintenanceWindow ? { window: windowViewOf(zones, sw.maintenanceWindow, now) } : {}),
   };
 }
 
-function windowViewOf(w: NonNullable<Software['maintenanceWindow']>, now: number): WindowView {
-  const next = nextWindowOpening(w, now);
-  return { open: isWindowOpen(w, now), ...(next !== undefined ? { nextOpenAt: next } : {}) };
+function windowViewOf(zones: ZoneRules, w: NonNullable<Software['maintenanceWindow']>, now: number): WindowView {
+  const next = nextWindowOpening(zones, w, now);
+  return { open: isWindowOpen(zones, w, now), ...(next !== undefined ? { nextOpenAt: next } : {}) };
 }
 
 function phaseViewOf(sw: Software, c: RolloutCounts, now: number, checkMs: number): PhaseView {
@@ -191,7 +192,7 @@ type NotFound = Failure<'application.not_found' | 'software.not_found'>;
 export type PageQuery = { readonly offset: number; readonly limit: number };
 
 /** The ports InsightService uses. */
-export type InsightServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'registry'>;
+export type InsightServiceDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'registry' | 'zones'>;
 
 /** The options InsightService reads. */
 export type InsightServiceOptions = Pick<CoreOptions, 'phaseCheckMs' | 'pushBatchSize'>;
@@ -226,11 +227,14 @@ export class InsightService {
     const opened =
       sw.phases && sw.phases.length > 0 && sw.phase
         ? new MemoPlanner(
-            new AppCatalogue(planner.catalogue.software.map((s) => (s === sw ? { ...s, phase: { ...sw.phase!, index: sw.phases!.length - 1 } } : s))),
+            planner.catalogue.with(planner.catalogue.software.map((s) => (s === sw ? { ...s, phase: { ...sw.phase!, index: sw.phases!.length - 1 } } : s))),
           )
         : undefined;
     // A version whose maintenance window is closed: whom it would be next for when the window opens.
-    const opensAt = sw.maintenanceWindow && !isWindowOpen(sw.maintenanceWindow, now) ? nextWindowOpening(sw.maintenanceWindow, now) : undefined;
+    const opensAt =
+      sw.maintenanceWindow && !isWindowOpen(this.deps.zones, sw.maintenanceWindow, now)
+        ? nextWindowOpening(this.deps.zones, sw.maintenanceWindow, now)
+        : undefined;
     const atOpening = opensAt !== undefined ? { at: opensAt, planner: new MemoPlanner(planner.catalogue) } : undefined;
     const classify = (state: ShapeOrState): PreviewItem =>
       this.classify(
@@ -302,7 +306,7 @@ export class InsightService {
     }
     // Later: the endpoint's cohort is outside the open phase, and the version would be its next hop once its phase opens.
     if (opened && sw.phases) {
-      const cohort = cohortOf(state.tenantId, state.appName, state.endpointId);
+      const cohort = catalogue.cohortOf(state.tenantId, state.appName, state.endpointId);
       if (!inOpenPhase(sw, cohort)) {
         // planned when the window (if closed) opens: the phase is what the endpoint waits for longest
         const later = opened.plan(contextOf(state, state, consentRequired, opened.catalogue), atOpening?.at ?? now);
@@ -318,7 +322,15 @@ export class InsightService {
         return { ...base, group: 'later', reason: 'window-closed', nextOpenAt: atOpening.at };
       }
     }
-    const why = ineligibility(sw, memberships, state.consents, consentRequired, now, contextOf(state, state, consentRequired, catalogue).cohort);
+    const why = ineligibility(
+      sw,
+      memberships,
+      state.consents,
+      consentRequired,
+      now,
+      contextOf(state, state, consentRequired, catalogue).cohort,
+      catalogue.windowOpen,
+    );
     if (why === 'filter-not-matched') {
       const anyMatch = sw.filters.some((f) => memberships.has(f.filterId));
       if (!anyMatch) return { ...base, group: 'filter-not-matched' };
@@ -334,7 +346,7 @@ export class InsightService {
     const sw = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!sw) return err(softwareNotFound(appName, version));
     const c = await this.deps.stats.get(tenantId, appName, sw.version);
-    return ok(rolloutViewOf(sw, c, this.deps.clock.now(), this.options.phaseCheckMs));
+    return ok(rolloutViewOf(sw, c, this.deps.clock.now(), this.options.phaseCheckMs, this.deps.zones));
   }
 
   /**

@@ -1,3 +1,4 @@
+import { CohortMemo } from '../domain/cohort-memo';
 import { ApplicationsService } from './applications.use-case';
 import { AuditService } from './audit.use-case';
 import { CatalogueCache } from './catalogue-cache';
@@ -45,7 +46,7 @@ export interface OtaoCore {
 
 export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {}): OtaoCore {
   const opts: CoreOptions = { ...DEFAULT_CORE_OPTIONS, ...options };
-  const catalogues = new CatalogueCache(deps.software, deps.clock, opts.catalogueMaxAgeMs);
+  const catalogues = new CatalogueCache(deps.software, deps.clock, opts.catalogueMaxAgeMs, { zones: deps.zones, cohorts: new CohortMemo(deps.sha256) });
   const content = new ContentBuilder(deps.clock, deps.files, opts.fileLinks);
   const safety = new RolloutSafety(deps, catalogues);
   const pushes = new PushService(deps, opts, catalogues, content, safety);

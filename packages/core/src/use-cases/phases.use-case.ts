@@ -59,7 +59,10 @@ export async function phaseWait(sw: Software, now: number, counts: () => Promise
 }
 
 /** The ports PhaseService uses. */
-export type PhaseServiceDeps = Pick<CoreDeps, 'software' | 'stats' | 'lease' | 'clock' | 'ids' | 'registry' | 'softwareEvents' | 'work' | 'audit'>;
+export type PhaseServiceDeps = Pick<
+  CoreDeps,
+  'software' | 'stats' | 'lease' | 'clock' | 'ids' | 'registry' | 'softwareEvents' | 'work' | 'audit' | 'sha256' | 'zones'
+>;
 
 /** The options PhaseService reads. */
 export type PhaseServiceOptions = Pick<CoreOptions, 'phaseCheckMs' | 'schedulerLeaseMs'>;
@@ -237,7 +240,7 @@ export class PhaseService {
       actor: change.actor,
       correlationId: change.correlationId,
       version: after.version,
-      changes: softwareChanges(before, after),
+      changes: softwareChanges(this.deps.sha256, before, after),
     } as const;
     const { outcome } = await this.trail.replaceSoftware(this.deps.software, before, after, intent);
     if (outcome === 'not_found') return 'not_found';
@@ -275,6 +278,6 @@ export class PhaseService {
   }
 
   private async view(sw: Software): Promise<RolloutView> {
-    return rolloutViewOf(sw, await this.deps.stats.get(sw.tenantId, sw.appName, sw.version), this.deps.clock.now(), this.options.phaseCheckMs);
+    return rolloutViewOf(sw, await this.deps.stats.get(sw.tenantId, sw.appName, sw.version), this.deps.clock.now(), this.options.phaseCheckMs, this.deps.zones);
   }
 }

@@ -1,5 +1,4 @@
 import type { EndpointContext } from '../domain/eligibility';
-import { cohortOf } from '../domain/phases';
 import type { Plan } from '../domain/planner';
 import type { Software } from '../domain/software';
 import { type AppCatalogue, versionKey } from '../domain/upgrade-graph';
@@ -48,7 +47,7 @@ export function contextOf(
     memberships: state?.filters ?? [],
     consents: state?.consents ?? [],
     consentRequired,
-    cohort: catalogue.phaseBoundaries.length > 0 ? cohortOf(key.tenantId, key.appName, key.endpointId) : undefined,
+    cohort: catalogue.phaseBoundaries.length > 0 ? catalogue.cohortOf(key.tenantId, key.appName, key.endpointId) : undefined,
   };
 }
 

@@ -1,5 +1,5 @@
 // A use case built from only the ports it declares (RolloutDatesServiceDeps), not the whole CoreDeps.
-import { FixedClock, InMemoryLease, InMemorySoftwareRepository, QueueWorkScheduler } from '../testing';
+import { FixedClock, InMemoryLease, InMemorySoftwareRepository, IntlZoneRules, QueueWorkScheduler } from '../testing';
 import { RolloutDatesService, type RolloutDatesServiceDeps } from './rollout-dates.use-case';
 
 function setup() {
@@ -8,6 +8,7 @@ function setup() {
     lease: new InMemoryLease(),
     clock: new FixedClock('2026-01-01T00:00:00Z'),
     work: new QueueWorkScheduler(),
+    zones: new IntlZoneRules(),
   };
   return { deps, service: new RolloutDatesService(deps, { schedulerLeaseMs: 30_000 }) };
 }

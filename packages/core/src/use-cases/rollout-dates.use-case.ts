@@ -15,7 +15,7 @@ export interface RolloutDatesRun {
 }
 
 /** The ports RolloutDatesService uses. */
-export type RolloutDatesServiceDeps = Pick<CoreDeps, 'software' | 'lease' | 'clock' | 'work'>;
+export type RolloutDatesServiceDeps = Pick<CoreDeps, 'software' | 'lease' | 'clock' | 'work' | 'zones'>;
 
 /** The options RolloutDatesService reads. */
 export type RolloutDatesServiceOptions = Pick<CoreOptions, 'schedulerLeaseMs'>;
@@ -68,12 +68,12 @@ export class RolloutDatesService {
     for (const sw of await this.deps.software.listWindowed()) {
       const w = sw.maintenanceWindow;
       if (!w || sw.rolloutStrategy === 'suspended') continue;
-      const span = currentSpan(w, now);
+      const span = currentSpan(this.deps.zones, w, now);
       if (span && span.opensAt > since) {
         windows++;
         await this.deps.work.enqueuePushes({ kind: 'app', tenantId: sw.tenantId, appName: sw.appName, reason: `maintenance window of ${sw.version} opened` });
       }
-      const opening = nextWindowOpening(w, now);
+      const opening = nextWindowOpening(this.deps.zones, w, now);
       if (opening !== undefined && (nextDate === undefined || opening < nextDate)) nextDate = opening;
     }
     // Only after every due job is stored: a failure above throws and the window is retried next tick.

@@ -36,7 +36,7 @@ export function rollbackWindowMs(sw: Pick<Software, 'phases'> | undefined): numb
 }
 
 /** The ports RolloutSafety uses. */
-export type RolloutSafetyDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'softwareEvents' | 'work' | 'audit'>;
+export type RolloutSafetyDeps = Pick<CoreDeps, 'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'softwareEvents' | 'work' | 'audit' | 'sha256'>;
 
 /** Rollout statistics and the failure policy (spec §4.8). */
 export class RolloutSafety {
@@ -126,7 +126,7 @@ export class RolloutSafety {
           action: 'software.suspended',
           correlationId,
           version: sw.version,
-          changes: { ...softwareChanges(sw, next), counts: { new: triggered } },
+          changes: { ...softwareChanges(this.deps.sha256, sw, next), counts: { new: triggered } },
         } as const;
         const { outcome } = await this.trail.replaceSoftware(this.deps.software, sw, next, intent);
         if (outcome === 'not_found') return false;

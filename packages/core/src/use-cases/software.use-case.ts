@@ -62,7 +62,7 @@ export const UNCONDITIONAL_ATTEMPTS = 10;
 /** The ports SoftwareService uses. */
 export type SoftwareServiceDeps = Pick<
   CoreDeps,
-  'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'registry' | 'softwareEvents' | 'work' | 'files' | 'audit'
+  'software' | 'endpoints' | 'stats' | 'clock' | 'ids' | 'registry' | 'softwareEvents' | 'work' | 'files' | 'audit' | 'sha256' | 'zones'
 >;
 
 /** The options SoftwareService reads. */
@@ -102,7 +102,7 @@ export class SoftwareService {
   ): Promise<Result<Software, CreateSoftwareError>> {
     const known = findApplication(this.deps.registry, tenantId, appName);
     if (!known.ok) return known;
-    const v = validateSoftwareInput(body, this.options);
+    const v = validateSoftwareInput(body, this.options, this.deps.zones);
     if (!v.ok) return v;
     const draft = v.value;
     const existing = await this.deps.software.list(tenantId, appName);
@@ -119,7 +119,7 @@ export class SoftwareService {
       actor,
       correlationId,
       version: sw.version,
-      changes: softwareChanges(undefined, sw),
+      changes: softwareChanges(this.deps.sha256, undefined, sw),
     } as const;
     const { outcome, stored } = await this.trail.software(
       undefined,
@@ -164,7 +164,7 @@ export class SoftwareService {
     const current = isStrictSemver(version) ? await this.deps.software.get(tenantId, appName, version) : undefined;
     if (!current) return err(softwareNotFound(appName, version));
     if (!preconditionHolds(pre, current)) return err(preconditionFailed(current));
-    const v = validateSoftwareInput(body, this.options, version);
+    const v = validateSoftwareInput(body, this.options, this.deps.zones, version);
     if (!v.ok) return v;
     if (current.file && !isJsonObject(v.value.specification)) {
       return err(
@@ -182,7 +182,7 @@ export class SoftwareService {
       actor,
       correlationId,
       version: current.version,
-      changes: softwareChanges(current, next),
+      changes: softwareChanges(this.deps.sha256, current, next),
     } as const;
     const { outcome, stored } = await this.trail.replaceSoftware(this.deps.software, current, next, intent);
     if (outcome === 'not_found') return err(softwareNotFound(appName, version));
@@ -227,7 +227,7 @@ export class SoftwareService {
       actor,
       correlationId,
       version: current.version,
-      changes: softwareChanges(current, undefined),
+      changes: softwareChanges(this.deps.sha256, current, undefined),
     } as const;
     const outcome = await this.trail.softwareDelete(
       current,

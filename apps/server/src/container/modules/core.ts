@@ -3,12 +3,17 @@
 import { randomUUID } from 'node:crypto';
 import { type CoreDeps, createOtaoCore } from '@otao/core';
 import { MongoPushPacer } from '@otao/mongo-store';
+import { LuxonZoneRules, NodeCryptoSha256 } from '@otao/node-platform';
 import { ContainerModule } from 'inversify';
 import { BackgroundTicks } from '../../background-ticks';
 import { DurableWorkScheduler } from '../../work-scheduler';
 import { provide, resolve } from '../tokens';
 
 export const coreModule = new ContainerModule(({ bind }) => {
+  // The core's platform ports (ADR 0018): SHA-256 for cohorts and audit summaries, IANA zone rules for maintenance windows.
+  provide(bind, 'sha256', () => new NodeCryptoSha256());
+  provide(bind, 'zones', () => new LuxonZoneRules());
+
   provide(bind, 'work', (ctx) => {
     const c = resolve(ctx, 'config');
     const m = resolve(ctx, 'metrics');
@@ -40,6 +45,8 @@ export const coreModule = new ContainerModule(({ bind }) => {
       filterDirectory: nats.filterDirectory,
       work,
       audit: m.instrument('audit', store.audit),
+      sha256: resolve(ctx, 'sha256'),
+      zones: resolve(ctx, 'zones'),
       ...(files ? { files: files } : {}),
       // OTAO_PUSH_RATE_PER_SECOND: one budget in the store for every replica (spec §4.3)
       ...(c.pushRatePerSecond > 0 ? { pacer: m.instrument('pacer', new MongoPushPacer(store.db, c.pushRatePerSecond)) } : {}),
