@@ -115,7 +115,7 @@ test('the endpoint list and the preview of a large application say how old their
   for (const [path, pager] of [
     ['endpoints', 'Endpoints pages'],
     ['software/1.1.0/preview', 'Preview pages'],
-  ]) {
+  ] as const) {
     await page.goto(`${otao.baseUrl}/console/apps/small/${path}`);
     await expect(page.getByRole('navigation', { name: pager })).toContainText('of 5'); // exact at once
     await expect(page.getByTestId('counted-at')).toHaveCount(0);
