@@ -92,6 +92,13 @@ export class OtaoMetrics {
     labelNames: ['kind', 'result'],
     registers: [this.registry],
   });
+  readonly recounts = new Histogram({
+    name: 'otao_fleet_recount_duration_seconds',
+    help: 'Background recounts of the endpoints of a large application (stored counts of its lists and previews), by result',
+    labelNames: ['result'],
+    buckets: [0.05, 0.25, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly fileOrphans = new Counter({
     name: 'otao_file_orphans_total',
     help: 'S3 objects (or version prefixes) left behind because their deletion failed after the record changed (see docs/files.md)',

@@ -55,7 +55,10 @@ beforeAll(async () => {
   fdb = await startFerretDB();
   const dir = mkdtempSync(join(tmpdir(), 'otao-counts-'));
   const apps = join(dir, 'apps.yaml');
-  writeFileSync(apps, `kaa:\n  applications:\n${[LARGE, SMALL].map((a) => `    ${a}:\n      tenantId: ${TENANT}\n      versions:\n        ${a}-v1: {}\n`).join('')}`);
+  writeFileSync(
+    apps,
+    `kaa:\n  applications:\n${[LARGE, SMALL].map((a) => `    ${a}:\n      tenantId: ${TENANT}\n      versions:\n        ${a}-v1: {}\n`).join('')}`,
+  );
   store = createMongoStore({ uri: fdb.uri, database });
   await store.start();
   await put(LARGE, 0, 150, '1.0.0');
@@ -69,9 +72,14 @@ beforeAll(async () => {
     OTAO_EXACT_COUNTS_BELOW: String(EXACT_BELOW),
     OTAO_COUNTS_MAX_AGE_MS: String(MAX_AGE_MS),
   };
-  replicas = await Promise.all([1, 2].map((i) => OtaoProcess.start({ name: `counts${i}`, env: { ...env, OTAO_REPLICA_ID: `counts-${i}` }, readyTimeoutMs: 60_000 })));
+  replicas = await Promise.all(
+    [1, 2].map((i) => OtaoProcess.start({ name: `counts${i}`, env: { ...env, OTAO_REPLICA_ID: `counts-${i}` }, readyTimeoutMs: 60_000 })),
+  );
   for (const app of [LARGE, SMALL]) {
-    for (const [version, from] of [['1.0.0', []], ['1.1.0', ['1.0.0']]] as const) {
+    for (const [version, from] of [
+      ['1.0.0', []],
+      ['1.1.0', ['1.0.0']],
+    ] as const) {
       const res = await fetch(`${replicas[0]!.baseUrl}/api/v1/applications/${app}/software`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -96,7 +104,11 @@ test('a large application answers from stored counts, recounted in the backgroun
   const first = await get<Page>(a, `${LARGE}/endpoints?limit=10`);
   expect(first.totalElements).toBe(150);
   expect(Math.abs(Date.parse(first.countedAt) - Date.now())).toBeLessThan(5_000);
-  const stored = await until('the stored counts', () => store.endpoints.storedCounts(TENANT, LARGE), (c) => c !== undefined);
+  const stored = await until(
+    'the stored counts',
+    () => store.endpoints.storedCounts(TENANT, LARGE),
+    (c) => c !== undefined,
+  );
   expect(stored).toMatchObject({ total: 150 });
 
   // 30 more endpoints: until a recount, both replicas answer the stored count with its time
@@ -110,7 +122,11 @@ test('a large application answers from stored counts, recounted in the backgroun
   expect((await get<Preview>(b, `${SMALL}/software/1.1.0/preview?limit=5`)).total).toBe(25);
 
   // older than OTAO_COUNTS_MAX_AGE_MS: a read starts a recount; a later answer has it, on either replica
-  const recounted = await until('the recount', () => get<Page>(b, `${LARGE}/endpoints?limit=10`), (p) => p.totalElements === 180);
+  const recounted = await until(
+    'the recount',
+    () => get<Page>(b, `${LARGE}/endpoints?limit=10`),
+    (p) => p.totalElements === 180,
+  );
   expect(Date.parse(recounted.countedAt)).toBeGreaterThanOrEqual(Math.floor(stored!.countedAt / 1000) * 1000);
   expect((await get<Page>(a, `${LARGE}/endpoints?limit=1&version=0.9.0`)).totalElements).toBe(30);
   const preview = await get<Preview>(a, `${LARGE}/software/1.1.0/preview?limit=5`);
@@ -126,6 +142,14 @@ test('a large application answers from stored counts, recounted in the backgroun
   }
   const onOld = await get<Page>(b, `${LARGE}/endpoints?limit=20&offset=20&version=0.9.0`);
   expect(onOld.content.map((e) => e.endpointId)).toEqual(all.slice(170, 180));
+
+  // the recounts are measured: at least the first count and the one after the 30 new endpoints
+  let ok = 0;
+  for (const r of replicas) {
+    const text = await (await fetch(`${r.baseUrl}/metrics`)).text();
+    ok += Number(/^otao_fleet_recount_duration_seconds_count\{result="ok"\} (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+  expect(ok).toBeGreaterThanOrEqual(2);
 
   // nothing went wrong in the background
   for (const r of replicas) expect(readFileSync(r.logFile, 'utf8')).not.toMatch(/recounting the endpoints of a large application failed/);

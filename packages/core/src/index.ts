@@ -29,7 +29,7 @@ export * from './support/logger';
 
 // The core and its use cases: build it with createOtaoCore; the services are reached through
 // OtaoCore (their classes are exported as types only).
-export { type CoreDeps, type CoreOptions, DEFAULT_CORE_OPTIONS } from './use-cases/core-deps';
+export { type CoreDeps, type CoreOptions, DEFAULT_CORE_OPTIONS, type RecountOutcome } from './use-cases/core-deps';
 export { createOtaoCore, type OtaoCore } from './use-cases/otao-core';
 export type { ApplicationsService, ApplicationView, MayRead } from './use-cases/applications.use-case';
 export {

@@ -1,4 +1,4 @@
-import { OtaoError } from '@otao/core';
+import { OtaoError, type RecountOutcome } from '@otao/core';
 import { MAX_STORED_SHAPES } from '@otao/core/internal';
 import { createTestOtao, endpointState, softwareBody, TEST_APP, TEST_APP_VERSION, TEST_TENANT, type TestOtao } from '@otao/core/testing';
 
@@ -136,8 +136,8 @@ describe('fleet counts', () => {
   });
 
   test('one recount at a time across replicas (a store lease); a failed recount keeps the older counts and is told', async () => {
-    const failed: unknown[] = [];
-    const t = createTestOtao({ exactCountsBelow: LARGE, countsMaxAgeMs: MAX_AGE, onCountFailed: (_t, _a, e) => failed.push(e) });
+    const recounts: RecountOutcome[] = [];
+    const t = createTestOtao({ exactCountsBelow: LARGE, countsMaxAgeMs: MAX_AGE, onRecount: (r) => recounts.push(r) });
     fleet(t, LARGE);
     await list(t);
     await t.core.insight.countsSettled();
@@ -154,7 +154,8 @@ describe('fleet counts', () => {
     jest.spyOn(t.endpoints, 'shapes').mockRejectedValueOnce(new OtaoError('store.unavailable', 'simulated'));
     await list(t);
     await t.core.insight.countsSettled();
-    expect(failed).toHaveLength(1);
+    expect(recounts.map((r) => r.ok)).toEqual([true, false]);
+    expect(recounts[0]).toMatchObject({ tenantId: TEST_TENANT, appName: TEST_APP, ok: true, total: LARGE });
     expect(await list(t)).toMatchObject({ totalElements: LARGE, countedAt: t0 });
   });
 

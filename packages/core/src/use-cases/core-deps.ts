@@ -45,6 +45,11 @@ export interface CoreDeps {
   readonly zones: ZoneRules;
 }
 
+/** A background recount of an application's endpoints (see CoreOptions.exactCountsBelow). */
+export type RecountOutcome =
+  | { readonly tenantId: string; readonly appName: string; readonly ok: true; readonly total: number; readonly ms: number }
+  | { readonly tenantId: string; readonly appName: string; readonly ok: false; readonly error: unknown; readonly ms: number };
+
 export interface CoreOptions {
   /** Maximum serialized size of a specification or metadata (OTAO_SPEC_MAX_BYTES). */
   readonly specMaxBytes: number;
@@ -92,8 +97,8 @@ export interface CoreOptions {
   readonly exactCountsBelow: number;
   /** How old stored counts may be before they are recounted in the background (OTAO_COUNTS_MAX_AGE_MS). */
   readonly countsMaxAgeMs: number;
-  /** Told when a background recount failed (the answers keep the older counts); the server logs it. */
-  readonly onCountFailed?: (tenantId: string, appName: string, error: unknown) => void;
+  /** Told of every background recount: how long it took, and what it counted or why it failed (the answers then keep the older counts). */
+  readonly onRecount?: (outcome: RecountOutcome) => void;
 }
 
 export const DEFAULT_CORE_OPTIONS: CoreOptions = {

@@ -6,7 +6,7 @@ import type { CoreDeps, CoreOptions } from './core-deps';
 export type FleetCountsDeps = Pick<CoreDeps, 'endpoints' | 'clock' | 'lease' | 'ids'>;
 
 /** The options FleetCounts reads. */
-export type FleetCountsOptions = Pick<CoreOptions, 'exactCountsBelow' | 'countsMaxAgeMs' | 'onCountFailed'>;
+export type FleetCountsOptions = Pick<CoreOptions, 'exactCountsBelow' | 'countsMaxAgeMs' | 'onRecount'>;
 
 /** Counts of more shapes than this are not stored (one store document each): such an application is counted at each request. */
 export const MAX_STORED_SHAPES = 10_000;
@@ -106,13 +106,17 @@ export class FleetCounts {
     const run = (async () => {
       const lease = `fleet-counts:${key}`;
       if (!(await this.deps.lease.tryAcquire(lease, this.holder, this.options.countsMaxAgeMs, this.deps.clock.now()))) return; // another replica counts
+      const started = this.deps.clock.now();
       try {
-        await this.countAndStore(tenantId, appName, true);
+        const { total } = await this.countAndStore(tenantId, appName, true);
+        this.options.onRecount?.({ tenantId, appName, ok: true, total, ms: this.deps.clock.now() - started });
+      } catch (error) {
+        this.options.onRecount?.({ tenantId, appName, ok: false, error, ms: this.deps.clock.now() - started });
       } finally {
         await this.deps.lease.release(lease, this.holder);
       }
     })()
-      .catch((e: unknown) => this.options.onCountFailed?.(tenantId, appName, e))
+      .catch((error: unknown) => this.options.onRecount?.({ tenantId, appName, ok: false, error, ms: 0 })) // the lease itself failed
       .finally(() => this.recounts.delete(key));
     this.recounts.set(key, run);
   }

@@ -59,11 +59,14 @@ export const coreModule = new ContainerModule(({ bind }) => {
       auditRetentionMs: c.auditRetentionDays * 86_400_000,
       exactCountsBelow: c.exactCountsBelow,
       countsMaxAgeMs: c.countsMaxAgeMs,
-      onCountFailed: (tenantId, appName, e) => {
-        countsLog.warn(
-          { tenantId, appName, err: (e as Error).message },
-          'recounting the endpoints of a large application failed: its lists keep the older counts',
-        );
+      onRecount: (r) => {
+        m.recounts.observe({ result: r.ok ? 'ok' : 'error' }, r.ms / 1000);
+        if (r.ok) countsLog.debug({ tenantId: r.tenantId, appName: r.appName, total: r.total, ms: r.ms }, 'endpoints of a large application recounted');
+        else
+          countsLog.warn(
+            { tenantId: r.tenantId, appName: r.appName, err: (r.error as Error).message },
+            'recounting the endpoints of a large application failed: its lists keep the older counts',
+          );
       },
       ...(files ? { fileLinks: { urlPath: c.s3.urlPath, ttlSeconds: c.s3.urlTtlSeconds } } : {}),
       onFileCleanupFailed: (key, e) => {
