@@ -50,6 +50,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
             fleet: app(false, ['fleet-v1']),
             heater: app(false, ['heater-v1']),
             planner: app(false, ['planner-v1']),
+            chain: app(false, ['chain-v1']),
           },
         },
       }),
