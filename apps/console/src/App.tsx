@@ -1,5 +1,5 @@
 import type { QueryClient } from '@tanstack/react-query';
-import { useMemo, type ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { createBrowserRouter, Link, NavLink, Outlet, RouterProvider, useParams, useRouteError } from 'react-router';
 import { errorText } from './api/client';
 import { softwareListQuery } from './api/software-list';
@@ -107,11 +107,28 @@ function TenantPicker({ tenants, free }: { tenants: string[]; free: boolean }): 
 }
 
 function SignIn({ tenant, signIn }: { tenant: string; signIn: () => Promise<void> }): ReactNode {
+  const [failure, setFailure] = useState<string>();
   return (
     <main id="main" className="page narrow">
       <h1>Sign in to OTAO</h1>
       <p>Tenant {tenant}</p>
-      <button type="button" autoFocus onClick={() => void signIn()}>
+      {failure && (
+        <p role="alert" className="error">
+          {failure}
+        </p>
+      )}
+      <button
+        type="button"
+        autoFocus
+        onClick={() => {
+          setFailure(undefined);
+          // The issuer's discovery document is read first: an unknown tenant (no such realm) or an
+          // unreachable issuer fails here, before any redirect.
+          signIn().catch((e: unknown) =>
+            setFailure(`The sign-in service of tenant ${tenant} could not be reached, or it does not know this tenant (${errorText(e)}).`),
+          );
+        }}
+      >
         Sign in with your organisation
       </button>{' '}
       <button
@@ -129,9 +146,14 @@ function SignIn({ tenant, signIn }: { tenant: string; signIn: () => Promise<void
 }
 
 export function App({ auth, queryClient }: { config: ConsoleConfig; auth: AuthState; queryClient: QueryClient }): ReactNode {
-  const router = useMemo(() => makeRouter(auth, queryClient), [auth, queryClient]);
   if (auth.kind === 'pick-tenant') return <TenantPicker tenants={auth.tenants} free={auth.free} />;
   if (auth.kind === 'signed-out') return <SignIn tenant={auth.tenant} signIn={auth.signIn} />;
+  return <Pages auth={auth} queryClient={queryClient} />;
+}
+
+/** The pages, once the person is known: the router is made only then, as its loaders call the API at once. */
+function Pages({ auth, queryClient }: { auth: AuthState; queryClient: QueryClient }): ReactNode {
+  const router = useMemo(() => makeRouter(auth, queryClient), [auth, queryClient]);
   return <RouterProvider router={router} />;
 }
 

@@ -51,7 +51,8 @@ export async function initAuth(config: ConsoleConfig): Promise<AuthState> {
     post_logout_redirect_uri: base,
     response_type: 'code',
     scope: 'openid profile',
-    automaticSilentRenew: true,
+    // renewal is ours (below): on the expiring event and whenever a call finds the token expired
+    automaticSilentRenew: false,
     userStore: new WebStorageStateStore({ store: sessionStorage }),
   });
   let user: User | null;
@@ -70,7 +71,24 @@ export async function initAuth(config: ConsoleConfig): Promise<AuthState> {
     await manager.signinRedirect();
   };
   if (!user || user.expired) return { kind: 'signed-out', tenant, signIn };
-  const accessToken = async (): Promise<string | undefined> => (await manager.getUser())?.access_token;
+  // Silent renewal with the refresh token (no redirect): 60 s before the access token expires
+  // (oidc-client-ts' expiring event), and at once when a call finds it expired — after the computer
+  // slept, the timer fires late while the pages already call again. Both share one renewal. A failed
+  // renewal (the session ended at the issuer) leaves the old token: the API's 401 then offers to sign in again.
+  let renewing: Promise<User | null> | undefined;
+  const renew = (): Promise<User | null> =>
+    (renewing ??= manager
+      .signinSilent()
+      .catch(() => null)
+      .finally(() => {
+        renewing = undefined;
+      }));
+  manager.events.addAccessTokenExpiring(() => void renew());
+  const accessToken = async (): Promise<string | undefined> => {
+    let current = await manager.getUser();
+    if (current?.expired) current = (await renew()) ?? current;
+    return current?.access_token;
+  };
   if (config.authzMode === 'rpt') {
     const audience = config.rptAudience;
     if (!audience)
@@ -82,9 +100,18 @@ export async function initAuth(config: ConsoleConfig): Promise<AuthState> {
     kind: 'signed-in',
     tenant,
     user: profile.preferred_username ?? profile.name ?? profile.sub,
+    // Ends the session at the issuer (its end-session endpoint, which redirects back to the console:
+    // the tenant picker). From the click on, no API call carries the old token.
     signOut: async () => {
       forgetTenant();
-      await manager.signoutRedirect();
+      setTokenSource(async () => undefined);
+      try {
+        await manager.signoutRedirect();
+      } catch {
+        // the issuer cannot be reached: at least forget the session here
+        await manager.removeUser();
+        location.assign(base);
+      }
     },
   };
 }

@@ -49,6 +49,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
             editor: app(false, ['editor-v1']),
             fleet: app(false, ['fleet-v1']),
             heater: app(false, ['heater-v1']),
+            planner: app(false, ['planner-v1']),
+            chain: app(false, ['chain-v1']),
           },
         },
       }),

@@ -20,7 +20,12 @@ interface History {
   buckets: { start: string; offered: number; applied: number; failed: number }[];
 }
 interface AuditPage {
-  content: { action: string; version?: string; actor: { type: string; id: string; name?: string } }[];
+  content: {
+    action: string;
+    version?: string;
+    actor: { type: string; id: string; name?: string };
+    changes?: Record<string, { old?: { openedAt?: number }; new?: { openedAt?: number } }>;
+  }[];
   totalElements: number;
 }
 
@@ -77,6 +82,9 @@ test.beforeAll(async () => {
 });
 
 /** The value shown for one of the rollout page's counters. */
+/** How the console shows an instant (UTC). */
+const utc = (ms: number): string => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
 const counter = (page: Page, name: string) =>
   page
     .locator('.counters > div')
@@ -149,9 +157,30 @@ test('hold, resume and advance change the rollout, and the audit page lists them
     await expect(rows.nth(i).locator('td').nth(2)).toHaveText(e.action);
   }
   await expect(rows.first().locator('td').nth(1)).toHaveText(`${actor.type}: ${actor.name ?? actor.id}`);
+  // the advance's phase change: openedAt (epoch ms in the API) as a date and time, never the number
+  const advanced = audit.content[0]!.changes!['phase']!;
+  const [oldOpened, newOpened] = [advanced.old!.openedAt!, advanced.new!.openedAt!];
+  const phaseChange = rows.first().locator('[data-field="phase"]');
+  await expect(phaseChange).toContainText(`index: 0, openedAt: ${utc(oldOpened)}`);
+  await expect(phaseChange).toContainText(`index: 1, openedAt: ${utc(newOpened)}`);
+  await expect(phaseChange.locator('time').first()).toHaveAttribute('datetime', new Date(oldOpened).toISOString());
+  await expect(page.locator('tbody')).not.toContainText(/\b1\d{12}\b/); // no raw epoch milliseconds anywhere
   await expectAccessible(page, 'audit log with operator actions');
   await screenshot(page, 'audit');
   expect(errors).toEqual([]);
+});
+
+test("the audit page shows a filter's rollout date as a date and time, not milliseconds", async ({ page }) => {
+  await rest('POST', `/applications/${APP}/software`, {
+    version: '4.0.0',
+    upgradableFrom: ['3.9.0'],
+    rolloutStrategy: 'targeted',
+    filters: [{ filterId: 'night-shift', rolloutDate: '2027-03-01T08:30:00Z' }],
+  });
+  await page.goto(`${baseUrl()}/console/apps/${APP}/audit?version=4.0.0`);
+  const filters = page.locator('tbody tr').first().locator('[data-field="filters"]');
+  await expect(filters).toHaveText('filters: none → [{filterId: night-shift, rolloutDate: 2027-03-01 08:30:00 UTC}]');
+  await expect(filters.locator('time')).toHaveAttribute('datetime', '2027-03-01T08:30:00.000Z');
 });
 
 test('suspend from the rollout page keeps every other field; an unphased version shows no phase', async ({ page }) => {

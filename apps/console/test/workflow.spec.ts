@@ -39,6 +39,44 @@ test('create software, see it in the graph, upload its file', async ({ page }) =
   expect(errors).toEqual([]);
 });
 
+test('an upload is cancelled from the page (by keyboard) and the stored file stays', async ({ page }) => {
+  const errors = watchConsole(page);
+  await rest('POST', '/applications/editor/software', { version: '3.0.0', rolloutStrategy: 'suspended' });
+  await page.goto(`${baseUrl()}/console/apps/editor/software/3.0.0`);
+  const first = randomBytes(1024);
+  await page.getByLabel('Choose a file to upload').setInputFiles({ name: 'first.bin', mimeType: 'application/octet-stream', buffer: first });
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await expect(page.getByTestId('file-sha256')).toHaveText(createHash('sha256').update(first).digest('hex'));
+
+  // the browser's upload is slowed down (Chromium's network emulation), so that it can be cancelled half-way
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+  const second = randomBytes(8 * 1024 * 1024);
+  await page.getByLabel('Replace the file').setInputFiles({ name: 'second.bin', mimeType: 'application/octet-stream', buffer: second });
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  const cancel = page.getByRole('button', { name: 'Cancel upload' });
+  await expect(cancel).toBeVisible();
+  await expect(page.getByTestId('upload-percent')).not.toHaveText('0 %');
+  await cancel.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('upload-cancelled')).toHaveText('Upload cancelled: the file above is still the one stored.');
+  await expect(cancel).toHaveCount(0);
+  await expect(page.getByLabel('Upload progress')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Upload', exact: true })).toBeEnabled();
+  const stored = (await rest('GET', '/applications/editor/software/3.0.0/file')) as { name: string; sha256: string };
+  expect(stored).toMatchObject({ name: 'first.bin', sha256: createHash('sha256').update(first).digest('hex') });
+  await expect(page.getByTestId('file-sha256')).toHaveText(stored.sha256);
+
+  // at full speed again the same file goes through
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await expect(page.getByTestId('upload-percent')).toHaveText('100 %', { timeout: 30_000 });
+  await expect(page.getByTestId('file-sha256')).toHaveText(createHash('sha256').update(second).digest('hex'));
+  await expect(page.getByTestId('upload-cancelled')).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
 test("the API's validation message is shown at the field it names", async ({ page }) => {
   await page.goto(`${baseUrl()}/console/apps/editor/software/new`);
   await page.getByLabel('Version (SemVer)').fill('2.0.0');

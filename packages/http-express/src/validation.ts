@@ -21,9 +21,26 @@ export class RequestValidator {
       this.cache.set(schemaName, v);
     }
     if (v(value)) return undefined;
-    const e = (v.errors ?? [])[0];
+    const e = mostSpecific(v.errors ?? []);
     return e ? describe(e) : { field: '(body)', message: 'is invalid' };
   }
+}
+
+/**
+ * The error to report. A nullable field is `oneOf: [{type: null}, X]`, and ajv lists the null
+ * branch's "must be null" first: the deepest error (the field inside X that is wrong) is the one a
+ * person can act on; among equally deep ones, an error of the null branch or the `oneOf`/`anyOf`
+ * summary comes last.
+ */
+function mostSpecific(errors: readonly ErrorObject[]): ErrorObject | undefined {
+  const depth = (e: ErrorObject): number => e.instancePath.split('/').length;
+  const weak = (e: ErrorObject): boolean =>
+    e.keyword === 'oneOf' || e.keyword === 'anyOf' || (e.keyword === 'type' && (e.params as { type?: unknown }).type === 'null');
+  let best: ErrorObject | undefined;
+  for (const e of errors) {
+    if (!best || depth(e) > depth(best) || (depth(e) === depth(best) && weak(best) && !weak(e))) best = e;
+  }
+  return best;
 }
 
 /** `/filters/1/filterId` -> `filters[1].filterId` */

@@ -2,20 +2,35 @@
 // progress events fetch does not give. The size and SHA-256 shown are the server's, computed on the
 // way to S3.
 import { useQueryClient } from '@tanstack/react-query';
-import { useId, useState, type ReactNode } from 'react';
+import { useId, useRef, useState, type ReactNode } from 'react';
 import { API_BASE, authHeaders, errorText, type FileInfo, seg, toApiError } from '../api/client';
 import { keys } from '../api/queries';
 import { ErrorBox, formatBytes } from './common';
 
-export function uploadFile(url: string, file: File, headers: Record<string, string>, onProgress: (loaded: number, total: number) => void): Promise<FileInfo> {
+/** The person cancelled the upload: the request was aborted, so the server keeps the file it had (spec §5: replaced only when complete). */
+export class UploadCancelled extends Error {
+  constructor() {
+    super('The upload was cancelled.');
+    this.name = 'UploadCancelled';
+  }
+}
+
+export function uploadFile(
+  url: string,
+  file: File,
+  headers: Record<string, string>,
+  onProgress: (loaded: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<FileInfo> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.open('PUT', url);
     xhr.setRequestHeader('Content-Type', 'application/octet-stream');
     for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onerror = () => reject(new Error('The upload failed: OTAO could not be reached.'));
-    xhr.onabort = () => reject(new Error('The upload was cancelled.'));
+    xhr.onabort = () => reject(new UploadCancelled());
     xhr.onload = () => {
       let body: unknown;
       try {
@@ -38,23 +53,32 @@ export function FileUpload({ app, version, current }: { app: string; version: st
   const [result, setResult] = useState<FileInfo>();
   const [error, setError] = useState<unknown>();
   const [busy, setBusy] = useState(false);
+  const [cancelled, setCancelled] = useState(false);
+  const abort = useRef<AbortController>(undefined);
   const shown = result ?? current;
 
   const start = async (): Promise<void> => {
     if (!file) return;
     setBusy(true);
     setError(undefined);
+    setCancelled(false);
     setResult(undefined);
     setProgress({ loaded: 0, total: file.size });
+    const controller = new AbortController();
+    abort.current = controller;
     try {
       const url = `${API_BASE}/applications/${seg(app)}/software/${seg(version)}/file?name=${encodeURIComponent(file.name)}`;
-      const info = await uploadFile(url, file, await authHeaders(), (loaded, total) => setProgress({ loaded, total }));
+      const info = await uploadFile(url, file, await authHeaders(), (loaded, total) => setProgress({ loaded, total }), controller.signal);
       setProgress({ loaded: file.size, total: file.size });
       setResult(info);
       await qc.invalidateQueries({ queryKey: keys.software(app) });
     } catch (e) {
-      setError(e);
+      if (e instanceof UploadCancelled) {
+        setCancelled(true);
+        setProgress(undefined);
+      } else setError(e);
     } finally {
+      abort.current = undefined;
       setBusy(false);
     }
   };
@@ -97,6 +121,11 @@ export function FileUpload({ app, version, current }: { app: string; version: st
         <button type="submit" disabled={!file || busy}>
           {busy ? 'Uploading…' : 'Upload'}
         </button>
+        {busy && (
+          <button type="button" className="secondary" onClick={() => abort.current?.abort()}>
+            Cancel upload
+          </button>
+        )}
       </form>
       {progress && (
         <div className="progress-row">
@@ -110,6 +139,11 @@ export function FileUpload({ app, version, current }: { app: string; version: st
       {result && (
         <p role="status" className="ok">
           Uploaded {result.name}: {formatBytes(result.size)}, SHA-256 {result.sha256}.
+        </p>
+      )}
+      {cancelled && (
+        <p role="status" data-testid="upload-cancelled">
+          Upload cancelled: {shown ? 'the file above is still the one stored.' : 'no file was stored.'}
         </p>
       )}
       {error !== undefined && <ErrorBox error={errorText(error)} title="Upload failed" />}

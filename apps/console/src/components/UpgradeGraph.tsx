@@ -8,6 +8,7 @@ import { satisfies, valid } from 'semver';
 import type { Software } from '../api/client';
 import { mark } from '../perf';
 import { consoleHref, useLinkDelegation } from './common';
+import { ZoomPan } from './ZoomPan';
 
 interface NodeData {
   kind: 'version' | 'ghost' | 'range';
@@ -128,12 +129,18 @@ export function UpgradeGraph({
   }, [model]);
   const onClick = useLinkDelegation();
   const onPath = new Set(path.map((v) => `v:${v}`));
+  const positions = useMemo(() => new Map(model.nodes.map((n) => [n.id, { x: n.x ?? 0, y: n.y ?? 0 }])), [model]);
   if (model.nodes.length === 0) return <p className="muted">No software yet: nothing to draw.</p>;
   return (
     <figure className="graph">
       <figcaption>{caption}</figcaption>
-      <div className="graph-scroll">
-        <svg width={model.width} height={model.height} viewBox={`0 0 ${model.width} ${model.height}`} role="group" aria-label={caption} onClick={onClick}>
+      <ZoomPan
+        width={model.width}
+        height={model.height}
+        label={caption}
+        locate={(id) => positions.get(id)}
+        onClick={onClick}
+        defs={
           <defs>
             <marker
               id="arrow"
@@ -160,43 +167,44 @@ export function UpgradeGraph({
               <path d="M 0 0 L 10 5 L 0 10 z" fill="#0b57d0" />
             </marker>
           </defs>
-          {model.edges.map((e) => (
-            <polyline
-              key={`${e.from}->${e.to}`}
-              className={e.path ? 'edge edge-path' : 'edge'}
-              data-edge={`${e.from}->${e.to}`}
-              points={(e.points ?? []).map((p) => `${p.x},${p.y}`).join(' ')}
-              markerEnd={e.path ? 'url(#arrow-path)' : 'url(#arrow)'}
-            />
-          ))}
-          {model.nodes.map((n) => {
-            const x = (n.x ?? 0) - n.width / 2;
-            const y = (n.y ?? 0) - n.height / 2;
-            const cls = ['node', `node-${n.kind}`, n.suspended ? 'node-suspended' : '', onPath.has(n.id) ? 'node-path' : ''].join(' ');
-            const body = (
-              <g className={cls} data-node={n.id}>
-                <rect x={x} y={y} width={n.width} height={n.height} rx={n.kind === 'range' ? 22 : 6} />
-                <text x={n.x} y={(n.y ?? 0) - 4} textAnchor="middle" className="node-label">
-                  {n.label}
-                </text>
-                <text x={n.x} y={(n.y ?? 0) + 13} textAnchor="middle" className="node-sub">
-                  {n.sub}
-                </text>
-              </g>
-            );
-            const to = `/apps/${app}/software/${encodeURIComponent(n.label)}`;
-            return n.kind === 'version' ? (
-              <a key={n.id} href={consoleHref(to)} data-to={to} aria-label={`Version ${n.label}, ${n.sub ?? ''}`}>
-                {body}
-              </a>
-            ) : (
-              <g key={n.id} role="img" aria-label={n.kind === 'range' ? `Range ${n.label}` : `Version ${n.label}, not registered`}>
-                {body}
-              </g>
-            );
-          })}
-        </svg>
-      </div>
+        }
+      >
+        {model.edges.map((e) => (
+          <polyline
+            key={`${e.from}->${e.to}`}
+            className={e.path ? 'edge edge-path' : 'edge'}
+            data-edge={`${e.from}->${e.to}`}
+            points={(e.points ?? []).map((p) => `${p.x},${p.y}`).join(' ')}
+            markerEnd={e.path ? 'url(#arrow-path)' : 'url(#arrow)'}
+          />
+        ))}
+        {model.nodes.map((n) => {
+          const x = (n.x ?? 0) - n.width / 2;
+          const y = (n.y ?? 0) - n.height / 2;
+          const cls = ['node', `node-${n.kind}`, n.suspended ? 'node-suspended' : '', onPath.has(n.id) ? 'node-path' : ''].join(' ');
+          const body = (
+            <g className={cls} data-node={n.id}>
+              <rect x={x} y={y} width={n.width} height={n.height} rx={n.kind === 'range' ? 22 : 6} />
+              <text x={n.x} y={(n.y ?? 0) - 4} textAnchor="middle" className="node-label">
+                {n.label}
+              </text>
+              <text x={n.x} y={(n.y ?? 0) + 13} textAnchor="middle" className="node-sub">
+                {n.sub}
+              </text>
+            </g>
+          );
+          const to = `/apps/${app}/software/${encodeURIComponent(n.label)}`;
+          return n.kind === 'version' ? (
+            <a key={n.id} href={consoleHref(to)} data-to={to} aria-label={`Version ${n.label}, ${n.sub ?? ''}`}>
+              {body}
+            </a>
+          ) : (
+            <g key={n.id} role="img" aria-label={n.kind === 'range' ? `Range ${n.label}` : `Version ${n.label}, not registered`}>
+              {body}
+            </g>
+          );
+        })}
+      </ZoomPan>
     </figure>
   );
 }

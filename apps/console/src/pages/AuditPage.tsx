@@ -2,6 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type ReactNode } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { api, type AuditAction, ok } from '../api/client';
+import { AuditChanges, Instant } from '../components/AuditChanges';
 import { ErrorBox, Loading, Pager, useTitle } from '../components/common';
 
 const LIMIT = 50;
@@ -80,14 +81,18 @@ export default function AuditPage(): ReactNode {
             <tbody>
               {q.data.content.map((a) => (
                 <tr key={a.id}>
-                  <td>{a.at}</td>
+                  <td>
+                    <Instant at={a.at} />
+                  </td>
                   <td>
                     {a.actor.type}: {a.actor.name ?? a.actor.id}
                   </td>
                   <td>{a.action}</td>
                   <td>{a.version ?? '—'}</td>
                   <td>{a.endpointId ?? '—'}</td>
-                  <td>{a.changes === undefined ? '—' : <code className="small">{JSON.stringify(a.changes)}</code>}</td>
+                  <td className="small">
+                    <AuditChanges changes={a.changes} />
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -271,10 +271,12 @@ function Editor({ app, existing, etag }: { app: string; existing?: Software; eta
         >
           Add phase
         </button>
-        <label className="check">
-          <input type="checkbox" checked={form.phaseGate.on} onChange={(e) => set({ phaseGate: { ...form.phaseGate, on: e.target.checked } })} /> Health gate
-          for advancing a phase
-        </label>
+        <div>
+          <label className="check">
+            <input type="checkbox" checked={form.phaseGate.on} onChange={(e) => set({ phaseGate: { ...form.phaseGate, on: e.target.checked } })} /> Health gate
+            for advancing a phase
+          </label>
+        </div>
         <FieldError name="phaseGate" errors={errors} />
         {form.phaseGate.on && (
           <div className="row">
