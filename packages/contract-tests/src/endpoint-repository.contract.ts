@@ -193,6 +193,18 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       expect(await repo.markOffered(key('e3'), '1.1.0')).toBe(false);
     });
 
+    it('claimPushes: an endpoint offered the version (on a pull) since the push was computed is not claimed, by nobody', async () => {
+      for (const id of ['e1', 'e2']) await repo.setCurrentVersion(key(id), avn, '1.0.0', 1);
+      // the push computation read e1 and e2 on 1.0.0; then e1 pulled and was offered 2.0.0
+      expect(await repo.markOffered(key('e1'), '2.0.0')).toBe(true);
+      const claim = (owner: string, now: number): Promise<string[]> => repo.claimPushes(tenant, app, ['e1', 'e2'], '2.0.0', owner, now, 1000);
+      expect(await claim('A', 1000)).toEqual(['e2']);
+      expect(await claim('A', 1500)).toEqual(['e2']); // a re-run of the same owner: still not e1
+      expect(await claim('B', 9000)).toEqual(['e2']); // A's claim expired: e1 still goes to nobody
+      expect(await repo.get(key('e1'))).toMatchObject({ pushed: [], offered: ['2.0.0'], currentVersion: '1.0.0' });
+      expect(await repo.claimPushes(tenant, app, ['e1'], '2.1.0', 'A', 6000, 1000)).toEqual(['e1']); // another version
+    });
+
     it('an expired claim goes to another owner', async () => {
       await repo.setCurrentVersion(key('e1'), avn, '1.0.0', 1);
       const claim = (owner: string, now: number): Promise<string[]> => repo.claimPushes(tenant, app, ['e1'], '2.0.0', owner, now, 100);

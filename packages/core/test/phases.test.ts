@@ -363,6 +363,54 @@ describe('operator commands (§6.3)', () => {
   });
 });
 
+describe('pushes computed again while the open cohort installs (ADR 0021)', () => {
+  // The sequence of apps/server/test/phases.e2e.test.ts when a phase tick falls between the pulls and
+  // the reports (a loaded machine): the tick's catch-up on the opening of phase 0 runs the push
+  // computation again while the first cohort, offered the version on its pulls, still installs it.
+  test('the first cohort, offered the version on its pulls, is not pushed it by the catch-up; the advance pushes exactly the next cohort', async () => {
+    const t = createTestOtao();
+    const fleetIds = ids.slice(0, 200);
+    const between = (lo: number, hi: number): string[] => fleetIds.filter((ep) => cohort(ep) >= lo && cohort(ep) < hi).sort();
+    const first = between(0, 25);
+    await create(t, '1.0.0');
+    await create(t, '2.0.0', ['1.0.0'], {
+      phases: [
+        { percent: 25, soakMinutes: 0 },
+        { percent: 60, soakMinutes: 600 },
+        { percent: 100, soakMinutes: 600 },
+      ],
+      phaseGate: { maxFailureRate: 0.5, minReports: first.length },
+    });
+    await t.drain(); // the creation's pushes: nobody is known yet
+    const pushed = (): string[] => [...new Set(t.publisher.pushes.filter((p) => p.version === '2.0.0').map((p) => p.endpointId))].sort();
+
+    // the fleet turns up and pulls on 1.0.0: the first cohort is offered 2.0.0
+    const offered: string[] = [];
+    for (const ep of fleetIds) {
+      const d = await t.core.config.decide({ appVersionName: TEST_APP_VERSION, endpointId: ep, configId: '1.0.0', correlationId: `pull-${ep}` });
+      if (d.ok && d.value.outcome === 'new' && d.value.configId === '2.0.0') offered.push(ep);
+    }
+    expect(offered.sort()).toEqual(first);
+
+    // a tick before the reports: waiting for them, it stores the opening's pushes again; they send nothing
+    t.work.clear();
+    expect(await t.core.phases.tick('r1')).toMatchObject({ advanced: 0, caughtUp: 1 });
+    expect(t.work.pushes).toHaveLength(1);
+    await t.drain();
+    expect(pushed()).toEqual([]);
+
+    // the reports open phase 1 on the next tick: pushes go to the 25–60 % cohort, and only to it
+    for (const ep of first) {
+      await t.core.reports.applied({ appVersionName: TEST_APP_VERSION, endpointId: ep, configId: '2.0.0', statusCode: 200, correlationId: `report-${ep}` });
+    }
+    await t.drain();
+    expect(await t.core.phases.tick('r1')).toMatchObject({ advanced: 1 });
+    await t.drain();
+    expect(pushed()).toEqual(between(25, 60));
+    expect(await rollout(t, '2.0.0')).toMatchObject({ offered: between(0, 60).length, applied: first.length });
+  });
+});
+
 describe('preview of a phased rollout (§6.3)', () => {
   test('endpoints outside the open phase are later, with reason phase-not-open and the phase that will include them', async () => {
     const t = createTestOtao({ start: '2026-03-02T08:00:00Z' });

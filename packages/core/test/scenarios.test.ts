@@ -119,9 +119,9 @@ describe('multi-hop planning (§4.1)', () => {
 describe('targeted rollout with staggered dates (§3, §4.3)', () => {
   test('members of the past-dated filter get it now; members of the future-dated one when the date passes', async () => {
     const t = createTestOtao({ start: '2026-01-01T00:00:00Z' });
-    for (const id of ['early1', 'late1', 'nobody']) put(t, id, { currentVersion: '1.0.0' });
+    for (const id of ['early1', 'late1', 'late2', 'nobody']) put(t, id, { currentVersion: '1.0.0' });
     t.filters.setMembers('wave-1', TEST_APP_VERSION, ['early1']);
-    t.filters.setMembers('wave-2', TEST_APP_VERSION, ['late1']);
+    t.filters.setMembers('wave-2', TEST_APP_VERSION, ['late1', 'late2']);
     await create(t, '1.1.0', ['1.0.0'], {
       rolloutStrategy: 'targeted',
       filters: [
@@ -151,7 +151,7 @@ describe('targeted rollout with staggered dates (§3, §4.3)', () => {
 
     t.clock.set('2026-01-02T00:00:00Z'); // a date not in the future is active
     expect(await pull(t, 'late1', '1.0.0')).toMatchObject(offered('1.1.0'));
-    // pulling does not push; the scheduler does
+    // pulling does not push; the scheduler does — to the members the date reached without a pull
     expect(pushesTo(t, 'late1')).toEqual([]);
     const after = await t.core.rolloutDates.tick('r1');
     expect(after).toMatchObject({ ran: true, filters: 1 });
@@ -159,7 +159,9 @@ describe('targeted rollout with staggered dates (§3, §4.3)', () => {
     // the tick stored a durable push job for the filter; a replica runs it
     expect(t.work.pushes).toEqual([expect.objectContaining({ kind: 'filter', filterId: 'wave-2' })]);
     await t.drain();
-    expect(pushesTo(t, 'late1')).toEqual(['1.1.0']);
+    expect(pushesTo(t, 'late2')).toEqual(['1.1.0']);
+    // late1 was given 1.1.0 by its pull already: not sent it again (ADR 0021)
+    expect(pushesTo(t, 'late1')).toEqual([]);
     expect(pushesTo(t, 'nobody')).toEqual([]);
     expect(await pull(t, 'nobody', '1.0.0')).toMatchObject(NONE);
 

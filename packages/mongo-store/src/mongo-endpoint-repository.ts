@@ -379,6 +379,7 @@ export class MongoEndpointRepository implements EndpointRepository {
       const filter = {
         _id: { $in: ids },
         pushed: { $ne: version },
+        offered: { $ne: version }, // offered on a pull since the push was computed: delivered already (ADR 0021)
         $or: [{ [claim]: { $exists: false } }, { [`${claim}.until`]: { $lte: now } }, { [`${claim}.owner`]: owner }],
       } as Filter<EndpointDocument>;
       const r = await run(op, () => this.docs.updateMany(filter, { $set: { [claim]: { owner, until: now + ttlMs, token } } as Fields }));

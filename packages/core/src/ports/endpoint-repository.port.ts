@@ -142,8 +142,9 @@ export interface EndpointRepository {
   /**
    * Claims the pushes of `version` to endpoints of one (tenant, app) for `owner` (spec §4.3: a push
    * counts as sent only once the broker accepted it, and is sent once in normal operation). An
-   * endpoint is claimed when it is known, `version` is not among its pushed versions, and no other
-   * owner holds an unexpired claim on it; the claim lasts until `now + ttlMs` or until confirmed or
+   * endpoint is claimed when it is known, `version` is neither among its pushed nor among its
+   * offered versions (an answer to a pull delivered it already: a push computed before that pull
+   * must not send it again, ADR 0021), and no other owner holds an unexpired claim on it; the claim lasts until `now + ttlMs` or until confirmed or
    * released. An owner may claim again what it holds (a durable job re-run after its replica died
    * re-sends its unconfirmed pushes at once); another owner gets an expired claim. Atomic per
    * endpoint across replicas: of concurrent claimers exactly one gets an endpoint. Returns the ids

@@ -245,7 +245,7 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     const claimed: string[] = [];
     for (const endpointId of new Set(endpointIds)) {
       const cur = this.peek({ tenantId, appName, endpointId });
-      if (!cur || cur.pushed.includes(version)) continue;
+      if (!cur || cur.pushed.includes(version) || cur.offered.includes(version)) continue;
       const id = `${tenantId}\u0000${appName}\u0000${endpointId}\u0000${version}`;
       const held = this.claims.get(id);
       if (held && held.owner !== owner && held.until > now) continue;

@@ -51,12 +51,19 @@ export function contextOf(
   };
 }
 
-/** Whether a plan calls for a push to this endpoint: a next hop it is not on and was not pushed. */
+/**
+ * Whether a plan calls for a push to this endpoint: a next hop it is not on and was neither pushed
+ * nor offered. An answer to a pull delivers the same content as a push (spec §4.2 step 6, §4.3), so
+ * an endpoint offered the version on a pull was already told: a push computation run again later —
+ * the phase tick's catch-up, a job re-run after a crash, any change of the app — must not send it
+ * the version a second time while it installs it (ADR 0021).
+ */
 export function pushTarget(state: EndpointState, plan: Plan): string | undefined {
   const next = plan.next;
   if (next === undefined || state.appVersionName === undefined) return undefined;
-  if (state.currentVersion !== undefined && versionKey(state.currentVersion) === versionKey(next)) return undefined;
-  if (state.pushed.some((v) => versionKey(v) === versionKey(next))) return undefined;
+  const same = (v: string): boolean => versionKey(v) === versionKey(next);
+  if (state.currentVersion !== undefined && same(state.currentVersion)) return undefined;
+  if (state.pushed.some(same) || state.offered.some(same)) return undefined;
   return next;
 }
 
