@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { describeConfig, type OtaoConfig } from './config';
 import { createContainer, resolve, resolveServices, type Services } from './container';
 import type { OtaoMetrics } from './metrics';
-import { retry } from './retry';
+import { retry, waitAtMost } from './retry';
 
 /** How long a starting replica waits for the registry's first load before it serves CDTP requests anyway. */
 const REGISTRY_GRACE_MS = 5000;
@@ -168,12 +168,7 @@ export class OtaoServer {
     await services.work.stop(Math.min(graceMs, 5000));
     // A tick or a background recount of counts under way gets the same few seconds to finish before
     // the store closes under it (each is safe to cut: its lease expires, the older counts stay).
-    let gaveUp: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all([services.ticks.settled(), services.core.insight.countsSettled()]),
-      new Promise<void>((r) => (gaveUp = setTimeout(r, Math.min(graceMs, 5000)))),
-    ]);
-    clearTimeout(gaveUp);
+    await waitAtMost(Promise.all([services.ticks.settled(), services.core.insight.countsSettled()]), Math.min(graceMs, 5000));
     services.registry.tekton?.stop();
     await services.nats.stop();
     await services.ticks.releaseLeases();

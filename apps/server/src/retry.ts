@@ -17,3 +17,10 @@ export async function retry<T>(what: string, log: Logger, stopped: () => boolean
   }
   return undefined;
 }
+
+/** Waits for `work` (its failure is not this wait's), but at most `ms`: a graceful stop's grace. */
+export async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

@@ -1,6 +1,7 @@
 import { exponentialBackoff, type JobQueue, type OtaoCore, type PushScope, type WorkScheduler } from '@otao/core';
 import type { Logger } from 'pino';
 import type { OtaoMetrics } from './metrics';
+import { waitAtMost } from './retry';
 
 type Job = { kind: 'pushes'; scope: PushScope } | { kind: 'bootstrap'; tenantId: string; appName: string; filterIds: readonly string[] };
 
@@ -113,11 +114,7 @@ export class DurableWorkScheduler implements WorkScheduler {
     this.stopped = true;
     this.wake?.();
     if (this.timer) clearTimeout(this.timer);
-    if (this.current) {
-      let grace: NodeJS.Timeout | undefined;
-      await Promise.race([this.current, new Promise((r) => (grace = setTimeout(r, graceMs)))]);
-      clearTimeout(grace);
-    }
+    if (this.current) await waitAtMost(this.current, graceMs);
     await this.flushOutbox().catch(() => undefined);
   }
 

@@ -67,7 +67,7 @@ export class FleetCounts {
       const counted = await this.stored(tenantId, appName);
       if (counted) return counted;
     }
-    return this.count(tenantId, appName);
+    return this.countAndStore(tenantId, appName, false);
   }
 
   /**
@@ -81,10 +81,6 @@ export class FleetCounts {
   /** Resolves when the background recounts started so far have ended (tests, graceful stop). */
   async settled(): Promise<void> {
     while (this.recounts.size > 0) await Promise.allSettled([...this.recounts.values()]);
-  }
-
-  private count(tenantId: string, appName: string): Promise<FleetCount> {
-    return this.countAndStore(tenantId, appName, false);
   }
 
   /** Counts now; stores the counts of a large application — with `always`, of any (it may have become small). */
