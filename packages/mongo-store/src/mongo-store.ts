@@ -142,19 +142,25 @@ export class MongoStore {
 
   /**
    * One check: a ping through the client; if it fails, a ping through a fresh short-lived client.
-   * The server answering the fresh one but not ours means our client is stuck: replace it.
+   * The server answering the fresh one, and then still not ours, means our client is stuck: replace it.
    */
   async watch(): Promise<boolean> {
     if (this.watching || this.stopped) return false;
     this.watching = true;
-    try {
+    const reaches = async (): Promise<boolean> => {
       try {
         await withDeadline(() => this.current.db(this.config.database).command({ ping: 1 }), WATCH_TIMEOUT_MS);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      if (await reaches()) {
         this.stuckRounds = 0;
         return false;
-      } catch {
-        // unreachable through our client: is the server there?
       }
+      // unreachable through our client: is the server there?
       const probe = new MongoClient(this.config.uri, {
         ...driverOptions(this.config),
         serverSelectionTimeoutMS: WATCH_TIMEOUT_MS,
@@ -169,6 +175,14 @@ export class MongoStore {
         return false; // the store is down: nothing to mend
       } finally {
         void probe.close(true).catch(() => undefined);
+      }
+      // The server is there. A client that was only slow to see it come back (its ping above went out
+      // while the server was still down) reaches it now: replacing it would give up calls it is
+      // answering, and a write given up after the server applied it would be made again (a count
+      // made twice). Only a client that still cannot reach a server a fresh one reaches is stuck.
+      if (await reaches()) {
+        this.stuckRounds = 0;
+        return false;
       }
       // STUCK_ROUNDS in a row (1: at once; the stuck client must go fast, its calls hold requests).
       if (++this.stuckRounds < STUCK_ROUNDS || this.stopped) return false;

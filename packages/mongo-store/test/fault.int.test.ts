@@ -145,3 +145,59 @@ test('under load through repeated restarts, every store instance answers again a
     await Promise.all(stores.map((s) => s.stop()));
   }
 }, 150_000);
+
+// The watch itself, driven by hand (the store is not started, so no timer watches it too): the
+// ping through the client fails — as a ping sent while the server was still down does — and the
+// server is there. Replacing a client that reaches the server again would give up the calls it is
+// answering (a count given up after the server applied it would be made twice): it is kept. Only a
+// client that still cannot reach the server a fresh client reaches is replaced.
+describe('the watch', () => {
+  /** Makes the next `times` pings through the store's current client fail. */
+  function failPings(s: MongoStore, times: number): void {
+    const client = s.client;
+    const realDb = client.db.bind(client);
+    let left = times;
+    jest.spyOn(client, 'db').mockImplementation((name, options) => {
+      const db = realDb(name, options);
+      const realCommand = db.command.bind(db);
+      db.command = (command, o) =>
+        'ping' in command && left-- > 0 ? Promise.reject(new Error('ping sent while the server was down')) : realCommand(command, o);
+      return db;
+    });
+  }
+
+  const newStore = () =>
+    new MongoStore(
+      storeConfig(fdb.uri, databaseName(__filename), { serverSelectionTimeoutMS: TIMEOUT_MS, connectTimeoutMS: TIMEOUT_MS, socketTimeoutMS: TIMEOUT_MS }),
+    );
+
+  test('a client whose ping failed once but that reaches the server again is kept', async () => {
+    const s = newStore();
+    try {
+      await s.ping();
+      const before = s.client;
+      failPings(s, 1);
+      expect(await s.watch()).toBe(false);
+      expect(s.reconnects).toBe(0);
+      expect(s.client).toBe(before);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('a client that cannot reach the server a fresh client reaches is replaced, and the store answers through the new one', async () => {
+    const s = newStore();
+    try {
+      const tenant = unique('t');
+      await s.software.create(software(tenant, 'app', '1.0.0'));
+      const before = s.client;
+      failPings(s, Number.POSITIVE_INFINITY);
+      expect(await s.watch()).toBe(true);
+      expect(s.reconnects).toBe(1);
+      expect(s.client).not.toBe(before);
+      expect((await s.software.get(tenant, 'app', '1.0.0'))?.version).toBe('1.0.0');
+    } finally {
+      await s.stop();
+    }
+  });
+});
