@@ -1,6 +1,6 @@
 import { OtaoError } from '@otao/core';
 import { type AnyBulkWriteOperation, type Collection, type Document, MongoBulkWriteError, type WithId } from 'mongodb';
-import { again, DUPLICATE_KEY, translateError } from './errors';
+import { again, CONFLICT_ATTEMPTS, conflictPause, DUPLICATE_KEY, isTransientWriteError, translateError } from './errors';
 
 /** How calls are gathered into commands. */
 export interface BatchOptions {
@@ -140,34 +140,46 @@ export class BulkWriter<D extends Document> extends Drain<Write<D>> {
   protected async send(unsorted: Write<D>[]): Promise<void> {
     // In `_id` order: a bulk write is one transaction on FerretDB v2, and two replicas' bulks that
     // lock the same endpoints in the same order cannot deadlock. (Unordered: the order is free.)
-    const batch = [...unsorted].sort((a, b) => compareIds(a.op, b.op));
-    try {
-      // A bulk rolled back by a transient conflict (nothing of it applied) runs again.
-      await again(() =>
-        this.collection.bulkWrite(
-          batch.map((w) => w.op),
-          { ordered: false },
-        ),
-      );
-      batch.forEach((w) => w.resolve('ok'));
-    } catch (e) {
-      const raw: unknown = e instanceof MongoBulkWriteError ? e.writeErrors : undefined;
-      const perOperation = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as { index: number; code?: unknown; errmsg?: unknown }[];
-      // A bulk error without per-operation errors (the connection failed, a write concern error): nothing is known to have been applied.
-      if (perOperation.length === 0 || (e instanceof MongoBulkWriteError && e.err !== undefined)) {
-        const error = translateError(this.operation, e);
-        batch.forEach((w) =>
-          w.reject(error === 'duplicate' ? new OtaoError('store.unavailable', `${this.operation}: unexpected duplicate key`, { cause: e }) : error),
+    let batch = [...unsorted].sort((a, b) => compareIds(a.op, b.op));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A bulk rolled back whole by a transient conflict (an error of the command: nothing applied) runs again.
+        await again(() =>
+          this.collection.bulkWrite(
+            batch.map((w) => w.op),
+            { ordered: false },
+          ),
         );
+        batch.forEach((w) => w.resolve('ok'));
         return;
+      } catch (e) {
+        const raw: unknown = e instanceof MongoBulkWriteError ? e.writeErrors : undefined;
+        const perOperation = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) as { index: number; code?: unknown; errmsg?: unknown }[];
+        // A bulk error without per-operation errors (the connection failed, a write concern error): nothing is known to have been applied.
+        if (perOperation.length === 0 || (e instanceof MongoBulkWriteError && e.err !== undefined)) {
+          const error = translateError(this.operation, e);
+          batch.forEach((w) =>
+            w.reject(error === 'duplicate' ? new OtaoError('store.unavailable', `${this.operation}: unexpected duplicate key`, { cause: e }) : error),
+          );
+          return;
+        }
+        // Per-operation errors: every other operation of the bulk was applied. Only the operations
+        // rolled back by a transient conflict run again — sending the whole bulk again would apply
+        // the others twice, and a conditional one (markOffered, markReportCounted) would then find
+        // its own first write and report `duplicate`: an offer or a report not counted.
+        const failed = new Map(perOperation.map((w) => [w.index, w]));
+        const retry: Write<D>[] = [];
+        batch.forEach((w, i) => {
+          const f = failed.get(i);
+          if (!f) w.resolve('ok');
+          else if (f.code === DUPLICATE_KEY) w.resolve('duplicate');
+          else if (isTransientWriteError(f) && attempt < CONFLICT_ATTEMPTS) retry.push(w);
+          else w.reject(new OtaoError('store.unavailable', `${this.operation}: store refused the operation: ${String(f.errmsg ?? f.code)}`, { cause: e }));
+        });
+        if (retry.length === 0) return;
+        batch = retry;
+        await conflictPause(attempt);
       }
-      const failed = new Map(perOperation.map((w) => [w.index, w]));
-      batch.forEach((w, i) => {
-        const f = failed.get(i);
-        if (!f) w.resolve('ok');
-        else if (f.code === DUPLICATE_KEY) w.resolve('duplicate');
-        else w.reject(new OtaoError('store.unavailable', `${this.operation}: store refused the operation: ${String(f.errmsg ?? f.code)}`, { cause: e }));
-      });
     }
   }
 }

@@ -63,12 +63,27 @@ export function translateError(operation: string, e: unknown): 'duplicate' | Ota
  */
 export function isTransientConflict(e: unknown): boolean {
   if (!(e instanceof MongoServerError) && !(e instanceof MongoBulkWriteError)) return false;
+  // A bulk write's errors per operation: the other operations were applied, the bulk must not run
+  // again whole (BulkWriter runs again only the operations rolled back).
+  if (e instanceof MongoBulkWriteError && e.writeErrors !== undefined && (!Array.isArray(e.writeErrors) || e.writeErrors.length > 0)) return false;
   if (e.code === 112 || (typeof e.hasErrorLabel === 'function' && e.hasErrorLabel('TransientTransactionError'))) return true;
-  return /deadlock detected|could not serialize access|40P01|40001/.test(e.message);
+  return TRANSIENT_MESSAGE.test(e.message);
+}
+
+const TRANSIENT_MESSAGE = /deadlock detected|could not serialize access|40P01|40001/;
+
+/** Whether one operation's error in a bulk write is a transient conflict (that operation alone was rolled back). */
+export function isTransientWriteError(w: { code?: unknown; errmsg?: unknown }): boolean {
+  return w.code === 112 || (typeof w.errmsg === 'string' && TRANSIENT_MESSAGE.test(w.errmsg));
+}
+
+/** How long to pause before attempt `attempt + 1` after a transient conflict. */
+export function conflictPause(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
 }
 
 /** How often a command rolled back by a transient conflict runs again (with a short random pause). */
-const CONFLICT_ATTEMPTS = 5;
+export const CONFLICT_ATTEMPTS = 5;
 
 /**
  * The longest one driver call may stay unsettled before the store gives up on it (see `withDeadline`).
@@ -146,7 +161,7 @@ export async function again<T>(call: () => Promise<T>): Promise<T> {
       return await withDeadline(call);
     } catch (e) {
       if (attempt >= CONFLICT_ATTEMPTS || !isTransientConflict(e)) throw e;
-      await new Promise((r) => setTimeout(r, Math.random() * 20 * attempt));
+      await conflictPause(attempt);
     }
   }
 }
