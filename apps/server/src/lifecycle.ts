@@ -58,6 +58,26 @@ export class OtaoServer {
     return typeof a === 'object' && a ? a.port : 0;
   }
 
+  /**
+   * In the background: the cohort of endpoints stored before cohorts were (one pass over the
+   * endpoints; nothing to do after the first start of this version). Until it is done, a phased
+   * preview classifies endpoint by endpoint. Interrupted by a stop or an outage: the next start
+   * goes on.
+   */
+  private backfillCohorts(store: { backfillCohorts(): Promise<number> }): void {
+    const log = this.log.child({ component: 'store' });
+    const started = Date.now();
+    store.backfillCohorts().then(
+      (n) => {
+        if (n > 0) log.info({ endpoints: n, ms: Date.now() - started }, 'endpoint cohorts stored (backfill)');
+      },
+      (error: unknown) => {
+        if (this.stopping) return;
+        log.warn({ err: error }, 'endpoint cohorts backfill interrupted: the next start goes on');
+      },
+    );
+  }
+
   async start(): Promise<void> {
     const c = this.config;
     const log = this.log;
@@ -79,6 +99,7 @@ export class OtaoServer {
     );
     this.storeUp = true;
     this.metrics.up.set({ dependency: 'store' }, 1);
+    this.backfillCohorts(store);
     await nats.start(core, { serveRequests: false });
     work.start();
     if (reg.tekton) {

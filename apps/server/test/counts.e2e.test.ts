@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cohortOf } from '@otao/core';
 import { endpointState } from '@otao/core/testing';
+import { NodeCryptoSha256 } from '@otao/node-platform';
 import { createMongoStore, type MongoStore } from '@otao/mongo-store';
 import { startFerretDB, startNats, type FerretDB, type NatsServer } from '@otao/test-services';
 import { OtaoProcess } from './support/otao-process';
@@ -153,4 +155,43 @@ test('a large application answers from stored counts, recounted in the backgroun
 
   // nothing went wrong in the background
   for (const r of replicas) expect(readFileSync(r.logFile, 'utf8')).not.toMatch(/recounting the endpoints of a large application failed/);
+});
+
+test('a phased preview of a large application is answered from counts split by cohort: the replicas store every endpoint’s cohort, also of those written before', async () => {
+  const [a, b] = replicas as [OtaoProcess, OtaoProcess];
+  // 150 endpoints were imported by a store without the cohort rule before the replicas started (they
+  // backfill them at start), 30 after (as by a replica of before during a rolling upgrade: stored by
+  // the first grouping split by cohort).
+  const res = await fetch(`${a.baseUrl}/api/v1/applications/${LARGE}/software`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      version: '2.0.0',
+      upgradableFrom: ['1.1.0', '1.0.0'],
+      rolloutStrategy: 'general',
+      specification: {},
+      phases: [{ percent: 30 }, { percent: 100 }],
+    }),
+  });
+  expect(res.status).toBe(201);
+  const expected = (i: number): number => cohortOf(new NodeCryptoSha256(), TENANT, LARGE, ep(i));
+  // 1.0.0 endpoints (the first 150) below the 30 % boundary get 2.0.0 now, the other 1.0.0 ones later (phase 1)
+  const below = Array.from({ length: 150 }, (_, i) => expected(i)).filter((c) => c < 30).length;
+  const preview = await until(
+    'the phased preview from counts split by cohort',
+    () => get<Preview>(b, `${LARGE}/software/2.0.0/preview?limit=5`),
+    (p) => p.total === 180 && p.counts['now'] === below,
+  );
+  expect(preview.counts).toMatchObject({ now: below, later: 150 - below });
+  const stored = await until(
+    'counts split by the new boundary',
+    () => store.endpoints.storedCounts(TENANT, LARGE),
+    (c) => c?.cohortBoundaries?.[0] === 30,
+  );
+  expect(stored?.cohortBoundaries).toEqual([30]);
+  expect(stored?.shapes.every((s) => s.cohortBucket === 0 || s.cohortBucket === 1)).toBe(true);
+  // every endpoint of the application now has its cohort, the rule's
+  const docs = await store.endpoints.collection.find({ tenantId: TENANT, appName: LARGE }, { projection: { endpointId: 1, cohort: 1 } }).toArray();
+  expect(docs).toHaveLength(180);
+  for (const d of docs) expect([d.endpointId, d.cohort]).toEqual([d.endpointId, expected(Number(d.endpointId.slice(3)))]);
 });

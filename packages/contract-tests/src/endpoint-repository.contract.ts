@@ -9,7 +9,17 @@ async function collect(it: AsyncIterable<readonly EndpointState[]>): Promise<End
 }
 
 /** The contract of EndpointRepository (see its TSDoc in @otao/core). */
-export function endpointRepositoryContract(name: string, factory: SubjectFactory<EndpointRepository>, options?: SuiteOptions): void {
+/**
+ * The cohort rule (spec §4.10) the factory builds its repositories with (`cohortOf` of the core with a
+ * SHA-256): `shapes` split by cohort boundaries must agree with it.
+ */
+export type CohortRule = (tenantId: string, appName: string, endpointId: string) => number;
+
+export function endpointRepositoryContract(
+  name: string,
+  factory: SubjectFactory<EndpointRepository> & { readonly cohortOf: CohortRule },
+  options?: SuiteOptions,
+): void {
   describe(`EndpointRepository contract: ${name}`, () => {
     let repo: EndpointRepository;
     let tenant: string;
@@ -420,6 +430,79 @@ export function endpointRepositoryContract(name: string, factory: SubjectFactory
       const seen = shapes.map((s) => `${s.currentVersion ?? '-'}|${[...s.filters].sort().join(',')}|${[...s.consents].sort().join(',')}=${s.count}`).sort();
       expect(seen).toEqual(['-|beta|=1', '1.0.0||2.0.0=1', '1.0.0||=3', '1.0.0|beta|=2', '2.0.0+b||=3'].sort());
       expect(await repo.shapes(unique('t'), app)).toEqual([]);
+    });
+
+    it('shapes split by cohort boundaries: each endpoint, whichever write created it, in the bucket of its cohort', async () => {
+      const boundaries = [10, 33.33, 50, 87.5];
+      const bucketOf = (endpointId: string): number => {
+        const c = factory.cohortOf(tenant, app, endpointId);
+        return boundaries.filter((b) => c >= b).length;
+      };
+      // endpoints created by each kind of write
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const id = `c-${i}`;
+        ids.push(id);
+        const k = key(id);
+        switch (i % 8) {
+          case 0:
+            await repo.setCurrentVersion(k, avn, '1.0.0', 1);
+            break;
+          case 1:
+            await repo.addMembership(k, avn, 'beta', 1);
+            break;
+          case 2:
+            await repo.grantConsent(k, '2.0.0', 1);
+            break;
+          case 3:
+            await repo.setAppVersionName(k, avn, 1);
+            break;
+          case 4:
+            await repo.markOffered(k, '2.0.0', 1);
+            break;
+          case 5:
+            await repo.setMemberships(k, avn, ['beta'], 1);
+            break;
+          case 6:
+            await repo.recordReport(k, avn, { configId: '1.0.0', statusCode: 200, at: 1 }, true);
+            break;
+          default:
+            break;
+        }
+      }
+      await repo.replaceFilterMembers(
+        tenant,
+        app,
+        'gamma',
+        ids.filter((_, i) => i % 8 === 7).map((endpointId) => ({ endpointId, appVersionName: avn })),
+        2,
+      );
+      const split = await repo.shapes(tenant, app, boundaries);
+      const unsplit = await repo.shapes(tenant, app);
+      expect(unsplit.every((s) => s.cohortBucket === undefined)).toBe(true);
+      const total = (xs: readonly { count: number }[]) => xs.reduce((n, s) => n + s.count, 0);
+      expect(total(split)).toBe(40);
+      expect(total(unsplit)).toBe(40);
+      // per bucket, as many endpoints as the rule puts there
+      const want = new Map<number, number>();
+      for (const id of ids) want.set(bucketOf(id), (want.get(bucketOf(id)) ?? 0) + 1);
+      const got = new Map<number, number>();
+      for (const s of split) got.set(s.cohortBucket as number, (got.get(s.cohortBucket as number) ?? 0) + s.count);
+      expect(got).toEqual(want);
+      expect(want.size).toBeGreaterThan(2); // the ids spread over several buckets
+      // and each (shape, bucket) is the unsplit shape cut by bucket: the versions agree per bucket
+      const onVersion = (xs: readonly { currentVersion?: string; count: number }[]) => total(xs.filter((s) => s.currentVersion === '1.0.0'));
+      expect(onVersion(split)).toBe(onVersion(unsplit));
+      expect(onVersion(split)).toBeGreaterThan(0);
+    });
+
+    it('storeCounts keeps the cohort boundaries and buckets of a split count', async () => {
+      const shapes = [
+        { currentVersion: '1.0.0', filters: [], consents: [], count: 4, cohortBucket: 0 },
+        { currentVersion: '1.0.0', filters: [], consents: [], count: 3, cohortBucket: 2 },
+      ];
+      await repo.storeCounts(tenant, app, { shapes, total: 7, countedAt: 5000, cohortBoundaries: [12.5, 40] });
+      expect(await repo.storedCounts(tenant, app)).toEqual({ shapes, total: 7, countedAt: 5000, cohortBoundaries: [12.5, 40] });
     });
 
     it('stream yields every endpoint once, in batches, ordered by endpointId, optionally by filter', async () => {

@@ -26,10 +26,12 @@ import {
   PlainSha256,
   RecordingConfigPublisher,
 } from '@otao/core/testing';
+import { cohortOf as coreCohortOf } from '@otao/core';
 
 // The in-memory fakes of @otao/core/testing must keep the same contracts as the real adapters.
 softwareRepositoryContract('in-memory', { create: async () => new InMemorySoftwareRepository() });
-endpointRepositoryContract('in-memory', { create: async () => new InMemoryEndpointRepository() });
+const cohortOf = (t: string, a: string, e: string): number => coreCohortOf(new PlainSha256(), t, a, e);
+endpointRepositoryContract('in-memory', { create: async () => new InMemoryEndpointRepository({ cohortOf }), cohortOf });
 rolloutStatsRepositoryContract('in-memory', { create: async () => new InMemoryRolloutStatsRepository() });
 leaseContract('in-memory', { create: async () => new InMemoryLease() });
 jobQueueContract('in-memory', { create: async () => new InMemoryJobQueue() });

@@ -19,6 +19,15 @@ export interface MongoStoreConfig {
    * seconds (bench/console-lists). Default 60 000.
    */
   readonly scanTimeoutMS?: number;
+  /**
+   * The cohort rule of phased rollouts (spec §4.10): `cohortOf` of `@otao/core` with a SHA-256, given
+   * by the composition root (the rule stays in the core). The store then keeps each endpoint's cohort
+   * in its document — set when the document is created, and by `backfillCohorts` for documents
+   * written before — so that the preview's grouping can split the fleet by phase boundaries
+   * (`EndpointRepository.shapes`). Without it no cohort is stored, and a phased preview classifies
+   * endpoint by endpoint.
+   */
+  readonly cohortOf?: (tenantId: string, appName: string, endpointId: string) => number;
   /** Connection pool size (driver `maxPoolSize`). */
   readonly maxPoolSize?: number;
   /** Retry a read once after a network error (driver `retryReads`). */

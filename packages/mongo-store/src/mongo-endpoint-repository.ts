@@ -42,7 +42,7 @@ export interface EndpointDocument {
   pushed?: string[];
   offered?: string[];
   /** Unconfirmed push claims by version ({@link claimField}): who is sending it, until when. */
-  claims?: Record<string, { owner: string; until: number }>;
+  claims?: Record<string, { owner: string; until: number; token?: string; offeredBy?: string }>;
   /** The last version reported applied and when (rollback detection). */
   lastApplied?: LastApplied;
   /** The counted state per version (`claimField(versionKey)`): each endpoint counts once per version, in its latest state. */
@@ -55,6 +55,8 @@ export interface EndpointDocument {
   countedFrom?: CountedOutcome | null;
   /** Version keys the endpoint was counted as rolled back from. */
   rolledBack?: string[];
+  /** The endpoint's cohort b(E) (spec §4.10), set when the document is created (`MongoStoreConfig.cohortOf`). */
+  cohort?: number;
   updatedAt: number;
 }
 
@@ -79,9 +81,11 @@ export interface EndpointCountsDocument {
   _id: string;
   tenantId: string;
   appName: string;
-  shapes: { v?: string; f: string[]; c: string[]; n: number }[];
+  /** `b`: the cohort bucket of a count split by `cb`, the cohort boundaries. */
+  shapes: { v?: string; f: string[]; c: string[]; n: number; b?: number }[];
   total: number;
   countedAt: number;
+  cb?: number[];
 }
 
 export interface LoadedFilterDocument {
@@ -212,6 +216,7 @@ export class MongoEndpointRepository implements EndpointRepository {
     db: Db,
     batch: BatchOptions = DEFAULT_BATCH,
     private readonly scans: { readonly db: () => Db; readonly timeoutMS: number } = { db: () => db, timeoutMS: DEFAULT_SCAN_TIMEOUT_MS },
+    private readonly cohortOf?: (tenantId: string, appName: string, endpointId: string) => number,
   ) {
     this.docs = db.collection<EndpointDocument>(COLLECTIONS.endpoints);
     this.offers = db.collection<PendingOfferDocument>(COLLECTIONS.pendingOffers);
@@ -229,7 +234,11 @@ export class MongoEndpointRepository implements EndpointRepository {
    */
   async importStates(states: readonly EndpointState[]): Promise<void> {
     for (let i = 0; i < states.length; i += IMPORT_CHUNK) {
-      const chunk = states.slice(i, i + IMPORT_CHUNK).map(toDocument);
+      const chunk = states.slice(i, i + IMPORT_CHUNK).map((s) => {
+        const d = toDocument(s);
+        if (this.cohortOf) d.cohort = this.cohortOf(s.tenantId, s.appName, s.endpointId);
+        return d;
+      });
       await runUnlessDuplicate('endpoints.importStates', () => this.docs.insertMany(chunk, { ordered: false }));
     }
   }
@@ -393,36 +402,45 @@ export class MongoEndpointRepository implements EndpointRepository {
   }
 
   /**
-   * Two `updateMany`s: the endpoints not yet offered the version get it as pushed and offered (their
-   * number is the count of new offers: each document is modified once, atomically), then the others
-   * get it as pushed.
+   * The endpoints not yet offered the version get it as pushed and offered, each marked with this
+   * call's token in its claim; the new offers are the endpoints carrying the token (a count, not the
+   * update's `modifiedCount`: an update that failed part-way and ran again would not count the
+   * endpoints its first attempt changed — offers lost from the counters). Then every endpoint gets
+   * it as pushed and its claim (with the mark) removed.
    */
   async confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, offeredAt?: number): Promise<number> {
     const op = 'endpoints.confirmPushes';
-    const unset = { [`claims.${claimField(version)}`]: '' as const };
+    const claim = `claims.${claimField(version)}`;
+    const unset = { [claim]: '' as const };
+    const token = randomUUID();
     let newlyOffered = 0;
     for (const ids of chunks(
       [...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)),
       BULK_CHUNK,
     )) {
-      // With a report timeout: which of them are offered the version for the first time (one more read per window, only then).
-      const fresh =
-        offeredAt === undefined
-          ? []
-          : await run(op, () => this.docs.find({ _id: { $in: ids }, offered: { $ne: version } }, { projection: { endpointId: 1 } }).toArray());
-      const first = await run(op, () =>
-        this.docs.updateMany({ _id: { $in: ids }, offered: { $ne: version } }, { $addToSet: { pushed: version, offered: version }, $unset: unset }),
+      const marked = { _id: { $in: ids }, [`${claim}.offeredBy`]: token } as Filter<EndpointDocument>;
+      await run(op, () =>
+        this.docs.updateMany(
+          { _id: { $in: ids }, offered: { $ne: version } },
+          { $addToSet: { pushed: version, offered: version }, $set: { [`${claim}.offeredBy`]: token } as Fields },
+        ),
       );
-      newlyOffered += first.modifiedCount;
-      if (offeredAt !== undefined && fresh.length > 0)
-        await this.addPendingOffers(
-          tenantId,
-          appName,
-          version,
-          fresh.map((d) => d.endpointId),
-          offeredAt,
-        );
-      if (first.matchedCount < ids.length) await run(op, () => this.docs.updateMany({ _id: { $in: ids } }, { $addToSet: { pushed: version }, $unset: unset }));
+      // With a report timeout: the endpoints offered the version for the first time become pending (one more read, only then).
+      if (offeredAt !== undefined) {
+        const fresh = await run(op, () => this.docs.find(marked, { projection: { endpointId: 1 } }).toArray());
+        newlyOffered += fresh.length;
+        if (fresh.length > 0)
+          await this.addPendingOffers(
+            tenantId,
+            appName,
+            version,
+            fresh.map((d) => d.endpointId),
+            offeredAt,
+          );
+      } else {
+        newlyOffered += await run(op, () => this.docs.countDocuments(marked));
+      }
+      await run(op, () => this.docs.updateMany({ _id: { $in: ids } }, { $addToSet: { pushed: version }, $unset: unset }));
     }
     return newlyOffered;
   }
@@ -604,9 +622,16 @@ export class MongoEndpointRepository implements EndpointRepository {
     const doc = await run('endpoints.storedCounts', () => this.counts.findOne({ _id: idOf(tenantId, appName) }));
     if (!doc) return undefined;
     return {
-      shapes: doc.shapes.map((s) => ({ ...(typeof s.v === 'string' ? { currentVersion: s.v } : {}), filters: s.f, consents: s.c, count: s.n })),
+      shapes: doc.shapes.map((s) => ({
+        ...(typeof s.v === 'string' ? { currentVersion: s.v } : {}),
+        filters: s.f,
+        consents: s.c,
+        count: s.n,
+        ...(typeof s.b === 'number' ? { cohortBucket: s.b } : {}),
+      })),
       total: doc.total,
       countedAt: doc.countedAt,
+      ...(doc.cb && doc.cb.length > 0 ? { cohortBoundaries: doc.cb } : {}),
     };
   }
 
@@ -621,9 +646,11 @@ export class MongoEndpointRepository implements EndpointRepository {
         f: [...s.filters],
         c: [...s.consents],
         n: s.count,
+        ...(s.cohortBucket !== undefined ? { b: s.cohortBucket } : {}),
       })),
       total: counts.total,
       countedAt: counts.countedAt,
+      ...(counts.cohortBoundaries && counts.cohortBoundaries.length > 0 ? { cb: [...counts.cohortBoundaries] } : {}),
     };
     // Replaces an older count; when a newer one is stored the upsert's insert meets its `_id`: kept.
     await runUnlessDuplicate('endpoints.storeCounts', () => this.counts.replaceOne({ _id, countedAt: { $lt: counts.countedAt } }, doc, { upsert: true }));
@@ -631,23 +658,35 @@ export class MongoEndpointRepository implements EndpointRepository {
 
   /**
    * One aggregation over the app's `_id` range, grouped in the store: what comes back is one row per
-   * distinct (version, filters, consents), not the fleet (measured in bench/console-lists).
+   * distinct (version, filters, consents) — and cohort bucket, with boundaries — not the fleet
+   * (measured in bench/console-lists). The bucket is a sum of one `$cond` per boundary; a document
+   * without a stored cohort (null or missing sorts below every number) gets none.
    */
-  async shapes(tenantId: string, appName: string): Promise<EndpointShape[]> {
+  async shapes(tenantId: string, appName: string, cohortBoundaries: readonly number[] = []): Promise<EndpointShape[]> {
     const { lo, hi } = idRange(tenantId, appName);
-    const rows = await runScan('endpoints.shapes', this.scans.timeoutMS, () =>
-      this.scanDocs()
-        .aggregate<{ _id: { v?: string | null; f?: string[] | null; c?: string[] | null }; n: number }>([
-          { $match: { _id: { $gt: lo, $lt: hi } } },
-          { $group: { _id: { v: '$currentVersion', f: '$filters', c: '$consents' }, n: { $sum: 1 } } },
-        ])
-        .toArray(),
-    );
+    const bucket =
+      cohortBoundaries.length > 0
+        ? { $cond: [{ $gte: ['$cohort', 0] }, { $add: cohortBoundaries.map((b) => ({ $cond: [{ $gte: ['$cohort', b] }, 1, 0] })) }, null] }
+        : null;
+    const group = () =>
+      runScan('endpoints.shapes', this.scans.timeoutMS, () =>
+        this.scanDocs()
+          .aggregate<{ _id: { v?: string | null; f?: string[] | null; c?: string[] | null; b?: number | null }; n: number }>([
+            { $match: { _id: { $gt: lo, $lt: hi } } },
+            { $group: { _id: { v: '$currentVersion', f: '$filters', c: '$consents', ...(bucket ? { b: bucket } : {}) }, n: { $sum: 1 } } },
+          ])
+          .toArray(),
+      );
+    let rows = await group();
+    // Endpoints without a stored cohort (written by a replica without the rule, e.g. during a rolling
+    // upgrade, after the start-time backfill): stored now for this application, and grouped again.
+    if (bucket && this.cohortOf && rows.some((r) => typeof r._id.b !== 'number') && (await this.backfillCohorts({ lo, hi })) > 0) rows = await group();
     return rows.map((r) => ({
       ...(typeof r._id.v === 'string' ? { currentVersion: r._id.v } : {}),
       filters: r._id.f ?? [],
       consents: r._id.c ?? [],
       count: r.n,
+      ...(typeof r._id.b === 'number' ? { cohortBucket: r._id.b } : {}),
     }));
   }
 
@@ -673,6 +712,41 @@ export class MongoEndpointRepository implements EndpointRepository {
       if (docs.length === 0) return;
       yield docs.map(toState);
       if (docs.length < size) return;
+      after = docs[docs.length - 1]!._id;
+    }
+  }
+
+  /**
+   * Stores the cohort of every endpoint document without one (written before cohorts were stored, or
+   * by a replica without the rule during a rolling upgrade): in primary-key order, a keyset query and
+   * one bulk write per {@link BULK_CHUNK} documents, each update conditional on the cohort still being
+   * absent (replicas backfilling at once write the same values). Reads the whole collection once
+   * (on FerretDB the filter is applied in the scan): the store runs it in the background at start.
+   * Returns how many documents got their cohort; 0 without the rule.
+   */
+  async backfillCohorts(range: { readonly lo: string; readonly hi?: string } = { lo: '' }): Promise<number> {
+    const cohortOf = this.cohortOf;
+    if (!cohortOf) return 0;
+    const op = 'endpoints.backfillCohorts';
+    let after = range.lo;
+    let n = 0;
+    for (;;) {
+      const from = after;
+      const ids = range.hi !== undefined ? { $gt: from, $lt: range.hi } : { $gt: from };
+      const docs = await runScan(op, this.scans.timeoutMS, () =>
+        this.scanDocs()
+          .find({ _id: ids, cohort: { $exists: false } }, { projection: { _id: 1, tenantId: 1, appName: 1, endpointId: 1 } })
+          .sort({ _id: 1 })
+          .limit(BULK_CHUNK)
+          .toArray(),
+      );
+      if (docs.length === 0) return n;
+      const ops: AnyBulkWriteOperation<EndpointDocument>[] = docs.map((d) => ({
+        updateOne: { filter: { _id: d._id, cohort: { $exists: false } }, update: { $set: { cohort: cohortOf(d.tenantId, d.appName, d.endpointId) } } },
+      }));
+      const r = await run(op, () => this.docs.bulkWrite(ops, { ordered: false }));
+      n += r.modifiedCount;
+      if (docs.length < BULK_CHUNK) return n;
       after = docs[docs.length - 1]!._id;
     }
   }
@@ -705,6 +779,7 @@ export class MongoEndpointRepository implements EndpointRepository {
       // tenantId comes from the upsert's filter (upsertFilter)
       appName: key.appName,
       endpointId: key.endpointId,
+      ...(this.cohortOf ? { cohort: this.cohortOf(key.tenantId, key.appName, key.endpointId) } : {}),
       filters: [],
       membershipsKnown: false,
       consents: [],

@@ -86,7 +86,7 @@ export class MongoStore {
     this.current = this.newClient();
     this.db = liveDb(() => this.current, config.database);
     this.software = new MongoSoftwareRepository(this.db, batchOptions(config));
-    this.endpoints = new MongoEndpointRepository(this.db, batchOptions(config), { db: () => this.scanDb(), timeoutMS: scanTimeoutMS(config) });
+    this.endpoints = new MongoEndpointRepository(this.db, batchOptions(config), { db: () => this.scanDb(), timeoutMS: scanTimeoutMS(config) }, config.cohortOf);
     this.stats = new MongoRolloutStatsRepository(this.db);
     this.lease = new MongoLease(this.db);
     this.jobs = new MongoJobQueue(this.db);
@@ -108,6 +108,14 @@ export class MongoStore {
       this.watcher = setInterval(() => void this.watch(), WATCH_INTERVAL_MS);
       this.watcher.unref();
     }
+  }
+
+  /**
+   * Stores the cohort of endpoint documents written without one (see `MongoStoreConfig.cohortOf`):
+   * the composition root runs it in the background after `start`. Returns how many it completed.
+   */
+  backfillCohorts(): Promise<number> {
+    return this.endpoints.backfillCohorts();
   }
 
   /** Health check for readiness: resolves when the server answers `ping`, else throws OtaoError('store.unavailable'). */

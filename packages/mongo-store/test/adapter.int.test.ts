@@ -1,6 +1,6 @@
 import { HOSTILE_JSON, software, unique } from '@otao/contract-tests';
-import type { Software } from '@otao/core';
-import { endpointState } from '@otao/core/testing';
+import { cohortOf as cohortOfCore, type Software } from '@otao/core';
+import { endpointState, PlainSha256 } from '@otao/core/testing';
 import { INDEXES, type MongoStore } from '../src';
 import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
 
@@ -249,5 +249,50 @@ describe('whole-application reads (the scan client)', () => {
     await other.start();
     await check(other);
     await other.stop();
+  });
+});
+
+describe('cohorts stored with the endpoints (spec §4.10; MongoStoreConfig.cohortOf)', () => {
+  test('endpoints written without the rule get their cohort: by the first grouping split by cohort, or by backfillCohorts', async () => {
+    const cohortOf = (t: string, a: string, e: string): number => cohortOfCore(new PlainSha256(), t, a, e);
+    const tenant = unique('t');
+    const without = await startStore(server.uri, db); // a replica of before: no rule
+    const withRule = await startStore(server.uri, db, { cohortOf });
+    const key = (endpointId: string, appName = 'app') => ({ tenantId: tenant, appName, endpointId });
+    const ids = [
+      ...Array.from({ length: 30 }, (_, i) => `old-${i}`),
+      ...Array.from({ length: 1500 }, (_, i) => `imp-${String(i).padStart(4, '0')}`),
+      ...Array.from({ length: 10 }, (_, i) => `new-${i}`),
+    ];
+    try {
+      for (const id of ids.slice(0, 30)) await without.endpoints.setCurrentVersion(key(id), 'app-v1', '1.0.0', 1);
+      await without.endpoints.importStates(ids.slice(30, 1530).map((id) => endpointState(tenant, 'app', id, { currentVersion: '1.0.0' })));
+      for (const id of ids.slice(1530)) await withRule.endpoints.setCurrentVersion(key(id), 'app-v1', '1.0.0', 1);
+      const boundaries = [25, 50];
+      const count = (xs: readonly { count: number }[]) => xs.reduce((n, s) => n + s.count, 0);
+      const before = await without.endpoints.shapes(tenant, 'app', boundaries);
+      expect(count(before.filter((s) => s.cohortBucket === undefined))).toBe(1530);
+      expect(count(before.filter((s) => s.cohortBucket !== undefined))).toBe(10);
+
+      // a store with the rule stores the missing cohorts of the application it groups, then groups again
+      const after = await withRule.endpoints.shapes(tenant, 'app', boundaries);
+      expect(after.every((s) => s.cohortBucket !== undefined)).toBe(true);
+      const want = [0, 0, 0];
+      for (const id of ids) want[boundaries.filter((b) => cohortOf(tenant, 'app', id) >= b).length]! += 1;
+      const got = [0, 0, 0];
+      for (const s of after) got[s.cohortBucket!]! += s.count;
+      expect(got).toEqual(want);
+
+      // the whole collection at once (at start): another application's endpoints written without the rule
+      for (let i = 0; i < 20; i++) await without.endpoints.setCurrentVersion(key(`x-${i}`, 'other'), 'other-v1', '1.0.0', 1);
+      expect(await without.backfillCohorts()).toBe(0); // no rule: nothing to store
+      expect(await withRule.backfillCohorts()).toBeGreaterThanOrEqual(20); // other tests' endpoints of this database too
+      expect(await withRule.backfillCohorts()).toBe(0); // idempotent
+      const docs = await withRule.endpoints.collection.find({ tenantId: tenant }, { projection: { appName: 1, endpointId: 1, cohort: 1 } }).toArray();
+      expect(docs).toHaveLength(1560);
+      for (const d of docs) expect([d.endpointId, d.cohort]).toEqual([d.endpointId, cohortOf(tenant, d.appName, d.endpointId)]);
+    } finally {
+      await stopAll([without, withRule]);
+    }
   });
 });

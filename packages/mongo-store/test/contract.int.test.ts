@@ -15,6 +15,8 @@ import {
   MongoSoftwareRepository,
   type MongoStore,
 } from '../src';
+import { cohortOf as coreCohortOf } from '@otao/core';
+import { PlainSha256 } from '@otao/core/testing';
 import { databaseName, dropDatabase, startStore, startTestServer, type TestServer } from './harness';
 
 // The same contract suites as the in-memory fakes (packages/contract-tests/test/in-memory.test.ts),
@@ -40,10 +42,12 @@ afterAll(async () => {
 
 softwareRepositoryContract('mongo-store', { create: async () => new MongoSoftwareRepository(store.db) });
 let twin: MongoStore | undefined;
+const cohortOf = (t: string, a: string, e: string): number => coreCohortOf(new PlainSha256(), t, a, e);
 endpointRepositoryContract('mongo-store', {
-  create: async () => new MongoEndpointRepository(store.db),
+  cohortOf,
+  create: async () => new MongoEndpointRepository(store.db, undefined, undefined, cohortOf),
   // another MongoClient on the same database: another replica's connections
-  twin: async () => (twin ??= await startStore(server.uri, db)).endpoints,
+  twin: async () => (twin ??= await startStore(server.uri, db, { cohortOf })).endpoints,
 });
 rolloutStatsRepositoryContract('mongo-store', { create: async () => new MongoRolloutStatsRepository(store.db) });
 leaseContract('mongo-store', { create: async () => new MongoLease(store.db) });

@@ -149,6 +149,14 @@ const queries: [string, () => Promise<Document>][] = [
     'endpoints.deleteTenant (stored counts)',
     () => explainFind(COLLECTIONS.endpointCounts, { _id: { $gt: idRange('tenant-b').lo, $lt: idRange('tenant-b').hi } }),
   ],
+  [
+    'endpoints.backfillCohorts page (the whole collection at start)',
+    () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: ep(1000) }, cohort: { $exists: false } }, { sort: { _id: 1 }, limit: 1000 }),
+  ],
+  [
+    'endpoints.backfillCohorts page (one application, before a grouping)',
+    () => explainFind(COLLECTIONS.endpoints, { _id: { $gt: ep(1000), $lt: app.hi }, cohort: { $exists: false } }, { sort: { _id: 1 }, limit: 1000 }),
+  ],
   ['endpoints.list count', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP })],
   ['endpoints.list count by version', () => explainCount(COLLECTIONS.endpoints, { tenantId: T, appName: APP, currentVersionKey: '1.4.0' })],
   [

@@ -93,6 +93,14 @@ export class AppCatalogue {
    * endpoints are bucketed by the boundaries they fall between, not planned one by one.
    */
   readonly phaseBoundaries: readonly number[];
+  /**
+   * Every phase percent below 100 of every software with phases (any strategy, any open phase),
+   * ascending and distinct: a superset of `phaseBoundaries` that a phase advance, a hold or a
+   * suspension does not change. Endpoints whose cohorts fall between the same two of them are alike
+   * to every plan and preview of the catalogue, and of it with any phase opened (the preview's
+   * what-ifs): counts split by them (`EndpointRepository.shapes`) stay valid across phase advances.
+   */
+  readonly cohortBoundaries: readonly number[];
   /** Maintenance windows of non-suspended software: their openings and closings change plans. */
   readonly windows: readonly MaintenanceWindow[];
   private readonly byKey = new Map<string, PreparedSoftware>();
@@ -114,9 +122,11 @@ export class AppCatalogue {
     const filters = new Set<string>();
     const dates: number[] = [];
     const boundaries = new Set<number>();
+    const cohortBoundaries = new Set<number>();
     const windows: MaintenanceWindow[] = [];
     for (const e of this.entries) {
       this.byKey.set(e.key, e);
+      for (const p of e.software.phases ?? []) if (p.percent > 0 && p.percent < 100) cohortBoundaries.add(p.percent);
       if (e.software.rolloutStrategy !== 'suspended') {
         const p = openPercent(e.software);
         if (p < 100) boundaries.add(p);
@@ -133,6 +143,8 @@ export class AppCatalogue {
     this.versionKeys = new Set(this.byKey.keys());
     this.rolloutDates = dates.sort((a, b) => a - b);
     this.phaseBoundaries = [...boundaries].sort((a, b) => a - b);
+    for (const b of boundaries) if (b > 0) cohortBoundaries.add(b);
+    this.cohortBoundaries = [...cohortBoundaries].sort((a, b) => a - b);
     this.windows = windows;
   }
 

@@ -75,6 +75,12 @@ export interface EndpointShape {
   readonly filters: readonly string[];
   readonly consents: readonly string[];
   readonly count: number;
+  /**
+   * Asked for with `cohortBoundaries` (see {@link EndpointRepository.shapes}): how many of those
+   * boundaries the endpoints' cohort (spec §4.10) is at or above, 0 to their number. Absent for
+   * endpoints whose cohort the repository does not hold, and when no boundaries were asked for.
+   */
+  readonly cohortBucket?: number;
 }
 
 /**
@@ -87,6 +93,8 @@ export interface StoredCounts {
   readonly shapes: readonly EndpointShape[];
   readonly total: number;
   readonly countedAt: number;
+  /** The cohort boundaries the shapes were split by (`shapes`' argument); absent or empty: not split. */
+  readonly cohortBoundaries?: readonly number[];
 }
 
 export interface FilterMember {
@@ -209,8 +217,14 @@ export interface EndpointRepository {
    * The app's endpoints grouped by (current version, filters, consents), each with its count, computed
    * by the store in one query (the fleet never comes into memory). Every endpoint is in exactly one
    * shape; an empty application has none. Any order.
+   *
+   * With `cohortBoundaries` (ascending, in (0, 100)), the shapes are also split by the endpoints'
+   * cohort b(E) (spec §4.10): `cohortBucket` is how many boundaries b(E) is at or above. A repository
+   * holds an endpoint's cohort when it was built with the cohort rule (`cohortOf` of `@otao/core`,
+   * given by the composition root: the rule stays in the core) and stores it with each endpoint it
+   * creates; endpoints it holds no cohort for are in shapes without `cohortBucket`.
    */
-  shapes(tenantId: string, appName: string): Promise<EndpointShape[]>;
+  shapes(tenantId: string, appName: string, cohortBoundaries?: readonly number[]): Promise<EndpointShape[]>;
   /**
    * A page of the app's endpoints without their count: the same entries, in the same order, as
    * `list` with that query. With `fromEnd`, `offset` counts from the last entry (offset 0 and limit

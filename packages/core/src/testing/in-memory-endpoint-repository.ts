@@ -29,6 +29,13 @@ export class InMemoryEndpointRepository implements EndpointRepository {
   /** tenant\0app -> stored counts */
   private readonly counts = new Map<string, StoredCounts>();
 
+  /**
+   * @param options.cohortOf the cohort rule (spec §4.10; `cohortOf` of the core with a SHA-256): the
+   *   fake then holds every endpoint's cohort, as a real store does; without it, none (a store from
+   *   before cohorts were stored: `shapes` splits nothing by cohort).
+   */
+  constructor(private readonly options: { readonly cohortOf?: (tenantId: string, appName: string, endpointId: string) => number } = {}) {}
+
   private app(tenantId: string, appName: string): Map<string, EndpointState> {
     const k = `${tenantId}\u0000${appName}`;
     let m = this.apps.get(k);
@@ -396,7 +403,15 @@ export class InMemoryEndpointRepository implements EndpointRepository {
     const k = `${tenantId}\u0000${appName}`;
     const had = this.counts.get(k);
     if (had && had.countedAt >= counts.countedAt) return;
-    this.counts.set(k, Object.freeze({ shapes: counts.shapes.map((s) => Object.freeze({ ...s })), total: counts.total, countedAt: counts.countedAt }));
+    this.counts.set(
+      k,
+      Object.freeze({
+        shapes: counts.shapes.map((s) => Object.freeze({ ...s })),
+        total: counts.total,
+        countedAt: counts.countedAt,
+        ...(counts.cohortBoundaries && counts.cohortBoundaries.length > 0 ? { cohortBoundaries: Object.freeze([...counts.cohortBoundaries]) } : {}),
+      }),
+    );
   }
 
   private sorted(tenantId: string, appName: string, version: string | undefined): EndpointState[] {
@@ -406,17 +421,25 @@ export class InMemoryEndpointRepository implements EndpointRepository {
       .sort((a, b) => (a.endpointId < b.endpointId ? -1 : a.endpointId > b.endpointId ? 1 : 0));
   }
 
-  async shapes(tenantId: string, appName: string): Promise<EndpointShape[]> {
+  async shapes(tenantId: string, appName: string, cohortBoundaries: readonly number[] = []): Promise<EndpointShape[]> {
     this.faults.check('endpoints.shapes');
     const byKey = new Map<string, EndpointShape>();
+    const cohortOf = cohortBoundaries.length > 0 ? this.options.cohortOf : undefined;
     for (const s of this.app(tenantId, appName).values()) {
-      const k = JSON.stringify([s.currentVersion ?? null, s.filters, s.consents]);
+      let bucket: number | undefined;
+      if (cohortOf) {
+        const cohort = cohortOf(tenantId, appName, s.endpointId);
+        bucket = 0;
+        while (bucket < cohortBoundaries.length && cohort >= (cohortBoundaries[bucket] as number)) bucket++;
+      }
+      const k = JSON.stringify([s.currentVersion ?? null, s.filters, s.consents, bucket ?? null]);
       const seen = byKey.get(k);
       byKey.set(k, {
         ...(s.currentVersion !== undefined ? { currentVersion: s.currentVersion } : {}),
         filters: [...s.filters],
         consents: [...s.consents],
         count: (seen?.count ?? 0) + 1,
+        ...(bucket !== undefined ? { cohortBucket: bucket } : {}),
       });
     }
     return [...byKey.values()];

@@ -1,3 +1,4 @@
+import { cohortOf } from '../domain/phases';
 import type { PushPacer, Sha256, ZoneRules } from '../ports';
 import type { CoreDeps, CoreOptions } from '../use-cases/core-deps';
 import { createOtaoCore, type OtaoCore } from '../use-cases/otao-core';
@@ -54,7 +55,7 @@ export function createTestOtao(
   const { sha256, zones } = platform ?? referencePlatform();
   const clock = new FixedClock(start);
   const software = new InMemorySoftwareRepository();
-  const endpoints = new InMemoryEndpointRepository();
+  const endpoints = new InMemoryEndpointRepository({ cohortOf: (t, a, e) => cohortOf(sha256, t, a, e) });
   const stats = new InMemoryRolloutStatsRepository(clock);
   const lease = new InMemoryLease();
   const registry = new InMemoryApplicationRegistry(apps ?? [{ tenantId: TEST_TENANT, appName: TEST_APP, versions: [TEST_APP_VERSION] }]);

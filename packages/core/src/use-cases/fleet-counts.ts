@@ -16,6 +16,17 @@ export interface FleetCount {
   readonly shapes: readonly EndpointShape[];
   readonly total: number;
   readonly countedAt: number;
+  /** The cohort boundaries the shapes are split by (`EndpointRepository.shapes`); absent or empty: not split. */
+  readonly cohortBoundaries?: readonly number[];
+}
+
+/** The cohort boundaries of the application's catalogue (`AppCatalogue.cohortBoundaries`). */
+export type CohortBoundariesOf = (tenantId: string, appName: string) => Promise<readonly number[]>;
+
+/** Whether counts split by `a` are split by `b`. */
+export function sameBoundaries(a: readonly number[] | undefined, b: readonly number[]): boolean {
+  const x = a ?? [];
+  return x.length === b.length && x.every((v, i) => v === b[i]);
 }
 
 /** How many of the counted endpoints are on `version` (by precedence, as the list filters). */
@@ -33,6 +44,10 @@ export function countOnVersion(count: Pick<FleetCount, 'shapes'>, version: strin
  * - a larger one answers from the counts stored by its last count (`EndpointRepository.storeCounts`),
  *   with their time; counts older than `countsMaxAgeMs` are recounted in the background — by one
  *   replica (a store lease), once per process at a time — and the next answer has them.
+ * Counts are split by the catalogue's cohort boundaries (spec §4.10), so that the preview of a phased
+ * rollout is answered from them too. Those boundaries change only when a software's `phases` do (not
+ * when a phase advances); counts split by other boundaries still answer the lists, are recounted in
+ * the background, and the preview waits for a count split by the current ones.
  * Reading every endpoint of a million-endpoint application takes seconds on the store; an answer
  * from the stored counts costs one read.
  */
@@ -43,6 +58,7 @@ export class FleetCounts {
   constructor(
     private readonly deps: FleetCountsDeps,
     private readonly options: FleetCountsOptions,
+    private readonly boundariesOf: CohortBoundariesOf = async () => [],
   ) {
     this.holder = `fleet-counts-${deps.ids.newId()}`;
   }
@@ -52,22 +68,28 @@ export class FleetCounts {
     const stored = await this.deps.endpoints.storedCounts(tenantId, appName);
     if (!stored || stored.total < this.options.exactCountsBelow) return undefined;
     if (this.deps.clock.now() - stored.countedAt > this.options.countsMaxAgeMs) this.recountInBackground(tenantId, appName);
+    else if (!sameBoundaries(stored.cohortBoundaries, await this.boundariesOf(tenantId, appName))) this.recountInBackground(tenantId, appName);
     return stored;
   }
 
-  /** The application's shapes: the stored counts of a large application, else counted now (and stored when it has grown large). */
+  /**
+   * The application's shapes split by its catalogue's cohort boundaries: the stored counts of a large
+   * application (when split by the current boundaries), else counted now (and stored when it has
+   * grown large).
+   */
   async shapes(tenantId: string, appName: string): Promise<FleetCount> {
+    const boundaries = await this.boundariesOf(tenantId, appName);
     const stored = await this.stored(tenantId, appName);
-    if (stored) return stored;
-    // A large application's first count is under way here (started by a list): wait for it rather
-    // than read the whole application a second time at once.
+    if (stored && sameBoundaries(stored.cohortBoundaries, boundaries)) return stored;
+    // A large application's first count (or its count by new boundaries) is under way here (started
+    // by a list): wait for it rather than read the whole application a second time at once.
     const running = this.recounts.get(JSON.stringify([tenantId, appName]));
     if (running) {
       await running;
       const counted = await this.stored(tenantId, appName);
-      if (counted) return counted;
+      if (counted && sameBoundaries(counted.cohortBoundaries, boundaries)) return counted;
     }
-    return this.countAndStore(tenantId, appName, false);
+    return this.countAndStore(tenantId, appName, false, boundaries);
   }
 
   /**
@@ -84,12 +106,12 @@ export class FleetCounts {
   }
 
   /** Counts now; stores the counts of a large application — with `always`, of any (it may have become small). */
-  private async countAndStore(tenantId: string, appName: string, always: boolean): Promise<FleetCount> {
+  private async countAndStore(tenantId: string, appName: string, always: boolean, boundaries: readonly number[]): Promise<FleetCount> {
     const countedAt = this.deps.clock.now();
-    const shapes = await this.deps.endpoints.shapes(tenantId, appName);
+    const shapes = await this.deps.endpoints.shapes(tenantId, appName, boundaries);
     let total = 0;
     for (const s of shapes) total += s.count;
-    const count = { shapes, total, countedAt };
+    const count: FleetCount = { shapes, total, countedAt, ...(boundaries.length > 0 ? { cohortBoundaries: boundaries } : {}) };
     if ((always || total >= this.options.exactCountsBelow) && shapes.length <= MAX_STORED_SHAPES) {
       await this.deps.endpoints.storeCounts(tenantId, appName, count);
     }
@@ -104,7 +126,7 @@ export class FleetCounts {
       if (!(await this.deps.lease.tryAcquire(lease, this.holder, this.options.countsMaxAgeMs, this.deps.clock.now()))) return; // another replica counts
       const started = this.deps.clock.now();
       try {
-        const { total } = await this.countAndStore(tenantId, appName, true);
+        const { total } = await this.countAndStore(tenantId, appName, true, await this.boundariesOf(tenantId, appName));
         this.options.onRecount?.({ tenantId, appName, ok: true, total, ms: this.deps.clock.now() - started });
       } catch (error) {
         this.options.onRecount?.({ tenantId, appName, ok: false, error, ms: this.deps.clock.now() - started });

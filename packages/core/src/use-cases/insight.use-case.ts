@@ -1,9 +1,9 @@
-import { ineligibility } from '../domain/eligibility';
+import { type EndpointContext, ineligibility } from '../domain/eligibility';
 import { gateWait, inOpenPhase, phaseGateOf, phaseIncluding, type PhaseWait, phaseWaitBeforeGate, soakEndsAt } from '../domain/phases';
 import { MemoPlanner, planFor, type Plan } from '../domain/planner';
 import { err, failure, type Failure, ok, type Result } from '../domain/result';
 import type { RolloutStrategy, Software } from '../domain/software';
-import { versionKey } from '../domain/upgrade-graph';
+import { type AppCatalogue, versionKey } from '../domain/upgrade-graph';
 import { isStrictSemver } from '../domain/version';
 import { isWindowOpen, nextWindowOpening } from '../domain/window';
 import { parseKaaDate } from '../domain/kaa-date';
@@ -23,7 +23,7 @@ import type { CoreDeps, CoreOptions } from './core-deps';
 import { contextOf } from './push.use-case';
 import { failureRate, reportCount } from './rollout-safety';
 import { findApplication, softwareNotFound } from './lookups';
-import { countOnVersion, type FleetCounts } from './fleet-counts';
+import { countOnVersion, type FleetCounts, sameBoundaries } from './fleet-counts';
 
 export type PreviewGroup = 'now' | 'later' | 'no-path' | 'filter-not-matched' | 'consent-missing' | 'already-on-version' | 'version-unknown' | 'suspended';
 export const PREVIEW_GROUPS: readonly PreviewGroup[] = [
@@ -186,7 +186,8 @@ export interface EndpointView {
 }
 
 /** What classifying an endpoint for the preview reads of it. */
-type ShapeOrState = Pick<EndpointState, 'tenantId' | 'appName' | 'endpointId' | 'currentVersion' | 'filters' | 'consents'>;
+/** An endpoint, or a shape of endpoints with a cohort that stands for every cohort of its bucket. */
+type ShapeOrState = Pick<EndpointState, 'tenantId' | 'appName' | 'endpointId' | 'currentVersion' | 'filters' | 'consents'> & { readonly cohort?: number };
 
 type NotFound = Failure<'application.not_found' | 'software.not_found'>;
 export type PageQuery = { readonly offset: number; readonly limit: number };
@@ -242,27 +243,35 @@ export class InsightService {
         state,
         settings.consentRequired,
         now,
-        (ctxNow) => planner.plan(contextOf(state, state, settings.consentRequired, planner.catalogue), ctxNow),
+        (ctxNow) => planner.plan(this.context(state, settings.consentRequired, planner.catalogue), ctxNow),
         planner.catalogue,
         opened,
         atOpening,
       );
     let countedAt = now;
-    if (planner.catalogue.phaseBoundaries.length === 0) {
-      // Without phases a plan depends only on (version, filters, consents): the counts come from the
-      // app's shapes (one row per shape: grouped by the store, or stored for a large application) and
-      // the page from one page query, so a preview of a million endpoints does not stream the fleet
-      // through here (bench/console-lists).
-      const count = await this.counts.shapes(tenantId, appName);
+    // A plan depends only on (version, filters, consents) and, with phases, on which of the
+    // catalogue's cohort boundaries the endpoint's cohort lies between (the boundaries of its phases,
+    // also of those not open yet: the what-ifs above open them). The counts come from the app's
+    // shapes split by those boundaries — one row per shape and bucket: grouped by the store, or
+    // stored for a large application — each classified once with a cohort of its bucket, and the
+    // page from one page query: a preview of a million endpoints does not stream the fleet through
+    // here (bench/console-lists).
+    const count = await this.counts.shapes(tenantId, appName);
+    const boundaries = planner.catalogue.cohortBoundaries;
+    const phased = planner.catalogue.phaseBoundaries.length > 0;
+    if (!phased || (sameBoundaries(count.cohortBoundaries, boundaries) && count.shapes.every((s) => s.cohortBucket !== undefined))) {
       const page = page0.limit > 0 ? await this.pageOf(tenantId, appName, page0, count.total) : [];
       for (const shape of count.shapes) {
-        counts[classify({ tenantId, appName, endpointId: '', ...shape }).group] += shape.count;
+        const bucket = shape.cohortBucket ?? 0;
+        const cohort = phased ? (bucket === 0 ? 0 : (boundaries[bucket - 1] as number)) : undefined;
+        counts[classify({ tenantId, appName, endpointId: '', ...shape, ...(cohort !== undefined ? { cohort } : {}) }).group] += shape.count;
         index += shape.count;
       }
       countedAt = count.countedAt;
       items.push(...page.map(classify));
     } else {
-      // With phases the cohort of each endpoint matters: every endpoint is classified.
+      // The store holds no cohort for some endpoints (stored before cohorts were, not backfilled yet),
+      // or the catalogue changed its phases meanwhile: every endpoint is classified.
       for await (const batch of this.deps.endpoints.stream(tenantId, appName, { batchSize: this.options.pushBatchSize })) {
         for (const state of batch) {
           const item = classify(state);
@@ -273,6 +282,12 @@ export class InsightService {
       }
     }
     return ok({ version: sw.version, rolloutStrategy: sw.rolloutStrategy, counts, total: index, offset: page0.offset, limit: page0.limit, items, countedAt });
+  }
+
+  /** The plan context of an endpoint, or of a shape with the cohort of its bucket. */
+  private context(state: ShapeOrState, consentRequired: boolean, catalogue: AppCatalogue): EndpointContext {
+    const c = contextOf(state, state, consentRequired, catalogue);
+    return state.cohort !== undefined && c.cohort !== undefined ? { ...c, cohort: state.cohort } : c;
   }
 
   private classify(
@@ -298,7 +313,7 @@ export class InsightService {
         .filter((f) => memberships.has(f.filterId) && f.rolloutDate !== undefined && f.rolloutDate > now)
         .sort((a, b) => (a.rolloutDate as number) - (b.rolloutDate as number));
       for (const f of future) {
-        const later = planFor(catalogue, contextOf(state, state, consentRequired, catalogue), f.rolloutDate as number);
+        const later = planFor(catalogue, this.context(state, consentRequired, catalogue), f.rolloutDate as number);
         if (later.next !== undefined && versionKey(later.next) === versionKey(sw.version)) {
           return { ...base, group: 'later', reason: 'rollout-date', filterId: f.filterId, rolloutDate: f.rolloutDate as number };
         }
@@ -306,10 +321,10 @@ export class InsightService {
     }
     // Later: the endpoint's cohort is outside the open phase, and the version would be its next hop once its phase opens.
     if (opened && sw.phases) {
-      const cohort = catalogue.cohortOf(state.tenantId, state.appName, state.endpointId);
+      const cohort = state.cohort ?? catalogue.cohortOf(state.tenantId, state.appName, state.endpointId);
       if (!inOpenPhase(sw, cohort)) {
         // planned when the window (if closed) opens: the phase is what the endpoint waits for longest
-        const later = opened.plan(contextOf(state, state, consentRequired, opened.catalogue), atOpening?.at ?? now);
+        const later = opened.plan(this.context(state, consentRequired, opened.catalogue), atOpening?.at ?? now);
         if (later.next !== undefined && versionKey(later.next) === versionKey(sw.version)) {
           return { ...base, group: 'later', reason: 'phase-not-open', phase: phaseIncluding(sw.phases, cohort) };
         }
@@ -317,7 +332,7 @@ export class InsightService {
     }
     // Later: the maintenance window is closed, and the version will be the endpoint's next hop when it opens.
     if (atOpening) {
-      const later = atOpening.planner.plan(contextOf(state, state, consentRequired, atOpening.planner.catalogue), atOpening.at);
+      const later = atOpening.planner.plan(this.context(state, consentRequired, atOpening.planner.catalogue), atOpening.at);
       if (later.next !== undefined && versionKey(later.next) === versionKey(sw.version)) {
         return { ...base, group: 'later', reason: 'window-closed', nextOpenAt: atOpening.at };
       }
@@ -328,7 +343,7 @@ export class InsightService {
       state.consents,
       consentRequired,
       now,
-      contextOf(state, state, consentRequired, catalogue).cohort,
+      this.context(state, consentRequired, catalogue).cohort,
       catalogue.windowOpen,
     );
     if (why === 'filter-not-matched') {

@@ -60,7 +60,12 @@ export function createOtaoCore(deps: CoreDeps, options: Partial<CoreOptions> = {
     endpointEvents: new EndpointEventsService(deps, pushes, catalogues),
     consents: new ConsentService(deps, pushes),
     pushes,
-    insight: new InsightService(deps, opts, catalogues, new FleetCounts(deps, opts)),
+    insight: new InsightService(
+      deps,
+      opts,
+      catalogues,
+      new FleetCounts(deps, opts, async (t, a) => (await catalogues.planner(t, a)).catalogue.cohortBoundaries),
+    ),
     tenants,
     applications: new ApplicationsService(deps),
     audit: new AuditService(deps, opts, tenants),
