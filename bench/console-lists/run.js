@@ -17,8 +17,10 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const { cohortOf } = require('@otao/core');
 const { endpointState } = require('@otao/core/testing');
 const { createMongoStore } = require('@otao/mongo-store');
+const { NodeCryptoSha256 } = require('@otao/node-platform');
 const { startFerretDB, startNats, freePort } = require('@otao/test-services');
 
 const args = process.argv.slice(2);
@@ -76,6 +78,16 @@ async function main() {
       }
     }
     log(`console-lists: ${N.toLocaleString('en')} + 100 endpoints stored in ${((performance.now() - i0) / 1000).toFixed(1)} s`);
+    // Stored as by a version of before (no cohorts): what the server does at start after an upgrade,
+    // the cohort of every endpoint stored (MongoStore.backfillCohorts), timed here with the server's rule.
+    const sha256 = new NodeCryptoSha256();
+    const withRule = createMongoStore({ uri: fdb.uri, database, socketTimeoutMS: 600_000, scanTimeoutMS: 600_000, cohortOf: (t, a, e) => cohortOf(sha256, t, a, e) });
+    await withRule.start();
+    const b0 = performance.now();
+    const backfilled = await withRule.backfillCohorts();
+    const backfill = { endpoints: backfilled, ms: performance.now() - b0 };
+    await withRule.stop();
+    log(`console-lists: cohorts of ${backfilled.toLocaleString('en')} endpoints stored (backfill) in ${(backfill.ms / 1000).toFixed(1)} s`);
     for (const app of Object.keys(APPS)) {
       for (const [version, from, strategy] of [['0.9.0', [], 'general'], ['1.0.0', ['0.9.0'], 'general'], ['1.1.0', ['1.0.0'], 'general']]) {
         const body = { version, upgradableFrom: from, rolloutStrategy: strategy, specification: { v: version } };
@@ -134,20 +146,40 @@ async function main() {
       results.push(row);
       log(`  ${name.padEnd(40)} small ${row.small.error ?? `${row.small.medianMs.toFixed(1).padStart(8)} ms`}   fleet ${row.fleet.error ?? `${row.fleet.medianMs.toFixed(1).padStart(9)} ms (total ${row.fleet.total}, ${row.fleet.items} items, counts ${row.fleet.countsAgeS.toFixed(0)} s old)`}   ratio ${row.ratio.toFixed(2)}`);
     }
-    // With phased software in the catalogue the preview classifies endpoint by endpoint (the cohort
-    // of §4.10 is per endpoint): timed once per application, as the known slow case.
+    // Phased software in the catalogue: the preview is answered from counts split by the catalogue's
+    // cohort boundaries (ADR 0022). Timed: the first preview after the phases appeared (a count by the
+    // new boundaries, waited for), then --reps previews (the stored counts), then --reps previews after
+    // a phase advance (the same stored counts: an advance does not change the boundaries).
     const phased = {};
+    const timeOnce = async (url) => {
+      const t = performance.now();
+      const r = await fetch(url);
+      const body = await r.json();
+      return { status: r.status, ms: performance.now() - t, now: body.counts?.now, later: body.counts?.later, countsAgeS: (Date.now() - Date.parse(body.countedAt)) / 1000 };
+    };
+    const timeReps = async (url) => {
+      const runs = [];
+      for (let k = 0; k < REPS; k++) runs.push(await timeOnce(url));
+      return { ...runs[runs.length - 1], ms: median(runs.map((x) => x.ms)), maxMs: Math.max(...runs.map((x) => x.ms)) };
+    };
     for (const app of Object.keys(APPS)) {
-      const body = { version: '1.2.0', upgradableFrom: ['1.1.0'], rolloutStrategy: 'general', specification: { v: '1.2.0' }, phases: [{ percent: 10, soakMinutes: 60 }, { percent: 100, soakMinutes: 0 }] };
+      const body = { version: '1.2.0', upgradableFrom: ['1.0.0', '1.1.0'], rolloutStrategy: 'general', specification: { v: '1.2.0' }, phases: [{ percent: 10, soakMinutes: 60 }, { percent: 50, soakMinutes: 60 }, { percent: 100, soakMinutes: 0 }] };
       const r = await fetch(`${base}/${app}/software`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       if (r.status !== 201) throw new Error(`create ${app} 1.2.0: ${r.status} ${await r.text()}`);
-      const t = performance.now();
-      const p = await fetch(`${base}/${app}/software/1.1.0/preview?limit=50`);
-      await p.arrayBuffer();
-      phased[app] = { status: p.status, ms: performance.now() - t };
+      const url = `${base}/${app}/software/1.2.0/preview?limit=50`;
+      const first = await timeOnce(url);
+      const stored = await timeReps(url);
+      const a = await fetch(`${base}/${app}/software/1.2.0/rollout/advance`, { method: 'POST' });
+      if (a.status !== 200) throw new Error(`advance ${app} 1.2.0: ${a.status} ${await a.text()}`);
+      const advanced = await timeReps(url);
+      phased[app] = { first, stored, advanced };
     }
-    log(`  ${'preview, phased software in the catalogue'.padEnd(40)} small ${phased.small.ms.toFixed(1).padStart(8)} ms   fleet ${phased.fleet.ms.toFixed(1).padStart(9)} ms (status ${phased.fleet.status}; once)`);
-    if (JSON_OUT) console.log(JSON.stringify({ endpoints: N, reps: REPS, cold, results, phased }));
+    for (const [name, key] of [['phased preview, first (new boundaries)', 'first'], ['phased preview (stored counts)', 'stored'], ['phased preview after a phase advance', 'advanced']]) {
+      const f = phased.fleet[key];
+      const sm = phased.small[key];
+      log(`  ${name.padEnd(40)} small ${sm.ms.toFixed(1).padStart(8)} ms   fleet ${f.ms.toFixed(1).padStart(9)} ms (status ${f.status}; now ${f.now}, later ${f.later}; counts ${f.countsAgeS.toFixed(0)} s old)   ratio ${(f.ms / sm.ms).toFixed(2)}`);
+    }
+    if (JSON_OUT) console.log(JSON.stringify({ endpoints: N, reps: REPS, backfill, cold, results, phased }));
   } finally {
     server.kill('SIGTERM');
     const kill = setTimeout(() => server.kill('SIGKILL'), 20_000);
