@@ -42,7 +42,7 @@ export interface EndpointDocument {
   pushed?: string[];
   offered?: string[];
   /** Unconfirmed push claims by version ({@link claimField}): who is sending it, until when. */
-  claims?: Record<string, { owner: string; until: number; token?: string; offeredBy?: string }>;
+  claims?: Record<string, { owner: string; until: number; token?: string }>;
   /** The last version reported applied and when (rollback detection). */
   lastApplied?: LastApplied;
   /** The counted state per version (`claimField(versionKey)`): each endpoint counts once per version, in its latest state. */
@@ -402,45 +402,39 @@ export class MongoEndpointRepository implements EndpointRepository {
   }
 
   /**
-   * The endpoints not yet offered the version get it as pushed and offered, each marked with this
-   * call's token in its claim; the new offers are the endpoints carrying the token (a count, not the
-   * update's `modifiedCount`: an update that failed part-way and ran again would not count the
-   * endpoints its first attempt changed — offers lost from the counters). Then every endpoint gets
-   * it as pushed and its claim (with the mark) removed.
+   * Two `updateMany`s: the endpoints not yet offered the version get it as pushed and offered (their
+   * number is the count of new offers: each document is modified once, atomically), then the others
+   * get it as pushed. The count stays exact when the first update runs again after a transient
+   * conflict (`run`): on FerretDB v2 one update statement (one `q`, `multi`) is one PostgreSQL call, rolled back
+   * whole. (Marking each offered endpoint with the call's token and counting the marks instead was
+   * measured: 2 402 → 1 632 pushes/s in bench/e2e-rollout, for a failure not seen.)
    */
   async confirmPushes(tenantId: string, appName: string, endpointIds: readonly string[], version: string, offeredAt?: number): Promise<number> {
     const op = 'endpoints.confirmPushes';
-    const claim = `claims.${claimField(version)}`;
-    const unset = { [claim]: '' as const };
-    const token = randomUUID();
+    const unset = { [`claims.${claimField(version)}`]: '' as const };
     let newlyOffered = 0;
     for (const ids of chunks(
       [...new Set(endpointIds)].map((endpointId) => idOf(tenantId, appName, endpointId)),
       BULK_CHUNK,
     )) {
-      const marked = { _id: { $in: ids }, [`${claim}.offeredBy`]: token } as Filter<EndpointDocument>;
-      await run(op, () =>
-        this.docs.updateMany(
-          { _id: { $in: ids }, offered: { $ne: version } },
-          { $addToSet: { pushed: version, offered: version }, $set: { [`${claim}.offeredBy`]: token } as Fields },
-        ),
+      // With a report timeout: which of them are offered the version for the first time (one more read per window, only then).
+      const fresh =
+        offeredAt === undefined
+          ? []
+          : await run(op, () => this.docs.find({ _id: { $in: ids }, offered: { $ne: version } }, { projection: { endpointId: 1 } }).toArray());
+      const first = await run(op, () =>
+        this.docs.updateMany({ _id: { $in: ids }, offered: { $ne: version } }, { $addToSet: { pushed: version, offered: version }, $unset: unset }),
       );
-      // With a report timeout: the endpoints offered the version for the first time become pending (one more read, only then).
-      if (offeredAt !== undefined) {
-        const fresh = await run(op, () => this.docs.find(marked, { projection: { endpointId: 1 } }).toArray());
-        newlyOffered += fresh.length;
-        if (fresh.length > 0)
-          await this.addPendingOffers(
-            tenantId,
-            appName,
-            version,
-            fresh.map((d) => d.endpointId),
-            offeredAt,
-          );
-      } else {
-        newlyOffered += await run(op, () => this.docs.countDocuments(marked));
-      }
-      await run(op, () => this.docs.updateMany({ _id: { $in: ids } }, { $addToSet: { pushed: version }, $unset: unset }));
+      newlyOffered += first.modifiedCount;
+      if (offeredAt !== undefined && fresh.length > 0)
+        await this.addPendingOffers(
+          tenantId,
+          appName,
+          version,
+          fresh.map((d) => d.endpointId),
+          offeredAt,
+        );
+      if (first.matchedCount < ids.length) await run(op, () => this.docs.updateMany({ _id: { $in: ids } }, { $addToSet: { pushed: version }, $unset: unset }));
     }
     return newlyOffered;
   }
